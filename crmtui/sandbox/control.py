@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from collections import Counter, deque
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -32,14 +31,12 @@ from typing import Any, Literal
 import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from crmtui.connectors.http import endpoint_key
+
 ADMIN_PREFIX = "/__sim__"
 
 FaultKind = Literal["status", "rate_limit", "hang", "reset", "truncate"]
 _KINDS = {"status", "rate_limit", "hang", "reset", "truncate"}
-
-# Path segments that are identifiers (numeric ids, md5 hashes, uuids, emails) are folded into
-# "{id}" so counters group by endpoint rather than by record.
-_ID_SEGMENT = re.compile(r"^(\d+|[0-9a-f]{32}|[0-9a-f-]{36}|[^/]*@[^/]*|[0-9a-zA-Z]{10})$")
 
 
 @dataclass
@@ -92,12 +89,6 @@ class SimControl:
                 del self.faults[i]
                 return fault
         return None
-
-
-def endpoint_key(method: str, path: str) -> str:
-    """Group a request path into an endpoint key: ids and hashes become ``{id}``."""
-    parts = [("{id}" if _ID_SEGMENT.match(p) else p) for p in path.split("/")]
-    return f"{method.upper()} {'/'.join(parts)}"
 
 
 async def _send_json(

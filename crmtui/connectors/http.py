@@ -1,0 +1,455 @@
+"""Shared HTTP plumbing for every connector.
+
+One :class:`ServiceClient` per service wraps one injected ``httpx.AsyncClient`` and gives it:
+
+- **retries** (tenacity) on 429, 5xx, connection errors, timeouts and truncated bodies, with
+  jittered exponential backoff that honours ``Retry-After``; never on other 4xx;
+- **our own limits**, so a normal run never receives a 429: a rolling-window request budget
+  (Copper: 180 a minute) and a cap on requests in flight (Mailchimp: 10 connections);
+- a **call counter** per endpoint (benchmarks and the Connectors screen read it);
+- **redaction**: errors and log lines go through :func:`crmtui.secrets.redact`;
+- **safety for writes**: a non-idempotent request that may have reached the server before the
+  connection broke raises :class:`OutcomeUnknown` instead of being sent again.
+
+Service clients subclass it and override :meth:`ServiceClient.raise_for_error` to turn their error
+bodies into typed exceptions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import random
+import re
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+from crmtui.connectors.errors import (
+    AuthError,
+    ConnectorError,
+    InvalidResponse,
+    NetworkError,
+    NotFound,
+    OutcomeUnknown,
+    PermissionDenied,
+    RateLimited,
+    RequestRejected,
+    ServerError,
+)
+from crmtui.secrets import redact
+
+log = logging.getLogger("crmtui.connectors")
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+
+# Path segments that are identifiers are folded into "{id}" so counters group by endpoint.
+_ID_SEGMENT = re.compile(r"^(\d+|[0-9a-f]{32}|[0-9a-f-]{36}|[^/]*@[^/]*|[0-9a-zA-Z]{10})$")
+
+
+def endpoint_key(method: str, path: str) -> str:
+    """Group a request into an endpoint key such as ``"GET /people/{id}"``."""
+    parts = [("{id}" if _ID_SEGMENT.match(p) else p) for p in path.split("/")]
+    return f"{method.upper()} {'/'.join(parts)}"
+
+
+class RollingWindowLimiter:
+    """At most ``max_calls`` acquisitions in any rolling ``window`` seconds.
+
+    Copper counts requests over a rolling minute; we count the same way on our side and wait for
+    the oldest call to leave the window instead of letting the server answer 429.
+    """
+
+    def __init__(
+        self,
+        max_calls: int,
+        window: float = 60.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+    ) -> None:
+        self.max_calls = max_calls
+        self.window = window
+        self._clock = clock
+        self._sleep = sleep
+        self._stamps: deque[float] = deque()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        """Wait until one more call fits in the window, then record it."""
+        async with self._lock:
+            while True:
+                now = self._clock()
+                while self._stamps and now - self._stamps[0] >= self.window:
+                    self._stamps.popleft()
+                if len(self._stamps) < self.max_calls:
+                    self._stamps.append(now)
+                    return
+                await self._sleep(self.window - (now - self._stamps[0]) + 0.001)
+
+    @property
+    def in_window(self) -> int:
+        """Calls counted in the current window."""
+        now = self._clock()
+        return sum(1 for s in self._stamps if now - s < self.window)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try before giving up.
+
+    Attributes:
+        attempts: total attempts, the first included.
+        base: first backoff in seconds; doubles each attempt, with full jitter.
+        cap: the longest single wait.
+        max_retry_after: a ``Retry-After`` longer than this is not waited for: we give up instead
+            (cron runs must end; the next run resumes).
+    """
+
+    attempts: int = 5
+    base: float = 0.5
+    cap: float = 30.0
+    max_retry_after: float = 120.0
+
+
+class _Retryable(Exception):
+    """Internal: one failed attempt that may be retried."""
+
+    def __init__(self, error: ConnectorError, retry_after: float | None = None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.retry_after = retry_after
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class ServiceClient:
+    """Base async client for one remote service.
+
+    Args:
+        service: short service name used in errors and counters ("copper").
+        client: the injected ``httpx.AsyncClient`` (tests pass an ASGI transport or loopback URL).
+        base_url: prefix for every path, unless the client already has one.
+        headers: headers sent on every request (credentials go here; they are never logged).
+        rate_limit: ``(max_calls, window_seconds)`` for a rolling budget, or None.
+        max_concurrency: cap on requests in flight, or None.
+        retry: the retry policy.
+        timeout: per-request timeout in seconds (connect, read, write, pool).
+        sleep: injectable sleep for backoff (tests pass a fast one).
+    """
+
+    def __init__(
+        self,
+        service: str,
+        client: httpx.AsyncClient,
+        *,
+        base_url: str = "",
+        headers: Mapping[str, str] | None = None,
+        rate_limit: tuple[int, float] | None = None,
+        max_concurrency: int | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+    ) -> None:
+        self.service = service
+        self.client = client
+        self.base_url = base_url.rstrip("/")
+        self.headers = dict(headers or {})
+        self.limiter = RollingWindowLimiter(*rate_limit, sleep=sleep) if rate_limit else None
+        self.semaphore = asyncio.Semaphore(max_concurrency) if max_concurrency else None
+        self.retry = retry or RetryPolicy()
+        self.timeout = timeout
+        self._sleep = sleep
+        self.calls: Counter[str] = Counter()
+        self.retries = 0
+
+    # -- hooks for subclasses -------------------------------------------------------------
+
+    def raise_for_error(self, response: httpx.Response) -> None:
+        """Raise the typed error for a non-2xx response. Subclasses refine by body.
+
+        Called only for statuses that are not retried (4xx other than 429), and for the final
+        429/5xx once retries are exhausted.
+        """
+        status = response.status_code
+        text = _short_body(response)
+        if status == 401:
+            raise AuthError(self.service, f"credentials refused (HTTP 401): {text}", status=status)
+        if status == 403:
+            raise PermissionDenied(self.service, f"access denied (HTTP 403): {text}", status=status)
+        if status == 404:
+            raise NotFound(self.service, f"not found (HTTP 404): {text}", status=status)
+        if status == 429:
+            raise RateLimited(
+                self.service, "too many requests (HTTP 429), still refused after retries", status=status
+            )
+        if status >= 500:
+            raise ServerError(self.service, f"server error (HTTP {status}) after retries", status=status)
+        raise RequestRejected(self.service, f"request rejected (HTTP {status}): {text}", status=status)
+
+    # -- the request loop -----------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        content: bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+        endpoint: str | None = None,
+        idempotent: bool | None = None,
+    ) -> httpx.Response:
+        """Send one logical request, with retries, limits and counting; return a 2xx response.
+
+        See :meth:`call` for the arguments.
+        """
+        response, _ = await self.call(
+            method,
+            path,
+            json=json,
+            params=params,
+            content=content,
+            headers=headers,
+            endpoint=endpoint,
+            idempotent=idempotent,
+        )
+        return response
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        content: bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+        endpoint: str | None = None,
+        idempotent: bool | None = None,
+        parse: Callable[[httpx.Response], Any] | None = None,
+    ) -> tuple[httpx.Response, Any]:
+        """Send one logical request and parse its body inside the retry loop.
+
+        A body that cannot be parsed (cut mid-way) is retried like a dropped connection for an
+        idempotent request, and is :class:`OutcomeUnknown` for a write.
+
+        Args:
+            method: HTTP method.
+            path: path relative to ``base_url``.
+            json: JSON body.
+            params: query parameters.
+            content: raw body (XML-RPC).
+            headers: extra headers for this request.
+            endpoint: counter key; defaults to the method and the path with ids folded.
+            idempotent: whether re-sending is harmless. Defaults by method (POST is not);
+                searches and XML-RPC reads pass True.
+            parse: decodes the 2xx body (``ValueError`` and friends mean "unreadable").
+
+        Returns:
+            The response and the parsed body (None without ``parse``).
+
+        Raises:
+            ConnectorError: a typed subclass for every failure.
+        """
+        method = method.upper()
+        key = endpoint or endpoint_key(method, path)
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT_METHODS
+        url = f"{self.base_url}{path}" if self.base_url else path
+        merged = {**self.headers, **(headers or {})}
+
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.retry.attempts),
+            wait=self._wait,
+            retry=retry_if_exception(lambda e: isinstance(e, _Retryable)),
+            sleep=self._sleep,
+            reraise=True,
+            before_sleep=self._before_sleep,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    response = await self._attempt(
+                        method, url, key, merged, json, params, content, idempotent
+                    )
+                    return response, self._parse(response, parse, idempotent, method, key)
+        except _Retryable as final:
+            raise final.error from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _attempt(
+        self,
+        method: str,
+        url: str,
+        key: str,
+        headers: dict[str, str],
+        json: Any,
+        params: Mapping[str, Any] | None,
+        content: bytes | str | None,
+        idempotent: bool,
+    ) -> httpx.Response:
+        if self.limiter is not None:
+            await self.limiter.acquire()
+        self.calls[key] += 1
+        sent = False
+        try:
+            if self.semaphore is not None:
+                await self.semaphore.acquire()
+            try:
+                request = self.client.build_request(
+                    method,
+                    url,
+                    json=json,
+                    params=params,
+                    content=content,
+                    headers=headers,
+                    timeout=self.timeout,
+                )
+                sent = True
+                response = await self.client.send(request)
+                await response.aread()
+            finally:
+                if self.semaphore is not None:
+                    self.semaphore.release()
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            # Nothing reached the server: always safe to retry.
+            raise _Retryable(
+                NetworkError(self.service, f"cannot connect: {_describe(exc)}", hint=_NET_HINT)
+            ) from exc
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            error: ConnectorError = NetworkError(
+                self.service, f"connection lost or timed out: {_describe(exc)}", hint=_NET_HINT
+            )
+            if idempotent or not sent:
+                raise _Retryable(error) from exc
+            raise OutcomeUnknown(
+                self.service,
+                f"{method} {key.split(' ', 1)[1]} may or may not have been applied: {_describe(exc)}",
+                hint="the next run reads the record back before writing again",
+            ) from exc
+
+        status = response.status_code
+        if status == 429:
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            error = RateLimited(
+                self.service, "too many requests (HTTP 429)", retry_after=retry_after, status=429
+            )
+            if retry_after is not None and retry_after > self.retry.max_retry_after:
+                raise error
+            raise _Retryable(error, retry_after)
+        if status >= 500:
+            error = ServerError(self.service, f"server error (HTTP {status})", status=status)
+            if idempotent:
+                raise _Retryable(error, parse_retry_after(response.headers.get("retry-after")))
+            # A 502/503/504 from a gateway means the request never reached the service.
+            if status in (502, 503, 504):
+                raise _Retryable(error, parse_retry_after(response.headers.get("retry-after")))
+            self.raise_for_error(response)
+        if status >= 400:
+            self.raise_for_error(response)
+        return response
+
+    def _parse(
+        self,
+        response: httpx.Response,
+        parse: Callable[[httpx.Response], Any] | None,
+        idempotent: bool,
+        method: str,
+        key: str,
+    ) -> Any:
+        if parse is None:
+            return None
+        try:
+            return parse(response)
+        except (ValueError, TypeError, KeyError) as exc:
+            error = InvalidResponse(
+                self.service,
+                f"unreadable answer (HTTP {response.status_code}, {len(response.content)} bytes)",
+            )
+            if idempotent:
+                raise _Retryable(error) from exc
+            raise OutcomeUnknown(
+                self.service,
+                f"{method} {key.split(' ', 1)[1]} answered an unreadable body; it may have been applied",
+                hint="the next run reads the record back before writing again",
+            ) from exc
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Retryable) and exc.retry_after is not None:
+            return min(exc.retry_after, self.retry.max_retry_after)
+        ceiling = min(self.retry.cap, self.retry.base * 2 ** (state.attempt_number - 1))
+        return random.uniform(0, ceiling)  # full jitter
+
+    def _before_sleep(self, state: RetryCallState) -> None:
+        self.retries += 1
+        exc = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "%s: attempt %d failed (%s); retrying",
+            self.service,
+            state.attempt_number,
+            redact(str(exc)),
+        )
+
+    async def json(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Like :meth:`request`, returning the decoded JSON body (None for an empty body)."""
+        _, body = await self.call(method, path, parse=_json_or_none, **kwargs)
+        return body
+
+    def call_counts(self) -> dict[str, int]:
+        """A copy of the per-endpoint call counters."""
+        return dict(self.calls)
+
+
+_NET_HINT = "check the network and the service URL, then run again; nothing was lost"
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    return response.json() if response.content else None
+
+
+def decode_json(service: str, response: httpx.Response) -> Any:
+    """Decode a JSON body, turning a truncated or non-JSON body into :class:`InvalidResponse`."""
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise InvalidResponse(
+            service, f"unreadable answer (HTTP {response.status_code}, {len(response.content)} bytes)"
+        ) from exc
+
+
+def _short_body(response: httpx.Response, limit: int = 200) -> str:
+    try:
+        text = response.text
+    except Exception:  # noqa: BLE001 - undecodable body: say so
+        return "<unreadable body>"
+    text = " ".join(text.split())
+    return redact(text[:limit] + ("…" if len(text) > limit else ""))
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return redact(text)
