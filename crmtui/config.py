@@ -1,0 +1,521 @@
+"""Settings: one typed, frozen object built from the environment and a ``.env`` file.
+
+Precedence: command-line overrides > environment > ``.env`` > defaults. The variable names are the
+ones the team already uses (``COPPER_API_KEY``, ``MAILCHIMP_DC``, ``MAILCHIMP_LIST_ID``...).
+
+Validation runs once, at start-up, and reports **every** problem at once in plain words: which
+variable, what is wrong, how to fix it (:class:`ConfigError`). Secrets are :class:`Secret`
+values: they never show in a repr, a log line, an exception or a report.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+import platformdirs
+from dotenv import dotenv_values
+
+from crmtui.i18n import detect_language, set_language, t
+from crmtui.secrets import Secret, mask
+
+SyncMode = Literal["test", "production"]
+ConflictPolicy = Literal["copper-wins", "newest-wins"]
+
+COPPER_BASE_URL = "https://api.copper.com/developer_api/v1"
+APP_NAME = "crmtui"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One configuration problem: the variable, what is wrong, how to fix it."""
+
+    variable: str
+    what: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.variable}: {self.what} — {t('config.fix')}: {self.fix}"
+
+
+class ConfigError(Exception):
+    """Every configuration problem found, to be shown together."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        """The multi-line message shown to the operator."""
+        lines = [t("config.invalid", n=len(self.problems))]
+        lines += [f"  • {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+def _secret(default: str = "") -> Any:
+    return field(default_factory=lambda: Secret(default), repr=False)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything crmtui needs to run. Build it with :func:`load_settings`."""
+
+    # -- Copper CRM -------------------------------------------------------------------------
+    copper_api_key: Secret = _secret()
+    """COPPER_API_KEY: the Copper API key (Settings › Integrations › API Keys)."""
+    copper_api_email: str = ""
+    """COPPER_API_EMAIL: email of the Copper user who owns the key (sent as X-PW-UserEmail)."""
+    copper_base_url: str = COPPER_BASE_URL
+    """COPPER_BASE_URL: API root; only changed for the sandbox or a proxy."""
+
+    # -- Mailchimp -----------------------------------------------------------------------------
+    mailchimp_api_key: Secret = _secret()
+    """MAILCHIMP_API_KEY: the Mailchimp API key, ending with its data centre (``-us19``)."""
+    mailchimp_dc: str = ""
+    """MAILCHIMP_DC: data centre; derived from the key's ``-usX`` suffix when absent."""
+    mailchimp_list_id: str = ""
+    """MAILCHIMP_LIST_ID: the audience (list) id to keep in sync."""
+    mailchimp_base_url: str = ""
+    """MAILCHIMP_BASE_URL: API root; defaults to ``https://<dc>.api.mailchimp.com/3.0``."""
+
+    # -- sync ----------------------------------------------------------------------------------
+    sync_interval: int = 3600
+    """SYNC_INTERVAL: seconds between cycles in the console (``900``, ``15m``, ``1h``)."""
+    sync_mode: SyncMode = "test"
+    """SYNC_MODE: ``test`` (only emails matching TEST_EMAIL_FILTER) or ``production``."""
+    test_email_filter: str = "@exemple"
+    """TEST_EMAIL_FILTER: in test mode, only emails containing this text are touched."""
+    conflict_policy: ConflictPolicy = "copper-wins"
+    """SYNC_CONFLICT_POLICY: who wins a field changed on both sides."""
+
+    # -- Odoo ---------------------------------------------------------------------------------
+    odoo_url: str = ""
+    """ODOO_URL: the Odoo server, e.g. ``https://odoo.exemple.fr``."""
+    odoo_db: str = ""
+    """ODOO_DB: the Odoo database name."""
+    odoo_user: str = ""
+    """ODOO_USER: the login of the Odoo user."""
+    odoo_api_key: Secret = _secret()
+    """ODOO_API_KEY: that user's API key (or password)."""
+
+    # -- iSaVigne -------------------------------------------------------------------------------
+    isavigne_export_path: Path | None = None
+    """ISAVIGNE_EXPORT_PATH: folder holding the iSaVigne CSV/Excel exports."""
+
+    # -- email sending -------------------------------------------------------------------------
+    email_from: str = ""
+    """EMAIL_FROM: the From address of scenario emails."""
+    ses_region: str = ""
+    """SES_REGION (or AWS_REGION): region of the SES account, e.g. ``eu-west-3``."""
+    ses_access_key_id: str = ""
+    """SES_ACCESS_KEY_ID (or AWS_ACCESS_KEY_ID)."""
+    ses_secret_access_key: Secret = _secret()
+    """SES_SECRET_ACCESS_KEY (or AWS_SECRET_ACCESS_KEY)."""
+    ses_endpoint_url: str = ""
+    """SES_ENDPOINT_URL: only for tests and the sandbox."""
+    ses_configuration_set: str = ""
+    """SES_CONFIGURATION_SET: the configuration set publishing events to SNS."""
+    smtp_host: str = ""
+    """SMTP_HOST: SMTP server for sending (when SES's API is not used)."""
+    smtp_port: int = 587
+    """SMTP_PORT: 587 (STARTTLS), 465 (TLS) or 25."""
+    smtp_user: str = ""
+    """SMTP_USER: SMTP login, if any."""
+    smtp_password: Secret = _secret()
+    """SMTP_PASSWORD: SMTP password, if any."""
+    smtp_starttls: bool = True
+    """SMTP_STARTTLS: upgrade the connection with STARTTLS (default yes)."""
+    tracking_secret: Secret = _secret()
+    """CRMTUI_TRACKING_SECRET: key signing open/click/unsubscribe tokens."""
+    public_base_url: str = ""
+    """CRMTUI_PUBLIC_URL: https address where ``crmtui serve`` is reachable (links in emails)."""
+
+    # -- local -----------------------------------------------------------------------------------
+    db_path: Path = field(default_factory=lambda: default_data_dir() / "crmtui.db")
+    """CRMTUI_DB: the SQLite store (the sandbox always uses its own file next to it)."""
+    data_dir: Path = field(default_factory=lambda: default_data_dir())
+    """CRMTUI_DATA_DIR: where logs and reports go (``logs/`` and ``reports/``)."""
+    lang: str = "en"
+    """CRMTUI_LANG: ``fr`` or ``en``; else from LANG."""
+    sandbox: bool = False
+    """True when running against the built-in simulators (``--sandbox``)."""
+    env_file: Path | None = None
+    """The ``.env`` file that was read, if any."""
+    sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    """For ``config check``: where each variable came from (cli, env, .env)."""
+
+    # -- derived -------------------------------------------------------------------------------
+    @property
+    def log_dir(self) -> Path:
+        """Folder of per-run and daily logs."""
+        return self.data_dir / "logs"
+
+    @property
+    def report_dir(self) -> Path:
+        """Folder of per-run sync reports."""
+        return self.data_dir / "reports"
+
+    @property
+    def store_path(self) -> Path:
+        """The database file actually used: the sandbox never touches the production one."""
+        if self.sandbox:
+            return self.db_path.with_name(self.db_path.stem + "-sandbox" + (self.db_path.suffix or ".db"))
+        return self.db_path
+
+    @property
+    def mailchimp_api_root(self) -> str:
+        """Base URL of the Mailchimp API for this account."""
+        if self.mailchimp_base_url:
+            return self.mailchimp_base_url.rstrip("/")
+        return f"https://{self.mailchimp_dc}.api.mailchimp.com/3.0" if self.mailchimp_dc else ""
+
+    def connectors(self) -> dict[str, bool]:
+        """Which connectors are set up (all required values present)."""
+        return {
+            "copper": bool(self.copper_api_key and self.copper_api_email),
+            "mailchimp": bool(self.mailchimp_api_key and self.mailchimp_list_id and self.mailchimp_dc),
+            "odoo": bool(self.odoo_url and self.odoo_db and self.odoo_user and self.odoo_api_key),
+            "isavigne": self.isavigne_export_path is not None,
+            "ses": bool(self.ses_region and self.ses_access_key_id and self.ses_secret_access_key),
+            "smtp": bool(self.smtp_host),
+        }
+
+    @property
+    def has_credentials(self) -> bool:
+        """Whether any remote service is configured (otherwise we default to the sandbox)."""
+        c = self.connectors()
+        return c["copper"] or c["mailchimp"] or c["odoo"]
+
+    def describe(self) -> list[tuple[str, str, str]]:
+        """``(variable, shown value, source)`` rows for ``config check``; secrets masked."""
+        rows: list[tuple[str, str, str]] = []
+        for f in fields(self):
+            var = _FIELD_VARS.get(f.name)
+            if var is None:
+                continue
+            value = getattr(self, f.name)
+            shown = (
+                mask(value.reveal()) if isinstance(value, Secret) else ("" if value is None else str(value))
+            )
+            rows.append((var, shown, self.sources.get(var, "default")))
+        return rows
+
+
+# field name -> the environment variable operators use
+_FIELD_VARS: dict[str, str] = {
+    "copper_api_key": "COPPER_API_KEY",
+    "copper_api_email": "COPPER_API_EMAIL",
+    "copper_base_url": "COPPER_BASE_URL",
+    "mailchimp_api_key": "MAILCHIMP_API_KEY",
+    "mailchimp_dc": "MAILCHIMP_DC",
+    "mailchimp_list_id": "MAILCHIMP_LIST_ID",
+    "mailchimp_base_url": "MAILCHIMP_BASE_URL",
+    "sync_interval": "SYNC_INTERVAL",
+    "sync_mode": "SYNC_MODE",
+    "test_email_filter": "TEST_EMAIL_FILTER",
+    "conflict_policy": "SYNC_CONFLICT_POLICY",
+    "odoo_url": "ODOO_URL",
+    "odoo_db": "ODOO_DB",
+    "odoo_user": "ODOO_USER",
+    "odoo_api_key": "ODOO_API_KEY",
+    "isavigne_export_path": "ISAVIGNE_EXPORT_PATH",
+    "email_from": "EMAIL_FROM",
+    "ses_region": "SES_REGION",
+    "ses_access_key_id": "SES_ACCESS_KEY_ID",
+    "ses_secret_access_key": "SES_SECRET_ACCESS_KEY",
+    "ses_endpoint_url": "SES_ENDPOINT_URL",
+    "ses_configuration_set": "SES_CONFIGURATION_SET",
+    "smtp_host": "SMTP_HOST",
+    "smtp_port": "SMTP_PORT",
+    "smtp_user": "SMTP_USER",
+    "smtp_password": "SMTP_PASSWORD",
+    "smtp_starttls": "SMTP_STARTTLS",
+    "tracking_secret": "CRMTUI_TRACKING_SECRET",
+    "public_base_url": "CRMTUI_PUBLIC_URL",
+    "db_path": "CRMTUI_DB",
+    "data_dir": "CRMTUI_DATA_DIR",
+    "lang": "CRMTUI_LANG",
+}
+_ALIASES = {
+    "SES_REGION": ("AWS_REGION", "AWS_DEFAULT_REGION"),
+    "SES_ACCESS_KEY_ID": ("AWS_ACCESS_KEY_ID",),
+    "SES_SECRET_ACCESS_KEY": ("AWS_SECRET_ACCESS_KEY",),
+}
+SECRET_VARS = frozenset(
+    {"COPPER_API_KEY", "MAILCHIMP_API_KEY", "ODOO_API_KEY", "SES_SECRET_ACCESS_KEY", "SMTP_PASSWORD"}
+    | {"CRMTUI_TRACKING_SECRET", "AWS_SECRET_ACCESS_KEY"}
+)
+
+_DC = re.compile(r"-([a-z]{2}\d{1,3})$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$", re.IGNORECASE)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def default_data_dir() -> Path:
+    """Per-user data folder (``~/.local/share/crmtui`` on Linux)."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def check_env_file_permissions(path: Path) -> Problem | None:
+    """A ``.env`` readable by other users is refused, with the exact ``chmod`` to run."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None
+    if mode & 0o077:
+        shown = str(path.resolve())
+        return Problem(
+            variable=path.name,
+            what=t("config.env_perms", path=shown, mode=oct(mode)[2:].rjust(3, "0")),
+            fix=t("config.env_perms.fix", path=shown),
+        )
+    return None
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    *,
+    env_file: Path | str | None = ".env",
+    overrides: Mapping[str, str] | None = None,
+    sandbox: bool | None = None,
+) -> Settings:
+    """Build and validate :class:`Settings`.
+
+    Args:
+        environ: the process environment (``os.environ`` when None).
+        env_file: the ``.env`` to read if it exists (None: do not read one).
+        overrides: values from the command line, by variable name (highest precedence).
+        sandbox: force the sandbox on/off; None means "sandbox when no credentials are set".
+
+    Raises:
+        ConfigError: with every problem found.
+    """
+    environ = dict(os.environ if environ is None else environ)
+    problems: list[Problem] = []
+    values: dict[str, str] = {}
+    sources: dict[str, str] = {}
+
+    env_path: Path | None = None
+    if env_file is not None:
+        candidate = Path(environ.get("CRMTUI_ENV_FILE", env_file)).expanduser()
+        if candidate.is_file():
+            env_path = candidate
+            perm = check_env_file_permissions(candidate)
+            if perm:
+                # Refuse the file outright: reading secrets from it would endorse the leak.
+                raise ConfigError([perm])
+            for key, value in dotenv_values(candidate).items():
+                if value is not None and value.strip() != "":
+                    values[key] = value.strip()
+                    sources[key] = ".env"
+    for key, value in environ.items():
+        if value.strip() != "":
+            values[key] = value.strip()
+            sources[key] = "env"
+    for key, value in (overrides or {}).items():
+        if value is not None and str(value).strip() != "":
+            values[key] = str(value).strip()
+            sources[key] = "cli"
+    for canonical, aliases in _ALIASES.items():
+        if canonical not in values:
+            for alias in aliases:
+                if alias in values:
+                    values[canonical] = values[alias]
+                    sources[canonical] = sources[alias]
+                    break
+
+    # Messages below are in the operator's language, which the same sources decide.
+    set_language(detect_language(values))
+
+    def get(var: str) -> str:
+        return values.get(var, "")
+
+    kw: dict[str, Any] = {}
+
+    # Copper
+    kw["copper_api_key"] = Secret(get("COPPER_API_KEY"))
+    kw["copper_api_email"] = get("COPPER_API_EMAIL")
+    if get("COPPER_BASE_URL"):
+        kw["copper_base_url"] = _url(get("COPPER_BASE_URL"), "COPPER_BASE_URL", problems)
+    if kw["copper_api_email"] and not _EMAIL.match(kw["copper_api_email"]):
+        problems.append(
+            Problem(
+                "COPPER_API_EMAIL",
+                t("config.bad_email", value=kw["copper_api_email"]),
+                t("config.bad_email.fix"),
+            )
+        )
+    _pair(problems, "COPPER_API_KEY", "COPPER_API_EMAIL", "Copper", values)
+
+    # Mailchimp
+    mc_key = get("MAILCHIMP_API_KEY")
+    kw["mailchimp_api_key"] = Secret(mc_key)
+    dc = get("MAILCHIMP_DC").lower()
+    key_dc_match = _DC.search(mc_key) if mc_key else None
+    if mc_key and not key_dc_match and not dc:
+        problems.append(
+            Problem("MAILCHIMP_API_KEY", t("config.mc_key_format"), t("config.mc_key_format.fix"))
+        )
+    elif key_dc_match and dc and dc != key_dc_match.group(1):
+        key_dc = key_dc_match.group(1)
+        problems.append(
+            Problem(
+                "MAILCHIMP_DC",
+                t("config.mc_dc_mismatch", dc=dc, key_dc=key_dc),
+                t("config.mc_dc_mismatch.fix", key_dc=key_dc),
+            )
+        )
+    kw["mailchimp_dc"] = dc or (key_dc_match.group(1) if key_dc_match else "")
+    kw["mailchimp_list_id"] = get("MAILCHIMP_LIST_ID")
+    if get("MAILCHIMP_BASE_URL"):
+        kw["mailchimp_base_url"] = _url(get("MAILCHIMP_BASE_URL"), "MAILCHIMP_BASE_URL", problems)
+    _pair(problems, "MAILCHIMP_API_KEY", "MAILCHIMP_LIST_ID", "Mailchimp", values)
+
+    # sync
+    if get("SYNC_INTERVAL"):
+        kw["sync_interval"] = _duration(get("SYNC_INTERVAL"), "SYNC_INTERVAL", problems)
+    if get("SYNC_MODE"):
+        kw["sync_mode"] = _choice(get("SYNC_MODE").lower(), "SYNC_MODE", ("test", "production"), problems)
+    if "TEST_EMAIL_FILTER" in values:
+        kw["test_email_filter"] = get("TEST_EMAIL_FILTER")
+    if get("SYNC_CONFLICT_POLICY"):
+        kw["conflict_policy"] = _choice(
+            get("SYNC_CONFLICT_POLICY").lower(),
+            "SYNC_CONFLICT_POLICY",
+            ("copper-wins", "newest-wins"),
+            problems,
+        )
+
+    # Odoo
+    odoo_vars = ("ODOO_URL", "ODOO_DB", "ODOO_USER", "ODOO_API_KEY")
+    if get("ODOO_URL"):
+        kw["odoo_url"] = _url(get("ODOO_URL"), "ODOO_URL", problems)
+    kw["odoo_db"] = get("ODOO_DB")
+    kw["odoo_user"] = get("ODOO_USER")
+    kw["odoo_api_key"] = Secret(get("ODOO_API_KEY"))
+    present = [v for v in odoo_vars if get(v)]
+    if present and len(present) < len(odoo_vars):
+        missing = ", ".join(v for v in odoo_vars if not get(v))
+        problems.append(
+            Problem(
+                present[0],
+                t("config.partial", var=present[0], missing=missing, connector="Odoo"),
+                t("config.partial.fix", missing=missing),
+            )
+        )
+
+    # iSaVigne
+    if get("ISAVIGNE_EXPORT_PATH"):
+        path = Path(get("ISAVIGNE_EXPORT_PATH")).expanduser()
+        if not path.is_dir():
+            problems.append(
+                Problem(
+                    "ISAVIGNE_EXPORT_PATH",
+                    t("config.path_missing", value=str(path)),
+                    t("config.path_missing.fix"),
+                )
+            )
+        kw["isavigne_export_path"] = path
+
+    # sending
+    kw["email_from"] = get("EMAIL_FROM")
+    if kw["email_from"] and not _EMAIL.match(kw["email_from"].split("<")[-1].rstrip(">").strip()):
+        problems.append(
+            Problem("EMAIL_FROM", t("config.bad_email", value=kw["email_from"]), t("config.bad_email.fix"))
+        )
+    kw["ses_region"] = get("SES_REGION")
+    kw["ses_access_key_id"] = get("SES_ACCESS_KEY_ID")
+    kw["ses_secret_access_key"] = Secret(get("SES_SECRET_ACCESS_KEY"))
+    if get("SES_ENDPOINT_URL"):
+        kw["ses_endpoint_url"] = _url(get("SES_ENDPOINT_URL"), "SES_ENDPOINT_URL", problems)
+    kw["ses_configuration_set"] = get("SES_CONFIGURATION_SET")
+    kw["smtp_host"] = get("SMTP_HOST")
+    if get("SMTP_PORT"):
+        kw["smtp_port"] = _int(get("SMTP_PORT"), "SMTP_PORT", problems)
+    kw["smtp_user"] = get("SMTP_USER")
+    kw["smtp_password"] = Secret(get("SMTP_PASSWORD"))
+    if get("SMTP_STARTTLS"):
+        kw["smtp_starttls"] = get("SMTP_STARTTLS").lower() in ("1", "true", "yes", "oui", "on")
+    kw["tracking_secret"] = Secret(get("CRMTUI_TRACKING_SECRET"))
+    if get("CRMTUI_PUBLIC_URL"):
+        kw["public_base_url"] = _url(get("CRMTUI_PUBLIC_URL"), "CRMTUI_PUBLIC_URL", problems)
+
+    # local
+    if get("CRMTUI_DATA_DIR"):
+        kw["data_dir"] = Path(get("CRMTUI_DATA_DIR")).expanduser()
+    if get("CRMTUI_DB"):
+        kw["db_path"] = Path(get("CRMTUI_DB")).expanduser()
+    elif "data_dir" in kw:
+        kw["db_path"] = kw["data_dir"] / "crmtui.db"
+    kw["lang"] = detect_language(values)
+
+    if problems:
+        raise ConfigError(problems)
+
+    settings = Settings(env_file=env_path, sources=sources, **kw)
+    use_sandbox = (not settings.has_credentials) if sandbox is None else sandbox
+    if use_sandbox:
+        settings = _replace(settings, sandbox=True)
+    return settings
+
+
+def _replace(settings: Settings, **changes: Any) -> Settings:
+    from dataclasses import replace
+
+    return replace(settings, **changes)
+
+
+def _pair(problems: list[Problem], a: str, b: str, connector: str, values: Mapping[str, str]) -> None:
+    if bool(values.get(a)) != bool(values.get(b)):
+        present, missing = (a, b) if values.get(a) else (b, a)
+        problems.append(
+            Problem(
+                present,
+                t("config.partial", var=present, missing=missing, connector=connector),
+                t("config.partial.fix", missing=missing),
+            )
+        )
+
+
+def _url(value: str, var: str, problems: list[Problem]) -> str:
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        problems.append(Problem(var, t("config.bad_url", value=value), t("config.bad_url.fix")))
+    return value.rstrip("/")
+
+
+def _duration(value: str, var: str, problems: list[Problem]) -> int:
+    m = _DURATION.match(value)
+    if not m:
+        problems.append(Problem(var, t("config.bad_duration", value=value), t("config.bad_duration.fix")))
+        return 3600
+    amount, unit = float(m.group(1)), m.group(2).lower()
+    return int(amount * {"": 1, "s": 1, "m": 60, "h": 3600}[unit])
+
+
+def _int(value: str, var: str, problems: list[Problem]) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        problems.append(Problem(var, t("config.bad_int", value=value), t("config.bad_int.fix")))
+        return 0
+
+
+def _choice(value: str, var: str, choices: tuple[str, ...], problems: list[Problem]) -> Any:
+    if value not in choices:
+        shown = ", ".join(choices)
+        problems.append(
+            Problem(
+                var,
+                t("config.bad_choice", value=value, choices=shown),
+                t("config.bad_choice.fix", choices=shown),
+            )
+        )
+        return choices[0]
+    return value

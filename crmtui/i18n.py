@@ -1,0 +1,321 @@
+"""The one catalogue of user-facing text, in French and English.
+
+Usage::
+
+    from crmtui.i18n import t, set_language
+    set_language("fr")
+    t("dashboard.contacts", n=3)
+
+The language is chosen once at start-up: ``CRMTUI_LANG``, else ``LANG`` (French for ``fr_*``),
+else English. A missing key is a bug: tests check that every key has both languages.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+LANGUAGES = ("fr", "en")
+
+_current = "en"
+
+CATALOGUE: dict[str, dict[str, str]] = {
+    # -- app and navigation ------------------------------------------------------------
+    "app.title": {"fr": "crmtui — console CRM", "en": "crmtui — CRM console"},
+    "app.sandbox_banner": {
+        "fr": "BAC À SABLE — services simulés, aucune donnée réelle n'est touchée",
+        "en": "SANDBOX — simulated services, no real data is touched",
+    },
+    "app.mode": {"fr": "Mode de synchronisation : {mode}", "en": "Sync mode: {mode}"},
+    "app.mode.test": {"fr": "TEST (seulement « {filter} »)", "en": "TEST (only “{filter}”)"},
+    "app.mode.production": {"fr": "PRODUCTION", "en": "PRODUCTION"},
+    "key.quit": {"fr": "Quitter", "en": "Quit"},
+    "key.help": {"fr": "Aide", "en": "Help"},
+    "key.palette": {"fr": "Commandes", "en": "Commands"},
+    "key.dashboard": {"fr": "Tableau de bord", "en": "Dashboard"},
+    "key.runs": {"fr": "Exécutions", "en": "Runs"},
+    "key.connectors": {"fr": "Connecteurs", "en": "Connectors"},
+    "key.refresh": {"fr": "Actualiser", "en": "Refresh"},
+    "key.back": {"fr": "Retour", "en": "Back"},
+    "key.run_cycle": {"fr": "Lancer un cycle", "en": "Run a cycle"},
+    "key.close": {"fr": "Fermer", "en": "Close"},
+    "cmd.dashboard.help": {"fr": "Afficher le tableau de bord", "en": "Show the dashboard"},
+    "cmd.runs.help": {"fr": "Historique des exécutions", "en": "History of runs"},
+    "cmd.connectors.help": {"fr": "État des connecteurs", "en": "Connector status"},
+    "cmd.refresh.help": {"fr": "Relire les chiffres du magasin", "en": "Re-read the figures from the store"},
+    "cmd.run_cycle.help": {
+        "fr": "Lancer un cycle maintenant, en arrière-plan",
+        "en": "Run one cycle now, in the background",
+    },
+    "cmd.help.help": {"fr": "Afficher l'aide", "en": "Show help"},
+    "cmd.quit.help": {"fr": "Quitter crmtui", "en": "Quit crmtui"},
+    # -- dashboard ------------------------------------------------------------------------
+    "dashboard.title": {"fr": "Tableau de bord", "en": "Dashboard"},
+    "dashboard.contacts": {"fr": "Contacts connus", "en": "Contacts known"},
+    "dashboard.pending": {"fr": "Décisions de suppression en attente", "en": "Deletion decisions pending"},
+    "dashboard.forgotten": {"fr": "E-mails oubliés (réinscription)", "en": "Forgotten emails (resubscribe)"},
+    "dashboard.runs": {"fr": "Exécutions", "en": "Runs"},
+    "dashboard.last_runs": {"fr": "Dernières exécutions", "en": "Last runs"},
+    "dashboard.no_runs": {
+        "fr": "Aucune exécution pour l'instant. Appuyez sur « r » pour lancer un cycle.",
+        "en": "No runs yet. Press “r” to run a cycle.",
+    },
+    "dashboard.pending_list": {"fr": "En attente de décision", "en": "Awaiting a decision"},
+    "dashboard.no_pending": {"fr": "Aucun contact en attente.", "en": "No contact awaiting a decision."},
+    "dashboard.loading": {"fr": "Lecture du magasin…", "en": "Reading the store…"},
+    "col.started": {"fr": "Début", "en": "Started"},
+    "col.kind": {"fr": "Type", "en": "Kind"},
+    "col.mode": {"fr": "Mode", "en": "Mode"},
+    "col.status": {"fr": "État", "en": "Status"},
+    "col.summary": {"fr": "Résumé", "en": "Summary"},
+    "col.duration": {"fr": "Durée", "en": "Duration"},
+    "col.email": {"fr": "E-mail", "en": "Email"},
+    "col.name": {"fr": "Nom", "en": "Name"},
+    "col.tag": {"fr": "Étiquette", "en": "Tag"},
+    "col.since": {"fr": "Depuis", "en": "Since"},
+    "col.connector": {"fr": "Connecteur", "en": "Connector"},
+    "col.configured": {"fr": "Configuré", "en": "Configured"},
+    "col.detail": {"fr": "Détail", "en": "Detail"},
+    "status.ok": {"fr": "réussi", "en": "ok"},
+    "status.partial": {"fr": "partiel", "en": "partial"},
+    "status.failed": {"fr": "échec", "en": "failed"},
+    "status.running": {"fr": "en cours", "en": "running"},
+    "status.interrupted": {"fr": "interrompu", "en": "interrupted"},
+    "yes": {"fr": "oui", "en": "yes"},
+    "no": {"fr": "non", "en": "no"},
+    # -- runs and connectors screens --------------------------------------------------------
+    "runs.title": {"fr": "Historique des exécutions", "en": "Run history"},
+    "connectors.title": {"fr": "Connecteurs", "en": "Connectors"},
+    "connectors.sandbox": {"fr": "simulateur local", "en": "local simulator"},
+    "cycle.started": {"fr": "Cycle lancé en arrière-plan…", "en": "Cycle started in the background…"},
+    "cycle.done": {"fr": "Cycle terminé : {summary}", "en": "Cycle finished: {summary}"},
+    "cycle.busy": {
+        "fr": "Un autre cycle tient le verrou ({owner}). Réessayez plus tard.",
+        "en": "Another cycle holds the lock ({owner}). Try again later.",
+    },
+    "worker.failed": {"fr": "Échec de la tâche « {name} » : {error}", "en": "Task “{name}” failed: {error}"},
+    # -- help --------------------------------------------------------------------------------
+    "help.title": {"fr": "Aide", "en": "Help"},
+    "help.body": {
+        "fr": (
+            "crmtui synchronise Copper et Mailchimp, charge les exports de l'ERP et envoie les scénarios.\n\n"
+            "Touches générales :\n"
+            "  F1        cette aide\n"
+            "  Ctrl+P    palette de commandes (toutes les actions)\n"
+            "  d         tableau de bord\n"
+            "  c         connecteurs\n"
+            "  h         historique des exécutions\n"
+            "  r         lancer un cycle en arrière-plan\n"
+            "  F5        actualiser\n"
+            "  Échap     retour / fermer\n"
+            "  Ctrl+Q    quitter\n\n"
+            "En mode TEST, seuls les e-mails qui contiennent le filtre de test sont touchés."
+        ),
+        "en": (
+            "crmtui keeps Copper and Mailchimp in sync, loads the ERP exports and sends scenarios.\n\n"
+            "Global keys:\n"
+            "  F1        this help\n"
+            "  Ctrl+P    command palette (every action)\n"
+            "  d         dashboard\n"
+            "  c         connectors\n"
+            "  h         run history\n"
+            "  r         run a cycle in the background\n"
+            "  F5        refresh\n"
+            "  Escape    back / close\n"
+            "  Ctrl+Q    quit\n\n"
+            "In TEST mode only emails containing the test filter are touched."
+        ),
+    },
+    # -- configuration ----------------------------------------------------------------------
+    "config.invalid": {
+        "fr": "La configuration contient {n} problème(s) :",
+        "en": "The configuration has {n} problem(s):",
+    },
+    "config.fix": {"fr": "Correction", "en": "Fix"},
+    "config.env_perms": {
+        "fr": "{path} est lisible par d'autres utilisateurs (mode {mode}) alors qu'il contient des secrets.",
+        "en": "{path} is readable by other users (mode {mode}) and holds secrets.",
+    },
+    "config.env_perms.fix": {"fr": "exécutez : chmod 600 {path}", "en": "run: chmod 600 {path}"},
+    "config.missing": {"fr": "manquant", "en": "missing"},
+    "config.mc_key_format": {
+        "fr": "la clé Mailchimp doit se terminer par le centre de données, par exemple « …-us19 »",
+        "en": "a Mailchimp key ends with its data centre, for example “…-us19”",
+    },
+    "config.mc_key_format.fix": {
+        "fr": "copiez la clé complète depuis Mailchimp (Profil › Extras › Clés API), ou définissez MAILCHIMP_DC",
+        "en": "copy the whole key from Mailchimp (Profile › Extras › API keys), or set MAILCHIMP_DC",
+    },
+    "config.mc_dc_mismatch": {
+        "fr": "MAILCHIMP_DC={dc} ne correspond pas au suffixe de la clé (« -{key_dc} »)",
+        "en": "MAILCHIMP_DC={dc} does not match the key's suffix (“-{key_dc}”)",
+    },
+    "config.mc_dc_mismatch.fix": {
+        "fr": "supprimez MAILCHIMP_DC ou mettez {key_dc}",
+        "en": "remove MAILCHIMP_DC or set it to {key_dc}",
+    },
+    "config.partial": {
+        "fr": "{var} est défini mais {missing} manque : le connecteur {connector} ne peut pas fonctionner",
+        "en": "{var} is set but {missing} is missing: the {connector} connector cannot work",
+    },
+    "config.partial.fix": {"fr": "définissez {missing} dans .env", "en": "set {missing} in .env"},
+    "config.bad_choice": {
+        "fr": "valeur « {value} » inconnue ; valeurs possibles : {choices}",
+        "en": "unknown value “{value}”; possible values: {choices}",
+    },
+    "config.bad_choice.fix": {"fr": "mettez l'une de : {choices}", "en": "use one of: {choices}"},
+    "config.bad_duration": {
+        "fr": "« {value} » n'est pas une durée (exemples : 900, 15m, 1h)",
+        "en": "“{value}” is not a duration (examples: 900, 15m, 1h)",
+    },
+    "config.bad_duration.fix": {
+        "fr": "un nombre de secondes, ou un nombre suivi de s, m ou h",
+        "en": "a number of seconds, or a number followed by s, m or h",
+    },
+    "config.bad_int": {
+        "fr": "« {value} » n'est pas un nombre entier",
+        "en": "“{value}” is not a whole number",
+    },
+    "config.bad_int.fix": {"fr": "mettez un nombre entier", "en": "use a whole number"},
+    "config.bad_url": {
+        "fr": "« {value} » n'est pas une adresse http(s) valide",
+        "en": "“{value}” is not a valid http(s) address",
+    },
+    "config.bad_url.fix": {
+        "fr": "mettez une adresse complète, par exemple https://odoo.exemple.fr",
+        "en": "use a full address, for example https://odoo.example.com",
+    },
+    "config.bad_email": {
+        "fr": "« {value} » n'est pas une adresse e-mail",
+        "en": "“{value}” is not an email address",
+    },
+    "config.bad_email.fix": {
+        "fr": "mettez une adresse du type nom@domaine.fr",
+        "en": "use an address like name@domain.com",
+    },
+    "config.path_missing": {
+        "fr": "le dossier {value} n'existe pas",
+        "en": "the folder {value} does not exist",
+    },
+    "config.path_missing.fix": {
+        "fr": "créez le dossier ou corrigez le chemin",
+        "en": "create the folder or correct the path",
+    },
+    "config.check.title": {"fr": "Configuration effective", "en": "Effective configuration"},
+    "config.check.connectors": {"fr": "Connecteurs", "en": "Connectors"},
+    "config.check.ready": {"fr": "prêt", "en": "ready"},
+    "config.check.not_set": {"fr": "non configuré", "en": "not set up"},
+    "config.check.source": {"fr": "source", "en": "source"},
+    "config.check.sandbox": {
+        "fr": "Aucun identifiant configuré : crmtui démarrera en mode bac à sable.",
+        "en": "No credentials configured: crmtui will start in sandbox mode.",
+    },
+    # -- store --------------------------------------------------------------------------------
+    "store.locked": {
+        "fr": "La base {path} est verrouillée par un autre programme depuis plus de {seconds} s.",
+        "en": "The database {path} has been locked by another program for more than {seconds} s.",
+    },
+    "store.locked.fix": {
+        "fr": "attendez la fin de l'autre exécution ou fermez l'autre crmtui, puis relancez",
+        "en": "wait for the other run to finish or close the other crmtui, then run again",
+    },
+    "store.readonly": {
+        "fr": "La base {path} est en lecture seule : crmtui ne peut rien enregistrer.",
+        "en": "The database {path} is read-only: crmtui cannot record anything.",
+    },
+    "store.readonly.fix": {
+        "fr": "vérifiez les droits du fichier et de son dossier (chmod u+w), ou choisissez un autre CRMTUI_DB",
+        "en": "check the permissions of the file and its folder (chmod u+w), or choose another CRMTUI_DB",
+    },
+    "store.corrupt": {
+        "fr": "La base {path} est illisible ou endommagée ({detail}).",
+        "en": "The database {path} is unreadable or damaged ({detail}).",
+    },
+    "store.corrupt.fix": {
+        "fr": "restaurez une sauvegarde, ou déplacez ce fichier pour repartir d'une base neuve",
+        "en": "restore a backup, or move this file aside to start from a new database",
+    },
+    "store.too_new": {
+        "fr": "La base {path} est au schéma {found}, plus récent que ce crmtui (schéma {known}).",
+        "en": "The database {path} is at schema {found}, newer than this crmtui (schema {known}).",
+    },
+    "store.too_new.fix": {
+        "fr": "mettez crmtui à jour avant d'ouvrir cette base",
+        "en": "upgrade crmtui before opening this database",
+    },
+    "store.cannot_create": {
+        "fr": "Impossible de créer la base {path} ({detail}).",
+        "en": "Cannot create the database {path} ({detail}).",
+    },
+    "store.cannot_create.fix": {
+        "fr": "vérifiez que le dossier existe et est accessible en écriture, ou changez CRMTUI_DB",
+        "en": "check that the folder exists and is writable, or change CRMTUI_DB",
+    },
+    # -- headless ------------------------------------------------------------------------------
+    "headless.start": {
+        "fr": "crmtui {version} — cycle {kind} ({mode})",
+        "en": "crmtui {version} — {kind} cycle ({mode})",
+    },
+    "headless.sandbox": {"fr": "bac à sable", "en": "sandbox"},
+    "headless.done": {
+        "fr": "Cycle n°{run_id} terminé : {status} en {duration}",
+        "en": "Run #{run_id} finished: {status} in {duration}",
+    },
+    "headless.locked": {
+        "fr": "Un autre cycle est en cours ({owner}, depuis {since}). Rien n'a été fait.",
+        "en": "Another cycle is running ({owner}, since {since}). Nothing was done.",
+    },
+    "headless.locked.fix": {
+        "fr": "attendez sa fin ; un verrou abandonné par un processus mort est repris automatiquement",
+        "en": "wait for it to finish; a lock left by a dead process is taken over automatically",
+    },
+    "headless.store": {"fr": "Base de données : {path}", "en": "Database: {path}"},
+    "headless.log": {"fr": "Journal de ce cycle : {path}", "en": "Log of this run: {path}"},
+    "headless.step": {"fr": "étape {step} : {status}", "en": "step {step}: {status}"},
+    "headless.nothing": {
+        "fr": "aucun connecteur configuré pour cette étape, ignorée",
+        "en": "no connector configured for this step, skipped",
+    },
+    "headless.interrupted": {
+        "fr": "Interrompu : le cycle reprendra là où il s'est arrêté.",
+        "en": "Interrupted: the next run resumes where this one stopped.",
+    },
+    "error.prefix": {"fr": "Erreur", "en": "Error"},
+    "error.unexpected": {
+        "fr": "Erreur inattendue ({kind}). Détails dans le journal : {log}",
+        "en": "Unexpected error ({kind}). Details in the log: {log}",
+    },
+}
+
+
+def detect_language(env: Mapping[str, str] | None = None) -> str:
+    """Pick the language: ``CRMTUI_LANG``, else ``LANG`` (``fr_*`` → French), else English."""
+    env = os.environ if env is None else env
+    explicit = (env.get("CRMTUI_LANG") or "").strip().lower()[:2]
+    if explicit in LANGUAGES:
+        return explicit
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = (env.get(var) or "").strip().lower()
+        if value:
+            return "fr" if value.startswith("fr") else "en"
+    return "en"
+
+
+def set_language(lang: str) -> None:
+    """Switch the catalogue language for the whole process."""
+    global _current
+    if lang not in LANGUAGES:
+        raise ValueError(f"unsupported language {lang!r}; use one of {LANGUAGES}")
+    _current = lang
+
+
+def get_language() -> str:
+    """The current catalogue language."""
+    return _current
+
+
+def t(key: str, /, **values: object) -> str:
+    """Translate ``key`` into the current language and fill in ``values``."""
+    entry = CATALOGUE[key]
+    text = entry.get(_current) or entry["en"]
+    return text.format(**values) if values else text

@@ -1,0 +1,43 @@
+"""Untrusted text made safe to show: names, tags and error messages come from remote systems.
+
+A contact name can hold ANSI escape sequences (which would drive the operator's terminal) or Rich
+markup (which Textual would interpret, ``[@click=app.quit]`` included). Everything coming from a
+remote system is shown through :func:`printable` (logs, reports, plain output) or
+:func:`literal` (Textual/Rich widgets), never through markup.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from rich.text import Text
+
+# C0 controls except tab/newline, DEL, C1 controls, and the bidi overrides that can reorder a line.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(value: object, *, single_line: bool = True) -> str:
+    """Return ``value`` as text with control characters shown as ``\\x1b``-style escapes.
+
+    Args:
+        value: anything; ``None`` becomes "".
+        single_line: also escape newlines and tabs (table cells, log fields).
+    """
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFC", str(value))
+    text = _CONTROL.sub(_escape, text)
+    if single_line:
+        text = text.replace("\n", "\\n").replace("\r", "\\r").replace("\t", " ")
+    return text
+
+
+def literal(value: object, style: str = "") -> Text:
+    """A Rich ``Text`` that shows ``value`` literally: no markup, no control codes."""
+    return Text(printable(value), style=style, no_wrap=False)
