@@ -52,8 +52,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # -- dashboard ------------------------------------------------------------------------
     "dashboard.title": {"fr": "Tableau de bord", "en": "Dashboard"},
     "dashboard.contacts": {"fr": "Contacts connus", "en": "Contacts known"},
-    "dashboard.pending": {"fr": "Décisions de suppression en attente", "en": "Deletion decisions pending"},
-    "dashboard.forgotten": {"fr": "E-mails oubliés (réinscription)", "en": "Forgotten emails (resubscribe)"},
+    "dashboard.pending": {"fr": "Décisions en attente", "en": "Pending decisions"},
+    "dashboard.forgotten": {"fr": "E-mails oubliés", "en": "Forgotten emails"},
     "dashboard.runs": {"fr": "Exécutions", "en": "Runs"},
     "dashboard.last_runs": {"fr": "Dernières exécutions", "en": "Last runs"},
     "dashboard.no_runs": {

@@ -1,1 +1,1 @@
-"""crmtui.screens."""
+"""One module per screen."""

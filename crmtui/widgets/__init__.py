@@ -1,1 +1,1 @@
-"""crmtui.widgets."""
+"""Reusable widgets."""

@@ -1,0 +1,140 @@
+"""The Textual console: ``make_app(settings, store)`` is the one factory for the CLI and tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from crmtui.commands import GLOBAL_COMMANDS
+from crmtui.config import Settings
+from crmtui.engine.cycle import run_cycle
+from crmtui.engine.events import CycleFinished, Event
+from crmtui.i18n import t
+from crmtui.messages import EngineReported, StoreChanged
+from crmtui.screens.connectors import ConnectorsScreen
+from crmtui.screens.dashboard import DashboardScreen
+from crmtui.screens.help import HelpScreen
+from crmtui.screens.runs import RunsScreen
+from crmtui.store import Store
+from crmtui.store.locks import LockHeld
+from crmtui.text import printable
+
+
+class CrmApp(App[int]):
+    """The crmtui console."""
+
+    CSS_PATH = Path(__file__).parent / "crmtui.tcss"
+    TITLE = "crmtui"
+    MODES = {"dashboard": DashboardScreen, "runs": RunsScreen, "connectors": ConnectorsScreen}
+    DEFAULT_MODE = "dashboard"
+    BINDINGS = [
+        Binding("ctrl+q", "quit", t("key.quit"), id="app.quit", priority=True),
+        Binding("f1", "help", t("key.help"), id="app.help"),
+        Binding("d", "show_dashboard", t("key.dashboard"), id="app.dashboard"),
+        Binding("c", "show_connectors", t("key.connectors"), id="app.connectors"),
+        Binding("h", "show_runs", t("key.runs"), id="app.runs"),
+        Binding("r", "run_cycle", t("key.run_cycle"), id="app.run_cycle"),
+        Binding("f5", "refresh", t("key.refresh"), show=False, id="app.refresh"),
+        Binding("ctrl+p", "command_palette", t("key.palette"), show=False, id="app.palette"),
+    ]
+
+    def __init__(self, settings: Settings, store: Store) -> None:
+        super().__init__()
+        self.settings = settings
+        self.store = store
+        self.sub_title = t("app.sandbox_banner") if settings.sandbox else ""
+
+    # -- palette --------------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The palette mirrors the actions: each entry runs the same ``action_*`` as its key."""
+        for entry in GLOBAL_COMMANDS:
+            yield SystemCommand(entry.title, entry.help, self._palette_callback(entry.action))
+
+    def _palette_callback(self, action: str):  # type: ignore[no-untyped-def]
+        async def run() -> None:
+            await self.run_action(action)
+
+        return run
+
+    # -- navigation -----------------------------------------------------------------------
+
+    def action_show_dashboard(self) -> None:
+        """Go to the dashboard."""
+        self.switch_mode("dashboard")
+
+    def action_show_runs(self) -> None:
+        """Go to the run history."""
+        self.switch_mode("runs")
+
+    def action_show_connectors(self) -> None:
+        """Go to the connectors."""
+        self.switch_mode("connectors")
+
+    def action_help(self) -> None:
+        """Show the help screen."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_refresh(self) -> None:
+        """Re-read the figures."""
+        self.post_message(StoreChanged("refresh"))
+
+    # -- the cycle worker ---------------------------------------------------------------------
+
+    def action_run_cycle(self) -> None:
+        """Run one cycle in the background; the screens stay live."""
+        self.notify(t("cycle.started"))
+        self.cycle_worker()
+
+    @work(thread=True, exclusive=True, group="cycle", exit_on_error=False, description="Running a cycle")
+    def cycle_worker(self) -> None:
+        """Run the engine in its own thread and event loop (SQLite and network never block the UI)."""
+
+        def emit(event: Event) -> None:
+            self.post_message(EngineReported(event))
+
+        try:
+            asyncio.run(run_cycle(self.settings, self.store, owner="console", emit=emit))
+        except LockHeld as exc:
+            self.call_from_thread(
+                self.notify, t("cycle.busy", owner=exc.holder.describe()), severity="warning"
+            )
+
+    @on(EngineReported)
+    def _engine_reported(self, message: EngineReported) -> None:
+        if isinstance(message.event, CycleFinished):
+            self.notify(t("cycle.done", summary=t(f"status.{message.event.status}")))
+            self.post_message(StoreChanged("cycle"))
+
+    @on(StoreChanged)
+    def _store_changed(self, _: StoreChanged) -> None:
+        reload = getattr(self.screen, "reload", None)
+        if callable(reload):
+            reload()
+
+    @on(Worker.StateChanged)
+    def _worker_state(self, event: Worker.StateChanged) -> None:
+        """One router for worker failures: a notification, never a traceback on screen."""
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.notify(
+                printable(
+                    t("worker.failed", name=event.worker.description or event.worker.name, error=error)
+                ),
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
+
+
+def make_app(settings: Settings, store: Store) -> CrmApp:
+    """Build the console app for ``settings`` over ``store`` (CLI and tests use this)."""
+    return CrmApp(settings, store)

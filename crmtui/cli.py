@@ -1,0 +1,203 @@
+"""Command line: ``crmtui`` (console), ``crmtui --headless`` (cron) and sub-commands.
+
+Nothing here imports Textual at module level: ``--headless`` and the sub-commands must work (and
+start fast) where no terminal UI is wanted.
+
+Exit codes (an API for cron; see README):
+
+====  ============================================================
+0     ok
+1     some records failed, or the run was interrupted
+2     configuration error (nothing was done)
+3     another run holds the lock (nothing was done)
+4     store error: database locked, read-only, corrupt or too new
+====  ============================================================
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from crmtui import __version__
+from crmtui.config import ConfigError, Settings, load_settings
+from crmtui.i18n import t
+
+EXIT_OK = 0
+EXIT_RECORDS_FAILED = 1
+EXIT_CONFIG = 2
+EXIT_LOCKED = 3
+EXIT_STORE = 4
+
+STEP_NAMES = ("etl", "sync", "scenarios", "reco")
+
+# Sub-command name -> (help, configure parser, run). Areas register theirs with `subcommand`.
+Handler = Callable[[argparse.Namespace], int]
+SUBCOMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handler]] = {}
+
+
+def subcommand(
+    name: str, help_text: str, configure: Callable[[argparse.ArgumentParser], None]
+) -> Callable[[Handler], Handler]:
+    """Register a sub-command (``crmtui <name> ...``)."""
+
+    def deco(fn: Handler) -> Handler:
+        SUBCOMMANDS[name] = (help_text, configure, fn)
+        return fn
+
+    return deco
+
+
+def _steps(value: str) -> tuple[str, ...]:
+    parts = tuple(p.strip() for p in value.split(",") if p.strip())
+    unknown = [p for p in parts if p not in STEP_NAMES]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown step(s) {', '.join(unknown)}; use {', '.join(STEP_NAMES)}")
+    return parts
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (kept separate so tests and docs can introspect it)."""
+    parser = argparse.ArgumentParser(
+        prog="crmtui",
+        description="Copper ↔ Mailchimp sync, ERP ETL and email scenarios: console and cron.",
+        epilog="Exit codes: 0 ok, 1 some records failed, 2 configuration error, 3 another run holds the lock, "
+        "4 store error.",
+    )
+    parser.add_argument("--version", action="version", version=f"crmtui {__version__}")
+    parser.add_argument(
+        "--headless", action="store_true", help="run one cycle without the console, then exit"
+    )
+    parser.add_argument(
+        "--only", type=_steps, default=None, help="comma-separated steps: etl,sync,scenarios,reco"
+    )
+    parser.add_argument("--dry-run", action="store_true", help="plan and report, write nothing remote")
+    parser.add_argument(
+        "--apply-decisions",
+        action="store_true",
+        help="headless: apply deletion decisions operators recorded (never decides by itself)",
+    )
+    sandbox = parser.add_mutually_exclusive_group()
+    sandbox.add_argument(
+        "--sandbox", dest="sandbox", action="store_true", default=None, help="use the simulators"
+    )
+    sandbox.add_argument(
+        "--no-sandbox", dest="sandbox", action="store_false", help="never fall back to the sandbox"
+    )
+    parser.add_argument("--db", type=Path, help="database file (overrides CRMTUI_DB)")
+    parser.add_argument("--lang", choices=("fr", "en"), help="language of messages (overrides CRMTUI_LANG)")
+    parser.add_argument(
+        "--env-file", type=Path, default=Path(".env"), help="the .env file to read (default ./.env)"
+    )
+    parser.add_argument("--production", action="store_true", help="shorthand for SYNC_MODE=production")
+    subs = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _register_builtin()
+    for name, (help_text, configure, _) in SUBCOMMANDS.items():
+        configure(subs.add_parser(name, help=help_text))
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Load settings with the command line taking precedence."""
+    overrides: dict[str, str] = {}
+    if args.db:
+        overrides["CRMTUI_DB"] = str(args.db)
+    if args.lang:
+        overrides["CRMTUI_LANG"] = args.lang
+    if getattr(args, "production", False):
+        overrides["SYNC_MODE"] = "production"
+    return load_settings(env_file=args.env_file, overrides=overrides, sandbox=args.sandbox)
+
+
+def _print_config_error(exc: ConfigError) -> None:
+    print(exc.render(), file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``crmtui`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command:
+        return SUBCOMMANDS[args.command][2](args)
+    try:
+        settings = settings_from_args(args)
+    except ConfigError as exc:
+        _print_config_error(exc)
+        return EXIT_CONFIG
+    if args.headless:
+        from crmtui.headless import run_headless
+
+        return run_headless(
+            settings, only=args.only, dry_run=args.dry_run, apply_decisions=args.apply_decisions
+        )
+    return _run_console(settings)
+
+
+def _run_console(settings: Settings) -> int:
+    from crmtui.store import Store, StoreError
+
+    try:
+        store = Store(settings.store_path)
+    except StoreError as exc:
+        print(f"{t('error.prefix')}: {exc.message}\n  → {exc.hint}", file=sys.stderr)
+        return EXIT_STORE
+    from crmtui.app import make_app  # Textual is imported only here
+
+    app = make_app(settings, store)
+    try:
+        app.run()
+    finally:
+        store.close()
+    return int(app.return_code or 0)
+
+
+# -- built-in sub-commands ---------------------------------------------------------------------
+
+
+def _register_builtin() -> None:
+    if "config" in SUBCOMMANDS:
+        return
+
+    def configure_config(p: argparse.ArgumentParser) -> None:
+        p.add_argument("action", choices=("check",), help="check: show the effective configuration")
+
+    @subcommand("config", "show and check the configuration", configure_config)
+    def _config(args: argparse.Namespace) -> int:
+        try:
+            settings = settings_from_args(args)
+        except ConfigError as exc:
+            _print_config_error(exc)
+            return EXIT_CONFIG
+        print(render_config(settings))
+        return EXIT_OK
+
+    # Areas add their sub-commands (connectors test, sandbox serve, serve...) on import.
+    import importlib
+
+    for module in ("crmtui.commands_cli",):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+
+
+def render_config(settings: Settings) -> str:
+    """The ``config check`` text: effective values with secrets masked, and connector status."""
+    lines = [t("config.check.title"), "=" * len(t("config.check.title"))]
+    if settings.env_file:
+        lines.append(f".env: {settings.env_file.resolve()}")
+    width = max(len(var) for var, _, _ in settings.describe())
+    for var, shown, source in settings.describe():
+        lines.append(f"  {var.ljust(width)}  {shown or '—'}  ({t('config.check.source')}: {source})")
+    lines += ["", t("config.check.connectors")]
+    for name, ready in settings.connectors().items():
+        lines.append(
+            f"  {'✔' if ready else '✘'} {name:<10} {t('config.check.ready') if ready else t('config.check.not_set')}"
+        )
+    if settings.sandbox:
+        lines += ["", t("config.check.sandbox")]
+    lines.append(f"\nCRMTUI_DB → {settings.store_path}")
+    return "\n".join(lines)

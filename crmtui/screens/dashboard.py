@@ -1,0 +1,140 @@
+"""The dashboard: real figures from the store, last runs and contacts awaiting a decision."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label
+
+from crmtui.i18n import t
+from crmtui.store.contacts import PendingDecision
+from crmtui.store.runs import Run
+from crmtui.text import literal
+from crmtui.widgets.figure import Figure
+from crmtui.widgets.status import StatusBar
+
+
+@dataclass(frozen=True)
+class DashboardData:
+    """A snapshot of the figures the dashboard shows."""
+
+    contacts: int
+    pending: int
+    forgotten: int
+    runs: int
+    last_runs: list[Run]
+    pending_list: list[PendingDecision]
+
+
+def short_time(iso: str | None) -> str:
+    """``2026-11-25T09:07:15+00:00`` → local ``25/11 10:07``."""
+    if not iso:
+        return ""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%d/%m %H:%M")
+    except ValueError:
+        return iso
+
+
+class DashboardScreen(Screen[None]):
+    """Figures, last runs, pending decisions."""
+
+    def compose(self) -> ComposeResult:
+        """Status bar, four figures, two tables, footer."""
+        yield StatusBar()
+        with Horizontal(id="figures"):
+            yield Figure(t("dashboard.contacts"), id="fig-contacts")
+            yield Figure(t("dashboard.pending"), id="fig-pending")
+            yield Figure(t("dashboard.forgotten"), id="fig-forgotten")
+            yield Figure(t("dashboard.runs"), id="fig-runs")
+        with Vertical(id="dashboard-tables"):
+            yield Label(t("dashboard.last_runs"), classes="section-title")
+            yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+            yield Label(t("dashboard.pending_list"), classes="section-title")
+            yield DataTable(id="pending-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Set up the tables and load the figures."""
+        runs = self.query_one("#runs-table", DataTable)
+        runs.add_columns("#", t("col.started"), t("col.kind"), t("col.status"), t("col.summary"))
+        pending = self.query_one("#pending-table", DataTable)
+        pending.add_columns(t("col.email"), t("col.name"), t("col.tag"), t("col.since"))
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        """Figures may have changed while another screen was shown."""
+        self.reload()
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="dashboard:load",
+        exit_on_error=False,
+        description="Reading figures",
+    )
+    def reload(self) -> DashboardData:
+        """Read the figures in a thread (SQLite is blocking) and show them."""
+        store = self.app.store  # type: ignore[attr-defined]
+        data = DashboardData(
+            contacts=store.contacts.count(),
+            pending=store.contacts.pending_count(),
+            forgotten=store.contacts.forgotten_count(),
+            runs=store.runs.count(),
+            last_runs=store.runs.recent(8),
+            pending_list=store.contacts.pending(50),
+        )
+        self.app.call_from_thread(self.show_data, data)
+        return data
+
+    def show_data(self, data: DashboardData) -> None:
+        """Put a snapshot on screen. Untrusted text goes through ``literal``."""
+        self.query_one("#fig-contacts", Figure).value = data.contacts
+        pending_fig = self.query_one("#fig-pending", Figure)
+        pending_fig.value = data.pending
+        pending_fig.set_class(data.pending > 0, "-attention")
+        forgotten_fig = self.query_one("#fig-forgotten", Figure)
+        forgotten_fig.value = data.forgotten
+        forgotten_fig.set_class(data.forgotten > 0, "-attention")
+        self.query_one("#fig-runs", Figure).value = data.runs
+        runs = self.query_one("#runs-table", DataTable)
+        runs.clear()
+        for run in data.last_runs:
+            counts = f"{run.succeeded} ✔ {run.failed} ✘ {run.skipped} ↷" if run.total else ""
+            runs.add_row(
+                str(run.id),
+                short_time(run.started_at),
+                literal(run.kind),
+                literal(t(f"status.{run.status}"), style=_STATUS_STYLE.get(run.status, "")),
+                literal(counts),
+                key=str(run.id),
+            )
+        if not data.last_runs:
+            runs.add_row("", "", literal(t("dashboard.no_runs")), "", "")
+        pending = self.query_one("#pending-table", DataTable)
+        pending.clear()
+        for item in data.pending_list:
+            pending.add_row(
+                literal(item.email),
+                literal(item.name),
+                literal(item.tag),
+                short_time(item.detected_at),
+                key=item.email,
+            )
+        if not data.pending_list:
+            pending.add_row(literal(t("dashboard.no_pending")), "", "", "")
+
+
+_STATUS_STYLE = {
+    "ok": "green",
+    "partial": "yellow",
+    "failed": "red",
+    "interrupted": "yellow",
+    "running": "cyan",
+}
