@@ -1,0 +1,119 @@
+"""Pilot tests of the console: dashboard figures, help, palette, navigation, hostile text."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable
+
+from crmtui.app import make_app
+from crmtui.config import Settings
+from crmtui.screens.dashboard import DashboardScreen
+from crmtui.screens.help import HelpScreen
+from crmtui.store import Store
+from crmtui.widgets.figure import Figure
+
+HOSTILE = "\x1b[31mRouge\x1b[0m [bold]Gras[/bold] [@click=app.quit]Quitter[/]"
+
+
+def _seed(store: Store) -> None:
+    with store.write() as db:
+        for i in range(3):
+            db.execute(
+                "INSERT INTO contacts (email, first_name, updated_at) VALUES (?, ?, '2026-01-01')",
+                (f"c{i}@exemple.fr", "Élodie"),
+            )
+        db.execute(
+            "INSERT INTO deletion_queue (email, name, tag, detected_at) VALUES (?, ?, ?, '2026-11-01T10:00:00+00:00')",
+            ("hostile@exemple.fr", HOSTILE, "🗑️ À SUPPRIMER"),
+        )
+        db.execute(
+            "INSERT INTO forgotten_emails (email, name, detected_at, resubscribe_url) VALUES (?, ?, ?, ?)",
+            ("gone@exemple.fr", "Loïc", "2026-11-01", "https://x.us19.list-manage.com/subscribe?u=1&id=2"),
+        )
+    run_id = store.runs.start("sync", mode="test")
+    store.runs.finish(run_id, "partial", total=5, succeeded=4, failed=1)
+
+
+async def test_dashboard_shows_real_figures(settings: Settings, store: Store) -> None:
+    _seed(store)
+    app = make_app(settings, store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        assert screen.query_one("#fig-contacts", Figure).value == 3
+        assert screen.query_one("#fig-pending", Figure).value == 1
+        assert screen.query_one("#fig-forgotten", Figure).value == 1
+        assert screen.query_one("#fig-runs", Figure).value == 1
+        runs = screen.query_one("#runs-table", DataTable)
+        assert runs.row_count == 1
+
+
+async def test_fresh_database_shows_zeros(settings: Settings, store: Store) -> None:
+    app = make_app(settings, store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        for fig in app.screen.query(Figure):
+            assert fig.value == 0
+        assert "SANDBOX" in app.screen.query_one("#sandbox-banner").render().plain  # type: ignore[attr-defined]
+
+
+async def test_hostile_name_is_shown_literally(settings: Settings, store: Store) -> None:
+    _seed(store)
+    app = make_app(settings, store)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        table = app.screen.query_one("#pending-table", DataTable)
+        name_cell = table.get_row_at(0)[1]
+        assert "[bold]Gras[/bold]" in name_cell.plain
+        assert "[@click=app.quit]Quitter[/]" in name_cell.plain
+        assert "\x1b" not in name_cell.plain and "\\x1b[31mRouge" in name_cell.plain
+        assert not name_cell.spans  # no markup was interpreted
+        # Clicking the cell must not run the embedded action.
+        await pilot.click("#pending-table")
+        await pilot.pause()
+        assert app.is_running
+
+
+async def test_help_opens_and_closes(settings: Settings, store: Store) -> None:
+    app = make_app(settings, store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_navigation_between_screens(settings: Settings, store: Store) -> None:
+    app = make_app(settings, store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("h")
+        assert app.current_mode == "runs"
+        await pilot.press("c")
+        assert app.current_mode == "connectors"
+        await pilot.press("d")
+        assert app.current_mode == "dashboard"
+
+
+async def test_palette_runs_the_same_actions(settings: Settings, store: Store) -> None:
+    app = make_app(settings, store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Runs")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert app.current_mode == "runs"
+
+
+async def test_run_cycle_in_background_records_a_run(settings: Settings, store: Store) -> None:
+    app = make_app(settings, store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert store.runs.count() == 1
+        assert store.runs.recent(1)[0].status == "ok"
