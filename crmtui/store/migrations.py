@@ -240,3 +240,28 @@ def _m0001(db: sqlite_utils.Database) -> None:
         );
         """,
     )
+
+
+# Each area keeps its migrations next to its repository (numbers: sync 2–9, etl 10–19, scenarios 20–29,
+# reco 30–39, events 40–49) and registers them on import.
+_AREA_MODULES = (
+    "crmtui.store.sync_schema",
+    "crmtui.store.etl_schema",
+    "crmtui.store.scenario_schema",
+    "crmtui.store.reco_schema",
+    "crmtui.store.events_schema",
+)
+
+
+def _load_area_migrations() -> None:
+    import importlib
+
+    for module in _AREA_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+
+
+_load_area_migrations()
