@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from crmtui.sandbox.control import Fault
 from crmtui.sandbox.loopback import serve_in_thread
 from crmtui.sandbox.odoo import DEFAULT_DB, DEFAULT_KEY, DEFAULT_LOGIN, DEFAULT_UID, ManualClock, OdooSim
+from crmtui.sandbox.odoo_data import PRICE_BANDS, load_sample
 
 T0 = datetime(2024, 6, 1, 9, 0, 0, tzinfo=UTC)
 
@@ -669,3 +670,97 @@ async def test_writes_are_all_or_nothing(
     await ex(client, "sale.order", "write", [[ids["o2"]], {"state": "cancel"}])
     assert await ex(client, "sale.order", "unlink", [[ids["o2"]]]) is True
     assert await ex(client, "sale.order.line", "search_count", [[["order_id", "=", ids["o2"]]]]) == 0
+
+
+# ---- sample data (crmtui.sandbox.odoo_data) --------------------------------------------------------
+
+NOW = datetime(2025, 3, 1, 0, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def sample() -> tuple[OdooSim, dict[str, Any]]:
+    sim = OdooSim(clock=ManualClock(NOW))
+    return sim, load_sample(sim, partners=200, seed=7)
+
+
+def test_sample_is_deterministic(sample: tuple[OdooSim, dict[str, Any]]) -> None:
+    sim, summary = sample
+    again = OdooSim(clock=ManualClock(NOW))
+    assert load_sample(again, partners=200, seed=7) == summary
+    assert again.records == sim.records
+    other = OdooSim(clock=ManualClock(NOW))
+    assert load_sample(other, partners=200, seed=8)["tastes"] != summary["tastes"]
+
+
+def test_sample_catalogue(sample: tuple[OdooSim, dict[str, Any]]) -> None:
+    sim, summary = sample
+    wines = [sim.records["product.product"][i] for i in summary["wines"]]
+    assert 38 <= len(wines) <= 50
+    assert {w["x_region"] for w in wines} >= {
+        "Bordeaux",
+        "Bourgogne",
+        "Loire",
+        "Rhône",
+        "Champagne",
+        "Alsace",
+    }
+    assert {w["x_color"] for w in wines} == {"red", "white", "rose", "sparkling", "fortified"}
+    assert {w["x_volume_ml"] for w in wines} == {375, 750, 1500}
+    assert all(8.0 <= w["list_price"] <= 120.0 for w in wines)
+    assert all(w["x_vintage"] is False or 2015 <= w["x_vintage"] <= 2023 for w in wines)
+    assert any(w["x_vintage"] is False for w in wines)  # non-vintage bubbles
+    assert len({w["default_code"] for w in wines}) == len(wines)
+    archived = summary["archived"]["product.product"]
+    assert archived and all(not sim.records["product.product"][i]["active"] for i in archived)
+    assert set(summary["categories"]) >= {
+        "Vins / Rouge",
+        "Vins / Blanc",
+        "Vins / Rosé",
+        "Vins / Effervescent",
+    }
+
+
+async def test_sample_over_rpc(sample: tuple[OdooSim, dict[str, Any]]) -> None:
+    sim, summary = sample
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sim.app), base_url="http://o") as c:
+        assert await ex(c, "res.partner", "search_count", [[]]) == 200 - len(
+            summary["archived"]["res.partner"]
+        )
+        assert await ex(c, "res.partner", "search_count", [[]], {"context": {"active_test": False}}) == 200
+        reds = await ex(
+            c,
+            "product.product",
+            "search_read",
+            [[["categ_id", "=", summary["categories"]["Vins / Rouge"]]]],
+            {"fields": ["categ_id"], "limit": 1},
+        )
+        assert reds[0]["categ_id"][1] == "Vins / Rouge"
+        internal = await ex(c, "stock.quant", "search_count", [[["location_id.usage", "=", "internal"]]])
+        assert 0 < internal < await ex(c, "stock.quant", "search_count", [[]])
+        names = [r["name"] for r in await ex(c, "res.partner", "search_read", [[]], {"fields": ["name"]})]
+    assert any("-" in n for n in names) and any(ch in "".join(names) for ch in "éèëçï")
+    assert any(r["email"] is False for r in sim.records["res.partner"].values())
+
+
+def test_sample_planted_tastes_show_in_sales(sample: tuple[OdooSim, dict[str, Any]]) -> None:
+    sim, summary = sample
+    products = sim.records["product.product"]
+    category = {cid: name for name, cid in summary["categories"].items()}
+    tastes = summary["tastes"]
+    assert len(tastes) > 50
+    hits = total = 0
+    for line in sim.records["sale.order.line"].values():
+        taste = tastes.get(line["order_partner_id"])
+        product = products[line["product_id"]]
+        if taste is None or not product.get("x_color"):
+            continue
+        total += 1
+        hits += category[product["categ_id"]] == taste["category"]
+        assert taste["price_band"] in PRICE_BANDS
+    assert total > 500 and hits / total > 0.5
+
+
+def test_sample_scales() -> None:
+    sim = OdooSim(clock=ManualClock(NOW))
+    summary = load_sample(sim, partners=37, seed=1)
+    assert summary["counts"]["res.partner"] == len(sim.records["res.partner"]) == 37
