@@ -1,0 +1,78 @@
+"""Identity and tag rules of the sync: normalized emails and the one deletion-tag normaliser.
+
+Every comparison of emails and special tags in crmtui goes through this module, so "the same
+address" and "the deletion tag" mean exactly one thing everywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+INACTIVE_TAG = "📥 INACTIF"
+RESUBSCRIBE_TAG = "Réinscription requise"
+DELETION_TAG = "🗑️ À SUPPRIMER"
+
+_SPACES = re.compile(r"\s+")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+# Emoji presentation selectors, zero-width joiners/spaces and the BOM: invisible, typed or not.
+_INVISIBLE = re.compile("[\ufe0e\ufe0f\u200b-\u200d\u2060\ufeff]")
+
+
+def normalize_email(email: str | None) -> str:
+    """The identity of a contact: NFC, trimmed, lower-cased. ``""`` for nothing."""
+    if not email:
+        return ""
+    return unicodedata.normalize("NFC", email).strip().lower()
+
+
+def is_valid_email(email: str) -> bool:
+    """Syntax check good enough to refuse what Mailchimp would refuse (no DNS)."""
+    if not _EMAIL.match(email) or ".." in email:
+        return False
+    local, _, domain = email.rpartition("@")
+    return (
+        bool(local) and not local.startswith(".") and not local.endswith(".") and not domain.startswith(".")
+    )
+
+
+def subscriber_hash(email: str) -> str:
+    """Mailchimp's member id: MD5 of the lower-cased address."""
+    return hashlib.md5(normalize_email(email).encode()).hexdigest()  # noqa: S324 - Mailchimp's scheme
+
+
+def tag_key(tag: str) -> str:
+    """A comparison key for tags: NFKD without accents or invisible characters, upper-case, single spaces.
+
+    ``🗑️ À SUPPRIMER``, ``🗑 a  supprimer`` and an NFD-typed ``À`` all give the same key.
+    """
+    text = unicodedata.normalize("NFKD", tag)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = _INVISIBLE.sub("", text)
+    return _SPACES.sub(" ", text).strip().upper()
+
+
+_DELETION_KEYS = {"A SUPPRIMER", tag_key("🗑 A SUPPRIMER"), tag_key("🗑A SUPPRIMER")}
+_INACTIVE_KEYS = {tag_key(INACTIVE_TAG), "INACTIF", tag_key("📥INACTIF")}
+
+
+def is_deletion_tag(tag: str) -> bool:
+    """Whether ``tag`` is any spelling of ``🗑️ À SUPPRIMER``.
+
+    Case, accents, extra or missing spaces, with or without the emoji or its variation selector,
+    NFC or NFD: all are recognised.
+    """
+    key = tag_key(tag)
+    return key in _DELETION_KEYS or key.replace(" ", "") in {k.replace(" ", "") for k in _DELETION_KEYS}
+
+
+def is_inactive_tag(tag: str) -> bool:
+    """Whether ``tag`` is ``📥 INACTIF`` (any spacing/case, with or without the emoji)."""
+    key = tag_key(tag)
+    return key in _INACTIVE_KEYS or key.replace(" ", "") in {k.replace(" ", "") for k in _INACTIVE_KEYS}
+
+
+def find_deletion_tag(tags: list[str] | tuple[str, ...]) -> str | None:
+    """The deletion tag exactly as found among ``tags``, or None."""
+    return next((tag for tag in tags if is_deletion_tag(tag)), None)
