@@ -94,11 +94,13 @@ class Store:
         from crmtui.store.contacts import ContactsRepo
         from crmtui.store.locks import LocksRepo
         from crmtui.store.runs import RunsRepo
+        from crmtui.store.sync import SyncRepo
 
         self.runs = RunsRepo(self)
         self.locks = LocksRepo(self)
         self.audit = AuditRepo(self)
         self.contacts = ContactsRepo(self)
+        self.sync = SyncRepo(self)
 
     # -- connections ----------------------------------------------------------------------
 
