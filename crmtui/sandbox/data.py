@@ -40,6 +40,9 @@ __all__ = [
     "DELETION_TAG",
     "DELETION_TAG_SPELLINGS",
     "EXEMPLE_FILTER",
+    "FRENCH_FIRST_NAMES",
+    "FRENCH_PHONE_SECOND_DIGITS",
+    "FRENCH_LAST_NAMES",
     "HOSTILE_NAMES",
     "INACTIVE_TAG",
     "SampleContact",
@@ -165,7 +168,7 @@ _YEAR = 365 * 86400
 # Name tables
 # --------------------------------------------------------------------------------------------
 
-_FIRST_NAMES = (
+FRENCH_FIRST_NAMES: list[str] = (
     "Éloïse Jean-Baptiste Hélène François Gaëlle Noémie Loïc Chloé Zoé Anaïs Léa Mathéo Jérôme "
     "Stéphane Céline Françoise Benoît Thérèse Agnès Frédéric Sébastien Marie-Claire Anne-Sophie "
     "Pierre-Louis Jean-François Clémence Maëlys Joël Raphaël Inès Océane Cédric Aurélie Émilie "
@@ -174,8 +177,9 @@ _FIRST_NAMES = (
     "Élodie Marion Adèle Gaétan Bérénice Ségolène Anaëlle Maïwenn Yannick Gwenaël Marie Paul "
     "Thomas Sophie Claire Antoine Margaux Bastien Capucine Timothée Solène Aurélien Léonie"
 ).split()
+"""French first names with accents and hyphens (all encodable in cp1252)."""
 
-_LAST_NAMES = [
+FRENCH_LAST_NAMES: list[str] = [
     *(
         "Martin Bernard Dubois Thomas Robert Richard Petit Durand Leroy Moreau Simon Laurent "
         "Lefèvre Michel Garcia David Bertrand Roux Vincent Fournier Morel Girard André Lefebvre "
@@ -196,6 +200,7 @@ _LAST_NAMES = [
     "Ben Saïd",
     "Van der Berghe",
 ]
+"""French last names: accents, hyphens, particles and apostrophes (all encodable in cp1252)."""
 
 
 def _slug(text: str) -> str:
@@ -211,8 +216,8 @@ def _strip_accents(text: str) -> str:
 
 
 # (display, slug) pairs, computed once so the hot loop does no Unicode work.
-_FIRST = [(name, _slug(name)) for name in _FIRST_NAMES]
-_LAST = [(name, _slug(name)) for name in _LAST_NAMES]
+_FIRST = [(name, _slug(name)) for name in FRENCH_FIRST_NAMES]
+_LAST = [(name, _slug(name)) for name in FRENCH_LAST_NAMES]
 
 _EXEMPLE_DOMAINS = ["exemple.fr", "exemple.com"]
 _DOMAINS = [
@@ -361,13 +366,13 @@ class SandboxContacts:
 
     def copper_people(self) -> Iterator[dict[str, Any]]:
         """Copper persons (WIRE §1.5 shape), in ascending id order, generated as they are read."""
-        for contact in self._contacts(skip={"mailchimp_only"}):
+        for contact in self._contacts(skip={"mailchimp_only"}, mailchimp=False):
             yield from contact.people
 
     def mailchimp_members(self) -> Iterator[dict[str, Any]]:
         """Mailchimp members (``email_address``, ``status``, ``merge_fields``, ``tags``, ``last_changed``)."""
         skip = {"copper_only", "forgotten", "invalid_emails"}
-        for contact in self._contacts(skip=skip):
+        for contact in self._contacts(skip=skip, copper=False):
             if contact.member is not None:
                 yield contact.member
 
@@ -400,12 +405,14 @@ class SandboxContacts:
 
     # ---- internals --------------------------------------------------------------------------
 
-    def _contacts(self, skip: set[str] | frozenset[str]) -> Iterator[SampleContact]:
+    def _contacts(
+        self, skip: set[str] | frozenset[str], copper: bool = True, mailchimp: bool = True
+    ) -> Iterator[SampleContact]:
         builder = _Builder(self)
         for i in range(self.n):
             if skip and self._category_and_rank(i)[0] in skip:
                 continue
-            yield builder.build(i)
+            yield builder.build(i, copper=copper, mailchimp=mailchimp)
 
     def _category_and_rank(self, index: int) -> tuple[str, int]:
         """Category of contact ``index`` and its rank ``j`` inside that category's quota."""
@@ -505,6 +512,17 @@ def _count_mod(count: int, modulus: int, residue: int) -> int:
 
 _PHONE_FORMATS = 8
 
+FRENCH_PHONE_SECOND_DIGITS: dict[str, str] = {
+    "1": "0123456789",
+    "2": "012345789",  # 026x is La Réunion / Mayotte (+262)
+    "3": "0123456789",
+    "4": "123456789",  # 040 is not allocated
+    "5": "012345678",  # 059x is the Antilles and Guyane (+590/+594/+596)
+    "6": "01245678",  # 063x / 069x include overseas mobiles
+    "7": "3456789",  # 070-072 are not mobile ranges
+}
+"""Second digits that keep a French number valid for metropolitan France, by first digit."""
+
 
 def _format_phone(digits: str, style: int) -> str:
     """A French number (``digits`` = 9 digits after the 0) in one of the ways people type it."""
@@ -541,17 +559,18 @@ class _Builder:
 
     def _phone(self) -> str:
         r = self.rng.random
-        if r() < 0.6:
-            lead = "6" if r() < 0.7 else str(7)
-            second = str(int(r() * 10)) if lead == "6" else str(3 + int(r() * 7))
-        else:
-            lead = str(1 + int(r() * 5))
-            second = str(int(r() * 10))
+        lead = ("6" if r() < 0.7 else "7") if r() < 0.6 else str(1 + int(r() * 5))
+        seconds = FRENCH_PHONE_SECOND_DIGITS[lead]
+        second = seconds[int(r() * len(seconds))]
         rest = f"{int(r() * 10_000_000):07d}"
         return _format_phone(lead + second + rest, int(r() * _PHONE_FORMATS))
 
-    def build(self, i: int) -> SampleContact:
-        """Generate contact ``i`` (same draws whatever the category, so sides stay consistent)."""
+    def build(self, i: int, copper: bool = True, mailchimp: bool = True) -> SampleContact:
+        """Generate contact ``i`` (same draws whatever the category, so sides stay consistent).
+
+        ``copper=False`` / ``mailchimp=False`` skip building that side's dicts (the random draws
+        are the same either way).
+        """
         data = self.data
         category, j = data._category_and_rank(i)
         rng = self.rng
@@ -582,6 +601,8 @@ class _Builder:
         space_style = r()
         phone = self._phone() if r() < 0.75 else ""
         second_phone = self._phone() if r() < 0.15 else ""
+        if not phone:  # the first number is the one both sides compare
+            phone, second_phone = second_phone, ""
 
         tags: list[str] = []
         roll = r()
@@ -673,7 +694,7 @@ class _Builder:
 
         # ---- Copper side ----
         people: list[dict[str, Any]] = []
-        if category != "mailchimp_only":
+        if copper and category != "mailchimp_only":
             emails = [{"email": copper_email, "category": "personal" if domain in _DOMAINS else "work"}]
             if category in _TWO_EMAIL_CATEGORIES and j % _TWO_EMAILS_EVERY == 5:
                 emails.append({"email": f"{fslug}.{lslug}.pro{num}@cave-{lslug}.fr", "category": "work"})
@@ -688,7 +709,7 @@ class _Builder:
                 else None
             )
             company = f"Cave {last}" if "Caviste" in tags else None
-            person = {
+            person: dict[str, Any] = {
                 "id": _COPPER_ID_BASE + 2 * i,
                 "name": f"{copper_first} {copper_last}",
                 "prefix": None,
@@ -721,6 +742,9 @@ class _Builder:
                 # The partner shares the household address (typed differently) and the tags.
                 partner = dict(person)
                 partner.update(
+                    address=dict(address) if address else None,
+                    websites=[dict(w) for w in person["websites"]],
+                    custom_fields=[dict(f) for f in person["custom_fields"]],
                     id=_COPPER_ID_BASE + 2 * i + 1,
                     name=f"{partner_first} {copper_last}",
                     first_name=partner_first,
@@ -739,7 +763,7 @@ class _Builder:
         status = _MC_STATUS.get(category)
         if category == "deletion_tagged" and j % 4 == 3:
             status = None
-        if status is not None:
+        if mailchimp and status is not None:
             mc_tags = _MC_ONLY_TAGS[j % len(_MC_ONLY_TAGS)] if category == "mailchimp_only" else tags
             member = {
                 "email_address": mc_email,
