@@ -414,8 +414,11 @@ class CopperSim:
         """The simulator's current time in unix seconds."""
         return int(self.clock())
 
-    def load_people(self, records: Iterable[dict[str, Any]]) -> list[int]:
+    def load_people(self, records: Iterable[dict[str, Any]], *, allow_duplicate_emails: bool = False) -> list[int]:
         """Seed people directly: no call counted, no rate limit, no webhook.
+
+        ``allow_duplicate_emails`` seeds legacy data where two people share an address (records
+        imported or merged before Copper enforced the rule); the first owner keeps the index.
 
         Records are shallow-copied and completed to the full person shape. ``id`` is assigned when
         absent; ``date_created``/``date_modified`` default to now; names are derived as on create.
@@ -436,12 +439,12 @@ class CopperSim:
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
-            return self._load(records)
+            return self._load(records, allow_duplicate_emails)
         finally:
             if gc_was_enabled:
                 gc.enable()
 
-    def _load(self, records: Iterable[dict[str, Any]]) -> list[int]:
+    def _load(self, records: Iterable[dict[str, Any]], allow_duplicates: bool = False) -> list[int]:
         self._search_cache.clear()
         now = self.now()
         people = self.people
@@ -476,6 +479,8 @@ class CopperSim:
                 key = email_key(item["email"])
                 owner = index.get(key)
                 if owner is not None and owner != pid:
+                    if allow_duplicates:
+                        continue
                     raise ValueError(f"email {item['email']!r} already belongs to person {owner}")
                 index[key] = pid
             people[pid] = person
