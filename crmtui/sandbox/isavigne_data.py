@@ -113,12 +113,16 @@ BOTTLES_75CL: dict[str, float] = {
 """75 cl bottle equivalents of each ``Conditionnement``."""
 
 PRICE_BANDS: list[tuple[str, float, float]] = [
-    ("0-10", 0.0, 10.0),
-    ("10-20", 10.0, 20.0),
-    ("20-40", 20.0, 40.0),
-    ("40+", 40.0, float("inf")),
+    ("ENTRY", 0.0, 15.0),
+    ("STANDARD", 15.0, 30.0),
+    ("PREMIUM", 30.0, 75.0),
+    ("LUXURY", 75.0, float("inf")),
 ]
-"""Price bands (name, low, high) on the price TTC of a 75 cl equivalent, in euros."""
+"""Price bands (name, low, high) on the price TTC of a 75 cl equivalent, in euros.
+
+The same names and bounds as the ETL's price segments (``crmtui.engine.normalize``), so a planted
+taste compares directly with a loaded product's segment; a test keeps the two in step.
+"""
 
 _UNITS = {
     "Bouteille 75cl": "Bouteille",
@@ -186,6 +190,8 @@ _CUVEES: list[_Cuvee] = [
     _Cuvee("BG1", 'Beaune 1er Cru "Les Grèves"', "Rouge", "Beaune Premier Cru", "Bourgogne", "Pinot noir", 13.5, 42.0, (_B75, _MG, _JB, _C6)),
     _Cuvee("POM", "Pommard Vieilles Vignes", "Rouge", "Pommard", "Bourgogne", "Pinot noir", 13.5, 38.0, (_B75, _MG, _C6)),
     _Cuvee("NSG", "Nuits-Saint-Georges 1er Cru", "Rouge", "Nuits-Saint-Georges Premier Cru", "Bourgogne", "Pinot noir", 13.5, 55.0, (_B75, _MG, _JB, _C6)),
+    _Cuvee("CGC", "Corton Grand Cru", "Rouge", "Corton Grand Cru", "Bourgogne", "Pinot noir", 13.5, 96.0, (_B75, _MG, _C6)),
+    _Cuvee("CVG", "Clos de Vougeot Grand Cru", "Rouge", "Clos de Vougeot", "Bourgogne", "Pinot noir", 13.5, 145.0, (_B75, _MG)),
     _Cuvee("MEU", "Meursault", "Blanc", "Meursault", "Bourgogne", "Chardonnay", 13.5, 48.0, (_B75, _MG, _C6)),
     _Cuvee("CBR", "Crémant de Bourgogne Brut", "Effervescent", "Crémant de Bourgogne", "Bourgogne", "Chardonnay, Pinot noir", 12.0, 12.5, (_B75, _MG, _C6), False),
     _Cuvee("CBO", "Coteaux Bourguignons Rosé", "Rosé", "Coteaux Bourguignons", "Bourgogne", "Gamay, Pinot noir", 12.5, 8.9, (_B75, _C6, _BIB)),
@@ -206,6 +212,7 @@ _CUVEES: list[_Cuvee] = [
     _Cuvee("OCR", "IGP Pays d'Oc Rosé", "Rosé", "Pays d'Oc", "Languedoc", "Cinsault, Grenache", 12.5, 6.5, (_B75, _C12, _BIB)),
     _Cuvee("CHB", "Champagne Brut Réserve", "Effervescent", "Champagne", "Champagne", "Chardonnay, Pinot noir, Meunier", 12.0, 32.0, (_B75, _DEMI, _MG, _JB, _C6), False),
     _Cuvee("CHR", "Champagne Rosé", "Effervescent", "Champagne", "Champagne", "Pinot noir, Chardonnay", 12.0, 39.0, (_B75, _MG, _C6), False),
+    _Cuvee("CHP", "Champagne Cuvée Prestige", "Effervescent", "Champagne", "Champagne", "Chardonnay", 12.5, 119.0, (_B75, _MG, _JB), False),
     _Cuvee("CHM", "Champagne Millésimé", "Effervescent", "Champagne", "Champagne", "Chardonnay, Pinot noir", 12.5, 58.0, (_B75, _MG)),
     _Cuvee("CPR", "Côtes de Provence Rosé", "Rosé", "Côtes de Provence", "Provence", "Grenache, Cinsault, Syrah", 13.0, 13.9, (_B75, _MG, _C6, _C12)),
     _Cuvee("BDL", "Bandol Rouge", "Rouge", "Bandol", "Provence", "Mourvèdre", 14.0, 29.0, (_B75, _MG, _C6)),

@@ -32,6 +32,7 @@ from crmtui.sandbox.data import (
 from crmtui.sandbox.isavigne_data import (
     CLIENT_COLUMNS,
     CLIENT_VARIANT_COLUMNS,
+    PRICE_BANDS,
     PRODUCT_COLUMNS,
     SALES_COLUMNS,
     STOCK_COLUMNS,
@@ -482,6 +483,19 @@ def test_tastes_are_planted_in_the_sales(exports: dict[str, Any]) -> None:
         hits += catalog[row[3]] == (taste["colour"], taste["region"], taste["price_band"])
     assert total > 300
     assert hits / total > 0.5, f"{hits}/{total} lines match the planted taste"
+
+
+def test_price_bands_match_the_etl_segments(exports: dict[str, Any]) -> None:
+    from crmtui.engine.normalize import PRICE_SEGMENT_BOUNDS
+
+    assert [(name, high) for name, _, high in PRICE_BANDS] == list(PRICE_SEGMENT_BOUNDS)
+    products = _read(exports["produits"])
+    head = products[0]
+    bands = {price_band(r[head.index("Prix TTC")], r[head.index("Conditionnement")]) for r in products[1:]}
+    assert bands == {name for name, _, _ in PRICE_BANDS}
+    assert price_band("1 234,50", "Caisse 12 bouteilles") == "LUXURY"  # 102,88 € a bottle
+    assert price_band("534,00", "Caisse 12 bouteilles") == "PREMIUM"
+    assert price_band("12,50") == "ENTRY"
 
 
 def test_exports_are_deterministic(tmp_path: Path) -> None:
