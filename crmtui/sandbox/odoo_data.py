@@ -5,7 +5,7 @@
 - **countries** (France, Belgique, Suisse, Luxembourg, Royaume-Uni, Allemagne) and **partner tags**;
 - **product categories** ``Vins`` / ``Rouge``, ``Blanc``, ``Rosé``, ``Effervescent``, ``Vins mutés``,
   plus ``Accessoires`` and ``Services`` (non-wine rows an ETL must tell apart);
-- **about 40 wines** (:data:`WINE_CUVEES` expanded with a few magnums and half-bottles): AOC names
+- **about 45 wines** (:data:`WINE_CUVEES` expanded with a few magnums and half-bottles): AOC names
   from Bordeaux, Bourgogne, Loire, Rhône, Champagne, Alsace, Languedoc-Roussillon and Provence,
   reds, whites, rosés, crémants/champagnes and fortified wines (vins doux naturels), vintages
   2015–2023 (``x_vintage`` is ``False`` for non-vintage bubbles), prices 8–120 €, with the custom
@@ -18,9 +18,9 @@
   spaces), about 3 % archived;
 - **sale orders and lines** over the three years before ``now`` (``S00001``... in date order;
   mostly confirmed, recent ones in quotation, a few cancelled). Each ordering customer has a
-  **planted taste**: a preferred category, region and price band. Products are drawn with weights
-  that favour wines matching the taste (x4 category, x3 region, x2.5 band), so a recommender can be
-  scored against :attr:`tastes`. Lines of one order share the order's ``write_date`` (ties for the
+  **planted taste**: a preferred category, region and price band (:data:`PRICE_BANDS`, the ETL's
+  price segments). Products are drawn with weights that favour wines matching the taste (x4
+  category, x3 region, x2.5 band), so a recommender can be scored against the returned ``tastes``. Lines of one order share the order's ``write_date`` (ties for the
   ``(write_date, id)`` cursor);
 - **stock quants** in internal locations (``WH/Stock``, ``WH/Chai``, ``BTQ/Stock``) and in
   non-internal ones (``Partners/Customers``, ``Virtual Locations/Inventory adjustment``,
@@ -53,11 +53,16 @@ __all__ = [
 ]
 
 PRICE_BANDS: dict[str, tuple[float, float]] = {
-    "entrée de gamme": (0.0, 15.0),
-    "cœur de gamme": (15.0, 35.0),
-    "prestige": (35.0, 10_000.0),
+    "ENTRY": (0.0, 15.0),
+    "STANDARD": (15.0, 30.0),
+    "PREMIUM": (30.0, 75.0),
+    "LUXURY": (75.0, float("inf")),
 }
-"""Price bands by unit price of a 75 cl equivalent, in euros (lower bound inclusive)."""
+"""Price bands ``name -> (low, high)`` on the price of a 75 cl equivalent, in euros (``list_price``,
+tax included as French cellar-door prices are; low inclusive, high exclusive).
+
+The same names and bounds as the ETL's price segments (``crmtui.engine.normalize``), so a planted
+taste compares directly with a loaded product's segment; a contract test keeps the two in step."""
 
 CATEGORY_NAMES: dict[str, str] = {
     "red": "Rouge",
@@ -75,7 +80,7 @@ def price_band(price: float, volume_ml: int = 750) -> str:
     for name, (low, high) in PRICE_BANDS.items():
         if low <= per_75 < high:
             return name
-    return "prestige"
+    return "LUXURY"
 
 
 @dataclass(frozen=True)
@@ -239,6 +244,16 @@ WINE_CUVEES: list[Cuvee] = [
         code="BG",
     ),
     Cuvee(
+        "Corton-Charlemagne Grand Cru",
+        "Bourgogne",
+        "Corton-Charlemagne",
+        "white",
+        "Chardonnay",
+        96.0,
+        13.5,
+        code="BG",
+    ),
+    Cuvee(
         "Crémant de Bourgogne Brut",
         "Bourgogne",
         "Crémant de Bourgogne",
@@ -335,6 +350,16 @@ WINE_CUVEES: list[Cuvee] = [
         "red",
         "Syrah, Viognier",
         62.0,
+        13.5,
+        code="RH",
+    ),
+    Cuvee(
+        "Hermitage « L'Ermite »",
+        "Rhône",
+        "Hermitage",
+        "red",
+        "Syrah",
+        88.0,
         13.5,
         code="RH",
     ),
@@ -471,6 +496,8 @@ WINE_CUVEES: list[Cuvee] = [
 ]
 """The catalogue's cuvées (75 cl). :func:`load_sample` derives magnums and half-bottles of a few."""
 
+_MAGNUMS = {"Château Lagrange-Mérignac", "Châteauneuf-du-Pape « Cuvée des Papes »", "Champagne Brut Réserve"}
+_DEMIS = {"Sauternes « Larmes d'Or »", "Muscat de Beaumes-de-Venise"}
 _COLOR_CODE = {"red": "R", "white": "B", "rose": "RS", "sparkling": "EF", "fortified": "VM"}
 _FORMATS = {375: ("Demi-bouteille 37,5 cl", 0.55, "DM"), 1500: ("Magnum 150 cl", 2.15, "MG")}
 
@@ -706,13 +733,11 @@ def load_sample(
     # -- products --------------------------------------------------------------------------------
     wines: list[dict[str, Any]] = []
     seq: dict[str, int] = {}
-    big_formats = {0, 21, 27}  # Lagrange-Mérignac, Châteauneuf, Champagne Brut also come in magnum
-    small_formats = {6, 26}  # Sauternes and Muscat de Beaumes-de-Venise also in half-bottles
-    for i, cuvee in enumerate(WINE_CUVEES):
+    for cuvee in WINE_CUVEES:
         vintage: int | bool = rng.randint(2015, 2023) if cuvee.vintage else False
         if cuvee.color in ("fortified",) and cuvee.vintage:
             vintage = rng.randint(2015, 2019)
-        formats = [750, *([1500] if i in big_formats else []), *([375] if i in small_formats else [])]
+        formats = [750, *([1500] if cuvee.name in _MAGNUMS else []), *([375] if cuvee.name in _DEMIS else [])]
         for volume in formats:
             seq[cuvee.code] = seq.get(cuvee.code, 0) + 1
             code = f"{cuvee.code}-{_COLOR_CODE[cuvee.color]}-{seq[cuvee.code]:03d}"
@@ -1066,5 +1091,7 @@ def load_sample(
         "locations": locations,
         "countries": country_ids,
         "tastes": {pid: t.as_dict() for pid, t in tastes.items()},
-        "price_bands": {name: list(bounds) for name, bounds in PRICE_BANDS.items()},
+        "price_bands": {
+            name: [low, None if math.isinf(high) else high] for name, (low, high) in PRICE_BANDS.items()
+        },
     }

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from crmtui.sandbox.control import Fault
 from crmtui.sandbox.loopback import serve_in_thread
 from crmtui.sandbox.odoo import DEFAULT_DB, DEFAULT_KEY, DEFAULT_LOGIN, DEFAULT_UID, ManualClock, OdooSim
-from crmtui.sandbox.odoo_data import PRICE_BANDS, load_sample
+from crmtui.sandbox.odoo_data import PRICE_BANDS, load_sample, price_band
 
 T0 = datetime(2024, 6, 1, 9, 0, 0, tzinfo=UTC)
 
@@ -764,3 +764,17 @@ def test_sample_scales() -> None:
     sim = OdooSim(clock=ManualClock(NOW))
     summary = load_sample(sim, partners=37, seed=1)
     assert summary["counts"]["res.partner"] == len(sim.records["res.partner"]) == 37
+
+
+def test_price_bands_match_the_etl_segments(sample: tuple[OdooSim, dict[str, Any]]) -> None:
+    from crmtui.engine.normalize import PRICE_SEGMENT_BOUNDS, price_segment
+
+    assert [(name, high) for name, (_, high) in PRICE_BANDS.items()] == list(PRICE_SEGMENT_BOUNDS)
+    sim, summary = sample
+    bands = set()
+    for pid in summary["wines"]:
+        wine = sim.records["product.product"][pid]
+        band = price_band(wine["list_price"], wine["x_volume_ml"])
+        assert band == price_segment(wine["list_price"], wine["x_volume_ml"] / 750)
+        bands.add(band)
+    assert bands == set(PRICE_BANDS)
