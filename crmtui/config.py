@@ -94,6 +94,20 @@ class Settings:
     conflict_policy: ConflictPolicy = "copper-wins"
     """SYNC_CONFLICT_POLICY: who wins a field changed on both sides."""
 
+    new_member_status: str = "subscribed"
+    """SYNC_NEW_MEMBER_STATUS: status of members created from Copper (``subscribed`` or ``pending``)."""
+    unsubscribed_tag: str = "Désabonné Mailchimp"
+    """SYNC_UNSUBSCRIBED_TAG: Copper tag mirroring a Mailchimp unsubscribe."""
+    cleaned_tag: str = "Adresse invalide Mailchimp"
+    """SYNC_CLEANED_TAG: Copper tag mirroring a cleaned (bouncing) Mailchimp address."""
+    full_every: int = 24
+    """SYNC_FULL_EVERY: a full reconcile every N runs (deletions and archives are only seen then)."""
+    max_change_share: float = 0.05
+    """SYNC_MAX_CHANGE_SHARE: circuit breaker: stop before writing when a run would archive, delete,
+    unsubscribe or untag more than this share of the audience."""
+    archive_action: str = "archive"
+    """SYNC_ARCHIVE_ACTION: what "archive" does in Mailchimp: ``archive`` or ``unsubscribe``."""
+
     # -- Odoo ---------------------------------------------------------------------------------
     odoo_url: str = ""
     """ODOO_URL: the Odoo server, e.g. ``https://odoo.exemple.fr``."""
@@ -220,6 +234,12 @@ _FIELD_VARS: dict[str, str] = {
     "sync_mode": "SYNC_MODE",
     "test_email_filter": "TEST_EMAIL_FILTER",
     "conflict_policy": "SYNC_CONFLICT_POLICY",
+    "new_member_status": "SYNC_NEW_MEMBER_STATUS",
+    "unsubscribed_tag": "SYNC_UNSUBSCRIBED_TAG",
+    "cleaned_tag": "SYNC_CLEANED_TAG",
+    "full_every": "SYNC_FULL_EVERY",
+    "max_change_share": "SYNC_MAX_CHANGE_SHARE",
+    "archive_action": "SYNC_ARCHIVE_ACTION",
     "odoo_url": "ODOO_URL",
     "odoo_db": "ODOO_DB",
     "odoo_user": "ODOO_USER",
@@ -392,6 +412,26 @@ def load_settings(
             problems,
         )
 
+    if get("SYNC_NEW_MEMBER_STATUS"):
+        kw["new_member_status"] = _choice(
+            get("SYNC_NEW_MEMBER_STATUS").lower(),
+            "SYNC_NEW_MEMBER_STATUS",
+            ("subscribed", "pending"),
+            problems,
+        )
+    if get("SYNC_UNSUBSCRIBED_TAG"):
+        kw["unsubscribed_tag"] = get("SYNC_UNSUBSCRIBED_TAG")
+    if get("SYNC_CLEANED_TAG"):
+        kw["cleaned_tag"] = get("SYNC_CLEANED_TAG")
+    if get("SYNC_FULL_EVERY"):
+        kw["full_every"] = max(1, _int(get("SYNC_FULL_EVERY"), "SYNC_FULL_EVERY", problems))
+    if get("SYNC_MAX_CHANGE_SHARE"):
+        kw["max_change_share"] = _share(get("SYNC_MAX_CHANGE_SHARE"), "SYNC_MAX_CHANGE_SHARE", problems)
+    if get("SYNC_ARCHIVE_ACTION"):
+        kw["archive_action"] = _choice(
+            get("SYNC_ARCHIVE_ACTION").lower(), "SYNC_ARCHIVE_ACTION", ("archive", "unsubscribe"), problems
+        )
+
     # Odoo
     odoo_vars = ("ODOO_URL", "ODOO_DB", "ODOO_USER", "ODOO_API_KEY")
     if get("ODOO_URL"):
@@ -497,6 +537,20 @@ def _duration(value: str, var: str, problems: list[Problem]) -> int:
         return 3600
     amount, unit = float(m.group(1)), m.group(2).lower()
     return int(amount * {"": 1, "s": 1, "m": 60, "h": 3600}[unit])
+
+
+def _share(value: str, var: str, problems: list[Problem]) -> float:
+    text = value.strip().rstrip("%").replace(",", ".")
+    try:
+        share = float(text)
+    except ValueError:
+        problems.append(Problem(var, t("config.bad_share", value=value), t("config.bad_share.fix")))
+        return 0.05
+    share = share / 100 if value.strip().endswith("%") or share > 1 else share
+    if not 0 < share <= 1:
+        problems.append(Problem(var, t("config.bad_share", value=value), t("config.bad_share.fix")))
+        return 0.05
+    return share
 
 
 def _int(value: str, var: str, problems: list[Problem]) -> int:

@@ -172,6 +172,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "un nombre de secondes, ou un nombre suivi de s, m ou h",
         "en": "a number of seconds, or a number followed by s, m or h",
     },
+    "config.bad_share": {
+        "fr": "« {value} » n'est pas une part valable (exemples : 0.05, 5%)",
+        "en": "“{value}” is not a valid share (examples: 0.05, 5%)",
+    },
+    "config.bad_share.fix": {
+        "fr": "un nombre entre 0 et 1, ou un pourcentage",
+        "en": "a number between 0 and 1, or a percentage",
+    },
     "config.bad_int": {
         "fr": "« {value} » n'est pas un nombre entier",
         "en": "“{value}” is not a whole number",
@@ -280,6 +288,71 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Interrompu : le cycle reprendra là où il s'est arrêté.",
         "en": "Interrupted: the next run resumes where this one stopped.",
     },
+    # -- sync report -------------------------------------------------------------------------
+    "report.title": {
+        "fr": "RAPPORT D'IMPORTATION COPPER ↔ MAILCHIMP",
+        "en": "COPPER ↔ MAILCHIMP SYNC REPORT",
+    },
+    "report.total": {"fr": "Total d'opérations", "en": "Total operations"},
+    "report.success": {"fr": "Succès", "en": "Successes"},
+    "report.errors": {"fr": "Erreurs", "en": "Errors"},
+    "report.rate": {"fr": "Taux de réussite", "en": "Success rate"},
+    "report.duration": {"fr": "Durée", "en": "Duration"},
+    "report.mode": {"fr": "Mode", "en": "Mode"},
+    "report.pending": {
+        "fr": "Contacts en attente de décision de suppression",
+        "en": "Contacts awaiting a deletion decision",
+    },
+    "report.dry_run": {"fr": "simulation (rien n'a été écrit)", "en": "dry run (nothing was written)"},
+    "report.full": {"fr": "réconciliation complète", "en": "full reconcile"},
+    "report.incremental": {"fr": "incrémental", "en": "incremental"},
+    "report.details": {"fr": "DÉTAILS DES OPÉRATIONS:", "en": "OPERATION DETAILS:"},
+    "report.ok": {"fr": "SUCCÈS", "en": "SUCCESS"},
+    "report.error": {"fr": "ERREUR", "en": "ERROR"},
+    "report.name": {"fr": "Nom", "en": "Name"},
+    "report.result": {"fr": "Résultat", "en": "Result"},
+    "report.resubscribe": {"fr": "Lien de réinscription", "en": "Resubscribe link"},
+    "report.planned": {"fr": "(prévu)", "en": "(planned)"},
+    "report.result.added": {
+        "fr": "nouveau contact ajouté avec {n} tags",
+        "en": "new contact added with {n} tags",
+    },
+    "report.result.updated": {"fr": "mis à jour avec {n} tags", "en": "updated with {n} tags"},
+    "report.result.identical": {"fr": "contact identique, ignoré", "en": "identical contact, skipped"},
+    "report.result.forgotten": {
+        "fr": "adresse oubliée par Mailchimp : réinscription requise",
+        "en": "address forgotten by Mailchimp: resubscribe required",
+    },
+    "report.result.excluded": {
+        "fr": "exclu (étiquette de suppression « {tag} »), en attente de décision",
+        "en": "excluded (deletion tag “{tag}”), awaiting a decision",
+    },
+    "report.result.invalid": {
+        "fr": "adresse e-mail invalide, ignorée",
+        "en": "invalid email address, skipped",
+    },
+    "report.result.reactivated": {
+        "fr": "réactivé avec son statut précédent",
+        "en": "reactivated with its previous status",
+    },
+    "report.result.error": {"fr": "erreur : {reason}", "en": "error: {reason}"},
+    "report.section.pending": {
+        "fr": "CONTACTS EN ATTENTE DE DÉCISION DE SUPPRESSION:",
+        "en": "CONTACTS AWAITING A DELETION DECISION:",
+    },
+    "report.section.forgotten": {
+        "fr": "ADRESSES OUBLIÉES (LIENS DE RÉINSCRIPTION):",
+        "en": "FORGOTTEN ADDRESSES (RESUBSCRIBE LINKS):",
+    },
+    "report.section.conflicts": {
+        "fr": "CONFLITS ET ARBITRAGES:",
+        "en": "CONFLICTS AND HOW THEY WERE SETTLED:",
+    },
+    "report.section.invalid": {
+        "fr": "ADRESSES E-MAIL INVALIDES (IGNORÉES):",
+        "en": "INVALID EMAIL ADDRESSES (SKIPPED):",
+    },
+    "report.section.warnings": {"fr": "AVERTISSEMENTS:", "en": "WARNINGS:"},
     "error.prefix": {"fr": "Erreur", "en": "Error"},
     "error.unexpected": {
         "fr": "Erreur inattendue ({kind}). Détails dans le journal : {log}",

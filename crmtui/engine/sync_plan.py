@@ -475,3 +475,32 @@ def never_resubscribes(plan: ContactPlan, mc: MailchimpSide | None, memory: Memo
         if status == "subscribed" and current in OPTED_OUT and not op.payload.get("reactivate"):
             return False
     return True
+
+
+def project(
+    ops: list[Op], copper: CopperSide | None, mc: MailchimpSide | None
+) -> tuple[CopperSide | None, MailchimpSide | None]:
+    """What both sides look like once ``ops`` succeeded (the snapshots the store keeps)."""
+    from dataclasses import replace
+
+    for op in ops:
+        p = op.payload
+        if op.kind is OpKind.MC_UPSERT:
+            if mc is None:
+                mc = MailchimpSide(op.email, p["status"], dict(p["fields"]), tuple(p.get("tags", ())))
+            else:
+                tags = tuple(sorted(set(mc.tags) | set(p.get("tags", ()))))
+                mc = replace(mc, fields={**mc.fields, **p["fields"]}, tags=tags)
+        elif op.kind is OpKind.MC_TAGS and mc is not None:
+            mc = replace(mc, tags=tuple(sorted((set(mc.tags) | set(p["add"])) - set(p["remove"]))))
+        elif op.kind is OpKind.MC_STATUS:
+            mc = replace(mc, status=p["status"]) if mc else MailchimpSide(op.email, p["status"], {})
+        elif op.kind is OpKind.COPPER_CREATE:
+            copper = CopperSide(int(p.get("id") or 0), op.email, dict(p["fields"]), tuple(p["tags"]))
+        elif op.kind is OpKind.COPPER_UPDATE and copper is not None:
+            copper = replace(
+                copper,
+                fields={**copper.fields, **p.get("fields", {})},
+                tags=tuple(p.get("tags", copper.tags)),
+            )
+    return copper, mc

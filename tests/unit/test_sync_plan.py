@@ -22,6 +22,7 @@ from crmtui.engine.sync_plan import (
     SyncOptions,
     never_resubscribes,
     plan_contact,
+    project,
 )
 
 OPTS = SyncOptions()
@@ -80,34 +81,6 @@ def memories(draw: Any) -> Memory:
     )
 
 
-def apply(plan_ops: list[Any], copper: CopperSide | None, mc: MailchimpSide | None) -> tuple[Any, Any]:
-    """What the remote systems look like after the ops (a model of Copper and Mailchimp)."""
-    for op in plan_ops:
-        p = op.payload
-        if op.kind is OpKind.MC_UPSERT:
-            if mc is None:
-                mc = MailchimpSide(EMAIL, p["status"], dict(p["fields"]), tuple(p.get("tags", ())))
-            else:
-                merged = {**mc.fields, **p["fields"]}
-                tags = tuple(sorted(set(mc.tags) | set(p.get("tags", ()))))
-                mc = replace(mc, fields=merged, tags=tags)
-        elif op.kind is OpKind.MC_TAGS:
-            assert mc is not None
-            mc = replace(mc, tags=tuple(sorted((set(mc.tags) | set(p["add"])) - set(p["remove"]))))
-        elif op.kind is OpKind.MC_STATUS:
-            mc = replace(mc, status=p["status"]) if mc else MailchimpSide(EMAIL, p["status"], {})
-        elif op.kind is OpKind.COPPER_CREATE:
-            copper = CopperSide(2, EMAIL, dict(p["fields"]), tuple(p["tags"]))
-        elif op.kind is OpKind.COPPER_UPDATE:
-            assert copper is not None
-            copper = replace(
-                copper,
-                fields={**copper.fields, **p.get("fields", {})},
-                tags=tuple(p.get("tags", copper.tags)),
-            )
-    return copper, mc
-
-
 @settings(max_examples=400, deadline=None)
 @given(copper=copper_sides(), mc=mc_sides(), memory=memories())
 def test_planner_invariants_and_convergence(copper: Any, mc: Any, memory: Memory) -> None:
@@ -132,7 +105,7 @@ def test_planner_invariants_and_convergence(copper: Any, mc: Any, memory: Memory
             assert set(op.payload["remove"]) <= managed
 
     # Applied, the result plans nothing more (the base is what the store keeps on success).
-    copper2, mc2 = apply(plan.ops, copper, mc)
+    copper2, mc2 = project(plan.ops, copper, mc)
     queued = any(op.kind is OpKind.QUEUE_DELETION for op in plan.ops)
     memory2 = replace(
         memory,

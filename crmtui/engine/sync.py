@@ -1,0 +1,766 @@
+"""The two-way Copper ↔ Mailchimp sync: read, plan, guard, apply through the outbox, report.
+
+One run:
+
+1. **Read** both sides: incrementally from the stored cursors, or fully (first run, ``--full``,
+   every ``SYNC_FULL_EVERY`` runs: the only way to see deletions and archives).
+2. **Plan** every touched contact with the pure planner (:mod:`crmtui.engine.sync_plan`) against the
+   merge base kept in the store; a side that did not change since the cursor is taken from its
+   stored snapshot.
+3. **Guard**: test mode keeps only emails matching the filter; the circuit breaker stops a run that
+   would untag or remove more than ``SYNC_MAX_CHANGE_SHARE`` of the audience.
+4. **Apply**: ops are written to ``sync_ops`` first, then executed in batches (Mailchimp batch
+   subscribe, 500 per call; Copper one call per change within its rate budget), each result
+   recorded. The new merge base is stored only for contacts whose ops all succeeded; cursors move
+   only at the end. After a crash, the next run re-reads live state, so what was applied is not
+   planned again (no duplicate) and what was not is planned again (no gap).
+5. **Report**: ``import_report_<timestamp>.txt`` and the per-run log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from crmtui.config import Settings
+from crmtui.connectors.copper import CopperClient, CopperPerson
+from crmtui.connectors.errors import ConnectorError, DuplicateRecord, ForgottenEmail, NotFound
+from crmtui.connectors.mailchimp import MailchimpClient, MailchimpMember, MemberInput
+from crmtui.engine.cycle import StepContext, StepResult, register_step
+from crmtui.engine.events import Notice, StepProgressed
+from crmtui.engine.identity import RESUBSCRIBE_TAG, normalize_email
+from crmtui.engine.sync_plan import (
+    DEFAULT_MAPPING,
+    FIELDS,
+    Base,
+    ContactPlan,
+    CopperSide,
+    MailchimpSide,
+    Memory,
+    Op,
+    OpKind,
+    Outcome,
+    SyncOptions,
+    clean,
+    never_resubscribes,
+    plan_contact,
+    project,
+)
+from crmtui.store import Store
+
+log = logging.getLogger("crmtui.engine.sync")
+
+CURSOR_COPPER = "sync.copper.modified"
+CURSOR_MAILCHIMP = "sync.mailchimp.changed"
+CURSOR_RUNS_SINCE_FULL = "sync.runs_since_full"
+CURSOR_RETRY = "sync.retry"
+STEP = "sync"
+
+
+@dataclass
+class ContactResult:
+    """How one contact's plan ended, for the report."""
+
+    plan: ContactPlan
+    ok: bool = True
+    errors: list[str] = field(default_factory=list)
+    resubscribe_url: str = ""
+    forgotten_now: bool = False
+
+
+@dataclass
+class SyncReport:
+    """Everything a run did (the report and the console read it)."""
+
+    run_id: int
+    mode: str
+    dry_run: bool
+    full: bool
+    started: datetime
+    duration: float = 0.0
+    results: list[ContactResult] = field(default_factory=list)
+    pending_decisions: list[tuple[str, str, str]] = field(default_factory=list)  # email, name, tag
+    forgotten: list[tuple[str, str, str]] = field(default_factory=list)  # email, name, url
+    stopped: str = ""  # why the run stopped before writing (circuit breaker)
+    read_copper: int = 0
+    read_mailchimp: int = 0
+    calls: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    path: str | None = None  # the report file, once written
+
+    @property
+    def operations(self) -> list[ContactResult]:
+        """Contacts the report details: something was (or would be) written, or went wrong."""
+        return [r for r in self.results if r.plan.ops or not r.ok or r.forgotten_now]
+
+    @property
+    def invalid_emails(self) -> list[ContactResult]:
+        """Contacts skipped because their address is not valid."""
+        return [r for r in self.results if r.plan.outcome is Outcome.INVALID_EMAIL]
+
+    @property
+    def succeeded(self) -> int:
+        """Detailed contacts that ended well."""
+        return sum(1 for r in self.operations if r.ok)
+
+    @property
+    def failed(self) -> int:
+        """Detailed contacts with an error."""
+        return sum(1 for r in self.operations if not r.ok)
+
+
+def sync_options(settings: Settings) -> SyncOptions:
+    """Planner options from the settings."""
+    return SyncOptions(
+        policy=settings.conflict_policy,
+        new_member_status=settings.new_member_status,
+        unsubscribed_tag=settings.unsubscribed_tag,
+        cleaned_tag=settings.cleaned_tag,
+    )
+
+
+def in_scope(email: str, settings: Settings) -> bool:
+    """Test mode touches only emails containing the filter."""
+    if settings.sync_mode == "production":
+        return True
+    return settings.test_email_filter.lower() in email
+
+
+# -- adapters from connector records ------------------------------------------------------------
+
+
+def copper_side(person: CopperPerson) -> CopperSide | None:
+    """The sync's view of a Copper person (None without a usable email)."""
+    emails = [normalize_email(e) for e in person.emails if normalize_email(e)]
+    if not emails:
+        return None
+    return CopperSide(
+        id=person.id,
+        email=emails[0],
+        fields={
+            "first_name": clean(person.first_name),
+            "last_name": clean(person.last_name),
+            "phone": clean(person.phone_numbers[0]) if person.phone_numbers else "",
+        },
+        tags=tuple(person.tags),
+        other_emails=tuple(emails[1:]),
+        modified=person.date_modified,
+        name=person.name,
+    )
+
+
+def mailchimp_side(member: MailchimpMember, mapping: dict[str, str] | None = None) -> MailchimpSide:
+    """The sync's view of a Mailchimp member."""
+    mapping = mapping or dict(DEFAULT_MAPPING)
+    changed = ""
+    if member.last_changed:
+        changed = datetime.fromtimestamp(member.last_changed, UTC).isoformat(timespec="seconds")
+    return MailchimpSide(
+        email=member.normalized_email,
+        status=member.status,
+        fields={f: clean(member.merge_fields.get(mapping[f])) for f in FIELDS},
+        tags=tuple(member.tags),
+        unique_id=member.unique_email_id,
+        changed=changed,
+    )
+
+
+# -- the run ------------------------------------------------------------------------------------
+
+
+class SyncEngine:
+    """One sync run over two connected clients."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        copper: CopperClient,
+        mailchimp: MailchimpClient,
+        *,
+        emit: Callable[[Any], None] = lambda e: None,
+        cancel: asyncio.Event | None = None,
+        run_id: int = 0,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.copper = copper
+        self.mailchimp = mailchimp
+        self.emit = emit
+        self.cancel = cancel or asyncio.Event()
+        self.run_id = run_id
+        self.opts = sync_options(settings)
+        self._list_url: str | None = None
+
+    def _progress(self, phase: str, done: int, total: int | None = None, detail: str = "") -> None:
+        self.emit(StepProgressed(f"{STEP}:{phase}", done, total, detail))
+
+    async def run(
+        self, *, dry_run: bool = False, full: bool | None = None, allow_large_change: bool = False
+    ) -> SyncReport:
+        """Read, plan, guard, apply, report."""
+        started = time.monotonic()
+        sync = self.store.sync
+        runs_since_full = int(sync.cursor(CURSOR_RUNS_SINCE_FULL) or 0)
+        copper_cursor = sync.cursor(CURSOR_COPPER)
+        mc_cursor = sync.cursor(CURSOR_MAILCHIMP)
+        if full is None:
+            full = (
+                copper_cursor is None or mc_cursor is None or runs_since_full + 1 >= self.settings.full_every
+            )
+        report = SyncReport(self.run_id, self.settings.sync_mode, dry_run, full, datetime.now())
+        if not dry_run:
+            superseded = sync.supersede_unfinished()
+            if superseded:
+                log.info(
+                    "%d operations left by an interrupted run are re-planned from live state", superseded
+                )
+
+        # 1. Read.
+        copper_now, copper_max = await self._read_copper(None if full else int(copper_cursor or 0), report)
+        mc_now, mc_max = await self._read_mailchimp(None if full else mc_cursor, full, report)
+
+        # 2. Plan.
+        plans, sides = self._plan(copper_now, mc_now, full, report)
+
+        # 3. Guard.
+        breaker = self._circuit_breaker(plans, mc_now, allow_large_change)
+        if breaker:
+            report.stopped = breaker
+            report.results = [ContactResult(p) for p in plans]
+            report.duration = time.monotonic() - started
+            self.emit(Notice("error", breaker))
+            return report
+
+        if dry_run:
+            report.results = [ContactResult(p) for p in plans]
+            self._collect_lists(report)
+            report.duration = time.monotonic() - started
+            return report
+
+        # 4. Apply.
+        results = await self._apply(plans, sides)
+        report.results = results
+        failed = sorted({r.plan.email for r in results if not r.ok})
+        if not self.cancel.is_set():
+            with self.store.write():
+                if copper_max is not None:
+                    sync.set_cursor(CURSOR_COPPER, str(copper_max))
+                if mc_max is not None:
+                    sync.set_cursor(CURSOR_MAILCHIMP, mc_max)
+                sync.set_cursor(CURSOR_RUNS_SINCE_FULL, "0" if full else str(runs_since_full + 1))
+                sync.set_cursor(CURSOR_RETRY, ",".join(failed))
+        self._collect_lists(report)
+        report.duration = time.monotonic() - started
+        report.calls = {
+            **_prefixed("copper", self.copper.call_counts()),
+            **_prefixed("mailchimp", self.mailchimp.call_counts()),
+        }
+        return report
+
+    # -- read ---------------------------------------------------------------------------------
+
+    async def _read_copper(
+        self, since: int | None, report: SyncReport
+    ) -> tuple[dict[str, CopperSide], int | None]:
+        people: dict[str, CopperSide] = {}
+        by_id: dict[int, str] = {}
+        newest: int | None = since
+        count = 0
+        async for person in self.copper.iter_people(modified_since=since):
+            count += 1
+            newest = max(newest or 0, person.date_modified)
+            # A person re-listed during the stream comes back newer: keep the last.
+            old_email = by_id.pop(person.id, None)
+            if old_email is not None and people.get(old_email) and people[old_email].id == person.id:
+                del people[old_email]
+            side = copper_side(person)
+            if side is None:
+                continue
+            existing = people.get(side.email)
+            if existing is not None and existing.id != side.id:
+                # Two people share an address: the older record is the contact; say so.
+                keep, other = (existing, side) if existing.id < side.id else (side, existing)
+                report.warnings.append(f"{side.email}: shared by Copper people {keep.id} and {other.id}")
+                side = keep
+            people[side.email] = side
+            by_id[side.id] = side.email
+            if count % 1000 == 0:
+                self._progress("read_copper", count)
+                if self.cancel.is_set():
+                    break
+        report.read_copper = count
+        self._progress("read_copper", count, count)
+        return people, newest
+
+    async def _read_mailchimp(
+        self, since: str | None, full: bool, report: SyncReport
+    ) -> tuple[dict[str, MailchimpSide], str | None]:
+        members: dict[str, MailchimpSide] = {}
+        newest = since
+        count = 0
+        statuses: list[str | None] = [None]
+        if full:
+            statuses.append("archived")  # hidden from the plain list
+        for status in statuses:
+            stream = self.mailchimp.iter_members(
+                since_last_changed=since, statuses=None if status is None else [status]
+            )
+            async for member in stream:
+                count += 1
+                side = mailchimp_side(member)
+                members[side.email] = side
+                if side.changed and (newest is None or side.changed > newest):
+                    newest = side.changed
+                if count % 1000 == 0:
+                    self._progress("read_mailchimp", count)
+                    if self.cancel.is_set():
+                        break
+        report.read_mailchimp = count
+        self._progress("read_mailchimp", count, count)
+        return members, newest
+
+    # -- plan ---------------------------------------------------------------------------------
+
+    def _plan(
+        self,
+        copper_now: dict[str, CopperSide],
+        mc_now: dict[str, MailchimpSide],
+        full: bool,
+        report: SyncReport,
+    ) -> tuple[list[ContactPlan], dict[str, tuple[CopperSide | None, MailchimpSide | None]]]:
+        sync = self.store.sync
+        self._follow_email_changes(copper_now)
+        retry = [e for e in (sync.cursor(CURSOR_RETRY) or "").split(",") if e]
+        decisions = sync.decision_map()
+        forgotten = sync.forgotten_set()
+        if full:
+            known = {row.email: row for row in sync.iter_contacts()}
+            emails = set(copper_now) | set(mc_now) | set(known)
+        else:
+            emails = set(copper_now) | set(mc_now) | set(retry)
+            emails |= {
+                d.email for d in decisions.values() if d.decision == "archive" and d.state == "applied"
+            }
+            known = sync.contacts_by_email(emails)
+        plans: list[ContactPlan] = []
+        sides: dict[str, tuple[CopperSide | None, MailchimpSide | None]] = {}
+        for i, email in enumerate(sorted(emails)):
+            if not in_scope(email, self.settings):
+                continue
+            row = known.get(email)
+            copper = copper_now.get(email)
+            mc = mc_now.get(email)
+            if not full and row is not None:
+                # Unchanged since the cursor: the stored snapshot is the live state.
+                if copper is None and row.copper_state:
+                    copper = CopperSide.from_json(row.copper_state)
+                if mc is None and row.mc_state:
+                    mc = MailchimpSide.from_json(row.mc_state)
+            decision = decisions.get(email)
+            memory = Memory(
+                base=Base.from_json(row.base) if row else None,
+                forgotten=email in forgotten or bool(row and row.forgotten),
+                decision=None if decision is None else (decision.decision or "pending"),
+                archived_previous_status=decision.previous_status
+                if decision and decision.decision == "archive" and decision.state == "applied"
+                else None,
+                known_in_copper=bool(row and row.copper_state),
+                known_in_mailchimp=bool(row and row.mc_state),
+            )
+            if decision and decision.decision == "delete" and decision.state == "applied":
+                continue  # deleted for good on both sides
+            plan = plan_contact(email, copper, mc, memory, self.opts)
+            if not never_resubscribes(plan, mc, memory):  # last guard; the planner is tested for it
+                raise AssertionError(f"planner tried to re-subscribe {email}")
+            plans.append(plan)
+            sides[email] = (copper, mc)
+            if i % 2000 == 0:
+                self._progress("plan", i, len(emails))
+        self._progress("plan", len(emails), len(emails))
+        return plans, sides
+
+    def _follow_email_changes(self, copper_now: dict[str, CopperSide]) -> None:
+        """A Copper person whose email changed keeps its contact (and Mailchimp member)."""
+        sync = self.store.sync
+        for email, side in list(copper_now.items()):
+            old = sync.email_for_copper_id(side.id)
+            if old and old != email and old not in copper_now:
+                log.info("copper person %d changed email: %s → %s", side.id, old, email)
+                sync.rename_contact(old, email)
+                self._email_changes.append((old, email))
+
+    _email_changes: list[tuple[str, str]] = []
+
+    def _circuit_breaker(
+        self, plans: list[ContactPlan], mc_now: dict[str, MailchimpSide], allow_large_change: bool
+    ) -> str:
+        if allow_large_change:
+            return ""
+        audience = max(len(mc_now), self.store.contacts.count(), 1)
+        risky = sum(
+            1 for p in plans if any(op.kind is OpKind.MC_TAGS and op.payload.get("remove") for op in p.ops)
+        )
+        limit = self.settings.max_change_share
+        if audience >= 20 and risky > limit * audience:
+            return (
+                f"circuit breaker: {risky} contacts would lose tags or leave the audience "
+                f"({risky / audience:.1%} of {audience}, limit {limit:.0%}); nothing was written. "
+                f"Check the plan with --dry-run, then rerun with --allow-large-change if it is intended."
+            )
+        return ""
+
+    # -- apply --------------------------------------------------------------------------------
+
+    async def _apply(
+        self, plans: list[ContactPlan], sides: dict[str, tuple[CopperSide | None, MailchimpSide | None]]
+    ) -> list[ContactResult]:
+        sync = self.store.sync
+        results = {p.email: ContactResult(p) for p in plans}
+        # Local: the deletion queue.
+        for plan in plans:
+            for op in plan.ops:
+                if op.kind is OpKind.QUEUE_DELETION:
+                    copper, mc = sides[plan.email]
+                    sync.queue_deletion(
+                        plan.email,
+                        copper_id=op.payload.get("copper_id"),
+                        name=plan.name,
+                        tag=op.payload["tag"],
+                        run_id=self.run_id or None,
+                        copper_state=copper.to_json() if copper else None,
+                        mc_state=mc.to_json() if mc else None,
+                    )
+        # Remote: through the outbox.
+        remote = [(plan, op) for plan in plans for op in plan.ops if op.target != "local"]
+        ids = sync.add_ops(
+            self.run_id, ((op.email, op.target, op.kind.value, dict(op.payload)) for _, op in remote)
+        )
+        op_ids = {id(op): op_id for (_, op), op_id in zip(remote, ids, strict=True)}
+        done = 0
+        total = len(remote)
+        created_ids: dict[str, int] = {}
+
+        async def record(batch: list[tuple[Op, str, Any, str | None]]) -> None:
+            nonlocal done
+            sync.mark_ops((op_ids[id(op)], state, result, error) for op, state, result, error in batch)
+            for op, state, _, error in batch:
+                if state not in ("sent", "forgotten"):
+                    results[op.email].ok = False
+                    results[op.email].errors.append(error or state)
+            done += len(batch)
+            self._progress("apply", done, total)
+
+        # Mailchimp batch subscribe, 500 a call.
+        upserts = [op for _, op in remote if op.kind is OpKind.MC_UPSERT]
+        for start in range(0, len(upserts), 500):
+            if self.cancel.is_set():
+                break
+            await record(await self._mc_batch(upserts[start : start + 500], results))
+        # One call per remaining change, concurrently within each client's own limits.
+        singles = [op for _, op in remote if op.kind is not OpKind.MC_UPSERT]
+        for start in range(0, len(singles), 200):
+            if self.cancel.is_set():
+                break
+            chunk = singles[start : start + 200]
+            outcomes = await asyncio.gather(*(self._single(op, created_ids) for op in chunk))
+            await record([(op, *outcome) for op, outcome in zip(chunk, outcomes, strict=True)])
+
+        # Forgotten addresses found now: tag the Copper person in the same run.
+        for res in results.values():
+            if res.forgotten_now:
+                await self._tag_forgotten(res, sides)
+
+        self._save_contacts(plans, sides, results, created_ids)
+        return list(results.values())
+
+    async def _mc_batch(
+        self, ops: list[Op], results: dict[str, ContactResult]
+    ) -> list[tuple[Op, str, Any, str | None]]:
+        inputs = []
+        for op in ops:
+            p = op.payload
+            merge = {DEFAULT_MAPPING[f]: v for f, v in p["fields"].items() if v or not p.get("new")}
+            inputs.append(
+                MemberInput(
+                    op.email, status=p["status"], merge_fields=merge or None, tags=p.get("tags") or None
+                )
+            )
+        try:
+            answer = await self.mailchimp.batch_subscribe(inputs, update_existing=True, sync_tags=False)
+        except ConnectorError as exc:
+            return [(op, "failed", None, str(exc)) for op in ops]
+        out: list[tuple[Op, str, Any, str | None]] = []
+        for op, item in zip(ops, answer.items, strict=True):
+            if item.ok:
+                out.append((op, "sent", {"outcome": item.outcome}, None))
+            elif item.error_kind == "forgotten":
+                await self._record_forgotten(op.email, results[op.email])
+                out.append((op, "forgotten", None, "forgotten"))
+            else:
+                out.append((op, "failed", None, item.message or (item.error_kind or "error")))
+        return out
+
+    async def _single(self, op: Op, created_ids: dict[str, int]) -> tuple[str, Any, str | None]:
+        p = op.payload
+        try:
+            if op.kind is OpKind.MC_TAGS:
+                await self.mailchimp.update_tags(op.email, add=p["add"], remove=p["remove"], is_syncing=True)
+            elif op.kind is OpKind.MC_STATUS:
+                await self.mailchimp.upsert_member(op.email, status_if_new=p["status"], status=p["status"])
+            elif op.kind is OpKind.COPPER_CREATE:
+                fields = p["fields"]
+                name = (
+                    " ".join(v for v in (fields.get("first_name"), fields.get("last_name")) if v) or op.email
+                )
+                body: dict[str, Any] = {
+                    "first_name": fields.get("first_name") or None,
+                    "last_name": fields.get("last_name") or None,
+                    "emails": [{"email": op.email, "category": "work"}],
+                    "tags": list(p["tags"]),
+                }
+                if fields.get("phone"):
+                    body["phone_numbers"] = [{"number": fields["phone"], "category": "mobile"}]
+                try:
+                    person = await self.copper.create_person(name=name, **body)
+                except DuplicateRecord:
+                    # Created by an earlier, interrupted run (or by a colleague): use it.
+                    found = await self.copper.fetch_by_email(op.email)
+                    if found is None:
+                        raise
+                    person = found
+                created_ids[op.email] = person.id
+                return "sent", {"id": person.id}, None
+            elif op.kind is OpKind.COPPER_UPDATE:
+                update: dict[str, Any] = {}
+                fields = p.get("fields") or {}
+                for f in ("first_name", "last_name"):
+                    if f in fields:
+                        update[f] = fields[f] or None
+                if "phone" in fields:
+                    update["phone_numbers"] = (
+                        [{"number": fields["phone"], "category": "mobile"}] if fields["phone"] else []
+                    )
+                if "tags" in p:
+                    update["tags"] = list(p["tags"])
+                await self.copper.update_person(int(p["id"]), **update)
+            return "sent", None, None
+        except ForgottenEmail as exc:
+            return "forgotten", None, str(exc)
+        except NotFound as exc:
+            return "failed", None, str(exc)
+        except ConnectorError as exc:
+            return "failed", None, str(exc)
+
+    async def _record_forgotten(self, email: str, result: ContactResult) -> None:
+        url = await self._resubscribe_url(email)
+        copper_id = None
+        for op in result.plan.ops:
+            copper_id = op.payload.get("copper_id") or copper_id
+        self.store.sync.record_forgotten(
+            email, copper_id=copper_id, name=result.plan.name, url=url, run_id=self.run_id or None
+        )
+        result.resubscribe_url = url
+        result.forgotten_now = True
+
+    async def _resubscribe_url(self, email: str) -> str:
+        if self._list_url is None:
+            try:
+                self._list_url = (await self.mailchimp.get_list()).subscribe_url_long
+            except ConnectorError as exc:
+                log.warning("cannot read the list's signup form: %s", exc)
+                self._list_url = ""
+        if not self._list_url:
+            return ""
+        from urllib.parse import quote
+
+        sep = "&" if "?" in self._list_url else "?"
+        return f"{self._list_url}{sep}EMAIL={quote(email)}"
+
+    async def _tag_forgotten(
+        self, res: ContactResult, sides: dict[str, tuple[CopperSide | None, MailchimpSide | None]]
+    ) -> None:
+        copper, _ = sides.get(res.plan.email, (None, None))
+        if copper is None or RESUBSCRIBE_TAG in copper.tags:
+            return
+        tags = [*copper.tags, RESUBSCRIBE_TAG]
+        [op_id] = self.store.sync.add_ops(
+            self.run_id,
+            [(res.plan.email, "copper", OpKind.COPPER_UPDATE.value, {"id": copper.id, "tags": tags})],
+        )
+        try:
+            await self.copper.update_person(copper.id, tags=tags)
+        except ConnectorError as exc:
+            self.store.sync.mark_ops([(op_id, "failed", None, str(exc))])
+            return
+        self.store.sync.mark_ops([(op_id, "sent", None, None)])
+        self.store.sync.mark_forgotten_tagged(res.plan.email)
+        sides[res.plan.email] = (
+            CopperSide(copper.id, copper.email, copper.fields, tuple(tags), copper.other_emails),
+            None,
+        )
+
+    def _save_contacts(
+        self,
+        plans: list[ContactPlan],
+        sides: dict[str, tuple[CopperSide | None, MailchimpSide | None]],
+        results: dict[str, ContactResult],
+        created_ids: dict[str, int],
+    ) -> None:
+        rows: list[dict[str, Any]] = []
+        for plan in plans:
+            copper, mc = sides[plan.email]
+            res = results[plan.email]
+            if res.forgotten_now:
+                continue  # recorded by record_forgotten; no base
+            if not res.ok:
+                # Keep the old base: the next run plans this contact again.
+                rows.append(
+                    {
+                        "email": plan.email,
+                        "copper_id": copper.id if copper else None,
+                        "copper_state": copper.to_json() if copper else None,
+                        "mc_state": mc.to_json() if mc else None,
+                    }
+                )
+                continue
+            ops = [op for op in plan.ops if op.target != "local"]
+            if plan.email in created_ids:
+                ops = [
+                    Op(op.kind, op.email, {**op.payload, "id": created_ids[plan.email]})
+                    if op.kind is OpKind.COPPER_CREATE
+                    else op
+                    for op in ops
+                ]
+            new_copper, new_mc = project(ops, copper, mc)
+            row: dict[str, Any] = {
+                "email": plan.email,
+                "copper_id": new_copper.id if new_copper else None,
+                "copper_state": new_copper.to_json() if new_copper else None,
+                "mc_state": new_mc.to_json() if new_mc else None,
+                "mailchimp_status": new_mc.status if new_mc else None,
+                "synced_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+            if plan.new_base is not None and plan.outcome not in (
+                Outcome.EXCLUDED_DELETION,
+                Outcome.INACTIVE,
+            ):
+                row["base"] = plan.new_base.to_json()
+                row["first_name"] = plan.new_base.fields.get("first_name")
+                row["last_name"] = plan.new_base.fields.get("last_name")
+                row["phone"] = plan.new_base.fields.get("phone")
+            if new_copper:
+                row["copper_tags"] = list(new_copper.tags)
+            rows.append(row)
+            if any(op.kind is OpKind.MC_STATUS and op.payload.get("reactivate") for op in plan.ops):
+                self.store.sync.reactivated(plan.email)
+        for start in range(0, len(rows), 1000):
+            self.store.sync.save_contacts(rows[start : start + 1000])
+
+    def _collect_lists(self, report: SyncReport) -> None:
+        report.pending_decisions = [(d.email, d.name, d.tag) for d in self.store.sync.decisions(("pending",))]
+        report.forgotten = [
+            (r["email"], r["name"], r["resubscribe_url"]) for r in self.store.sync.forgotten_rows()
+        ]
+
+
+def _prefixed(prefix: str, counts: dict[str, int]) -> dict[str, int]:
+    return {f"{prefix} {k}": v for k, v in counts.items()}
+
+
+# -- clients and the cycle step ----------------------------------------------------------------
+
+
+def make_clients(settings: Settings, **kw: Any) -> tuple[CopperClient, MailchimpClient]:
+    """Connector clients for the configured (or sandbox) services."""
+    copper = CopperClient(
+        api_key=settings.copper_api_key,
+        user_email=settings.copper_api_email,
+        base_url=settings.copper_base_url,
+        **kw,
+    )
+    mailchimp = MailchimpClient(
+        api_key=settings.mailchimp_api_key,
+        list_id=settings.mailchimp_list_id,
+        base_url=settings.mailchimp_api_root,
+        **kw,
+    )
+    return copper, mailchimp
+
+
+async def run_sync(
+    settings: Settings,
+    store: Store,
+    *,
+    run_id: int = 0,
+    dry_run: bool = False,
+    full: bool | None = None,
+    allow_large_change: bool = False,
+    emit: Callable[[Any], None] = lambda e: None,
+    cancel: asyncio.Event | None = None,
+    clients: tuple[CopperClient, MailchimpClient] | None = None,
+) -> SyncReport:
+    """Run one sync and write its report file."""
+    from crmtui.engine.report import write_report
+
+    own = clients is None
+    copper, mailchimp = clients or make_clients(settings)
+    try:
+        engine = SyncEngine(settings, store, copper, mailchimp, emit=emit, cancel=cancel, run_id=run_id)
+        engine._email_changes = []
+        report = await engine.run(dry_run=dry_run, full=full, allow_large_change=allow_large_change)
+    finally:
+        if own:
+            await copper.aclose()
+            await mailchimp.aclose()
+    write_report(report, settings.report_dir)
+    return report
+
+
+def _applies(settings: Settings) -> bool:
+    c = settings.connectors()
+    return c["copper"] and c["mailchimp"]
+
+
+@register_step(STEP, _applies)
+async def sync_step(ctx: StepContext) -> StepResult:
+    """The cycle step: a sync, then the decisions operators recorded (headless: only if asked)."""
+    report = await run_sync(
+        ctx.settings,
+        ctx.store,
+        run_id=ctx.run_id,
+        dry_run=ctx.dry_run,
+        full=ctx.options.get("full"),
+        allow_large_change=bool(ctx.options.get("allow_large_change")),
+        emit=ctx.emit,
+        cancel=ctx.cancel,
+    )
+    summary: dict[str, Any] = {"report_path": report.path, "pending_decisions": len(report.pending_decisions)}
+    if report.stopped:
+        return StepResult(status="failed", detail=report.stopped, summary=summary)
+    if ctx.options.get("apply_decisions") and not ctx.dry_run:
+        from crmtui.engine.decisions import apply_decisions
+
+        applied = await apply_decisions(
+            ctx.settings, ctx.store, actor="cron (--apply-decisions)", emit=ctx.emit
+        )
+        summary["decisions_applied"] = applied.applied
+        summary["decisions_failed"] = applied.failed
+    status = "ok" if report.failed == 0 else "partial"
+    detail = f"{len(report.operations)} operations, {report.succeeded} ok, {report.failed} errors"
+    if report.pending_decisions:
+        detail += f", {len(report.pending_decisions)} awaiting a decision"
+    return StepResult(
+        status=status,
+        total=len(report.operations),
+        succeeded=report.succeeded,
+        failed=report.failed,
+        skipped=sum(1 for r in report.results if r.plan.outcome is Outcome.IDENTICAL),
+        detail=detail,
+        summary=summary,
+    )
