@@ -425,9 +425,9 @@ class MailchimpSim:
         self.in_flight = 0
         """Requests currently inside the API (what the concurrency limit counts)."""
         self.peak_in_flight = 0
-        """Highest :attr:`in_flight` seen (benchmarks and tests read it)."""
+        """Highest :attr:`in_flight` seen since :meth:`reset` (benchmarks and tests read it)."""
         self.rejected_429 = 0
-        """Requests refused by the concurrency limit."""
+        """Requests refused by the concurrency limit since :meth:`reset`."""
         self._bg: set[asyncio.Task[Any]] = set()
         self.reset()
         self._api = Starlette(
@@ -470,6 +470,8 @@ class MailchimpSim:
         self.control.reset_calls()
         self.control.clear_faults()
         self.control.latency = 0.0
+        self.peak_in_flight = self.in_flight
+        self.rejected_429 = 0
 
     def load_members(self, rows: Iterable[Mapping[str, Any]]) -> int:
         """Seed members in bulk (no counting, no webhooks, no validation). Later rows win.
