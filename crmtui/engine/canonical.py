@@ -216,11 +216,17 @@ class Batch:
         skipped: rows that could not be used.
         cursor: ``(name, value)`` to store together with the records, or None.
         done_file: ``(name, sha256, kind, rows)`` of a file fully imported by this batch, or None.
+        unchanged_file: the name of a file skipped because its content was already imported.
+        warnings: rows used anyway but worth reading (a client code exported twice).
+        read: source rows read for this batch, per table.
         progress: a short text for progress lines.
     """
 
     records: list[Canonical] = field(default_factory=list)
     skipped: list[SkippedRow] = field(default_factory=list)
+    warnings: list[SkippedRow] = field(default_factory=list)
+    read: dict[str, int] = field(default_factory=dict)
+    unchanged_file: str | None = None
     cursor: tuple[str, str] | None = None
     done_file: tuple[str, str, str, int] | None = None
     progress: str = ""

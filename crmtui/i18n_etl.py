@@ -1,0 +1,153 @@
+"""User-facing text of the ETL area (sources, quality, RFM), in French and English.
+
+Importing this module merges :data:`ETL_CATALOGUE` into :data:`crmtui.i18n.CATALOGUE`, so
+``t("etl.…")`` works anywhere after ``import crmtui.i18n_etl``.
+"""
+
+from __future__ import annotations
+
+from crmtui.i18n import CATALOGUE
+
+ETL_CATALOGUE: dict[str, dict[str, str]] = {
+    # -- row and file problems ----------------------------------------------------------------
+    "etl.col_count": {
+        "fr": "{expected} colonnes attendues, {found} trouvées",
+        "en": "expected {expected} columns, found {found}",
+    },
+    "etl.missing_value": {"fr": "{field} vide", "en": "empty {field}"},
+    "etl.bad_value": {"fr": "{field} illisible : {detail}", "en": "unreadable {field}: {detail}"},
+    "etl.control_chars": {
+        "fr": "caractères de contrôle dans la ligne",
+        "en": "control characters in the row",
+    },
+    "etl.duplicate_code": {
+        "fr": "code {code} déjà vu ligne {line} ; la ligne la plus récente est gardée",
+        "en": "code {code} also on line {line}; the later line is kept",
+    },
+    "etl.missing_column": {
+        "fr": "aucune colonne pour {field} (cherché : {names})",
+        "en": "no column for {field} (looked for: {names})",
+    },
+    "etl.binary": {
+        "fr": "contenu binaire : ce n'est pas un export CSV",
+        "en": "binary content: not a CSV export",
+    },
+    "etl.unreadable": {"fr": "illisible : {detail}", "en": "cannot be read: {detail}"},
+    "etl.csv_error": {
+        "fr": "CSV illisible à partir d'ici ({detail}) ; le reste du fichier est ignoré",
+        "en": "unreadable CSV from here ({detail}); the rest of the file is ignored",
+    },
+    "etl.no_folder": {
+        "fr": "le dossier d'exports {path} n'existe pas ou n'est pas lisible",
+        "en": "the export folder {path} does not exist or cannot be read",
+    },
+    "etl.no_folder.fix": {
+        "fr": "vérifiez ISAVIGNE_EXPORT_PATH dans le .env",
+        "en": "check ISAVIGNE_EXPORT_PATH in the .env",
+    },
+    "etl.folder_ok": {
+        "fr": "{n} fichier(s) d'export trouvés dans {path}",
+        "en": "{n} export file(s) found in {path}",
+    },
+    "etl.odoo_ok": {
+        "fr": "Odoo {version} joignable, utilisateur n° {uid}",
+        "en": "Odoo {version} reachable, user #{uid}",
+    },
+    "etl.odoo_no_field": {
+        "fr": "{model} : aucun champ {field} sur ce serveur",
+        "en": "{model}: no field {field} on this server",
+    },
+    # -- progress and results -----------------------------------------------------------------
+    "etl.progress": {"fr": "{source} : {detail}", "en": "{source}: {detail}"},
+    "etl.file_unchanged": {"fr": "{name} inchangé, ignoré", "en": "{name} unchanged, skipped"},
+    "etl.file_progress": {"fr": "{name} ligne {line}", "en": "{name} line {line}"},
+    "etl.model_progress": {"fr": "{model} : {n} lus", "en": "{model}: {n} read"},
+    "etl.result": {
+        "fr": "{source} : {read} lus, {changed} modifiés, {skipped} ignorés en {seconds} s",
+        "en": "{source}: {read} read, {changed} changed, {skipped} skipped in {seconds} s",
+    },
+    "etl.failed": {"fr": "{source} : échec — {detail}", "en": "{source}: failed — {detail}"},
+    "etl.nothing": {"fr": "aucune source configurée", "en": "no source configured"},
+    "etl.quality_written": {
+        "fr": "rapport qualité : {issues} problème(s), {path}",
+        "en": "quality report: {issues} issue(s), {path}",
+    },
+    "etl.cancelled": {"fr": "interrompu", "en": "interrupted"},
+    # -- quality check names ------------------------------------------------------------------
+    "quality.missing": {"fr": "{field} manquant", "en": "missing {field}"},
+    "quality.duplicate:email": {"fr": "doublons (même e-mail)", "en": "duplicates (same email)"},
+    "quality.duplicate:name_zip": {
+        "fr": "doublons (même nom et code postal)",
+        "en": "duplicates (same name and postcode)",
+    },
+    "quality.invalid:email": {"fr": "e-mail invalide", "en": "invalid email"},
+    "quality.invalid:phone": {"fr": "téléphone invalide", "en": "invalid phone"},
+    "quality.invalid:mobile": {"fr": "portable invalide", "en": "invalid mobile"},
+    "quality.orphan:customer": {"fr": "client inconnu", "en": "unknown customer"},
+    "quality.orphan:product": {"fr": "produit inconnu", "en": "unknown product"},
+    "quality.negative:quantity": {"fr": "stock négatif", "en": "negative stock"},
+    "quality.reserved_above_quantity": {
+        "fr": "réservé supérieur au stock",
+        "en": "reserved above quantity",
+    },
+    "quality.report_title": {"fr": "Rapport de qualité des données", "en": "Data quality report"},
+    "quality.report_none": {"fr": "aucun problème", "en": "no issue"},
+    "quality.rfm_title": {"fr": "Segments RFM", "en": "RFM segments"},
+    # -- screens ------------------------------------------------------------------------------
+    "key.sources": {"fr": "Sources", "en": "Sources"},
+    "key.quality": {"fr": "Qualité", "en": "Quality"},
+    "key.etl_test": {"fr": "Tester", "en": "Test"},
+    "key.etl_run": {"fr": "Importer", "en": "Run now"},
+    "key.etl_full": {"fr": "Tout réimporter", "en": "Run full"},
+    "key.etl_mapping": {"fr": "Correspondances", "en": "Mapping"},
+    "key.etl_edit": {"fr": "Modifier", "en": "Edit"},
+    "cmd.sources.help": {"fr": "Sources de données (imports ETL)", "en": "Data sources (ETL imports)"},
+    "cmd.quality.help": {"fr": "Qualité des données et segments RFM", "en": "Data quality and RFM segments"},
+    "sources.title": {"fr": "Sources de données", "en": "Data sources"},
+    "sources.none": {
+        "fr": "Aucune source configurée. Appuyez sur « e » pour en ajouter une.",
+        "en": "No source configured. Press “e” to add one.",
+    },
+    "sources.errors": {"fr": "Erreurs de la dernière exécution", "en": "Errors of the last run"},
+    "sources.mapping": {"fr": "Correspondance des champs", "en": "Field mapping"},
+    "sources.running": {"fr": "{source} : import en cours…", "en": "{source}: importing…"},
+    "sources.saved": {"fr": "Source enregistrée dans {path}", "en": "Source saved to {path}"},
+    "col.source": {"fr": "Source", "en": "Source"},
+    "col.last_run": {"fr": "Dernière exécution", "en": "Last run"},
+    "col.cursor": {"fr": "Curseur", "en": "Cursor"},
+    "col.counts": {"fr": "Lus / modifiés", "en": "Read / changed"},
+    "col.errors": {"fr": "Erreurs", "en": "Errors"},
+    "col.runs": {"fr": "Exécutions (ok/échec)", "en": "Runs (ok/failed)"},
+    "col.location": {"fr": "Emplacement", "en": "Location"},
+    "col.reason": {"fr": "Raison", "en": "Reason"},
+    "col.field": {"fr": "Champ", "en": "Field"},
+    "col.feeds": {"fr": "Alimenté par", "en": "Fed by"},
+    "col.filled": {"fr": "Renseignés", "en": "Filled"},
+    "col.table": {"fr": "Table", "en": "Table"},
+    "col.check": {"fr": "Contrôle", "en": "Check"},
+    "col.count": {"fr": "Nombre", "en": "Count"},
+    "col.key": {"fr": "Clé", "en": "Key"},
+    "mapping.unmapped": {"fr": "non alimenté", "en": "unmapped"},
+    "mapping.empty": {"fr": "toujours vide", "en": "always empty"},
+    "form.title": {"fr": "Source de données", "en": "Data source"},
+    "form.type": {"fr": "Type", "en": "Type"},
+    "form.path": {"fr": "Dossier des exports", "en": "Export folder"},
+    "form.url": {"fr": "URL Odoo", "en": "Odoo URL"},
+    "form.db": {"fr": "Base Odoo", "en": "Odoo database"},
+    "form.user": {"fr": "Utilisateur", "en": "User"},
+    "form.key": {"fr": "Clé d'API (stockée dans le .env)", "en": "API key (stored in the .env)"},
+    "form.save": {"fr": "Enregistrer", "en": "Save"},
+    "form.cancel": {"fr": "Annuler", "en": "Cancel"},
+    "form.bad_path": {"fr": "dossier introuvable : {path}", "en": "folder not found: {path}"},
+    "form.bad_url": {"fr": "URL http(s) attendue", "en": "an http(s) URL is expected"},
+    "form.required": {"fr": "{field} est obligatoire", "en": "{field} is required"},
+    "quality.title": {"fr": "Qualité des données", "en": "Data quality"},
+    "quality.none_yet": {
+        "fr": "Pas encore de rapport : lancez un import (écran Sources).",
+        "en": "No report yet: run an import (Sources screen).",
+    },
+    "quality.examples": {"fr": "Exemples", "en": "Examples"},
+}
+"""Every ETL key, fr + en with the same placeholders."""
+
+CATALOGUE.update(ETL_CATALOGUE)

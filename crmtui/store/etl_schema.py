@@ -1,0 +1,174 @@
+"""ETL schema (migrations 10–19): the five canonical tables and the ETL bookkeeping.
+
+Canonical tables carry a ``row_hash`` of their source fields: an upsert rewrites a row only when
+the hash changed, so re-importing the same data changes 0 rows. There are no foreign keys between
+them on purpose: an orphan sales line (a product missing from the catalogue) is loaded and shown
+by the data-quality report rather than refused.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from crmtui.store.migrations import migration, run_script
+
+
+@migration(10, "etl: canonical tables, runs, cursors, files, quality")
+def _m0010(db: sqlite_utils.Database) -> None:
+    run_script(
+        db,
+        """
+        CREATE TABLE product_catalog (
+            product_key TEXT PRIMARY KEY,      -- source-prefixed: isavigne-bpn22-75, odoo-42
+            name TEXT,
+            category TEXT NOT NULL DEFAULT 'AUTRE',
+            price_segment TEXT,                -- ENTRY/STANDARD/PREMIUM/LUXURY
+            list_price_eur REAL,
+            cost_price_eur REAL,
+            grape_varieties TEXT,
+            flavors TEXT,
+            vintage INTEGER,
+            region TEXT,
+            alcohol_percent REAL,
+            body TEXT,
+            tannins TEXT,
+            bottles_75cl_eq REAL NOT NULL DEFAULT 1,
+            source TEXT NOT NULL,
+            active INTEGER NOT NULL DEFAULT 1,
+            row_hash TEXT NOT NULL
+        );
+
+        CREATE TABLE customers (
+            customer_key TEXT PRIMARY KEY,     -- isavigne-C00012, odoo-7
+            first_name TEXT,
+            last_name TEXT,
+            company TEXT,
+            email TEXT,
+            phone TEXT,
+            mobile TEXT,
+            zip_code TEXT,
+            city TEXT,
+            country TEXT NOT NULL DEFAULT 'France',
+            email_opt_out INTEGER NOT NULL DEFAULT 0,
+            sms_opt_out INTEGER NOT NULL DEFAULT 0,
+            phone_opt_out INTEGER NOT NULL DEFAULT 0,
+            active INTEGER NOT NULL DEFAULT 1,
+            name_key TEXT NOT NULL DEFAULT '',
+            invalid_fields TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL,
+            row_hash TEXT NOT NULL,
+            -- written by the RFM pass, not by sources
+            segment TEXT,
+            first_purchase_date TEXT,
+            last_purchase_date TEXT,
+            total_spent_eur REAL NOT NULL DEFAULT 0,
+            purchase_count INTEGER NOT NULL DEFAULT 0,
+            average_order_value_eur REAL,
+            preferred_category TEXT
+        );
+        CREATE INDEX customers_email ON customers(email);
+        CREATE INDEX customers_name_zip ON customers(name_key, zip_code);
+
+        CREATE TABLE sales_lines (
+            sale_line_key TEXT PRIMARY KEY,
+            order_ref TEXT,
+            customer_key TEXT,
+            product_key TEXT,
+            date_sale TEXT,
+            quantity_units REAL NOT NULL DEFAULT 0,
+            quantity_bottles_75cl_eq REAL NOT NULL DEFAULT 0,
+            price_unit_eur REAL,
+            price_total_eur REAL,
+            cost_total_eur REAL,
+            margin_percent REAL,
+            channel TEXT,
+            source TEXT NOT NULL,
+            row_hash TEXT NOT NULL
+        );
+        CREATE INDEX sales_lines_customer ON sales_lines(customer_key);
+        CREATE INDEX sales_lines_product ON sales_lines(product_key);
+
+        CREATE TABLE stock_levels (
+            stock_key TEXT PRIMARY KEY,
+            product_key TEXT,
+            warehouse TEXT,
+            quantity_units REAL NOT NULL DEFAULT 0,
+            quantity_bottles_75cl_eq REAL NOT NULL DEFAULT 0,
+            last_count_date TEXT,
+            reserved_qty REAL NOT NULL DEFAULT 0,
+            available_qty REAL NOT NULL DEFAULT 0,
+            source TEXT NOT NULL,
+            row_hash TEXT NOT NULL
+        );
+
+        CREATE TABLE contact_history (
+            contact_key TEXT PRIMARY KEY,
+            customer_key TEXT,
+            date_contact TEXT,
+            channel TEXT NOT NULL DEFAULT 'EMAIL',   -- EMAIL/SMS/PHONE/WEBSITE
+            campaign TEXT,
+            subject TEXT,
+            status TEXT,
+            product_key_suggested TEXT,
+            response TEXT,
+            response_details TEXT,
+            source TEXT NOT NULL,
+            row_hash TEXT NOT NULL
+        );
+        CREATE INDEX contact_history_customer ON contact_history(customer_key);
+
+        CREATE TABLE etl_runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            cycle_run_id INTEGER,              -- sync_runs.id of the cycle, if any
+            source TEXT NOT NULL,
+            full INTEGER NOT NULL DEFAULT 0,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL DEFAULT 'running',  -- running/ok/partial/failed/interrupted
+            duration REAL,
+            processed TEXT NOT NULL DEFAULT '{}',    -- JSON {table: records read}
+            changed TEXT NOT NULL DEFAULT '{}',      -- JSON {table: rows written}
+            skipped INTEGER NOT NULL DEFAULT 0,
+            error_count INTEGER NOT NULL DEFAULT 0,
+            detail TEXT
+        );
+        CREATE INDEX etl_runs_source ON etl_runs(source, id);
+
+        CREATE TABLE etl_errors (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            etl_run_id INTEGER NOT NULL REFERENCES etl_runs(id) ON DELETE CASCADE,
+            source TEXT NOT NULL,
+            location TEXT NOT NULL,            -- file:line or model#id
+            reason TEXT NOT NULL
+        );
+        CREATE INDEX etl_errors_run ON etl_errors(etl_run_id);
+
+        CREATE TABLE etl_cursors (
+            source TEXT NOT NULL,
+            name TEXT NOT NULL,                -- a file kind or an Odoo model
+            value TEXT NOT NULL,               -- JSON
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (source, name)
+        );
+
+        CREATE TABLE etl_files (
+            source TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            rows INTEGER NOT NULL,
+            imported_at TEXT NOT NULL,
+            PRIMARY KEY (source, sha256)
+        );
+
+        CREATE TABLE quality_issues (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            created_at TEXT NOT NULL,
+            table_name TEXT NOT NULL,
+            check_name TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            examples TEXT NOT NULL DEFAULT '[]',      -- JSON list of {key, detail}
+            report_path TEXT
+        );
+        """,
+    )
