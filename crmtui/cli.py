@@ -17,8 +17,9 @@ Exit codes (an API for cron; see README):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from crmtui import __version__
@@ -91,7 +92,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--env-file", type=Path, default=Path(".env"), help="the .env file to read (default ./.env)"
     )
-    parser.add_argument("--production", action="store_true", help="shorthand for SYNC_MODE=production")
+    parser.add_argument("--mode", choices=("test", "production"), help="sync mode (overrides SYNC_MODE)")
+    parser.add_argument("--production", action="store_true", help="shorthand for --mode production")
+    parser.add_argument("--full", action="store_true", help="sync: full reconcile instead of incremental")
+    parser.add_argument(
+        "--allow-large-change",
+        action="store_true",
+        help="sync: let a run archive/untag more than SYNC_MAX_CHANGE_SHARE of the audience",
+    )
     subs = parser.add_subparsers(dest="command", metavar="COMMAND")
     _register_builtin()
     for name, (help_text, configure, _) in SUBCOMMANDS.items():
@@ -106,6 +114,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         overrides["CRMTUI_DB"] = str(args.db)
     if args.lang:
         overrides["CRMTUI_LANG"] = args.lang
+    if getattr(args, "mode", None):
+        overrides["SYNC_MODE"] = args.mode
     if getattr(args, "production", False):
         overrides["SYNC_MODE"] = "production"
     return load_settings(env_file=args.env_file, overrides=overrides, sandbox=args.sandbox)
@@ -126,13 +136,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         _print_config_error(exc)
         return EXIT_CONFIG
+    with sandbox_services(settings) as settings:
+        return _dispatch(args, settings)
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.headless:
         from crmtui.headless import run_headless
 
         return run_headless(
-            settings, only=args.only, dry_run=args.dry_run, apply_decisions=args.apply_decisions
+            settings,
+            only=args.only,
+            dry_run=args.dry_run,
+            options={
+                "apply_decisions": args.apply_decisions,
+                "full": True if args.full else None,
+                "allow_large_change": args.allow_large_change,
+            },
         )
     return _run_console(settings)
+
+
+@contextlib.contextmanager
+def sandbox_services(settings: Settings) -> Iterator[Settings]:
+    """In sandbox mode, start the simulators in-process and point the settings at them.
+
+    The simulators start from their seed data each time, so the sandbox's own database starts
+    afresh too (it never shares a file with production).
+    """
+    if not settings.sandbox:
+        yield settings
+        return
+    from crmtui.sandbox.harness import running_sandbox
+
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(settings.store_path) + suffix).unlink(missing_ok=True)
+    exports = settings.data_dir / "sandbox-exports"
+    with running_sandbox(SANDBOX_CONTACTS, SANDBOX_SEED, exports_dir=exports) as sandbox:
+        yield sandbox.apply_to(settings)
+
+
+SANDBOX_CONTACTS = 500
+SANDBOX_SEED = 42
 
 
 def _run_console(settings: Settings) -> int:

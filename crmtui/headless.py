@@ -97,7 +97,7 @@ def run_headless(
     *,
     only: tuple[str, ...] | None = None,
     dry_run: bool = False,
-    apply_decisions: bool = False,
+    options: dict[str, object] | None = None,
     out: TextIO | None = None,
 ) -> int:
     """Run one cycle and return the exit code."""
@@ -124,7 +124,7 @@ def run_headless(
     printer = LinePrinter(out)
     try:
         outcome = asyncio.run(
-            _run(settings, store, only, dry_run, apply_decisions, printer, str(log_path or ""))
+            _run(settings, store, only, dry_run, dict(options or {}), printer, str(log_path or ""))
         )
     except LockHeld as exc:
         print(t("headless.locked", owner=exc.holder.describe(), since=since(exc.holder)), file=err)
@@ -148,6 +148,9 @@ def run_headless(
         t("headless.done", run_id=outcome.run_id, status=status, duration=format_duration(outcome.duration)),
         file=out,
     )
+    for step in outcome.steps.values():
+        if step.summary.get("report_path"):
+            print(t("headless.report", path=step.summary["report_path"]), file=out)
     if log_path:
         print(t("headless.log", path=log_path), file=out)
     return outcome.exit_code
@@ -158,7 +161,7 @@ async def _run(
     store: Store,
     only: tuple[str, ...] | None,
     dry_run: bool,
-    apply_decisions: bool,
+    options: dict[str, object],
     printer: LinePrinter,
     log_path: str,
 ) -> CycleOutcome:
@@ -178,5 +181,5 @@ async def _run(
         emit=printer,
         cancel=cancel,
         log_path=log_path or None,
-        options={"apply_decisions": apply_decisions},
+        options=options,
     )

@@ -278,6 +278,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "wait for it to finish; a lock left by a dead process is taken over automatically",
     },
     "headless.store": {"fr": "Base de données : {path}", "en": "Database: {path}"},
+    "headless.report": {"fr": "Rapport : {path}", "en": "Report: {path}"},
     "headless.log": {"fr": "Journal de ce cycle : {path}", "en": "Log of this run: {path}"},
     "headless.step": {"fr": "étape {step} : {status}", "en": "step {step}: {status}"},
     "headless.nothing": {

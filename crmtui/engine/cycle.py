@@ -180,6 +180,13 @@ async def run_cycle(
                     log.error("step %s failed: %s", name, exc)
                     result = StepResult(status="failed", detail=str(exc))
                     emit(Notice("error", f"{name}: {exc}"))
+                except (asyncio.CancelledError, KeyboardInterrupt):
+                    raise
+                except Exception as exc:  # noqa: BLE001 - one broken step must not stop the others
+                    log.exception("step %s failed unexpectedly", name)
+                    detail = f"unexpected error ({type(exc).__name__}: {exc}); details in the log"
+                    result = StepResult(status="failed", detail=detail)
+                    emit(Notice("error", f"{name}: {detail}"))
                 results[name] = result
                 emit(
                     StepFinished(

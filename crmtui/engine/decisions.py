@@ -96,6 +96,8 @@ async def _archive(
     settings: Settings, store: Store, copper: CopperClient, mailchimp: MailchimpClient, decision: Decision
 ) -> None:
     person_id = await _copper_person_id(copper, decision)
+    person = None
+    tags: list[str] = []
     if person_id is not None:
         try:
             person = await copper.get_person(person_id)
@@ -123,6 +125,26 @@ async def _archive(
             except NotFound:
                 pass
     store.sync.mark_decision(decision.email, "applied", previous_status=previous or "unsubscribed")
+    _refresh_snapshots(
+        store,
+        decision.email,
+        copper_tags=tags if person_id is not None and person else None,
+        mc_status="unsubscribed" if settings.archive_action == "unsubscribe" else "archived",
+    )
+
+
+def _refresh_snapshots(store: Store, email: str, *, copper_tags: list[str] | None, mc_status: str) -> None:
+    """Keep the sync's snapshots true after a decision, so an incremental run plans from reality."""
+    row = store.sync.contacts_by_email([email]).get(email)
+    if row is None:
+        return
+    update: dict[str, Any] = {"email": email}
+    if row.mc_state:
+        update["mc_state"] = {**row.mc_state, "status": mc_status}
+        update["mailchimp_status"] = mc_status
+    if row.copper_state and copper_tags is not None:
+        update["copper_state"] = {**row.copper_state, "tags": copper_tags}
+    store.sync.save_contacts([update])
 
 
 async def _delete(store: Store, copper: CopperClient, mailchimp: MailchimpClient, decision: Decision) -> None:

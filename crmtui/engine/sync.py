@@ -40,6 +40,7 @@ from crmtui.engine.sync_plan import (
     Base,
     ContactPlan,
     CopperSide,
+    Direction,
     MailchimpSide,
     Memory,
     Op,
@@ -350,12 +351,30 @@ class SyncEngine:
             known = sync.contacts_by_email(emails)
         plans: list[ContactPlan] = []
         sides: dict[str, tuple[CopperSide | None, MailchimpSide | None]] = {}
+        renamed = {new: old for old, new in self._email_changes}
+        emails -= set(renamed.values())  # the old address is the same contact, planned under the new one
         for i, email in enumerate(sorted(emails)):
             if not in_scope(email, self.settings):
                 continue
             row = known.get(email)
             copper = copper_now.get(email)
             mc = mc_now.get(email)
+            moved_from = None
+            if email in renamed and mc is None:
+                old = renamed[email]
+                old_member = mc_now.get(old)
+                if old_member is None and row is not None and row.mc_state and not full:
+                    old_member = MailchimpSide.from_json(row.mc_state)
+                if old_member is not None and old_member.email == old:
+                    moved_from = old
+                    mc = MailchimpSide(
+                        email,
+                        old_member.status,
+                        old_member.fields,
+                        old_member.tags,
+                        old_member.unique_id,
+                        old_member.changed,
+                    )
             if not full and row is not None:
                 # Unchanged since the cursor: the stored snapshot is the live state.
                 if copper is None and row.copper_state:
@@ -376,6 +395,26 @@ class SyncEngine:
             if decision and decision.decision == "delete" and decision.state == "applied":
                 continue  # deleted for good on both sides
             plan = plan_contact(email, copper, mc, memory, self.opts)
+            if moved_from is not None:
+                plan.ops.insert(0, Op(OpKind.MC_EMAIL, email, {"old": moved_from}))
+                if plan.outcome is Outcome.IDENTICAL:
+                    plan.outcome = Outcome.CHANGED
+                    plan.direction = Direction.TO_MAILCHIMP
+                sides_mc_old = mc_now.get(moved_from)
+                mc = (
+                    sides_mc_old
+                    and MailchimpSide(
+                        email,
+                        *(
+                            sides_mc_old.status,
+                            sides_mc_old.fields,
+                            sides_mc_old.tags,
+                            sides_mc_old.unique_id,
+                            sides_mc_old.changed,
+                        ),
+                    )
+                    or mc
+                )
             if not never_resubscribes(plan, mc, memory):  # last guard; the planner is tested for it
                 raise AssertionError(f"planner tried to re-subscribe {email}")
             plans.append(plan)
@@ -456,6 +495,11 @@ class SyncEngine:
             done += len(batch)
             self._progress("apply", done, total)
 
+        # Email changes first: the member must carry its new address before it is updated.
+        moves = [op for _, op in remote if op.kind is OpKind.MC_EMAIL]
+        if moves:
+            outcomes = await asyncio.gather(*(self._single(op, created_ids) for op in moves))
+            await record([(op, *outcome) for op, outcome in zip(moves, outcomes, strict=True)])
         # Mailchimp batch subscribe, 500 a call.
         upserts = [op for _, op in remote if op.kind is OpKind.MC_UPSERT]
         for start in range(0, len(upserts), 500):
@@ -463,7 +507,7 @@ class SyncEngine:
                 break
             await record(await self._mc_batch(upserts[start : start + 500], results))
         # One call per remaining change, concurrently within each client's own limits.
-        singles = [op for _, op in remote if op.kind is not OpKind.MC_UPSERT]
+        singles = [op for _, op in remote if op.kind not in (OpKind.MC_UPSERT, OpKind.MC_EMAIL)]
         for start in range(0, len(singles), 200):
             if self.cancel.is_set():
                 break
@@ -509,7 +553,9 @@ class SyncEngine:
     async def _single(self, op: Op, created_ids: dict[str, int]) -> tuple[str, Any, str | None]:
         p = op.payload
         try:
-            if op.kind is OpKind.MC_TAGS:
+            if op.kind is OpKind.MC_EMAIL:
+                await self.mailchimp.patch_member(p["old"], email_address=op.email)
+            elif op.kind is OpKind.MC_TAGS:
                 await self.mailchimp.update_tags(op.email, add=p["add"], remove=p["remove"], is_syncing=True)
             elif op.kind is OpKind.MC_STATUS:
                 await self.mailchimp.upsert_member(op.email, status_if_new=p["status"], status=p["status"])

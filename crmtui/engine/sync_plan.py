@@ -37,6 +37,7 @@ class OpKind(StrEnum):
     MC_UPSERT = "mc_upsert"  # batch subscribe: create (new) or update merge fields / add tags
     MC_TAGS = "mc_tags"  # tags endpoint: add and remove (removals cannot go through the batch)
     MC_STATUS = "mc_status"  # reactivate an archived member with its previous status
+    MC_EMAIL = "mc_email"  # the Copper person's email changed: the member follows it
     COPPER_CREATE = "copper_create"
     COPPER_UPDATE = "copper_update"  # fields and/or the whole tag list
     QUEUE_DELETION = "queue_deletion"  # local only: ask an operator
@@ -495,6 +496,8 @@ def project(
             mc = replace(mc, tags=tuple(sorted((set(mc.tags) | set(p["add"])) - set(p["remove"]))))
         elif op.kind is OpKind.MC_STATUS:
             mc = replace(mc, status=p["status"]) if mc else MailchimpSide(op.email, p["status"], {})
+        elif op.kind is OpKind.MC_EMAIL and mc is not None:
+            mc = replace(mc, email=op.email)
         elif op.kind is OpKind.COPPER_CREATE:
             copper = CopperSide(int(p.get("id") or 0), op.email, dict(p["fields"]), tuple(p["tags"]))
         elif op.kind is OpKind.COPPER_UPDATE and copper is not None:
