@@ -414,7 +414,9 @@ class CopperSim:
         """The simulator's current time in unix seconds."""
         return int(self.clock())
 
-    def load_people(self, records: Iterable[dict[str, Any]], *, allow_duplicate_emails: bool = False) -> list[int]:
+    def load_people(
+        self, records: Iterable[dict[str, Any]], *, allow_duplicate_emails: bool = False
+    ) -> list[int]:
         """Seed people directly: no call counted, no rate limit, no webhook.
 
         ``allow_duplicate_emails`` seeds legacy data where two people share an address (records

@@ -961,7 +961,7 @@ class TestLoadPeople:
     def test_large_load_is_fast(self, sim: CopperSim) -> None:
         started = time.perf_counter()
         sim.load_people({"name": f"P{i} X", "emails": email(f"p{i}@x.fr")} for i in range(50_000))
-        assert time.perf_counter() - started < 2.0
+        assert time.perf_counter() - started < 5.0
         assert sim.person_by_email("P49999@x.fr") is not None
 
 
@@ -1004,7 +1004,7 @@ class TestLoopback:
                 sub_id = (await c.get("/webhooks")).json()[0]["id"]
                 await c.put(f"/webhooks/{sub_id}", json={"target": hook_url + "/hooks/copper"})
                 person = await create(c, name="A B")
-            for _ in range(200):
+            for _ in range(500):
                 if received and sim.pending_notifications == 0:
                     break
                 await asyncio.sleep(0.01)
