@@ -142,7 +142,9 @@ def _product_info(store: Store, source: str) -> dict[str, tuple[float | None, fl
 def _build_odoo(env: SourceEnv) -> Source:
     from crmtui.connectors.odoo_source import OdooSource
 
-    source: Source = OdooSource.from_settings(env.settings, env.http)
+    source: Source = OdooSource.from_settings(
+        env.settings, env.http, products=_product_info(env.store, "odoo")
+    )
     return source
 
 
@@ -356,6 +358,7 @@ class SourceManager:
         cancel: asyncio.Event | None = None,
         cycle_run_id: int | None = None,
         dry_run: bool = False,
+        source: Source | None = None,
     ) -> SourceResult:
         """Run one source: extract, transform, load; never raises for source problems.
 
@@ -366,6 +369,8 @@ class SourceManager:
             cancel: set to stop between batches (what was loaded stays, the cursor with it).
             cycle_run_id: the cycle's run id, recorded with the ETL run.
             dry_run: read and transform, load nothing.
+            source: use this source object instead of building ``name`` from the settings
+                (tests and tools passing their own client options).
         """
         cancel = cancel or asyncio.Event()
         result = SourceResult(name)
@@ -375,7 +380,7 @@ class SourceManager:
         result.etl_run_id = self.repo.start_run(name, full=full, cycle_run_id=cycle_run_id)
         try:
             async with self._client() as http:
-                source = self.build(name, http)
+                source = source or self.build(name, http)
                 if source.is_async:
                     batches = cast(AsyncSource, source).batches(cursor=lambda n: self.repo.cursor(name, n))
                     async for batch in batches:
