@@ -309,14 +309,16 @@ class ServiceClient:
         content: bytes | str | None,
         idempotent: bool,
     ) -> httpx.Response:
-        if self.limiter is not None:
-            await self.limiter.acquire()
-        self.calls[key] += 1
         sent = False
         try:
+            # A connection slot first, then the rate stamp: a request that waited for a slot is
+            # counted when it really leaves, so our window never runs behind the server's.
             if self.semaphore is not None:
                 await self.semaphore.acquire()
             try:
+                if self.limiter is not None:
+                    await self.limiter.acquire()
+                self.calls[key] += 1
                 request = self.client.build_request(
                     method,
                     url,
