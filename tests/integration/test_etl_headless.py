@@ -1,0 +1,62 @@
+"""``crmtui --headless --only etl``: every configured source through the cycle step."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from crmtui.cli import main
+from crmtui.sandbox.isavigne_data import write_exports
+from crmtui.store import Store
+from crmtui.store.etl import etl_repo
+
+
+def test_headless_only_etl_on_exports(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_exports(tmp_path / "ex", customers=30, seed=5, export_date=date(2025, 6, 1))
+    monkeypatch.setenv("ISAVIGNE_EXPORT_PATH", str(tmp_path / "ex"))
+    assert main(["--headless", "--only", "etl", "--no-sandbox"]) == 0
+    out = capsys.readouterr().out
+    assert "step etl: ok" in out and "isavigne:" in out and "quality report" in out
+    store = Store(tmp_path / "data" / "crmtui.db")
+    try:
+        repo = etl_repo(store)
+        assert repo.counts()["customers"] == 30
+        run = store.runs.recent(1)[0]
+        assert run.kind == "etl" and run.status == "ok"
+        assert run.summary["etl"]["isavigne"]["skipped"] == 1
+        assert Path(run.summary["etl"]["quality_report"]).exists()
+        assert repo.stats("isavigne").successes == 0 and repo.stats("isavigne").runs == 1
+    finally:
+        store.close()
+    # Second run: every file unchanged, nothing written.
+    assert main(["--headless", "--only", "etl", "--no-sandbox"]) == 0
+    assert "0 changed" in capsys.readouterr().out
+
+
+def test_headless_only_etl_sandbox_runs_both_sources(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["--headless", "--only", "etl"]) == 0
+    out = capsys.readouterr().out
+    assert "isavigne:" in out and "odoo:" in out
+    store = Store(tmp_path / "data" / "crmtui-sandbox.db")
+    try:
+        counts = etl_repo(store).counts()
+        assert counts["customers"] > 0 and counts["sales_lines"] > 0
+        assert {r.source for r in etl_repo(store).runs()} == {"isavigne", "odoo"}
+    finally:
+        store.close()
+
+
+def test_headless_etl_with_a_missing_folder_is_a_config_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ISAVIGNE_EXPORT_PATH", str(tmp_path / "nowhere"))
+    code = main(["--headless", "--only", "etl", "--no-sandbox"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "ISAVIGNE_EXPORT_PATH" in captured.err and "Traceback" not in captured.out + captured.err
