@@ -14,6 +14,15 @@ from crmtui.store import Store
 from crmtui.store.locks import RUN_LOCK
 
 
+def test_sandbox_database_starts_afresh_with_the_simulators(tmp_path: Path) -> None:
+    db = tmp_path / "data" / "crmtui-sandbox.db"
+    assert main(["--headless", "--only", "sync"]) == 0
+    assert main(["--headless", "--only", "sync"]) == 0
+    store = Store(db)
+    assert store.runs.count() == 1  # the simulators were re-seeded, so was their database
+    store.close()
+
+
 def test_headless_ok_exit_0_and_records_a_run(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["--headless"]) == 0
     out = capsys.readouterr().out
@@ -34,32 +43,32 @@ def test_config_error_exit_2(capsys: pytest.CaptureFixture[str], monkeypatch: py
 
 
 def test_lock_held_exit_3(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    store = Store(tmp_path / "data" / "crmtui-sandbox.db")
+    store = Store(tmp_path / "data" / "crmtui.db")
     store.locks.acquire(RUN_LOCK, "console")
     with store.write() as db:
         db.execute("UPDATE locks SET host = 'other-host', pid = 1")
     store.close()
-    assert main(["--headless"]) == 3
+    assert main(["--headless", "--no-sandbox"]) == 3
     assert "Another cycle is running" in capsys.readouterr().err
 
 
 def test_corrupt_store_exit_4(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    db = tmp_path / "data" / "crmtui-sandbox.db"
+    db = tmp_path / "data" / "crmtui.db"
     db.parent.mkdir(parents=True)
     db.write_bytes(b"garbage" * 1000)
     os.chmod(db, 0o600)
-    assert main(["--headless"]) == 4
+    assert main(["--headless", "--no-sandbox"]) == 4
     err = capsys.readouterr().err
     assert "damaged" in err and "Traceback" not in err
 
 
 def test_newer_schema_exit_4(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    db = tmp_path / "data" / "crmtui-sandbox.db"
+    db = tmp_path / "data" / "crmtui.db"
     store = Store(db)
     with store.write() as conn:
         conn.execute("INSERT INTO _migrations VALUES (999, 'future', 'x')")
     store.close()
-    assert main(["--headless"]) == 4
+    assert main(["--headless", "--no-sandbox"]) == 4
     assert "newer than this crmtui" in capsys.readouterr().err
 
 
