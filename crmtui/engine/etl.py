@@ -513,6 +513,60 @@ class _ClientScope:
             await self._own.aclose()
 
 
+# -- views for the console ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MappingRow:
+    """One canonical field of one source: what feeds it and how often it is filled."""
+
+    table: str
+    field: str
+    feeder: str | None
+    filled: int
+    rows: int
+
+    @property
+    def state(self) -> str:
+        """``ok``, ``unmapped`` (no source field feeds it) or ``empty`` (fed, but always empty)."""
+        if self.feeder is None:
+            return "unmapped"
+        if self.rows and not self.filled:
+            return "empty"
+        return "ok"
+
+
+def describe_source(settings: Settings, name: str) -> str:
+    """Where a source reads from, from the settings (no secret)."""
+    if name == "isavigne":
+        return str(settings.isavigne_export_path or "")
+    if name == "odoo":
+        return f"{settings.odoo_url} ({settings.odoo_db})"
+    return ""
+
+
+def mapping(store: Store, name: str) -> list[MappingRow]:
+    """The mapping view of a source: every canonical field against the source field feeding it."""
+    if name == "isavigne":
+        from crmtui.connectors.isavigne import CANONICAL_FEEDS
+    elif name == "odoo":
+        from crmtui.connectors.odoo_source import CANONICAL_FEEDS
+    else:
+        return []
+    from crmtui.engine.canonical import RECORD_TYPES
+
+    repo = etl_repo(store)
+    out: list[MappingRow] = []
+    for cls in RECORD_TYPES:
+        feeds = CANONICAL_FEEDS.get(cls.TABLE, {})
+        rows, filled = repo.field_fill(cls.TABLE, name)
+        for column in cls.columns():
+            if column in ("source", "name_key", "invalid_fields"):
+                continue
+            out.append(MappingRow(cls.TABLE, column, feeds.get(column), filled.get(column, 0), rows))
+    return out
+
+
 # -- the cycle step ----------------------------------------------------------------------------
 
 

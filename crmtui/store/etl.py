@@ -322,14 +322,14 @@ class EtlRepo:
                     digest.update(repr(row).encode("utf-8"))
         return digest.hexdigest()
 
-    def field_fill(self, table: str) -> dict[str, int]:
-        """Non-empty values per column of a canonical table (for the mapping view)."""
+    def field_fill(self, table: str, source: str) -> tuple[int, dict[str, int]]:
+        """Rows of one source in a canonical table, and non-empty values per column (mapping view)."""
         if table not in _KEYS:
             raise ValueError(f"not a canonical table: {table}")
         cols = [c.name for c in self.store.db[table].columns]
         parts = ", ".join(f"sum({c} IS NOT NULL AND {c} != '') AS {c}" for c in cols)
-        row = self.store.query(f"SELECT {parts} FROM {table}")[0]
-        return {c: int(row[c] or 0) for c in cols}
+        row = self.store.query(f"SELECT count(*) AS _n, {parts} FROM {table} WHERE source = ?", (source,))[0]
+        return int(row["_n"] or 0), {c: int(row[c] or 0) for c in cols}
 
     # -- quality ----------------------------------------------------------------------------
 

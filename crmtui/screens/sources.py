@@ -1,0 +1,249 @@
+"""Data sources: each ETL source with its last run, cursor, counts and errors; test, run, run full.
+
+The screen does no I/O itself: thread workers call the engine (:class:`SourceManager`), whose
+events come back as messages and update the live progress line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label
+
+import crmtui.i18n_etl  # noqa: F401 - registers the etl.* keys
+from crmtui.connectors.errors import ConnectorError
+from crmtui.engine.etl import MappingRow, SourceManager, describe_source, mapping
+from crmtui.engine.events import Event, StepProgressed
+from crmtui.i18n import t
+from crmtui.store.etl import EtlRun, SourceStats, etl_repo
+from crmtui.text import literal, printable
+from crmtui.widgets.status import StatusBar
+
+
+@dataclass(frozen=True)
+class SourceView:
+    """What the table shows for one source."""
+
+    name: str
+    where: str
+    stats: SourceStats
+    cursors: dict[str, str]
+    errors: list[tuple[str, str]]
+
+
+class SourcesScreen(Screen[None]):
+    """The configured ETL sources."""
+
+    BINDINGS = [
+        Binding("t", "test_source", t("key.etl_test"), id="sources.test"),
+        Binding("n", "run_source", t("key.etl_run"), id="sources.run"),
+        Binding("f", "run_full", t("key.etl_full"), id="sources.full"),
+        Binding("m", "toggle_mapping", t("key.etl_mapping"), id="sources.mapping"),
+    ]
+
+    @dataclass
+    class Progressed(Message):
+        """Live progress of a source run."""
+
+        text: str
+
+    def compose(self) -> ComposeResult:
+        """Status bar, sources, progress line, errors or mapping, footer."""
+        yield StatusBar()
+        yield Label(t("sources.title"), classes="section-title")
+        yield DataTable(id="sources-table", cursor_type="row", zebra_stripes=True)
+        yield Label("", id="etl-progress", markup=False)
+        yield Label(t("sources.errors"), id="detail-title", classes="section-title")
+        yield DataTable(id="errors-table", cursor_type="row", zebra_stripes=True)
+        yield DataTable(id="mapping-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Columns, then load."""
+        self.query_one("#sources-table", DataTable).add_columns(
+            t("col.source"),
+            t("col.detail"),
+            t("col.last_run"),
+            t("col.status"),
+            t("col.counts"),
+            t("col.errors"),
+            t("col.runs"),
+            t("col.cursor"),
+        )
+        self.query_one("#errors-table", DataTable).add_columns(t("col.location"), t("col.reason"))
+        self.query_one("#mapping-table", DataTable).add_columns(
+            t("col.table"), t("col.field"), t("col.feeds"), t("col.filled")
+        )
+        self.query_one("#mapping-table").display = False
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        """Re-read when shown again."""
+        self.reload()
+
+    # -- data -------------------------------------------------------------------------------
+
+    @property
+    def manager(self) -> SourceManager:
+        """The engine's source manager over the app's settings and store."""
+        return SourceManager(self.app.settings, self.app.store)  # type: ignore[attr-defined]
+
+    def selected(self) -> str | None:
+        """The source under the cursor, if any."""
+        table = self.query_one("#sources-table", DataTable)
+        if not table.row_count:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    @work(
+        thread=True, exclusive=True, group="sources:load", exit_on_error=False, description="Reading sources"
+    )
+    def reload(self) -> None:
+        """Read every source's statistics in a thread and show them."""
+        manager = self.manager
+        repo = etl_repo(manager.store)
+        views: list[SourceView] = []
+        for stats in manager.stats():
+            errors: list[tuple[str, str]] = []
+            if stats.last is not None:
+                errors = [(e.location, e.reason) for e in repo.errors(stats.last.id, 200)]
+            views.append(
+                SourceView(
+                    stats.source,
+                    describe_source(manager.settings, stats.source),
+                    stats,
+                    repo.cursors(stats.source),
+                    errors,
+                )
+            )
+        self.app.call_from_thread(self.show_sources, views)
+
+    def show_sources(self, views: list[SourceView]) -> None:
+        """Fill the sources and errors tables."""
+        table = self.query_one("#sources-table", DataTable)
+        keep = self.selected()
+        table.clear()
+        for view in views:
+            last: EtlRun | None = view.stats.last
+            table.add_row(
+                literal(view.name),
+                literal(view.where),
+                literal(last.started_at.replace("T", " ")[:16] if last else "—"),
+                literal(
+                    t(f"status.{last.status}")
+                    if last and last.status != "running"
+                    else (last.status if last else "")
+                ),
+                literal(f"{sum(last.processed.values())} / {sum(last.changed.values())}" if last else ""),
+                literal(str(last.error_count) if last else ""),
+                literal(f"{view.stats.runs} ({view.stats.successes}/{view.stats.failures})"),
+                literal(_cursor_text(view.cursors)),
+                key=view.name,
+            )
+        if not views:
+            self.query_one("#etl-progress", Label).update(t("sources.none"))
+        if keep is not None and keep in {v.name for v in views}:
+            table.move_cursor(row=[v.name for v in views].index(keep))
+        name = self.selected()
+        errors = next((v.errors for v in views if v.name == name), [])
+        grid = self.query_one("#errors-table", DataTable)
+        grid.clear()
+        for location, reason in errors:
+            grid.add_row(literal(location), literal(reason))
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def action_test_source(self) -> None:
+        """Check the selected source can be read."""
+        name = self.selected()
+        if name:
+            self.test_worker(name)
+
+    def action_run_source(self) -> None:
+        """Import from the selected source now (incremental)."""
+        name = self.selected()
+        if name:
+            self.run_worker_for(name, full=False)
+
+    def action_run_full(self) -> None:
+        """Import everything again from the selected source (cursors and file hashes forgotten)."""
+        name = self.selected()
+        if name:
+            self.run_worker_for(name, full=True)
+
+    def action_toggle_mapping(self) -> None:
+        """Show the mapping view of the selected source instead of its errors, or back."""
+        grid = self.query_one("#mapping-table", DataTable)
+        showing = not grid.display
+        grid.display = showing
+        self.query_one("#errors-table").display = not showing
+        self.query_one("#detail-title", Label).update(t("sources.mapping" if showing else "sources.errors"))
+        name = self.selected()
+        if showing and name:
+            self.mapping_worker(name)
+
+    @work(
+        thread=True, exclusive=True, group="sources:test", exit_on_error=False, description="Testing a source"
+    )
+    def test_worker(self, name: str) -> None:
+        """Run the engine's test in this thread's own event loop."""
+        try:
+            line = asyncio.run(self.manager.test(name))
+            self.app.call_from_thread(self.notify, printable(line), markup=False)
+        except ConnectorError as exc:
+            self.app.call_from_thread(self.notify, printable(str(exc)), severity="error", markup=False)
+
+    @work(thread=True, exclusive=True, group="sources:run", exit_on_error=False, description="Importing")
+    def run_worker_for(self, name: str, *, full: bool) -> None:
+        """Run one source; progress events become :class:`Progressed` messages."""
+
+        def emit(event: Event) -> None:
+            if isinstance(event, StepProgressed):
+                self.post_message(self.Progressed(event.detail))
+
+        self.post_message(self.Progressed(t("sources.running", source=name)))
+        result = asyncio.run(self.manager.run(name, full=full, emit=emit))
+        self.post_message(self.Progressed(result.detail))
+        self.app.call_from_thread(self.reload)
+
+    @work(thread=True, exclusive=True, group="sources:mapping", exit_on_error=False, description="Mapping")
+    def mapping_worker(self, name: str) -> None:
+        """Compute the mapping view in a thread."""
+        rows = mapping(self.app.store, name)  # type: ignore[attr-defined]
+        self.app.call_from_thread(self.show_mapping, rows)
+
+    def show_mapping(self, rows: list[MappingRow]) -> None:
+        """Fill the mapping table; unmapped and always-empty fields are highlighted."""
+        grid = self.query_one("#mapping-table", DataTable)
+        grid.clear()
+        for row in rows:
+            style = {"unmapped": "bold red", "empty": "yellow"}.get(row.state, "")
+            feeder = row.feeder or t("mapping.unmapped")
+            filled = f"{row.filled}/{row.rows}" + (f"  {t('mapping.empty')}" if row.state == "empty" else "")
+            grid.add_row(
+                literal(row.table), literal(row.field, style), literal(feeder, style), literal(filled, style)
+            )
+
+    @on(Progressed)
+    def _progressed(self, message: Progressed) -> None:
+        self.query_one("#etl-progress", Label).update(message.text)
+
+    @on(DataTable.RowHighlighted, "#sources-table")
+    def _source_highlighted(self, _: DataTable.RowHighlighted) -> None:
+        if self.query_one("#mapping-table").display:
+            name = self.selected()
+            if name:
+                self.mapping_worker(name)
+
+
+def _cursor_text(cursors: dict[str, str]) -> str:
+    """A short cursor summary: how many files/models, and the newest position."""
+    if not cursors:
+        return "—"
+    return f"{len(cursors)} · {max(cursors.values())[:40]}"

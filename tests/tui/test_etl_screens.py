@@ -1,0 +1,101 @@
+"""Pilot tests of the data sources and data quality screens."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from pathlib import Path
+
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Label
+from textual.worker import WorkerCancelled
+
+from crmtui.app import make_app
+from crmtui.config import Settings
+from crmtui.engine.etl import SourceManager, run_quality
+from crmtui.sandbox.isavigne_data import write_exports
+from crmtui.screens.quality import QualityScreen
+from crmtui.screens.sources import SourcesScreen
+from crmtui.store import Store
+from crmtui.store.etl import etl_repo
+from crmtui.widgets.etl_bars import BarChart
+
+HOSTILE = "[@click=app.quit]Q[/] \x1b[31mX"
+
+
+async def settle(app: App[object], pilot: Pilot[object]) -> None:
+    """Wait until no worker runs (an exclusive reload may cancel an earlier one)."""
+    for _ in range(20):
+        try:
+            await app.workers.wait_for_complete()
+        except WorkerCancelled:
+            pass
+        await pilot.pause()
+        if not any(w.is_running for w in app.workers):
+            return
+
+
+def _settings(settings: Settings, tmp_path: Path) -> Settings:
+    exports = write_exports(tmp_path / "ex", customers=25, seed=9, export_date=date(2025, 6, 1))
+    return dataclasses.replace(settings, isavigne_export_path=exports["clients"].parent)
+
+
+async def test_sources_screen_runs_an_import_and_shows_errors_and_mapping(
+    settings: Settings, store: Store, tmp_path: Path
+) -> None:
+    s = _settings(settings, tmp_path)
+    app = make_app(s, store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.push_screen(SourcesScreen())
+        await settle(app, pilot)
+        table = app.screen.query_one("#sources-table", DataTable)
+        assert table.row_count == 1
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert etl_repo(store).counts()["customers"] == 25
+        progress = str(app.screen.query_one("#etl-progress", Label).render())
+        assert "isavigne" in progress and "skipped" in progress
+        row = [str(c) for c in table.get_row_at(0)]
+        assert row[0] == "isavigne" and row[5] == "2"  # the malformed line and the duplicate code
+        errors = app.screen.query_one("#errors-table", DataTable)
+        assert any("ventes_" in str(errors.get_row_at(i)[0]) for i in range(errors.row_count))
+        await pilot.press("m")
+        await settle(app, pilot)
+        grid = app.screen.query_one("#mapping-table", DataTable)
+        assert grid.display and grid.row_count > 30
+        cells = [[str(c) for c in grid.get_row_at(i)] for i in range(grid.row_count)]
+        unmapped = [c for c in cells if c[2] == "unmapped"]
+        assert any(c[1] == "flavors" for c in cells)
+        assert unmapped, "contact_history has no feeder in an iSaVigne export"
+        assert any("always empty" in c[3] for c in cells)
+
+
+async def test_quality_screen_shows_issues_examples_and_rfm_bars(
+    settings: Settings, store: Store, tmp_path: Path
+) -> None:
+    s = _settings(settings, tmp_path)
+    await SourceManager(s, store).run("isavigne")
+    with store.write() as db:
+        db.execute("UPDATE customers SET email = ? WHERE customer_key = 'isavigne-C00001'", ("x@@y",))
+        db.execute(
+            "UPDATE customers SET invalid_fields = 'email', last_name = ? WHERE customer_key = 'isavigne-C00001'",
+            (HOSTILE,),
+        )
+    run_quality(store, s, as_of=date(2025, 6, 1))
+    app = make_app(s, store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.push_screen(QualityScreen())
+        await settle(app, pilot)
+        table = app.screen.query_one("#quality-table", DataTable)
+        checks = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+        assert "invalid email" in checks and "negative stock" in checks
+        index = checks.index("invalid email")
+        table.move_cursor(row=index)
+        await pilot.pause()
+        examples = app.screen.query_one("#examples-table", DataTable)
+        keys = [str(examples.get_row_at(i)[0]) for i in range(examples.row_count)]
+        assert "isavigne-C00001" in keys
+        bars = app.screen.query_one("#rfm-bars", BarChart)
+        assert sum(bars.counts.values()) == 25
+        assert "█" in str(bars.render())
