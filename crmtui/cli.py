@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -127,6 +128,9 @@ def _print_config_error(exc: ConfigError) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``crmtui`` console script."""
+    # Library warnings (retries...) go to the log files once they are set up, never raw to stderr.
+    logging.getLogger("crmtui").addHandler(logging.NullHandler())
+    logging.getLogger("crmtui").propagate = False
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command:

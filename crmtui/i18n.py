@@ -354,6 +354,24 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "INVALID EMAIL ADDRESSES (SKIPPED):",
     },
     "report.section.warnings": {"fr": "AVERTISSEMENTS:", "en": "WARNINGS:"},
+    # -- sub-commands -------------------------------------------------------------------------
+    "sandbox.serving": {
+        "fr": "Simulateurs en service ({n} contacts, graine {seed}) :",
+        "en": "Simulators running ({n} contacts, seed {seed}):",
+    },
+    "sandbox.env_written": {"fr": "Fichier .env écrit : {path}", "en": ".env written: {path}"},
+    "sandbox.stop": {"fr": "Ctrl+C pour arrêter.", "en": "Ctrl+C to stop."},
+    "cron.bad_every": {
+        "fr": "« {every} » : choisissez un intervalle qui divise l'heure ou la journée (5m, 15m, 30m, 1h, 2h...)",
+        "en": "“{every}”: choose an interval that divides the hour or the day (5m, 15m, 30m, 1h, 2h...)",
+    },
+    "cron.no_crontab": {
+        "fr": "La commande crontab est introuvable. Ajoutez cette ligne à la planification de votre système :",
+        "en": "The crontab command was not found. Add this line to your system's scheduler:",
+    },
+    "cron.none": {"fr": "Aucune entrée crmtui dans la crontab.", "en": "No crmtui entry in the crontab."},
+    "cron.installed": {"fr": "Entrée installée :\n  {line}", "en": "Entry installed:\n  {line}"},
+    "cron.removed": {"fr": "{n} entrée(s) crmtui retirée(s).", "en": "{n} crmtui entry(ies) removed."},
     "error.prefix": {"fr": "Erreur", "en": "Error"},
     "error.unexpected": {
         "fr": "Erreur inattendue ({kind}). Détails dans le journal : {log}",
