@@ -21,7 +21,9 @@ from crmtui.messages import EngineReported, StoreChanged
 from crmtui.screens.connectors import ConnectorsScreen
 from crmtui.screens.dashboard import DashboardScreen
 from crmtui.screens.help import HelpScreen
+from crmtui.screens.quality import QualityScreen
 from crmtui.screens.runs import RunsScreen
+from crmtui.screens.sources import SourcesScreen
 from crmtui.store import Store
 from crmtui.store.locks import LockHeld
 from crmtui.text import printable
@@ -32,7 +34,13 @@ class CrmApp(App[int]):
 
     CSS_PATH = Path(__file__).parent / "crmtui.tcss"
     TITLE = "crmtui"
-    MODES = {"dashboard": DashboardScreen, "runs": RunsScreen, "connectors": ConnectorsScreen}
+    MODES = {
+        "dashboard": DashboardScreen,
+        "runs": RunsScreen,
+        "connectors": ConnectorsScreen,
+        "sources": SourcesScreen,
+        "quality": QualityScreen,
+    }
     DEFAULT_MODE = "dashboard"
     BINDINGS = [
         Binding("ctrl+q", "quit", t("key.quit"), id="app.quit", priority=True),
@@ -40,6 +48,8 @@ class CrmApp(App[int]):
         Binding("d", "show_dashboard", t("key.dashboard"), id="app.dashboard"),
         Binding("c", "show_connectors", t("key.connectors"), id="app.connectors"),
         Binding("h", "show_runs", t("key.runs"), id="app.runs"),
+        Binding("s", "show_sources", t("key.sources"), id="app.sources"),
+        Binding("Q", "show_quality", t("key.quality"), id="app.quality"),
         Binding("r", "run_cycle", t("key.run_cycle"), id="app.run_cycle"),
         Binding("f5", "refresh", t("key.refresh"), show=False, id="app.refresh"),
         Binding("ctrl+p", "command_palette", t("key.palette"), show=False, id="app.palette"),
@@ -49,6 +59,8 @@ class CrmApp(App[int]):
         super().__init__()
         self.settings = settings
         self.store = store
+        self.connector_checks: dict[str, tuple[object, str]] = {}
+        """Last verdict and time per connector (this session)."""
         self.sub_title = t("app.sandbox_banner") if settings.sandbox else ""
 
     # -- palette --------------------------------------------------------------------------
@@ -73,6 +85,14 @@ class CrmApp(App[int]):
     def action_show_runs(self) -> None:
         """Go to the run history."""
         self.switch_mode("runs")
+
+    def action_show_sources(self) -> None:
+        """Go to the data sources (ETL)."""
+        self.switch_mode("sources")
+
+    def action_show_quality(self) -> None:
+        """Go to the data quality report and RFM segments."""
+        self.switch_mode("quality")
 
     def action_show_connectors(self) -> None:
         """Go to the connectors."""

@@ -86,6 +86,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # -- runs and connectors screens --------------------------------------------------------
     "runs.title": {"fr": "Historique des exécutions", "en": "Run history"},
     "connectors.title": {"fr": "Connecteurs", "en": "Connectors"},
+    "connectors.untested": {"fr": "non testé (t pour tester)", "en": "not tested (t to test)"},
+    "connectors.testing": {
+        "fr": "Test des connecteurs en arrière-plan…",
+        "en": "Testing the connectors in the background…",
+    },
+    "key.test": {"fr": "Tester", "en": "Test"},
+    "col.checked": {"fr": "Vérifié à", "en": "Checked at"},
+    "col.calls": {"fr": "Appels", "en": "Calls"},
     "connectors.sandbox": {"fr": "simulateur local", "en": "local simulator"},
     "cycle.started": {"fr": "Cycle lancé en arrière-plan…", "en": "Cycle started in the background…"},
     "cycle.done": {"fr": "Cycle terminé : {summary}", "en": "Cycle finished: {summary}"},

@@ -786,7 +786,11 @@ async def sync_step(ctx: StepContext) -> StepResult:
         emit=ctx.emit,
         cancel=ctx.cancel,
     )
-    summary: dict[str, Any] = {"report_path": report.path, "pending_decisions": len(report.pending_decisions)}
+    summary: dict[str, Any] = {
+        "report_path": report.path,
+        "calls": report.calls,
+        "pending_decisions": len(report.pending_decisions),
+    }
     if report.stopped:
         return StepResult(status="failed", detail=report.stopped, summary=summary)
     if ctx.options.get("apply_decisions") and not ctx.dry_run:

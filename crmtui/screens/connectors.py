@@ -1,12 +1,18 @@
-"""Connectors: which services are configured, and where they point."""
+"""Connectors: which services are configured, their last check, calls used, and a key to test them."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import datetime
+
+from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label
 
 from crmtui.config import Settings
+from crmtui.engine.connectivity import CONNECTORS, Verdict, check_connectors
 from crmtui.i18n import t
 from crmtui.text import literal
 from crmtui.widgets.status import StatusBar
@@ -14,10 +20,10 @@ from crmtui.widgets.status import StatusBar
 
 def connector_rows(settings: Settings) -> list[tuple[str, bool, str]]:
     """``(name, configured, detail)`` per connector; no secret in the detail."""
+    list_part = f" · list {settings.mailchimp_list_id}" if settings.mailchimp_list_id else ""
     details = {
         "copper": settings.copper_base_url,
-        "mailchimp": settings.mailchimp_api_root
-        + (f" · list {settings.mailchimp_list_id}" if settings.mailchimp_list_id else ""),
+        "mailchimp": settings.mailchimp_api_root + list_part,
         "odoo": f"{settings.odoo_url} · db {settings.odoo_db}" if settings.odoo_url else "",
         "isavigne": str(settings.isavigne_export_path or ""),
         "ses": settings.ses_region,
@@ -26,8 +32,21 @@ def connector_rows(settings: Settings) -> list[tuple[str, bool, str]]:
     return [(name, ready, details.get(name, "")) for name, ready in settings.connectors().items()]
 
 
+def calls_by_service(summary: dict[str, object]) -> dict[str, int]:
+    """Calls of the last sync run per service, from the run summary."""
+    sync = summary.get("sync")
+    calls = sync.get("calls", {}) if isinstance(sync, dict) else {}
+    out: dict[str, int] = {}
+    for key, value in calls.items() if isinstance(calls, dict) else ():
+        service = str(key).split(" ", 1)[0]
+        out[service] = out.get(service, 0) + int(value)
+    return out
+
+
 class ConnectorsScreen(Screen[None]):
-    """One row per connector."""
+    """One row per connector; ``t`` tests them all in the background."""
+
+    BINDINGS = [Binding("t", "test_connectors", t("key.test"), id="connectors.test")]
 
     def compose(self) -> ComposeResult:
         """Status bar, title, table, footer."""
@@ -37,14 +56,73 @@ class ConnectorsScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        """Fill the table from the settings."""
+        """Columns, then the rows."""
         table = self.query_one(DataTable)
-        table.add_columns(t("col.connector"), t("col.configured"), t("col.detail"))
+        table.add_columns(
+            t("col.connector"),
+            t("col.configured"),
+            t("col.status"),
+            t("col.checked"),
+            t("col.calls"),
+            t("col.detail"),
+        )
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        """Re-read when shown again."""
+        self.reload()
+
+    @work(
+        thread=True, exclusive=True, group="connectors:load", exit_on_error=False, description="Reading runs"
+    )
+    def reload(self) -> None:
+        """Read the last run's call counts (SQLite, in a thread) and redraw."""
+        runs = self.app.store.runs.recent(20)  # type: ignore[attr-defined]
+        calls: dict[str, int] = {}
+        for run in runs:
+            calls = calls_by_service(run.summary)
+            if calls:
+                break
+        self.app.call_from_thread(self.show_rows, calls)
+
+    def show_rows(self, calls: dict[str, int]) -> None:
+        """Fill the table from the settings, the last checks and the call counts."""
         settings: Settings = self.app.settings  # type: ignore[attr-defined]
+        checks: dict[str, tuple[Verdict, str]] = self.app.connector_checks  # type: ignore[attr-defined]
+        table = self.query_one(DataTable)
+        table.clear()
         for name, ready, detail in connector_rows(settings):
+            verdict, when = checks.get(name, (None, ""))
+            status = literal(t("connectors.untested"), style="dim")
+            if verdict is not None:
+                status = literal(verdict.message, style="green" if verdict.ok else "red")
             table.add_row(
                 name,
                 literal(t("yes") if ready else t("no"), style="green" if ready else "dim"),
+                status,
+                when,
+                str(calls.get(name, "")),
                 literal(detail),
                 key=name,
             )
+
+    def action_test_connectors(self) -> None:
+        """Test every configured connector in the background."""
+        self.notify(t("connectors.testing"))
+        self.run_checks()
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="connectors:test",
+        exit_on_error=False,
+        description="Testing connectors",
+    )
+    def run_checks(self) -> None:
+        """Run the checks in their own event loop; the screen stays live."""
+        settings: Settings = self.app.settings  # type: ignore[attr-defined]
+        verdicts = asyncio.run(check_connectors(settings, CONNECTORS))
+        when = datetime.now().strftime("%H:%M:%S")
+        for verdict in verdicts:
+            self.app.connector_checks[verdict.name] = (verdict, when)  # type: ignore[attr-defined]
+        self.app.call_from_thread(self.reload)

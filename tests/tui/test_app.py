@@ -117,3 +117,24 @@ async def test_run_cycle_in_background_records_a_run(settings: Settings, store: 
         await pilot.pause()
         assert store.runs.count() == 1
         assert store.runs.recent(1)[0].status == "ok"
+
+
+async def test_connectors_screen_tests_in_background(tmp_path: object) -> None:
+    from crmtui.config import load_settings
+    from crmtui.sandbox.harness import running_sandbox
+
+    with running_sandbox(100) as sb:
+        settings = sb.apply_to(load_settings({}, env_file=None, sandbox=True))
+        store = Store(settings.store_path)
+        app = make_app(settings, store)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await pilot.press("c")
+            await pilot.press("t")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            table = app.screen.query_one("#connectors-table", DataTable)
+            statuses = {name: table.get_row(name)[2].plain for name in ("copper", "mailchimp", "odoo")}
+            assert "470" not in statuses["copper"] and "people" in statuses["copper"]
+            assert "subscribed" in statuses["mailchimp"]
+            assert "17.0" in statuses["odoo"]
+        store.close()
