@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import crmtui.i18n_etl  # noqa: F401 - registers the key.sources / key.quality entries
 from crmtui.i18n import t
 
 
@@ -33,6 +34,8 @@ GLOBAL_COMMANDS: tuple[PaletteEntry, ...] = (
     PaletteEntry("key.dashboard", "cmd.dashboard.help", "show_dashboard"),
     PaletteEntry("key.connectors", "cmd.connectors.help", "show_connectors"),
     PaletteEntry("key.runs", "cmd.runs.help", "show_runs"),
+    PaletteEntry("key.sources", "cmd.sources.help", "show_sources"),
+    PaletteEntry("key.quality", "cmd.quality.help", "show_quality"),
     PaletteEntry("key.run_cycle", "cmd.run_cycle.help", "run_cycle"),
     PaletteEntry("key.refresh", "cmd.refresh.help", "refresh"),
     PaletteEntry("key.help", "cmd.help.help", "help"),

@@ -99,3 +99,18 @@ async def test_quality_screen_shows_issues_examples_and_rfm_bars(
         bars = app.screen.query_one("#rfm-bars", BarChart)
         assert sum(bars.counts.values()) == 25
         assert "█" in str(bars.render())
+
+
+async def test_keys_and_palette_reach_both_screens(settings: Settings, store: Store, tmp_path: Path) -> None:
+    app = make_app(_settings(settings, tmp_path), store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SourcesScreen)
+        await pilot.press("Q")
+        await settle(app, pilot)
+        assert isinstance(app.screen, QualityScreen)
+        assert "No report yet" in str(app.screen.query_one("#quality-when", Label).render())
+    from crmtui.commands import GLOBAL_COMMANDS
+
+    assert {"show_sources", "show_quality"} <= {c.action for c in GLOBAL_COMMANDS}
