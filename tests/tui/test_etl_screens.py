@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from textual.app import App
 from textual.pilot import Pilot
@@ -24,7 +25,7 @@ from crmtui.widgets.etl_bars import BarChart
 HOSTILE = "[@click=app.quit]Q[/] \x1b[31mX"
 
 
-async def settle(app: App[object], pilot: Pilot[object]) -> None:
+async def settle(app: App[Any], pilot: Pilot[Any]) -> None:
     """Wait until no worker runs (an exclusive reload may cancel an earlier one)."""
     for _ in range(20):
         try:
