@@ -157,7 +157,10 @@ async def run_cycle(
         store.runs.mark_interrupted()
         wanted = [s for s in STEP_ORDER if only is None or s in only]
         run_id = store.runs.start(
-            "+".join(wanted) or "cycle", mode=settings.sync_mode, dry_run=dry_run, sandbox=settings.sandbox
+            "cycle" if only is None else "+".join(wanted),
+            mode=settings.sync_mode,
+            dry_run=dry_run,
+            sandbox=settings.sandbox,
         )
         if log_path:
             store.runs.set_log_path(run_id, log_path)

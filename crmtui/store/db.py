@@ -92,6 +92,7 @@ class Store:
 
         from crmtui.store.audit import AuditRepo
         from crmtui.store.contacts import ContactsRepo
+        from crmtui.store.etl import EtlRepo
         from crmtui.store.locks import LocksRepo
         from crmtui.store.runs import RunsRepo
         from crmtui.store.sync import SyncRepo
@@ -101,6 +102,7 @@ class Store:
         self.audit = AuditRepo(self)
         self.contacts = ContactsRepo(self)
         self.sync = SyncRepo(self)
+        self.etl = EtlRepo(self)
 
     # -- connections ----------------------------------------------------------------------
 
