@@ -129,8 +129,9 @@ def _print_config_error(exc: ConfigError) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``crmtui`` console script."""
     # Library warnings (retries...) go to the log files once they are set up, never raw to stderr.
-    logging.getLogger("crmtui").addHandler(logging.NullHandler())
-    logging.getLogger("crmtui").propagate = False
+    logger = logging.getLogger("crmtui")
+    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+        logger.addHandler(logging.NullHandler())
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command:

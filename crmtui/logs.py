@@ -80,7 +80,6 @@ def setup_logging(log_dir: Path, *, per_run: bool = True, level: int = logging.I
             logger.addHandler(_handler(run))
     finally:
         os.umask(old_umask)
-    logger.propagate = False
     return run_path
 
 

@@ -133,15 +133,15 @@ def test_two_processes_write_at_once_without_database_is_locked(tmp_path: Path) 
     Store(path).close()
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
-    procs = [ctx.Process(target=_writer, args=(path, 150, queue)) for _ in range(2)]
+    procs = [ctx.Process(target=_writer, args=(path, 100, queue)) for _ in range(2)]
     for p in procs:
         p.start()
-    results = [queue.get(timeout=60) for _ in procs]
+    results = [queue.get(timeout=180) for _ in procs]
     for p in procs:
         p.join(timeout=30)
     assert results == ["ok", "ok"]
     store = Store(path)
-    assert store.runs.count() == 300
+    assert store.runs.count() == 200
     store.close()
 
 
