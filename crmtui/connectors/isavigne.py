@@ -12,7 +12,7 @@ files, as ``.csv`` or ``.xlsx``. For each file:
 - **rows**: a malformed row (wrong number of columns, an unreadable number or date, an empty key)
   is skipped with ``file:line`` and a reason, never the whole file.
 
-The source never touches the store: it yields :class:`~crmtui.engine.canonical.Batch` objects
+The source never touches the store: it yields :class:`~crmtui.records.canonical.Batch` objects
 whose ``cursor`` (``{"sha": …, "line": …}`` per file) the engine stores in the same transaction
 as the rows, and whose ``done_file`` marks a file whose content hash was fully imported.
 """
@@ -30,8 +30,8 @@ from typing import Any
 
 import crmtui.i18n_etl  # noqa: F401 - registers the etl.* keys
 from crmtui.connectors.errors import ConnectorError
-from crmtui.engine.canonical import Batch, Canonical, Customer, Product, SalesLine, SkippedRow, StockLevel
-from crmtui.engine.normalize import (
+from crmtui.records.canonical import Batch, Canonical, Customer, Product, SalesLine, SkippedRow, StockLevel
+from crmtui.records.normalize import (
     InvalidValue,
     bottles_per_unit,
     category,

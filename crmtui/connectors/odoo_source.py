@@ -12,7 +12,7 @@ overlap window, archived records included (``active_test=False``) and marked ina
   sale date read from the order;
 - ``stock.quant`` on internal locations → ``stock_levels``.
 
-Each yielded :class:`~crmtui.engine.canonical.Batch` carries the cursor of its last record, which
+Each yielded :class:`~crmtui.records.canonical.Batch` carries the cursor of its last record, which
 the engine stores in the same transaction as the rows: a rerun after a crash re-reads from there
 (plus the overlap, absorbed by the upsert) and misses nothing.
 """
@@ -27,8 +27,8 @@ import httpx
 
 import crmtui.i18n_etl  # noqa: F401 - registers the etl.* keys
 from crmtui.connectors.odoo import OdooClient
-from crmtui.engine.canonical import Batch, Canonical, Customer, Product, SalesLine, SkippedRow, StockLevel
-from crmtui.engine.normalize import (
+from crmtui.records.canonical import Batch, Canonical, Customer, Product, SalesLine, SkippedRow, StockLevel
+from crmtui.records.normalize import (
     InvalidValue,
     category,
     iso,

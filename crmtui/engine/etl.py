@@ -1,6 +1,6 @@
 """ETL: run the configured sources into the canonical tables, then data quality and RFM.
 
-Sources implement extract + transform and yield :class:`~crmtui.engine.canonical.Batch` objects;
+Sources implement extract + transform and yield :class:`~crmtui.records.canonical.Batch` objects;
 this module loads each batch through the store (one transaction with the cursor that covers it),
 records the run, reports progress through events, and afterwards writes the data-quality report
 and the RFM segments.
@@ -34,7 +34,7 @@ import httpx
 import crmtui.i18n_etl  # noqa: F401 - registers the etl.* keys
 from crmtui.config import Settings
 from crmtui.connectors.errors import ConnectorError
-from crmtui.engine.canonical import Batch, SkippedRow
+from crmtui.records.canonical import Batch, SkippedRow
 from crmtui.engine.cycle import StepContext, StepResult, register_step
 from crmtui.engine.events import EventSink, Notice, StepProgressed, ignore
 from crmtui.i18n import t
@@ -553,7 +553,7 @@ def mapping(store: Store, name: str) -> list[MappingRow]:
         from crmtui.connectors.odoo_source import CANONICAL_FEEDS
     else:
         return []
-    from crmtui.engine.canonical import RECORD_TYPES
+    from crmtui.records.canonical import RECORD_TYPES
 
     repo = etl_repo(store)
     out: list[MappingRow] = []

@@ -120,7 +120,7 @@ PRICE_BANDS: list[tuple[str, float, float]] = [
 ]
 """Price bands (name, low, high) on the price TTC of a 75 cl equivalent, in euros.
 
-The same names and bounds as the ETL's price segments (``crmtui.engine.normalize``), so a planted
+The same names and bounds as the ETL's price segments (``crmtui.records.normalize``), so a planted
 taste compares directly with a loaded product's segment; a test keeps the two in step.
 """
 

@@ -61,7 +61,7 @@ PRICE_BANDS: dict[str, tuple[float, float]] = {
 """Price bands ``name -> (low, high)`` on the price of a 75 cl equivalent, in euros (``list_price``,
 tax included as French cellar-door prices are; low inclusive, high exclusive).
 
-The same names and bounds as the ETL's price segments (``crmtui.engine.normalize``), so a planted
+The same names and bounds as the ETL's price segments (``crmtui.records.normalize``), so a planted
 taste compares directly with a loaded product's segment; a contract test keeps the two in step."""
 
 CATEGORY_NAMES: dict[str, str] = {

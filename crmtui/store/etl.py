@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from crmtui.engine.canonical import RECORD_TYPES, TABLES, Batch, Canonical, SkippedRow
+from crmtui.records.canonical import RECORD_TYPES, TABLES, Batch, Canonical, SkippedRow
 from crmtui.store._util import dumps, loads, now_iso
 
 if TYPE_CHECKING:

@@ -767,7 +767,7 @@ def test_sample_scales() -> None:
 
 
 def test_price_bands_match_the_etl_segments(sample: tuple[OdooSim, dict[str, Any]]) -> None:
-    from crmtui.engine.normalize import PRICE_SEGMENT_BOUNDS, price_segment
+    from crmtui.records.normalize import PRICE_SEGMENT_BOUNDS, price_segment
 
     assert [(name, high) for name, (_, high) in PRICE_BANDS.items()] == list(PRICE_SEGMENT_BOUNDS)
     sim, summary = sample

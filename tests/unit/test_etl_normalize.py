@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crmtui.engine.normalize import (
+from crmtui.records.normalize import (
     InvalidValue,
     bottles_per_unit,
     category,

@@ -486,7 +486,7 @@ def test_tastes_are_planted_in_the_sales(exports: dict[str, Any]) -> None:
 
 
 def test_price_bands_match_the_etl_segments(exports: dict[str, Any]) -> None:
-    from crmtui.engine.normalize import PRICE_SEGMENT_BOUNDS
+    from crmtui.records.normalize import PRICE_SEGMENT_BOUNDS
 
     assert [(name, high) for name, _, high in PRICE_BANDS] == list(PRICE_SEGMENT_BOUNDS)
     products = _read(exports["produits"])
