@@ -30,6 +30,7 @@ from typing import Any
 
 import crmtui.i18n_etl  # noqa: F401 - registers the etl.* keys
 from crmtui.connectors.errors import ConnectorError
+from crmtui.i18n import t
 from crmtui.records.canonical import Batch, Canonical, Customer, Product, SalesLine, SkippedRow, StockLevel
 from crmtui.records.normalize import (
     InvalidValue,
@@ -49,7 +50,6 @@ from crmtui.records.normalize import (
     slug,
     split_name,
 )
-from crmtui.i18n import t
 from crmtui.text import printable
 
 __all__ = ["ALIASES", "KINDS", "REQUIRED", "ExportFile", "IsavigneError", "IsavigneSource", "detect_encoding"]

@@ -27,6 +27,7 @@ import httpx
 
 import crmtui.i18n_etl  # noqa: F401 - registers the etl.* keys
 from crmtui.connectors.odoo import OdooClient
+from crmtui.i18n import t
 from crmtui.records.canonical import Batch, Canonical, Customer, Product, SalesLine, SkippedRow, StockLevel
 from crmtui.records.normalize import (
     InvalidValue,
@@ -41,7 +42,6 @@ from crmtui.records.normalize import (
     price_segment,
     split_name,
 )
-from crmtui.i18n import t
 from crmtui.text import printable
 
 __all__ = ["MODELS", "WANTED_FIELDS", "OdooSource", "split_odoo_name"]

@@ -34,10 +34,10 @@ import httpx
 import crmtui.i18n_etl  # noqa: F401 - registers the etl.* keys
 from crmtui.config import Settings
 from crmtui.connectors.errors import ConnectorError
-from crmtui.records.canonical import Batch, SkippedRow
 from crmtui.engine.cycle import StepContext, StepResult, register_step
 from crmtui.engine.events import EventSink, Notice, StepProgressed, ignore
 from crmtui.i18n import t
+from crmtui.records.canonical import Batch, SkippedRow
 from crmtui.store import Store
 from crmtui.store.etl import EtlRepo, QualityIssue, SourceStats, etl_repo
 from crmtui.text import printable

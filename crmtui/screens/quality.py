@@ -8,9 +8,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label
 
 import crmtui.i18n_etl  # noqa: F401 - registers the quality.* keys
-from crmtui.records.canonical import RFM_SEGMENTS
 from crmtui.engine.etl import quality_label
 from crmtui.i18n import t
+from crmtui.records.canonical import RFM_SEGMENTS
 from crmtui.store.etl import QualityIssue, etl_repo
 from crmtui.text import literal
 from crmtui.widgets.etl_bars import BarChart
