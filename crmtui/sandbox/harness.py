@@ -79,7 +79,11 @@ class Sandbox:
 
     def start(self) -> Sandbox:
         """Serve every simulator on a loopback port."""
-        for name, app in (("copper", self.copper.app), ("mailchimp", self.mailchimp.app), ("odoo", self.odoo.app)):
+        for name, app in (
+            ("copper", self.copper.app),
+            ("mailchimp", self.mailchimp.app),
+            ("odoo", self.odoo.app),
+        ):
             server = LoopbackServer(app)
             self.urls[name] = server.start()
             self._servers.append(server)
@@ -127,7 +131,10 @@ def build_sandbox(
 
         write_exports(exports_dir, seed=seed)
         exports = exports_dir
-    summary = {"contacts": dict(data.summary), "odoo": {k: v for k, v in odoo_summary.items() if k != "tastes"}}
+    summary = {
+        "contacts": dict(data.summary),
+        "odoo": {k: v for k, v in odoo_summary.items() if k != "tastes"},
+    }
     return Sandbox(copper, mailchimp, odoo, summary=summary, exports=exports)
 
 
