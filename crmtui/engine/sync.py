@@ -23,7 +23,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -197,6 +197,7 @@ class SyncEngine:
         self.run_id = run_id
         self.opts = sync_options(settings)
         self._list_url: str | None = None
+        self._email_changes: list[tuple[str, str]] = []
 
     def _progress(self, phase: str, done: int, total: int | None = None, detail: str = "") -> None:
         self.emit(StepProgressed(f"{STEP}:{phase}", done, total, detail))
@@ -367,14 +368,7 @@ class SyncEngine:
                     old_member = MailchimpSide.from_json(row.mc_state)
                 if old_member is not None and old_member.email == old:
                     moved_from = old
-                    mc = MailchimpSide(
-                        email,
-                        old_member.status,
-                        old_member.fields,
-                        old_member.tags,
-                        old_member.unique_id,
-                        old_member.changed,
-                    )
+                    mc = replace(old_member, email=email)  # the member, once renamed
             if not full and row is not None:
                 # Unchanged since the cursor: the stored snapshot is the live state.
                 if copper is None and row.copper_state:
@@ -400,21 +394,6 @@ class SyncEngine:
                 if plan.outcome is Outcome.IDENTICAL:
                     plan.outcome = Outcome.CHANGED
                     plan.direction = Direction.TO_MAILCHIMP
-                sides_mc_old = mc_now.get(moved_from)
-                mc = (
-                    sides_mc_old
-                    and MailchimpSide(
-                        email,
-                        *(
-                            sides_mc_old.status,
-                            sides_mc_old.fields,
-                            sides_mc_old.tags,
-                            sides_mc_old.unique_id,
-                            sides_mc_old.changed,
-                        ),
-                    )
-                    or mc
-                )
             if not never_resubscribes(plan, mc, memory):  # last guard; the planner is tested for it
                 raise AssertionError(f"planner tried to re-subscribe {email}")
             plans.append(plan)
@@ -427,14 +406,13 @@ class SyncEngine:
     def _follow_email_changes(self, copper_now: dict[str, CopperSide]) -> None:
         """A Copper person whose email changed keeps its contact (and Mailchimp member)."""
         sync = self.store.sync
+        known = sync.copper_ids()  # one query, not one per person
         for email, side in list(copper_now.items()):
-            old = sync.email_for_copper_id(side.id)
+            old = known.get(side.id)
             if old and old != email and old not in copper_now:
                 log.info("copper person %d changed email: %s → %s", side.id, old, email)
                 sync.rename_contact(old, email)
                 self._email_changes.append((old, email))
-
-    _email_changes: list[tuple[str, str]] = []
 
     def _circuit_breaker(
         self, plans: list[ContactPlan], mc_now: dict[str, MailchimpSide], allow_large_change: bool
@@ -758,7 +736,6 @@ async def run_sync(
     copper, mailchimp = clients or make_clients(settings)
     try:
         engine = SyncEngine(settings, store, copper, mailchimp, emit=emit, cancel=cancel, run_id=run_id)
-        engine._email_changes = []
         report = await engine.run(dry_run=dry_run, full=full, allow_large_change=allow_large_change)
     finally:
         if own:

@@ -134,6 +134,11 @@ class SyncRepo:
         value = self.store.scalar("SELECT email FROM contacts WHERE copper_id = ?", (copper_id,))
         return None if value is None else str(value)
 
+    def copper_ids(self) -> dict[int, str]:
+        """Copper person id → the email the store knows it under."""
+        rows = self.store.db.execute("SELECT copper_id, email FROM contacts WHERE copper_id IS NOT NULL")
+        return {int(copper_id): email for copper_id, email in rows}
+
     def save_contacts(self, rows: Iterable[dict[str, Any]]) -> int:
         """Upsert contact snapshots and bases in one transaction.
 
