@@ -278,7 +278,7 @@ class CopperClient(ServiceClient):
         else:
             key = api_key
             register_secret(key)  # never printed, even when a plain string was passed
-        self._owns_client = client is None
+        owns_client = client is None
         super().__init__(
             SERVICE,
             client if client is not None else httpx.AsyncClient(),
@@ -295,6 +295,7 @@ class CopperClient(ServiceClient):
             retry=retry,
             timeout=timeout,
             sleep=sleep,
+            owns_client=owns_client,
         )
         self.user_email = user_email
         self.search_cap = search_cap
@@ -311,17 +312,6 @@ class CopperClient(ServiceClient):
             return await super().call(method, path, **kwargs)
         async with self._slots:
             return await super().call(method, path, **kwargs)
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if this object created it."""
-        if self._owns_client:
-            await self.client.aclose()
-
-    async def __aenter__(self) -> CopperClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
 
     # -- errors ---------------------------------------------------------------------------
 

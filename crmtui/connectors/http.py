@@ -26,7 +26,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
@@ -155,6 +155,7 @@ class ServiceClient:
         retry: the retry policy.
         timeout: per-request timeout in seconds (connect, read, write, pool).
         sleep: injectable sleep for backoff (tests pass a fast one).
+        owns_client: close ``client`` in :meth:`aclose` (the subclass created it).
     """
 
     def __init__(
@@ -169,6 +170,7 @@ class ServiceClient:
         retry: RetryPolicy | None = None,
         timeout: float = 30.0,
         sleep: Callable[[float], Any] = asyncio.sleep,
+        owns_client: bool = False,
     ) -> None:
         self.service = service
         self.client = client
@@ -181,6 +183,19 @@ class ServiceClient:
         self._sleep = sleep
         self.calls: Counter[str] = Counter()
         self.retries = 0
+        self._owns_client = owns_client
+        """Whether :meth:`aclose` closes ``client`` (True when the subclass created it)."""
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this object created it (an injected one belongs to the caller)."""
+        if self._owns_client:
+            await self.client.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
     # -- hooks for subclasses -------------------------------------------------------------
 

@@ -529,7 +529,7 @@ class MailchimpClient(ServiceClient):
             register_secret(key)  # never printed, even when a plain string was passed
         if base_url is None:
             base_url = f"https://{datacenter_of(key)}.api.mailchimp.com/3.0"
-        self._owns_client = client is None
+        owns_client = client is None
         if client is None:
             client = httpx.AsyncClient(
                 limits=httpx.Limits(
@@ -547,6 +547,7 @@ class MailchimpClient(ServiceClient):
             retry=retry,
             timeout=timeout,
             sleep=sleep,
+            owns_client=owns_client,
         )
         self.list_id = list_id
         self._key = key
@@ -567,17 +568,6 @@ class MailchimpClient(ServiceClient):
         if self.semaphore is None:
             self.semaphore = shared_slots(self._key, self._max_concurrency)
         return await super().call(method, path, **kwargs)
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if this object created it."""
-        if self._owns_client:
-            await self.client.aclose()
-
-    async def __aenter__(self) -> MailchimpClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
 
     # -- errors ---------------------------------------------------------------------------
 
