@@ -69,6 +69,10 @@ class NetworkError(ConnectorError):
     retryable = True
 
 
+class TimedOut(NetworkError):
+    """The service did not answer within the timeout, on every attempt."""
+
+
 class InvalidResponse(ConnectorError):
     """The service answered something we cannot read (truncated or not JSON/XML)."""
 

@@ -42,6 +42,7 @@ from crmtui.connectors.errors import (
     RateLimited,
     RequestRejected,
     ServerError,
+    TimedOut,
 )
 from crmtui.secrets import redact
 
@@ -118,8 +119,12 @@ class RetryPolicy:
     max_retry_after: float = 120.0
 
 
-class _Retryable(Exception):
-    """Internal: one failed attempt that may be retried."""
+class Retryable(Exception):
+    """One failed attempt that may be retried.
+
+    Raise it from :meth:`ServiceClient.raise_for_error` to back off and try again (Mailchimp's bare
+    403 under throttling); ``error`` is raised if the retries run out.
+    """
 
     def __init__(self, error: ConnectorError, retry_after: float | None = None) -> None:
         super().__init__(str(error))
@@ -297,7 +302,7 @@ class ServiceClient:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.retry.attempts),
             wait=self._wait,
-            retry=retry_if_exception(lambda e: isinstance(e, _Retryable)),
+            retry=retry_if_exception(lambda e: isinstance(e, Retryable)),
             sleep=self._sleep,
             reraise=True,
             before_sleep=self._before_sleep,
@@ -309,7 +314,7 @@ class ServiceClient:
                         method, url, key, merged, json, params, content, idempotent
                     )
                     return response, self._parse(response, parse, idempotent, method, key)
-        except _Retryable as final:
+        except Retryable as final:
             raise final.error from None
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -351,15 +356,17 @@ class ServiceClient:
                     self.semaphore.release()
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             # Nothing reached the server: always safe to retry.
-            raise _Retryable(
+            raise Retryable(
                 NetworkError(self.service, f"cannot connect: {_describe(exc)}", hint=_NET_HINT)
             ) from exc
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            error: ConnectorError = NetworkError(
-                self.service, f"connection lost or timed out: {_describe(exc)}", hint=_NET_HINT
-            )
+            error: ConnectorError
+            if isinstance(exc, httpx.TimeoutException):
+                error = TimedOut(self.service, f"no answer within {self.timeout:g} s", hint=_NET_HINT)
+            else:
+                error = NetworkError(self.service, f"connection lost: {_describe(exc)}", hint=_NET_HINT)
             if idempotent or not sent:
-                raise _Retryable(error) from exc
+                raise Retryable(error) from exc
             raise OutcomeUnknown(
                 self.service,
                 f"{method} {key.split(' ', 1)[1]} may or may not have been applied: {_describe(exc)}",
@@ -374,14 +381,14 @@ class ServiceClient:
             )
             if retry_after is not None and retry_after > self.retry.max_retry_after:
                 raise error
-            raise _Retryable(error, retry_after)
+            raise Retryable(error, retry_after)
         if status >= 500:
             error = ServerError(self.service, f"server error (HTTP {status})", status=status)
             if idempotent:
-                raise _Retryable(error, parse_retry_after(response.headers.get("retry-after")))
+                raise Retryable(error, parse_retry_after(response.headers.get("retry-after")))
             # A 502/503/504 from a gateway means the request never reached the service.
             if status in (502, 503, 504):
-                raise _Retryable(error, parse_retry_after(response.headers.get("retry-after")))
+                raise Retryable(error, parse_retry_after(response.headers.get("retry-after")))
             self.raise_for_error(response)
         if status >= 400:
             self.raise_for_error(response)
@@ -405,7 +412,7 @@ class ServiceClient:
                 f"unreadable answer (HTTP {response.status_code}, {len(response.content)} bytes)",
             )
             if idempotent:
-                raise _Retryable(error) from exc
+                raise Retryable(error) from exc
             raise OutcomeUnknown(
                 self.service,
                 f"{method} {key.split(' ', 1)[1]} answered an unreadable body; it may have been applied",
@@ -414,7 +421,7 @@ class ServiceClient:
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, _Retryable) and exc.retry_after is not None:
+        if isinstance(exc, Retryable) and exc.retry_after is not None:
             return min(exc.retry_after, self.retry.max_retry_after)
         ceiling = min(self.retry.cap, self.retry.base * 2 ** (state.attempt_number - 1))
         return random.uniform(0, ceiling)  # full jitter

@@ -52,7 +52,7 @@ from crmtui.connectors.errors import (
     RateLimited,
     RequestRejected,
 )
-from crmtui.connectors.http import RetryPolicy, ServiceClient, _Retryable
+from crmtui.connectors.http import Retryable, RetryPolicy, ServiceClient
 from crmtui.secrets import Secret, register_secret
 
 log = logging.getLogger("crmtui.connectors.mailchimp")
@@ -583,7 +583,7 @@ class MailchimpClient(ServiceClient):
             if not title:
                 # WIRE.md §2.6: heavy throttling can surface as a bare 403 from the WAF. Back off and
                 # retry like a 429; the base class reports it as PermissionDenied if it persists.
-                raise _Retryable(
+                raise Retryable(
                     PermissionDenied(
                         SERVICE, f"access denied (HTTP 403, no problem body): {message}", status=403
                     )

@@ -26,7 +26,6 @@ Incremental reads use the ``(write_date, id)`` cursor of WIRE §3.3 (see :meth:`
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import xmlrpc.client
 from collections.abc import AsyncIterator, Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,10 +38,10 @@ import httpx
 from crmtui.connectors.errors import (
     AuthError,
     ConnectorError,
-    NetworkError,
     NotFound,
     OdooFault,
     PermissionDenied,
+    TimedOut,
 )
 from crmtui.connectors.http import RetryPolicy, ServiceClient
 from crmtui.secrets import Secret, redact
@@ -114,15 +113,12 @@ ETL_FIELDS: dict[str, tuple[str, ...]] = {
 
 _AUTH_HINT = "check ODOO_USER and ODOO_API_KEY (an API key from Odoo: Preferences → Account Security)"
 
-# Set by OdooClient._attempt: did the last attempt in this task fail on a timeout?
-_LAST_TIMED_OUT: contextvars.ContextVar[bool] = contextvars.ContextVar("odoo_last_timed_out", default=False)
-
 
 class OdooWarning(OdooFault):
     """Fault 2: Odoo refused the operation with a message (UserError, ValidationError, MissingError)."""
 
 
-class OdooTimeout(NetworkError):
+class OdooTimeout(TimedOut):
     """Odoo did not answer within the timeout, on every attempt."""
 
 
@@ -251,17 +247,6 @@ class OdooClient(ServiceClient):
 
     # -- transport ----------------------------------------------------------------------------
 
-    async def _attempt(self, *args: Any, **kwargs: Any) -> httpx.Response:
-        # Remember whether this attempt died on a timeout, so the final NetworkError can be
-        # reported as an OdooTimeout (the shared plumbing folds timeouts into NetworkError).
-        try:
-            response: httpx.Response = await super()._attempt(*args, **kwargs)
-        except Exception as exc:
-            _LAST_TIMED_OUT.set(isinstance(exc.__cause__, httpx.TimeoutException))
-            raise
-        _LAST_TIMED_OUT.set(False)
-        return response
-
     def raise_for_error(self, response: httpx.Response) -> None:
         """HTTP errors: a 404 means the URL does not point at an Odoo server."""
         if response.status_code == 404:
@@ -277,7 +262,6 @@ class OdooClient(ServiceClient):
         self, service: str, method: str, params: Sequence[Any], *, endpoint: str, idempotent: bool
     ) -> Any:
         body = xmlrpc.client.dumps(tuple(_no_none(list(params))), method, allow_none=False)
-        _LAST_TIMED_OUT.set(False)
         try:
             _, (ok, value) = await self.call(
                 "POST",
@@ -287,8 +271,8 @@ class OdooClient(ServiceClient):
                 idempotent=idempotent,
                 parse=_parse,
             )
-        except NetworkError as err:
-            if _LAST_TIMED_OUT.get() and not isinstance(err, OdooTimeout):
+        except TimedOut as err:
+            if not isinstance(err, OdooTimeout):
                 raise OdooTimeout(
                     SERVICE,
                     f"{endpoint}: no answer within {self.timeout:g} s after {self.retry.attempts} attempts",
