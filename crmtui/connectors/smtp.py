@@ -1,0 +1,304 @@
+"""SMTP sender (aiosmtplib) and the email both senders send.
+
+:class:`OutgoingEmail` is what the scenario engine hands a sender: one recipient, a subject, HTML
+and text parts, our deterministic ``Message-ID``, the RFC 8058 one-click unsubscribe headers and
+the tags (the ledger key) that come back with provider events.
+
+:class:`SmtpSender` keeps a few connections open and sends each message with explicit
+``MAIL``/``RCPT``/``DATA`` steps, because *where* a failure happens decides what it means:
+
+- refused before ``DATA`` completes (connection refused, ``4xx`` such as ``454 Throttling
+  failure``) → :class:`Throttled` or :class:`~crmtui.connectors.errors.NetworkError`: known not
+  sent, retried later, never a failed recipient;
+- ``5xx`` on ``RCPT`` or at the end of ``DATA`` → :class:`RecipientRejected`: only this
+  recipient fails;
+- the connection drops or times out after the message body left → :class:`OutcomeUnknown`: it
+  may have been delivered, so it is never re-sent automatically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email.utils
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+
+import aiosmtplib
+
+from crmtui.connectors.errors import (
+    AuthError,
+    ConnectorError,
+    NetworkError,
+    OutcomeUnknown,
+    RateLimited,
+    RequestRejected,
+)
+from crmtui.connectors.http import RollingWindowLimiter
+from crmtui.secrets import Secret, redact
+
+log = logging.getLogger("crmtui.connectors.smtp")
+
+
+class Throttled(RateLimited):
+    """The provider asked us to slow down (HTTP 429, SMTP 454): known not sent, retry later."""
+
+
+class QuotaExceeded(RateLimited):
+    """The provider's daily quota is used up: known not sent, retry after the quota resets."""
+
+
+class RecipientRejected(RequestRejected):
+    """The provider refused this one recipient or message (SES ``MessageRejected``, SMTP 5xx)."""
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    """One email to one recipient, ready for any sender.
+
+    Attributes:
+        key: the ledger key (SHA-256 hex).
+        message_id: our Message-ID without angle brackets (derived from the key).
+        from_addr: the From header (``Name <addr>`` or ``addr``).
+        to: the recipient address.
+        subject: the subject line.
+        html: the HTML part ("" for none).
+        text: the text part.
+        unsubscribe_url: the https one-click URL ("" to leave the headers out).
+        unsubscribe_mailto: an optional ``mailto:`` alternative.
+        tags: provider tags (SES email tags); values are ASCII letters, digits, ``_-.@``.
+        headers: further headers.
+    """
+
+    key: str
+    message_id: str
+    from_addr: str
+    to: str
+    subject: str
+    html: str
+    text: str
+    unsubscribe_url: str = ""
+    unsubscribe_mailto: str = ""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def extra_headers(self) -> dict[str, str]:
+        """Message-ID, the RFC 8058 headers and any further headers, as sent by every sender."""
+        out = {"Message-ID": f"<{self.message_id}>"}
+        if self.unsubscribe_url:
+            links = [f"<{self.unsubscribe_url}>"]
+            if self.unsubscribe_mailto:
+                links.append(f"<{self.unsubscribe_mailto}>")
+            out["List-Unsubscribe"] = ", ".join(links)
+            out["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        out.update(self.headers)
+        return out
+
+    def mime(self) -> EmailMessage:
+        """The MIME message (text, plus an HTML alternative when there is one)."""
+        msg = EmailMessage(policy=SMTP_POLICY)
+        msg["From"] = self.from_addr
+        msg["To"] = self.to
+        msg["Subject"] = self.subject
+        msg["Date"] = email.utils.formatdate(localtime=False, usegmt=True)
+        for name, value in self.extra_headers().items():
+            msg[name] = value
+        msg.set_content(self.text or " ")
+        if self.html:
+            msg.add_alternative(self.html, subtype="html")
+        return msg
+
+
+def _address(value: str) -> str:
+    return email.utils.parseaddr(value)[1] or value
+
+
+class SmtpSender:
+    """Sends :class:`OutgoingEmail` over SMTP with a few reusable connections.
+
+    Args:
+        host, port: the SMTP server.
+        username, password: login (none when ``username`` is empty).
+        starttls: upgrade with STARTTLS (ignored with ``use_tls``).
+        use_tls: implicit TLS (port 465); defaults to ``port == 465``.
+        max_rate: messages per second at most (None: as fast as the server answers).
+        connections: connections kept open at once.
+        timeout: seconds for each SMTP command.
+        validate_certs: check the server's certificate (off only for a local sink).
+    """
+
+    name = "smtp"
+
+    def __init__(
+        self,
+        host: str,
+        port: int = 587,
+        *,
+        username: str = "",
+        password: Secret | None = None,
+        starttls: bool = True,
+        use_tls: bool | None = None,
+        max_rate: float | None = None,
+        connections: int = 4,
+        timeout: float = 30.0,
+        validate_certs: bool = True,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.username = username
+        self.password = password or Secret("")
+        self.use_tls = port == 465 if use_tls is None else use_tls
+        self.starttls = starttls and not self.use_tls
+        self.timeout = timeout
+        self.validate_certs = validate_certs
+        self.max_rate = max_rate
+        self.concurrency = max(1, connections)
+        self.limiter = RollingWindowLimiter(max(1, int(max_rate)), 1.0) if max_rate else None
+        self._idle: list[aiosmtplib.SMTP] = []
+        self._slots = asyncio.Semaphore(self.concurrency)
+        self.sent = 0
+        self.throttled = 0
+
+    @property
+    def rate(self) -> float | None:
+        """Messages per second allowed (None: no limit of ours)."""
+        return self.max_rate
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        client = aiosmtplib.SMTP(
+            hostname=self.host,
+            port=self.port,
+            use_tls=self.use_tls,
+            start_tls=self.starttls,
+            timeout=self.timeout,
+            validate_certs=self.validate_certs,
+        )
+        try:
+            await client.connect()
+            if self.username:
+                await client.login(self.username, self.password.reveal())
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            raise AuthError("smtp", f"login refused ({exc.code}): {exc.message}") from exc
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            raise NetworkError(
+                "smtp",
+                f"cannot connect to {self.host}:{self.port}: {redact(str(exc))}",
+                hint="check SMTP_HOST/SMTP_PORT/SMTP_STARTTLS; nothing was sent",
+            ) from exc
+        return client
+
+    async def send(self, message: OutgoingEmail) -> str:
+        """Send one email; return the server's acceptance text.
+
+        Raises:
+            Throttled: 4xx before the message was accepted (454 and friends).
+            RecipientRejected: 5xx for this recipient or message.
+            OutcomeUnknown: the connection broke after the body was sent.
+            NetworkError: could not connect (nothing sent).
+            AuthError, RequestRejected: login or sender refused (stops the batch).
+        """
+        async with self._slots:
+            if self.limiter is not None:
+                await self.limiter.acquire()
+            client = self._idle.pop() if self._idle else await self._connect()
+            keep = False
+            try:
+                reply = await self._transaction(client, message)
+                keep = True
+                self.sent += 1
+                return reply
+            except (Throttled, RecipientRejected):
+                keep = client.is_connected
+                raise
+            finally:
+                if keep and client.is_connected:
+                    self._idle.append(client)
+                else:
+                    with contextlib.suppress(Exception):
+                        client.close()
+
+    async def _transaction(self, client: aiosmtplib.SMTP, message: OutgoingEmail) -> str:
+        sender = _address(message.from_addr)
+        try:
+            await client.mail(sender)
+        except aiosmtplib.SMTPResponseException as exc:
+            await _reset(client)
+            if 400 <= exc.code < 500:
+                self.throttled += 1
+                raise Throttled(
+                    "smtp", f"MAIL FROM deferred ({exc.code} {exc.message})", status=exc.code
+                ) from exc
+            raise RequestRejected(
+                "smtp", f"sender {sender} refused ({exc.code} {exc.message})", status=exc.code
+            ) from exc
+        except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
+            raise NetworkError("smtp", f"connection lost before sending: {exc}") from exc
+        try:
+            await client.rcpt(message.to)
+        except aiosmtplib.SMTPResponseException as exc:
+            await _reset(client)
+            if 400 <= exc.code < 500:
+                self.throttled += 1
+                raise Throttled("smtp", f"RCPT deferred ({exc.code} {exc.message})", status=exc.code) from exc
+            raise RecipientRejected(
+                "smtp", f"recipient refused ({exc.code} {exc.message})", status=exc.code
+            ) from exc
+        except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
+            raise NetworkError("smtp", f"connection lost before sending: {exc}") from exc
+        body = message.mime().as_bytes()
+        try:
+            response = await client.data(body)
+        except aiosmtplib.SMTPResponseException as exc:
+            # A definite answer to DATA: the message was not accepted.
+            await _reset(client)
+            if 400 <= exc.code < 500:
+                self.throttled += 1
+                raise Throttled(
+                    "smtp", f"message deferred ({exc.code} {exc.message})", status=exc.code
+                ) from exc
+            raise RecipientRejected(
+                "smtp", f"message refused ({exc.code} {exc.message})", status=exc.code
+            ) from exc
+        except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
+            raise OutcomeUnknown(
+                "smtp",
+                f"connection lost while sending the message: {exc}",
+                hint="it may have been delivered; settle it in the console (Scenarios › unknown sends)",
+            ) from exc
+        return f"{response.code} {response.message}"[:200]
+
+    async def close(self) -> None:
+        """Close every idle connection politely."""
+        while self._idle:
+            client = self._idle.pop()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.quit(), 2)
+            with contextlib.suppress(Exception):
+                client.close()
+
+    async def check(self) -> None:
+        """Connect (and log in) once.
+
+        Raises:
+            ConnectorError: the server cannot be reached or refuses the login.
+        """
+        client = await self._connect()
+        self._idle.append(client)
+
+
+async def _reset(client: aiosmtplib.SMTP) -> None:
+    with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+        await client.rset()
+
+
+__all__ = [
+    "ConnectorError",
+    "OutgoingEmail",
+    "QuotaExceeded",
+    "RecipientRejected",
+    "SmtpSender",
+    "Throttled",
+]

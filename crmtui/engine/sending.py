@@ -1,0 +1,818 @@
+"""The scenario tick: find due sends, claim each in the ledger, send, record the outcome.
+
+For every active scenario inside its send window, a tick walks the due sequences and, for each:
+
+1. renders the email (variant chosen from the ledger key, so a retry gets the same variant);
+2. **claims** it (:meth:`ScenarioRepo.claim`: one ``BEGIN IMMEDIATE`` transaction checking
+   suppressions, window and days in the scenario's time zone, the exact daily cap, the cooldown
+   across scenarios and the recipient filters);
+3. sends it through SES or SMTP, paced at the provider's rate;
+4. records the outcome: ``sent`` (with the provider's id, the campaign email, the counters, the
+   ``contact_history`` row and the next step, in one transaction), ``failed`` (this recipient was
+   refused), ``deferred`` (throttled or quota: known not sent, claimed again later, never counted
+   as a failure) or ``unknown`` (no answer after sending: never re-sent automatically).
+
+At most ``concurrency`` claims are in flight at once (a claim is taken only when a send slot is
+free), so a crash leaves at most that many ``unknown`` rows. A claim left ``claimed`` by a process
+that died becomes ``unknown`` at the next tick.
+
+Crash tests set ``CRMTUI_TEST_CRASH_AT`` to one of :data:`CRASH_POINTS` (and optionally
+``CRMTUI_TEST_CRASH_AFTER=N`` for the N-th time): the process then kills itself with ``SIGKILL``
+at that point, which is what a real ``kill -9`` does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import hmac
+import ipaddress
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+import httpx
+from email_validator import EmailNotValidError, validate_email
+
+from crmtui.config import Settings
+from crmtui.connectors.errors import ConnectorError, OutcomeUnknown
+from crmtui.connectors.smtp import OutgoingEmail, QuotaExceeded, RecipientRejected, Throttled
+from crmtui.engine import ab
+from crmtui.engine.events import EventSink, Notice, StepProgressed, ignore
+from crmtui.engine.templates import Template, render
+from crmtui.store import Store
+from crmtui.store.scenarios import (
+    Claim,
+    ClaimRules,
+    DueSend,
+    Refusal,
+    Scenario,
+    Step,
+    process_owner,
+    scenario_repo,
+)
+
+log = logging.getLogger("crmtui.engine.sending")
+
+CRASH_POINTS = ("before_claim_commit", "after_claim", "during_send", "after_accepted", "after_sent")
+"""Where ``CRMTUI_TEST_CRASH_AT`` can kill the process (in ledger order)."""
+
+STALE_CLAIM = timedelta(minutes=15)
+"""A claim older than this is ``unknown`` even if its process seems alive (sends time out long before)."""
+
+_crash_counts: Counter[str] = Counter()
+_active_ticks = 0
+_ticks_lock = threading.Lock()
+
+
+def crash_point(name: str) -> None:
+    """Kill this process with SIGKILL when ``CRMTUI_TEST_CRASH_AT`` names this point (tests only)."""
+    if os.environ.get("CRMTUI_TEST_CRASH_AT") != name:
+        return
+    _crash_counts[name] += 1
+    if _crash_counts[name] >= int(os.environ.get("CRMTUI_TEST_CRASH_AFTER", "1")):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _crash_timer(name: str) -> threading.Timer | None:
+    """For ``during_send``: a timer that kills the process while the send is in flight."""
+    if os.environ.get("CRMTUI_TEST_CRASH_AT") != name:
+        return None
+    _crash_counts[name] += 1
+    if _crash_counts[name] < int(os.environ.get("CRMTUI_TEST_CRASH_AFTER", "1")):
+        return None
+    delay = float(os.environ.get("CRMTUI_TEST_CRASH_DELAY", "0.05"))
+    timer = threading.Timer(delay, lambda: os.kill(os.getpid(), signal.SIGKILL))
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+# -- time: window, days, local day ------------------------------------------------------------------
+
+
+def _hhmm(value: str) -> dtime | None:
+    """``HH:MM`` as a time; ``24:00`` is None (the end of the day)."""
+    hours, minutes = (int(p) for p in value.split(":", 1))
+    if hours == 24 and minutes == 0:
+        return None
+    return dtime(hours, minutes)
+
+
+def local_now(scenario: Scenario, now: datetime) -> datetime:
+    """``now`` (aware, any zone) as wall-clock time in the scenario's time zone."""
+    return now.astimezone(ZoneInfo(scenario.timezone))
+
+
+def local_day(scenario: Scenario, now: datetime) -> str:
+    """The scenario's local date at ``now`` (the daily cap's day)."""
+    return local_now(scenario, now).date().isoformat()
+
+
+def in_window(scenario: Scenario, now: datetime) -> bool:
+    """Whether ``now`` falls on a send day and inside the send window, in the scenario's zone.
+
+    Wall-clock comparison in the zone makes it DST-correct: 09:00 is 09:00 local in winter and in
+    summer. A window whose end is before its start spans midnight (``22:00``–``06:00``); the day
+    checked is then the day the window opened.
+    """
+    local = local_now(scenario, now)
+    start = _hhmm(scenario.window_start) or dtime(0, 0)
+    end = _hhmm(scenario.window_end)
+    t = local.time().replace(tzinfo=None)
+    days = set(scenario.send_days)
+    if end is None or start < end:
+        inside = t >= start and (end is None or t < end)
+        return inside and local.isoweekday() in days
+    if start == end:
+        return local.isoweekday() in days  # a full day
+    if t >= start:
+        return local.isoweekday() in days
+    if t < end:
+        return (local - timedelta(days=1)).isoweekday() in days
+    return False
+
+
+def next_window_open(scenario: Scenario, now: datetime) -> datetime:
+    """The next moment (UTC) at or after ``now`` when the window is open (``now`` if it is)."""
+    if in_window(scenario, now):
+        return now.astimezone(UTC)
+    zone = ZoneInfo(scenario.timezone)
+    start = _hhmm(scenario.window_start) or dtime(0, 0)
+    day: date = local_now(scenario, now).date()
+    for offset in range(0, 15):
+        candidate = datetime.combine(day + timedelta(days=offset), start, tzinfo=zone)
+        # A start inside a spring-forward gap does not exist: UTC round trip moves it past the gap.
+        candidate = candidate.astimezone(UTC)
+        if candidate >= now and in_window(scenario, candidate):
+            return candidate
+    raise ValueError(f"scenario {scenario.name!r} has no send day")
+
+
+# -- recipients -----------------------------------------------------------------------------------------
+
+_ROLE_ACCOUNTS = frozenset(
+    {
+        "info",
+        "contact",
+        "admin",
+        "postmaster",
+        "abuse",
+        "noreply",
+        "no-reply",
+        "webmaster",
+        "support",
+        "sales",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Validation:
+    """An address's offline validation.
+
+    Attributes:
+        normalized: the address as email-validator normalizes it ("" when invalid).
+        score: 0–100 (0: invalid syntax; role accounts and odd local parts lose points).
+        deliverable: syntax valid and the domain can receive mail (not a special-use name).
+        reason: why the score is not 100, in plain words.
+    """
+
+    normalized: str
+    score: int
+    deliverable: bool
+    reason: str
+
+
+def validate_recipient(address: str) -> Validation:
+    """Validate an address offline (email-validator, ``check_deliverability=False``)."""
+    try:
+        info = validate_email(address, check_deliverability=False)
+    except EmailNotValidError as exc:
+        reason = str(exc)
+        if "special-use or reserved" in reason:
+            # Well-formed, but the domain can never receive mail (.invalid, .test, localhost...).
+            return Validation(address.strip().lower(), 40, False, reason)
+        return Validation("", 0, False, reason)
+    local = info.local_part.lower()
+    score, reasons = 100, []
+    if local in _ROLE_ACCOUNTS:
+        score -= 30
+        reasons.append("role account")
+    if sum(c.isdigit() for c in local) > 6:
+        score -= 15
+        reasons.append("many digits")
+    if len(local) > 40:
+        score -= 10
+        reasons.append("long local part")
+    return Validation(info.normalized.lower(), score, True, ", ".join(reasons))
+
+
+def recipient_problem(scenario: Scenario, address: str) -> str:
+    """Why the scenario's recipient filters refuse ``address`` ("" when it passes)."""
+    domain = address.rsplit("@", 1)[-1].lower()
+    for excluded in scenario.exclude_domains:
+        ex = excluded.lower().lstrip("@")
+        if domain == ex or domain.endswith("." + ex):
+            return f"excluded domain {ex}"
+    check = validate_recipient(address)
+    if check.score == 0:
+        return f"invalid address: {check.reason}"
+    if scenario.only_deliverable and not check.deliverable:
+        return f"not deliverable: {check.reason}"
+    if check.score < scenario.min_validation_score:
+        return f"validation score {check.score} < {scenario.min_validation_score} ({check.reason})"
+    return ""
+
+
+# -- links and ids ----------------------------------------------------------------------------------------
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unsubscribe_token(secret: str, email: str, scenario_id: int) -> str:
+    """An opaque, signed one-click token: ``b64(email|scenario).b64(hmac)`` (RFC 8058 §3.1)."""
+    payload = f"{email}|{scenario_id}".encode()
+    mac = hmac.new(secret.encode() or b"crmtui", payload, hashlib.sha256).digest()[:16]
+    return f"{_b64(payload)}.{_b64(mac)}"
+
+
+def verify_unsubscribe_token(secret: str, token: str) -> tuple[str, int] | None:
+    """``(email, scenario_id)`` of a valid token, else None (for ``crmtui serve``)."""
+    try:
+        payload_b64, _mac = token.split(".", 1)
+        payload = base64.urlsafe_b64decode(payload_b64 + "=" * (-len(payload_b64) % 4))
+        email, scenario = payload.decode().rsplit("|", 1)
+        expected = unsubscribe_token(secret, email, int(scenario))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return (email, int(scenario)) if hmac.compare_digest(expected, token) else None
+
+
+def public_base(settings: Settings) -> str:
+    """The https base of our links (RFC 8058 needs https; a placeholder when not configured)."""
+    base = settings.public_base_url.rstrip("/")
+    return base if base.startswith("https://") else "https://crmtui.invalid"
+
+
+def message_id_for(key: str, from_addr: str) -> str:
+    """Our deterministic Message-ID for a ledger key (without angle brackets)."""
+    domain = from_addr.rsplit("@", 1)[-1].strip(" >").lower() or "crmtui.invalid"
+    return f"{key[:40]}@{domain}"
+
+
+def template_values(
+    settings: Settings, scenario: Scenario, contact: str, fields: dict[str, Any]
+) -> dict[str, Any]:
+    """Every variable a template may use, for one contact."""
+    first = str(fields.get("first_name") or "")
+    last = str(fields.get("last_name") or "")
+    name = (
+        " ".join(p for p in (first, last) if p) or str(fields.get("company") or "") or contact.split("@")[0]
+    )
+    base = public_base(settings)
+    values = dict(fields)
+    values.update(
+        email=contact,
+        domain=contact.rsplit("@", 1)[-1],
+        contact_name=name,
+        first_name=first,
+        last_name=last,
+        siret=fields.get("siret") or "",
+        phone=fields.get("phone") or fields.get("mobile") or "",
+        scenario_name=scenario.name,
+        unsubscribe_link=f"{base}/u/{unsubscribe_token(settings.tracking_secret.reveal(), contact, scenario.id)}",
+        tracking_base=f"{base}/t",
+    )
+    return values
+
+
+def pick_variant(scenario: Scenario, step: Step, contact: str) -> tuple[str, int | None]:
+    """``(template, variant_id)`` for this contact: the winner, else a weighted choice from the key."""
+    variants = sorted(step.variants, key=lambda v: v.id)
+    if not variants:
+        return step.template, None
+    if step.winner_variant_id is not None:
+        for v in variants:
+            if v.id == step.winner_variant_id:
+                return v.template, v.id
+    index = ab.choose(ab.slot_digest(scenario.id, step.id, contact), [v.weight for v in variants])
+    return variants[index].template, variants[index].id
+
+
+# -- senders --------------------------------------------------------------------------------------------
+
+
+class Sender(Protocol):
+    """What the tick needs from a sender (SES or SMTP)."""
+
+    name: str
+
+    @property
+    def rate(self) -> float | None:
+        """Messages per second allowed (None: no limit of ours)."""
+
+    async def send(self, message: OutgoingEmail) -> str:
+        """Send one email; return the provider's id (see the typed errors of each sender)."""
+
+    async def close(self) -> None:
+        """Release connections."""
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(socket.gethostbyname(host)).is_loopback
+    except (OSError, ValueError):
+        return False
+
+
+async def open_sender(settings: Settings, which: str = "auto") -> Sender | None:
+    """The configured sender: SES when its credentials are set (or asked), else SMTP; None if neither.
+
+    SES is paced at its ``GetAccount`` MaxSendRate; SMTP at ``SMTP_MAX_RATE`` (env) when set.
+    """
+    ready = settings.connectors()
+    if which in ("auto", "ses") and ready["ses"]:
+        from crmtui.connectors.ses import SesClient
+
+        client = SesClient(
+            httpx.AsyncClient(timeout=30.0, limits=httpx.Limits(max_connections=32)),
+            region=settings.ses_region,
+            access_key_id=settings.ses_access_key_id,
+            secret_access_key=settings.ses_secret_access_key,
+            endpoint_url=settings.ses_endpoint_url,
+            configuration_set=settings.ses_configuration_set,
+        )
+        try:
+            await client.get_account()
+        except BaseException:
+            await client.client.aclose()
+            raise
+        return _OwnedClient(client)
+    if which in ("auto", "smtp") and ready["smtp"]:
+        from crmtui.connectors.smtp import SmtpSender
+
+        rate = os.environ.get("SMTP_MAX_RATE", "")
+        return SmtpSender(
+            settings.smtp_host,
+            settings.smtp_port,
+            username=settings.smtp_user,
+            password=settings.smtp_password,
+            starttls=settings.smtp_starttls,
+            max_rate=float(rate) if rate else None,
+            connections=int(os.environ.get("SMTP_CONNECTIONS", "4")),
+            validate_certs=not _is_loopback(settings.smtp_host),
+        )
+    return None
+
+
+class _OwnedClient:
+    """An SES client that closes its own httpx client."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.name = "ses"
+
+    @property
+    def rate(self) -> float | None:
+        rate: float | None = self.inner.rate
+        return rate
+
+    async def send(self, message: OutgoingEmail) -> str:
+        result: str = await self.inner.send(message)
+        return result
+
+    async def close(self) -> None:
+        await self.inner.client.aclose()
+
+
+# -- the tick --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TickResult:
+    """What a tick did.
+
+    Attributes:
+        sent, failed, deferred, unknown: ledger outcomes of this tick.
+        recovered: stale claims turned ``unknown`` at the start.
+        refused: refusals by reason (window, cap, cooldown, suppressed, filtered...).
+        throttled: throttling answers received (each retried later, never a failed recipient).
+        scenarios: active scenarios looked at.
+        errors: sender-level problems that stopped a scenario (plain words).
+        winners: automatic winners picked at the end.
+        duration: seconds.
+    """
+
+    sent: int = 0
+    failed: int = 0
+    deferred: int = 0
+    unknown: int = 0
+    recovered: int = 0
+    refused: Counter[str] = field(default_factory=Counter)
+    throttled: int = 0
+    scenarios: int = 0
+    errors: list[str] = field(default_factory=list)
+    winners: list[str] = field(default_factory=list)
+    duration: float = 0.0
+
+    @property
+    def total(self) -> int:
+        """Sends attempted."""
+        return self.sent + self.failed + self.deferred + self.unknown
+
+
+def _alive_checker() -> Callable[[str], bool]:
+    me = process_owner()
+    host = socket.gethostname()
+
+    def alive(owner: str) -> bool:
+        if owner == me:
+            return _active_ticks > 1  # our own claims are in flight only while another tick of ours runs
+        parts = owner.split(":")
+        if len(parts) < 2 or parts[0] != host:
+            return True  # another machine: only the age rule applies
+        try:
+            pid = int(parts[1])
+        except ValueError:
+            return False
+        from crmtui.store.runs import pid_alive
+
+        return pid_alive(pid) and pid != os.getpid()
+
+    return alive
+
+
+class _StopScenario(Exception):
+    """Internal: nothing more of this scenario in this tick."""
+
+
+async def run_tick(
+    settings: Settings,
+    store: Store,
+    *,
+    sender: Sender | None = None,
+    now: Callable[[], datetime] | None = None,
+    emit: EventSink = ignore,
+    cancel: asyncio.Event | None = None,
+    concurrency: int | None = None,
+    max_passes: int = 6,
+    retry_pause: float = 1.0,
+    scenario_names: tuple[str, ...] | None = None,
+    dry_run: bool = False,
+) -> TickResult:
+    """Run one tick over every active scenario (or ``scenario_names``).
+
+    Args:
+        settings: configuration (EMAIL_FROM, links, sender credentials).
+        store: the open store.
+        sender: the sender to use; opened from the settings (and closed) when None.
+        now: the clock (UTC); tests drive it.
+        emit: event sink (progress, notices).
+        cancel: set to stop between sends (claims in flight finish first).
+        concurrency: sends in flight (default: the sender's rate, between 1 and 16).
+        max_passes: passes over the due sends while throttled ones wait to be retried.
+        retry_pause: seconds between passes.
+        scenario_names: restrict to these scenarios.
+        dry_run: count what is due, claim and send nothing.
+    """
+    global _active_ticks
+    clock = now or (lambda: datetime.now(UTC))
+    cancel = cancel or asyncio.Event()
+    repo = scenario_repo(store)
+    result = TickResult()
+    started = time.monotonic()
+    with _ticks_lock:
+        _active_ticks += 1
+    own_sender = sender is None
+    try:
+        result.recovered = repo.recover_stale(_alive_checker(), older_than=clock() - STALE_CLAIM)
+        scenarios = [
+            s
+            for s in repo.all()
+            if (s.status == "active" or s.status == "draft")
+            and (scenario_names is None or s.name in scenario_names)
+        ]
+        if not scenarios:
+            return result
+        if dry_run:
+            for s in scenarios:
+                result.refused["dry_run"] += len(repo.due(s.id, clock(), limit=1_000_000))
+            return result
+        if sender is None:
+            sender = await open_sender(settings)
+            if sender is None:
+                result.errors.append("no sender configured (set SES_* or SMTP_HOST)")
+                return result
+        from_addr = settings.email_from or ""
+        if not from_addr:
+            result.errors.append("EMAIL_FROM is not set")
+            return result
+        width = concurrency or max(1, min(16, int(sender.rate or 8)))
+        for scenario in scenarios:
+            if cancel.is_set():
+                break
+            if not scenario.steps:
+                continue
+            result.scenarios += 1
+            try:
+                await _run_scenario(
+                    settings,
+                    store,
+                    scenario,
+                    sender,
+                    from_addr,
+                    clock,
+                    emit,
+                    cancel,
+                    width,
+                    max_passes,
+                    retry_pause,
+                    result,
+                )
+            except _StopScenario:
+                pass
+            _auto_winner(store, scenario, result)
+    finally:
+        with _ticks_lock:
+            _active_ticks -= 1
+        if own_sender and sender is not None:
+            with contextlib.suppress(Exception):
+                await sender.close()
+        result.duration = time.monotonic() - started
+    return result
+
+
+async def _run_scenario(
+    settings: Settings,
+    store: Store,
+    scenario: Scenario,
+    sender: Sender,
+    from_addr: str,
+    clock: Callable[[], datetime],
+    emit: EventSink,
+    cancel: asyncio.Event,
+    width: int,
+    max_passes: int,
+    retry_pause: float,
+    result: TickResult,
+) -> None:
+    repo = scenario_repo(store)
+    owner = process_owner()
+    slots = asyncio.Semaphore(width)
+    tasks: set[asyncio.Task[None]] = set()
+    stop = asyncio.Event()
+    state: dict[str, Any] = {"throttled": 0, "stop_reason": ""}
+    templates = {name: Template(t.name, t.subject, t.html, t.text) for name, t in scenario.templates.items()}
+    steps = {s.position: s for s in scenario.steps}
+    done = 0
+
+    async def deliver(claim: Claim, message: OutgoingEmail, subject: str) -> None:
+        try:
+            crash_point("after_claim")
+            timer = _crash_timer("during_send")
+            try:
+                provider_id = await sender.send(message)
+            finally:
+                if timer is not None:
+                    await asyncio.sleep(1)  # let the timer fire while the send is "in flight"
+            crash_point("after_accepted")
+            repo.mark_sent(
+                scenario, claim, provider_id=provider_id, sender=sender.name, subject=subject, now=clock()
+            )
+            crash_point("after_sent")
+            result.sent += 1
+        except Throttled as exc:
+            repo.mark_deferred(claim, str(exc))
+            result.deferred += 1
+            result.throttled += 1
+            state["throttled"] += 1
+        except QuotaExceeded as exc:
+            repo.mark_deferred(claim, str(exc))
+            result.deferred += 1
+            state["stop_reason"] = str(exc)
+            stop.set()
+        except RecipientRejected as exc:
+            repo.mark_failed(scenario, claim, str(exc), now=clock())
+            result.failed += 1
+        except OutcomeUnknown as exc:
+            repo.mark_unknown(claim, str(exc))
+            result.unknown += 1
+        except ConnectorError as exc:
+            # Connection refused, login refused, sender refused: nothing was sent; stop this scenario.
+            repo.mark_deferred(claim, str(exc))
+            result.deferred += 1
+            state["stop_reason"] = str(exc)
+            stop.set()
+        except Exception as exc:  # noqa: BLE001 - whatever it was, the send may have left
+            log.exception("unexpected error while sending %s", claim.key)
+            repo.mark_unknown(claim, f"unexpected {type(exc).__name__}: {exc}")
+            result.unknown += 1
+        finally:
+            slots.release()
+
+    for pass_no in range(max_passes):
+        state["throttled"] = 0
+        after = 0
+        while not cancel.is_set() and not stop.is_set():
+            now = clock()
+            if not in_window(scenario, now):
+                result.refused["window"] += 1
+                break
+            batch = repo.due(scenario.id, now, after_id=after, limit=500)
+            if not batch:
+                break
+            for due in batch:
+                after = due.sequence_id
+                if cancel.is_set() or stop.is_set():
+                    break
+                step = steps.get(due.position)
+                if step is None:
+                    continue
+                await slots.acquire()
+                try:
+                    prepared = _prepare(settings, repo, scenario, step, due, templates, from_addr)
+                    now = clock()
+                    rules = ClaimRules(
+                        now=now,
+                        local_day=local_day(scenario, now),
+                        in_window=in_window(scenario, now),
+                        recipient_problem=recipient_problem(scenario, due.contact),
+                        owner=owner,
+                    )
+                    outcome = repo.claim(
+                        scenario,
+                        due,
+                        step,
+                        prepared.template,
+                        prepared.variant_id,
+                        prepared.key,
+                        prepared.message.message_id,
+                        rules,
+                        before_commit=lambda: crash_point("before_claim_commit"),
+                    )
+                except BaseException:
+                    slots.release()
+                    raise
+                if isinstance(outcome, Refusal):
+                    slots.release()
+                    result.refused[outcome.reason] += 1
+                    if outcome.stop_scenario:
+                        stop.set()
+                        break
+                    continue
+                message = prepared.message
+                if outcome.key != prepared.key:  # a deferred row claimed again keeps its own template
+                    prepared = _prepare(
+                        settings,
+                        repo,
+                        scenario,
+                        step,
+                        due,
+                        templates,
+                        from_addr,
+                        template=outcome.template,
+                        variant_id=outcome.variant_id,
+                    )
+                    message = prepared.message
+                _record_links(store, message.message_id, prepared.links)
+                task = asyncio.create_task(deliver(outcome, message, prepared.subject))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+                done += 1
+                if done % 100 == 0:
+                    emit(StepProgressed("scenarios", done, None, scenario.name))
+        if tasks:
+            await asyncio.gather(*list(tasks))
+        if state["stop_reason"]:
+            result.errors.append(f"{scenario.name}: {state['stop_reason']}")
+            emit(Notice("warning", f"{scenario.name}: {state['stop_reason']}"))
+            return
+        if not state["throttled"] or cancel.is_set() or stop.is_set():
+            return
+        # Throttled sends are deferred (known not sent): pause, then another pass picks them up.
+        await asyncio.sleep(retry_pause * (pass_no + 1))
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    key: str
+    template: str
+    variant_id: int | None
+    subject: str
+    message: OutgoingEmail
+    links: list[str] = field(default_factory=list)
+
+
+_SIGNERS: dict[str, Any] = {}
+
+
+def tracking_signer(settings: Settings) -> Any:
+    """The events area's ``TrackingSigner`` for CRMTUI_TRACKING_SECRET, or None (unset, too short)."""
+    secret = settings.tracking_secret.reveal()
+    if secret in _SIGNERS:
+        return _SIGNERS[secret]
+    signer: Any = None
+    try:
+        from crmtui.engine.tracking import TrackingSigner
+
+        signer = TrackingSigner(secret)
+    except (ImportError, ValueError):
+        signer = None
+    _SIGNERS[secret] = signer
+    return signer
+
+
+def _prepare(
+    settings: Settings,
+    repo: Any,
+    scenario: Scenario,
+    step: Step,
+    due: DueSend,
+    templates: dict[str, Template],
+    from_addr: str,
+    *,
+    template: str | None = None,
+    variant_id: int | None = None,
+) -> _Prepared:
+    if template is None:
+        template, variant_id = pick_variant(scenario, step, due.contact)
+    key = ab.ledger_key(scenario.id, step.id, due.contact, template)
+    message_id = message_id_for(key, from_addr)
+    tpl = templates.get(template) or Template(template, scenario.name, "", "")
+    values = template_values(settings, scenario, due.contact, repo.contact_values(due.contact))
+    signer = tracking_signer(settings)
+    base = public_base(settings)
+    if signer is not None:
+        from crmtui.engine.tracking import unsubscribe_url
+
+        values["unsubscribe_link"] = unsubscribe_url(base, signer, message_id, due.contact)
+    rendered = render(tpl, values)
+    body_html, links = rendered.html, []
+    if signer is not None and body_html:
+        from crmtui.engine.tracking import track_html
+
+        tracked = track_html(body_html, message_id=message_id, signer=signer, base_url=base)
+        body_html, links = tracked.html, list(tracked.links)
+    message = OutgoingEmail(
+        key=key,
+        message_id=message_id,
+        from_addr=from_addr,
+        to=due.contact,
+        subject=rendered.subject,
+        html=body_html,
+        text=rendered.text,
+        unsubscribe_url=str(values["unsubscribe_link"]) if scenario.include_unsubscribe else "",
+        tags={"ledger_key": key, "scenario": str(scenario.id), "step": str(step.id)},
+    )
+    return _Prepared(key, template, variant_id, rendered.subject, message, links)
+
+
+def _record_links(store: Store, message_id: str, links: list[str]) -> None:
+    """Record tracked links before sending (the click endpoint redirects only to these)."""
+    if not links:
+        return
+    try:
+        from crmtui.store.events import EventsRepo
+    except ImportError:
+        return
+    EventsRepo(store).record_links(message_id, links)
+
+
+def _auto_winner(store: Store, scenario: Scenario, result: TickResult) -> None:
+    policy = scenario.auto_winner
+    if not policy.enabled:
+        return
+    repo = scenario_repo(store)
+    fresh = repo.get(scenario.id)
+    if fresh is None:
+        return
+    for step in fresh.steps:
+        if len(step.variants) < 2 or step.winner_variant_id is not None:
+            continue
+        stats = [ab.VariantStats.of(v.id, v.name, v.sent, v.opened, v.clicked) for v in step.variants]
+        winner = ab.pick_winner(stats, metric=policy.metric, min_sends=policy.min_sends, alpha=policy.alpha)
+        if winner is None:
+            continue
+        verdict = ab.compare(stats, policy.metric, policy.alpha)
+        detail = (
+            f"{winner.name}: {policy.metric} {winner.successes(policy.metric)}/{winner.sent} vs "
+            f"{verdict.runner_up.name if verdict.runner_up else '-'}; z={verdict.z:.2f} p={verdict.p_value:.4f} "
+            f"< {policy.alpha}"
+        )
+        repo.set_winner(step.id, winner.variant_id, actor="auto-winner", detail=detail)
+        result.winners.append(f"{scenario.name} › {step.name}: {detail}")

@@ -1,0 +1,434 @@
+"""Mail simulators: an Amazon SES v2 simulator (ASGI) and an SMTP sink (aiosmtpd).
+
+Both count deliveries per ``Message-ID`` so tests and the demo can prove "exactly once":
+``deliveries[message_id] == 1`` for every email, whatever crashed in between.
+
+SES v2 simulator (faithful to WIRE.md §4.1):
+
+- ``POST /v2/email/outbound-emails``: SigV4 verified (signing name ``ses``, the configured key),
+  ``FromEmailAddress`` must be a verified identity (else ``400 MessageRejected`` "Email address is
+  not verified..."), rate limited at ``MaxSendRate`` with a token bucket (``429`` with
+  ``x-amzn-ErrorType: TooManyRequestsException`` and ``{"message":"Maximum sending rate
+  exceeded."}``), a daily quota (``400 LimitExceededException`` "Daily message quota exceeded."),
+  configurable rejections (``400 MessageRejected``) and ``{"MessageId": ...}`` on success;
+- ``GET /v2/email/account``: ``SendQuota{Max24HourSend, MaxSendRate, SentLast24Hours}``...;
+- ``POST /v2/email/identities``: CreateEmailIdentity (verifies at once, as a sandbox should).
+
+SMTP sink: an aiosmtpd server in a thread with ``start()``/``stop()``, ``host``/``port``/``url``,
+optional AUTH, scripted ``454 Throttling failure`` answers, rejected recipients (``550``) and
+latency before accepting a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import json
+import re
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP as SMTPServer
+from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from crmtui.sandbox.control import SimControl, with_control
+from crmtui.sandbox.loopback import free_port
+
+SES_REGION = "eu-west-3"
+SES_ACCESS_KEY_ID = "AKIASANDBOXEXAMPLE01"
+SES_SECRET_ACCESS_KEY = "sandbox-ses-secret-key-0000000000000000"
+SANDBOX_FROM = "Domaine Exemple <contact@domaine-exemple.fr>"
+"""The sandbox's verified sender."""
+
+_AUTH = re.compile(
+    r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, "
+    r"SignedHeaders=([^,]+), Signature=([0-9a-f]{64})"
+)
+
+
+def _message_id(value: str | None) -> str:
+    return (value or "").strip().strip("<>")
+
+
+def _addr(value: str) -> str:
+    return email.utils.parseaddr(value)[1].lower() or value.lower()
+
+
+class SesSim:
+    """An in-memory SES v2 account.
+
+    Args:
+        region, access_key_id, secret_access_key: the account the client must sign for.
+        verified: verified identities (addresses or ``@domain``/``domain``).
+        max_send_rate: MaxSendRate (messages per second; the token bucket holds one second).
+        max_24h_send: Max24HourSend (-1 unlimited).
+        control: shared test controls.
+        clock: monotonic seconds (tests may drive it).
+
+    Attributes:
+        app: the ASGI app (with the shared ``/__sim__`` controls).
+        deliveries: accepted messages per Message-ID header.
+        messages: every accepted SendEmail body, with ``MessageId`` and the headers as a dict.
+        throttled: 429 answers given.
+        rejected: ``MessageRejected`` answers given.
+        reject_addresses: recipients refused with ``MessageRejected``.
+    """
+
+    def __init__(
+        self,
+        *,
+        region: str = SES_REGION,
+        access_key_id: str = SES_ACCESS_KEY_ID,
+        secret_access_key: str = SES_SECRET_ACCESS_KEY,
+        verified: tuple[str, ...] = ("domaine-exemple.fr",),
+        max_send_rate: float = 14.0,
+        max_24h_send: float = 50_000,
+        control: SimControl | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        check_signature: bool = True,
+    ) -> None:
+        self.region = region
+        self.access_key_id = access_key_id
+        self.secret_access_key = secret_access_key
+        self.verified = {v.lower().lstrip("@") for v in verified}
+        self.max_send_rate = max_send_rate
+        self.max_24h_send = max_24h_send
+        self.control = control or SimControl()
+        self.clock = clock
+        self.check_signature = check_signature
+        self.reject_addresses: set[str] = set()
+        self.lock = threading.Lock()
+        self.reset()
+        routes = [
+            Route("/v2/email/outbound-emails", self._send, methods=["POST"]),
+            Route("/v2/email/account", self._account, methods=["GET"]),
+            Route("/v2/email/identities", self._identity, methods=["POST"]),
+        ]
+        self.app = with_control(Starlette(routes=routes), self.control, fault_body=self._fault_body)
+
+    def reset(self) -> None:
+        """Forget every message and counter (identities and settings stay)."""
+        self.deliveries: Counter[str] = Counter()
+        self.messages: list[dict[str, Any]] = []
+        self.throttled = 0
+        self.rejected = 0
+        self.sent_times: list[float] = []
+        self._tokens = float(self.max_send_rate)
+        self._stamp = self.clock()
+
+    @staticmethod
+    def _fault_body(status: int) -> dict[str, str]:
+        if status == 429:
+            return {"message": "Maximum sending rate exceeded."}
+        return {"message": "Service unavailable."}
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def is_verified(self, address: str) -> bool:
+        """Whether ``address`` (or its domain) is a verified identity."""
+        addr = _addr(address)
+        return addr in self.verified or addr.rsplit("@", 1)[-1] in self.verified
+
+    def duplicates(self) -> dict[str, int]:
+        """Message-IDs accepted more than once."""
+        return {k: v for k, v in self.deliveries.items() if v > 1}
+
+    def _take_token(self) -> bool:
+        with self.lock:
+            now = self.clock()
+            self._tokens = min(
+                float(self.max_send_rate), self._tokens + (now - self._stamp) * self.max_send_rate
+            )
+            self._stamp = now
+            if self._tokens >= 1.0:
+                self._tokens -= 1.0
+                return True
+            return False
+
+    @staticmethod
+    def _error(status: int, code: str, message: str) -> JSONResponse:
+        return JSONResponse({"message": message}, status_code=status, headers={"x-amzn-ErrorType": code})
+
+    def _verify(self, request: Request, body: bytes) -> JSONResponse | None:
+        if not self.check_signature:
+            return None
+        match = _AUTH.fullmatch(request.headers.get("authorization", ""))
+        if match is None:
+            return self._error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
+        key_id, _day, region, service, signed, signature = match.groups()
+        if key_id != self.access_key_id:
+            return self._error(
+                403, "UnrecognizedClientException", "The security token included in the request is invalid."
+            )
+        if service != "ses" or region != self.region:
+            return self._error(
+                403, "InvalidSignatureException", "Credential should be scoped to correct service: 'ses'."
+            )
+        names = signed.split(";")
+        headers = {n: request.headers.get(n, "") for n in names}
+        query = f"?{request.url.query}" if request.url.query else ""
+        aws = AWSRequest(
+            method=request.method,
+            url=f"{request.url.scheme}://{headers.get('host') or request.url.netloc}{request.url.path}{query}",
+            data=body,
+            headers=headers,
+        )
+        aws.context["timestamp"] = request.headers.get("x-amz-date", "")
+        signer = SigV4Auth(Credentials(self.access_key_id, self.secret_access_key), "ses", self.region)
+        expected = signer.signature(signer.string_to_sign(aws, signer.canonical_request(aws)), aws)
+        if expected != signature:
+            return self._error(
+                403,
+                "InvalidSignatureException",
+                "The request signature we calculated does not match the signature you provided.",
+            )
+        return None
+
+    # -- endpoints -------------------------------------------------------------------------------
+
+    async def _send(self, request: Request) -> JSONResponse:
+        body = await request.body()
+        refused = self._verify(request, body)
+        if refused is not None:
+            return refused
+        try:
+            data = json.loads(body)
+            sender = str(data["FromEmailAddress"])
+            to = [str(a) for a in data["Destination"]["ToAddresses"]]
+            simple = data["Content"]["Simple"]
+            subject = simple["Subject"]["Data"]
+        except (ValueError, KeyError, TypeError):
+            return self._error(400, "BadRequestException", "Invalid request body.")
+        if not self.is_verified(sender):
+            self.rejected += 1
+            return self._error(
+                400,
+                "MessageRejected",
+                f"Email address is not verified. The following identities failed the check in region "
+                f"{self.region.upper()}: {_addr(sender)}",
+            )
+        if self.max_24h_send >= 0 and len(self.messages) >= self.max_24h_send:
+            return self._error(400, "LimitExceededException", "Daily message quota exceeded.")
+        if not self._take_token():
+            with self.lock:
+                self.throttled += 1
+            return self._error(429, "TooManyRequestsException", "Maximum sending rate exceeded.")
+        bad = [a for a in to if _addr(a) in self.reject_addresses]
+        if bad:
+            with self.lock:
+                self.rejected += 1
+            return self._error(400, "MessageRejected", f"Address blacklisted: {_addr(bad[0])}")
+        headers = {h["Name"]: h["Value"] for h in simple.get("Headers") or []}
+        message_id = str(uuid.uuid4())
+        ses_id = f"0107{int(time.time() * 1000):013x}-{message_id}-000000"
+        with self.lock:
+            self.deliveries[_message_id(headers.get("Message-ID")) or ses_id] += 1
+            self.sent_times.append(self.clock())
+            self.messages.append(
+                {
+                    "MessageId": ses_id,
+                    "From": sender,
+                    "To": to,
+                    "Subject": subject,
+                    "Headers": headers,
+                    "Tags": {t["Name"]: t["Value"] for t in data.get("EmailTags") or []},
+                    "ConfigurationSetName": data.get("ConfigurationSetName"),
+                    "Body": simple.get("Body") or {},
+                    "at": datetime.now(UTC).isoformat(),
+                }
+            )
+        return JSONResponse({"MessageId": ses_id})
+
+    async def _account(self, request: Request) -> JSONResponse:
+        refused = self._verify(request, await request.body())
+        if refused is not None:
+            return refused
+        return JSONResponse(
+            {
+                "DedicatedIpAutoWarmupEnabled": False,
+                "EnforcementStatus": "HEALTHY",
+                "ProductionAccessEnabled": True,
+                "SendQuota": {
+                    "Max24HourSend": self.max_24h_send,
+                    "MaxSendRate": self.max_send_rate,
+                    "SentLast24Hours": float(len(self.messages)),
+                },
+                "SendingEnabled": True,
+                "SuppressionAttributes": {"SuppressedReasons": ["BOUNCE", "COMPLAINT"]},
+            }
+        )
+
+    async def _identity(self, request: Request) -> JSONResponse:
+        body = await request.body()
+        refused = self._verify(request, body)
+        if refused is not None:
+            return refused
+        try:
+            identity = str(json.loads(body)["EmailIdentity"]).lower()
+        except (ValueError, KeyError, TypeError):
+            return self._error(400, "BadRequestException", "EmailIdentity is required.")
+        self.verified.add(identity)
+        kind = "EMAIL_ADDRESS" if "@" in identity else "DOMAIN"
+        return JSONResponse({"IdentityType": kind, "VerifiedForSendingStatus": True})
+
+
+# -- SMTP sink ----------------------------------------------------------------------------------------
+
+
+class _SinkHandler:
+    def __init__(self, sink: SmtpSink) -> None:
+        self.sink = sink
+
+    async def handle_MAIL(  # noqa: N802 - aiosmtpd hook name
+        self, server: SMTPServer, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        with self.sink.lock:
+            if self.sink.throttle_next > 0:
+                self.sink.throttle_next -= 1
+                self.sink.throttled += 1
+                return "454 4.7.0 Throttling failure: Maximum sending rate exceeded."
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd hook name
+        self, server: SMTPServer, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if address.lower() in self.sink.reject_addresses:
+            with self.sink.lock:
+                self.sink.rejected += 1
+            return "550 5.1.1 Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(  # noqa: N802 - aiosmtpd hook name
+        self, server: SMTPServer, session: Session, envelope: Envelope
+    ) -> str:
+        if self.sink.latency:
+            await asyncio.sleep(self.sink.latency)
+        raw = envelope.original_content or b""
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        mid = _message_id(msg.get("Message-ID")) or str(uuid.uuid4())
+        with self.sink.lock:
+            self.sink.deliveries[mid] += 1
+            self.sink.messages.append(
+                {
+                    "message_id": mid,
+                    "from": envelope.mail_from,
+                    "to": list(envelope.rcpt_tos),
+                    "headers": {k: str(v) for k, v in msg.items()},
+                    "message": msg,
+                }
+            )
+        return f"250 2.0.0 OK queued as {mid[:16]}"
+
+
+class SmtpSink:
+    """A local SMTP server that keeps every message and counts deliveries per Message-ID.
+
+    Args:
+        host: the address to listen on.
+        port: the port (a free one by default).
+        username, password: require this AUTH LOGIN/PLAIN (none by default).
+        latency: seconds to wait before accepting each message (crash tests land "during the send").
+
+    Attributes:
+        deliveries: accepted messages per Message-ID.
+        messages: every accepted message (``message`` is the parsed :class:`email.message.EmailMessage`).
+        throttle_next: answer ``454 Throttling failure`` to that many next ``MAIL FROM``.
+        reject_addresses: recipients refused with ``550``.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        *,
+        username: str = "",
+        password: str = "",
+        latency: float = 0.0,
+    ) -> None:
+        self.host = host
+        self.port = port or free_port(host)
+        self.username = username
+        self.password = password
+        self.latency = latency
+        self.lock = threading.Lock()
+        self.deliveries: Counter[str] = Counter()
+        self.messages: list[dict[str, Any]] = []
+        self.throttle_next = 0
+        self.throttled = 0
+        self.rejected = 0
+        self.reject_addresses: set[str] = set()
+        kwargs: dict[str, Any] = {}
+        if username:
+            kwargs.update(authenticator=self._authenticate, auth_require_tls=False, auth_required=True)
+        self._controller = Controller(
+            _SinkHandler(self), hostname=host, port=self.port, ready_timeout=10, **kwargs
+        )
+
+    def _authenticate(
+        self, server: SMTPServer, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and auth_data.login.decode() == self.username
+            and auth_data.password.decode() == self.password
+        )
+        return AuthResult(success=ok, handled=False)
+
+    @property
+    def url(self) -> str:
+        """``smtp://host:port``."""
+        return f"smtp://{self.host}:{self.port}"
+
+    def start(self) -> SmtpSink:
+        """Start serving in a background thread."""
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop the server."""
+        self._controller.stop()
+
+    def duplicates(self) -> dict[str, int]:
+        """Message-IDs delivered more than once."""
+        return {k: v for k, v in self.deliveries.items() if v > 1}
+
+    def env(self) -> dict[str, str]:
+        """``SMTP_*`` variables pointing at this sink."""
+        env = {"SMTP_HOST": self.host, "SMTP_PORT": str(self.port), "SMTP_STARTTLS": "false"}
+        if self.username:
+            env.update(SMTP_USER=self.username, SMTP_PASSWORD=self.password)
+        return env
+
+    def __enter__(self) -> SmtpSink:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def ses_env(url: str, sim: SesSim | None = None) -> dict[str, str]:
+    """``SES_*`` variables pointing at a served :class:`SesSim`."""
+    return {
+        "SES_REGION": sim.region if sim else SES_REGION,
+        "SES_ACCESS_KEY_ID": sim.access_key_id if sim else SES_ACCESS_KEY_ID,
+        "SES_SECRET_ACCESS_KEY": sim.secret_access_key if sim else SES_SECRET_ACCESS_KEY,
+        "SES_ENDPOINT_URL": url,
+        "EMAIL_FROM": SANDBOX_FROM,
+    }
