@@ -1,0 +1,140 @@
+"""The deletion queue as a table: one row per contact flagged with the deletion tag.
+
+Columns: selection mark, name, email, the decision so far (kept next to the email, where an 80-column
+terminal still shows it), the tag as found, since when, and the Copper and Mailchimp state from the
+snapshots taken when the contact was queued. Names, emails and
+tags come from remote systems and are shown with :func:`crmtui.text.literal`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from rich.text import Text
+from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
+
+import crmtui.i18n_sync_ui  # noqa: F401  (registers the sync screens' text)
+from crmtui.i18n import t
+from crmtui.store.sync import Decision
+from crmtui.text import literal
+from crmtui.widgets.sync_common import local_date
+
+SELECTED_MARK = "●"
+
+
+def is_open(decision: Decision) -> bool:
+    """Whether a decision can still be taken or changed (an applied ignore can be undone, not changed)."""
+    return decision.state in ("pending", "decided", "failed")
+
+
+def can_undo(decision: Decision) -> bool:
+    """A decision not yet applied (or an ignore, which is never "applied" remotely) can be undone."""
+    if decision.decision is None:
+        return False
+    return decision.state != "applied" or decision.decision == "ignore"
+
+
+def copper_state(decision: Decision) -> Text:
+    """The Copper side when queued: ``#id · 3 tags`` or ``absent``."""
+    state = decision.copper_state
+    if not state:
+        return Text(t("sync_ui.state.absent"), style="dim")
+    tags = state.get("tags") or []
+    return literal(t("sync_ui.state.copper", id=state.get("id", "?"), n=len(tags)))
+
+
+def mailchimp_state(decision: Decision) -> Text:
+    """The Mailchimp member's status when queued (``subscribed``, ``archived``…) or ``absent``."""
+    state = decision.mc_state
+    if not state:
+        return Text(t("sync_ui.state.absent"), style="dim")
+    status = str(state.get("status") or "?")
+    return literal(status, style="green" if status == "subscribed" else "")
+
+
+def decision_text(decision: Decision) -> Text:
+    """``—`` (pending), ``archive · to apply``, ``delete · failed: …``, ``ignore``."""
+    if decision.decision is None:
+        return Text("—", style="dim")
+    label = t(f"sync_ui.decision.{decision.decision}")
+    if decision.decision == "ignore":
+        return Text(label, style="dim")
+    if decision.state == "failed":
+        return literal(t("sync_ui.decision.failed", decision=label, error=decision.error or "?"), style="red")
+    if decision.state == "decided":
+        return Text(t("sync_ui.decision.to_apply", decision=label), style="bold yellow")
+    return Text(label)
+
+
+def matches(decision: Decision, needle: str) -> bool:
+    """The filter: a case-insensitive substring of the name, email or tag."""
+    if not needle:
+        return True
+    needle = needle.casefold()
+    return any(needle in value.casefold() for value in (decision.name, decision.email, decision.tag))
+
+
+class DecisionTable(DataTable[Text]):
+    """The queue; row keys are the emails."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        """The columns."""
+        # Fixed widths: a hostile 200-character name must not push every other column away.
+        self.add_column(" ", key="mark", width=1)
+        self.add_column(t("col.name"), key="name", width=18)
+        self.add_column(t("col.email"), key="email", width=28)
+        self.add_column(t("sync_ui.col.decision"), key="decision", width=20)
+        self.add_column(t("col.tag"), key="tag", width=16)
+        self.add_column(t("col.since"), key="since", width=10)
+        self.add_column("Copper", key="copper", width=20)
+        self.add_column("Mailchimp", key="mailchimp", width=12)
+
+    def show(self, decisions: Sequence[Decision], selected: Iterable[str], needle: str) -> None:
+        """Fill the table with the decisions matching ``needle``; the cursor stays on its contact."""
+        current = self.current_email()
+        chosen = set(selected)
+        self.clear()
+        for decision in decisions:
+            if not matches(decision, needle):
+                continue
+            self.add_row(
+                Text(SELECTED_MARK if decision.email in chosen else " ", style="bold"),
+                literal(decision.name),
+                literal(decision.email),
+                decision_text(decision),
+                literal(decision.tag),
+                Text(local_date(decision.detected_at)),
+                copper_state(decision),
+                mailchimp_state(decision),
+                key=decision.email,
+            )
+        if current is not None:
+            try:
+                self.move_cursor(row=self.get_row_index(current))
+            except RowDoesNotExist:
+                pass
+
+    def mark(self, email: str, selected: bool) -> None:
+        """Redraw one row's selection mark."""
+        try:
+            self.update_cell(email, "mark", Text(SELECTED_MARK if selected else " ", style="bold"))
+        except CellDoesNotExist:
+            pass
+
+    def current_email(self) -> str | None:
+        """The email under the cursor (None on an empty table)."""
+        if not self.row_count:
+            return None
+        try:
+            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        except CellDoesNotExist:
+            return None
+        return None if key.value is None else str(key.value)
+
+    def visible_emails(self) -> list[str]:
+        """Emails of the rows shown (the filter applied)."""
+        return [str(row.key.value) for row in self.ordered_rows]
