@@ -1,0 +1,177 @@
+"""Forgotten emails: addresses Mailchimp will not take back without the person's own signup.
+
+Each has a resubscribe link (the list's hosted signup form with the email prefilled). ``l`` (or
+Enter) copies the link to the clipboard (OSC 52: works over SSH), ``m`` records that the person was reached
+(audited), ``e`` exports the list to a CSV that is safe to open in a spreadsheet.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label
+from textual.worker import Worker
+
+import crmtui.i18n_sync_ui  # noqa: F401  (registers the sync screens' text)
+from crmtui.export import export_forgotten
+from crmtui.i18n import t
+from crmtui.text import literal, printable
+from crmtui.widgets.status import StatusBar
+from crmtui.widgets.sync_common import console_actor, notify_worker_error
+from crmtui.widgets.sync_forgotten import ForgottenTable
+
+
+class ForgottenScreen(Screen[None]):
+    """The forgotten addresses and their resubscribe links."""
+
+    BINDINGS = [
+        Binding("l", "copy_link", t("sync_ui.key.copy"), id="forgotten.copy"),
+        Binding("m", "mark_reached", t("sync_ui.key.reached"), id="forgotten.reached"),
+        Binding("e", "export", t("sync_ui.key.export"), id="forgotten.export"),
+    ]
+
+    DEFAULT_CSS = """
+    ForgottenScreen #forgotten-hint { padding: 0 1; color: $text-muted; }
+    ForgottenScreen #forgotten-link { width: 100%; padding: 0 1; height: auto; max-height: 3; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[dict[str, Any]] = []
+        """The list as last read from the store."""
+        self.last_export: str | None = None
+        """The last CSV written from this screen."""
+
+    def compose(self) -> ComposeResult:
+        """Status bar, title, a hint, the table, footer."""
+        yield StatusBar()
+        yield Label(t("sync_ui.forgotten.title"), classes="section-title")
+        yield Label("", id="forgotten-hint")
+        yield ForgottenTable(id="forgotten-table")
+        yield Label("", id="forgotten-link")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Read the list."""
+        self.query_one(ForgottenTable).focus()
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        """A sync may have found new ones meanwhile."""
+        self.reload()
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="forgotten:load",
+        exit_on_error=False,
+        description="Reading forgotten emails",
+    )
+    def reload(self) -> None:
+        """Read the list in a thread."""
+        rows = self.app.store.sync.forgotten_rows()  # type: ignore[attr-defined]
+        self.app.call_from_thread(self.show_rows, rows)
+
+    def show_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Put the list on screen."""
+        self.rows = rows
+        self.query_one(ForgottenTable).show(rows)
+        self._show_link()
+        reached = sum(1 for row in rows if row.get("reached_at"))
+        self.query_one("#forgotten-hint", Label).update(
+            literal(t("sync_ui.forgotten.counts", n=len(rows), reached=reached))
+        )
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Copy needs a link, marking needs a contact not yet reached, export needs rows."""
+        if not self.is_mounted:
+            return True
+        table = self.query_one(ForgottenTable)
+        email = table.current_email()
+        if action == "copy_link":
+            return bool(email and table.links.get(email)) or None
+        if action == "mark_reached":
+            row = self._row(email)
+            return bool(row and not row.get("reached_at")) or None
+        if action == "export":
+            return bool(self.rows) or None
+        return True
+
+    def _row(self, email: str | None) -> dict[str, Any] | None:
+        return next((row for row in self.rows if row["email"] == email), None)
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self) -> None:
+        """What the keys apply to, and the full link shown under the table, follow the cursor."""
+        self._show_link()
+        self.refresh_bindings()
+
+    def _show_link(self) -> None:
+        table = self.query_one(ForgottenTable)
+        url = table.links.get(table.current_email() or "", "")
+        text = literal(t("sync_ui.forgotten.link", url=url) if url else "")
+        text.overflow = "fold"  # a URL has no spaces: fold it rather than cut it
+        self.query_one("#forgotten-link", Label).update(text)
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self) -> None:
+        """Enter on a row copies its link, like ``l``."""
+        self.action_copy_link()
+
+    def action_copy_link(self) -> None:
+        """Copy the resubscribe link under the cursor (OSC 52, so it works over SSH)."""
+        table = self.query_one(ForgottenTable)
+        email = table.current_email()
+        url = table.links.get(email or "")
+        if not email or not url:
+            self.notify(t("sync_ui.forgotten.no_link"), severity="warning")
+            return
+        self.app.copy_to_clipboard(url)
+        self.notify(printable(t("sync_ui.forgotten.copied", email=email)), markup=False)
+
+    def action_mark_reached(self) -> None:
+        """Record (audited) that the person under the cursor was sent the link."""
+        email = self.query_one(ForgottenTable).current_email()
+        row = self._row(email)
+        if email is None or row is None or row.get("reached_at"):
+            return
+        self.mark_reached(email)
+
+    @work(thread=True, group="forgotten:write", exit_on_error=False, description="Marking as reached")
+    def mark_reached(self, email: str) -> None:
+        """Write the mark in the store."""
+        self.app.store.sync.mark_reached(email, console_actor())  # type: ignore[attr-defined]
+        self.app.call_from_thread(self.marked, email)
+
+    def marked(self, email: str) -> None:
+        """Say so; reload."""
+        self.notify(printable(t("sync_ui.forgotten.reached", email=email)), markup=False)
+        self.reload()
+
+    def action_export(self) -> None:
+        """Export the list to a CSV in the reports folder."""
+        self.export()
+
+    @work(thread=True, exclusive=True, group="forgotten:export", exit_on_error=False, description="Exporting")
+    def export(self) -> None:
+        """Read the list fresh and write the CSV."""
+        app = self.app
+        rows = app.store.sync.forgotten_rows()  # type: ignore[attr-defined]
+        path = export_forgotten(rows, Path(app.settings.report_dir))  # type: ignore[attr-defined]
+        app.call_from_thread(self.exported, str(path), len(rows))
+
+    def exported(self, path: str, count: int) -> None:
+        """Tell where the file is."""
+        self.last_export = path
+        self.notify(printable(t("sync_ui.forgotten.exported", n=count, path=path)), markup=False, timeout=10)
+
+    @on(Worker.StateChanged)
+    def _worker_state(self, event: Worker.StateChanged) -> None:
+        """A failed worker becomes a notification."""
+        notify_worker_error(self.app, event)
