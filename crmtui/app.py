@@ -20,10 +20,13 @@ from crmtui.i18n import t
 from crmtui.messages import EngineReported, StoreChanged
 from crmtui.screens.connectors import ConnectorsScreen
 from crmtui.screens.dashboard import DashboardScreen
+from crmtui.screens.deletions import DeletionsScreen
+from crmtui.screens.forgotten import ForgottenScreen
 from crmtui.screens.help import HelpScreen
 from crmtui.screens.quality import QualityScreen
 from crmtui.screens.runs import RunsScreen
 from crmtui.screens.sources import SourcesScreen
+from crmtui.screens.sync import SyncScreen
 from crmtui.store import Store
 from crmtui.store.locks import LockHeld
 from crmtui.text import printable
@@ -40,6 +43,9 @@ class CrmApp(App[int]):
         "connectors": ConnectorsScreen,
         "sources": SourcesScreen,
         "quality": QualityScreen,
+        "sync": SyncScreen,
+        "deletions": DeletionsScreen,
+        "forgotten": ForgottenScreen,
     }
     DEFAULT_MODE = "dashboard"
     BINDINGS = [
@@ -50,6 +56,9 @@ class CrmApp(App[int]):
         Binding("h", "show_runs", t("key.runs"), id="app.runs"),
         Binding("s", "show_sources", t("key.sources"), id="app.sources"),
         Binding("Q", "show_quality", t("key.quality"), id="app.quality"),
+        Binding("y", "show_sync", t("sync_ui.key.show_sync"), show=False, id="app.sync"),
+        Binding("b", "show_deletions", t("sync_ui.key.show_deletions"), show=False, id="app.deletions"),
+        Binding("o", "show_forgotten", t("sync_ui.key.show_forgotten"), show=False, id="app.forgotten"),
         Binding("r", "run_cycle", t("key.run_cycle"), id="app.run_cycle"),
         Binding("f5", "refresh", t("key.refresh"), show=False, id="app.refresh"),
         Binding("ctrl+p", "command_palette", t("key.palette"), show=False, id="app.palette"),
@@ -93,6 +102,18 @@ class CrmApp(App[int]):
     def action_show_quality(self) -> None:
         """Go to the data quality report and RFM segments."""
         self.switch_mode("quality")
+
+    def action_show_sync(self) -> None:
+        """Go to the sync (start, follow and cancel a run)."""
+        self.switch_mode("sync")
+
+    def action_show_deletions(self) -> None:
+        """Go to the deletion review."""
+        self.switch_mode("deletions")
+
+    def action_show_forgotten(self) -> None:
+        """Go to the forgotten emails."""
+        self.switch_mode("forgotten")
 
     def action_show_connectors(self) -> None:
         """Go to the connectors."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import crmtui.i18n_etl  # noqa: F401 - registers the key.sources / key.quality entries
+import crmtui.i18n_sync_ui  # noqa: F401 - registers the sync screens' entries
 from crmtui.i18n import t
 
 
@@ -36,6 +37,9 @@ GLOBAL_COMMANDS: tuple[PaletteEntry, ...] = (
     PaletteEntry("key.runs", "cmd.runs.help", "show_runs"),
     PaletteEntry("key.sources", "cmd.sources.help", "show_sources"),
     PaletteEntry("key.quality", "cmd.quality.help", "show_quality"),
+    PaletteEntry("sync_ui.key.show_sync", "sync_ui.cmd.sync.help", "show_sync"),
+    PaletteEntry("sync_ui.key.show_deletions", "sync_ui.cmd.deletions.help", "show_deletions"),
+    PaletteEntry("sync_ui.key.show_forgotten", "sync_ui.cmd.forgotten.help", "show_forgotten"),
     PaletteEntry("key.run_cycle", "cmd.run_cycle.help", "run_cycle"),
     PaletteEntry("key.refresh", "cmd.refresh.help", "refresh"),
     PaletteEntry("key.help", "cmd.help.help", "help"),
