@@ -1,0 +1,788 @@
+"""Inbound events: parsing (SES records, Mailchimp webhook forms, Copper notifications) and the
+processor that applies queued events to the store.
+
+``crmtui serve`` only verifies and queues (Mailchimp wants an answer within 10 seconds, SNS
+retries slow endpoints); :class:`EventProcessor` then applies the queue:
+
+- **SES** ``Send``/``Delivery``/``Open``/``Click``/``Bounce``/``Complaint``/``Reject``/
+  ``DeliveryDelay``/``Subscription`` records (``eventType`` or ``notificationType``) update
+  ``campaign_emails``, per-variant counts and ``contact_history``; an ``unknown`` ledger row is
+  settled by any event carrying its key (an SES email tag whose value is the ledger key, or our
+  ``Message-ID`` header);
+- **opens and clicks** (SES or our pixel/redirect) are flagged as machine or human
+  (:func:`crmtui.engine.tracking.machine_reason`) and all logged in ``email_event_log``; a
+  scenario that excludes machine opens (the default) neither counts them nor lets them trigger
+  anything. A counted open/click goes through the scenarios repository's
+  ``record_engagement`` (counters once per email, then the ``opened``/``clicked`` child step
+  after its delay); ``not_opened`` steps are scheduled by the scenarios engine when the parent is
+  sent and skipped at claim time when ``campaign_emails.opened_at`` is set, which only a counted
+  (human) open sets;
+- **hard bounces and complaints** suppress the address everywhere, stop its sequences, and queue
+  a Copper tag and a Mailchimp unsubscribe; a complaint rate above 0.1 % over a scenario's last
+  1,000 sends pauses it and records why;
+- **unsubscribes** (our link, Mailchimp's webhook, SES subscription events) stop every sequence
+  and queue Mailchimp ``unsubscribed`` (unless Mailchimp told us) and the Copper
+  ``SYNC_UNSUBSCRIBED_TAG``;
+- **Copper** notifications queue a targeted sync of their ids (the polling sweep stays).
+
+Remote writes go through the ``event_actions`` outbox first; :meth:`EventProcessor.push_actions`
+sends them (``crmtui serve`` runs it in its background loop; the sync step may too). So an
+unsubscribe reaches Mailchimp and Copper within one loop, and at worst within the next cycle.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import json
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+import crmtui.i18n_events  # noqa: F401 - registers the events.* keys
+from crmtui.config import Settings
+from crmtui.connectors.errors import ConnectorError, NotFound
+from crmtui.engine.tracking import machine_reason
+from crmtui.i18n import t
+from crmtui.store.events import EventsRepo, InboundEvent, SentEmail, strip_brackets
+
+if TYPE_CHECKING:
+    from crmtui.connectors.copper import CopperClient
+    from crmtui.connectors.mailchimp import MailchimpClient
+    from crmtui.store.db import Store
+    from crmtui.store.scenarios import ScenarioRepo
+
+log = logging.getLogger("crmtui.engine.events_in")
+
+COMPLAINT_THRESHOLD = 0.001
+"""Pause a scenario whose complaint rate goes above 0.1 % (Gmail's bulk-sender limit)."""
+
+COMPLAINT_WINDOW = 1000
+"""Over its last 1,000 sends."""
+
+_KEY_RE = re.compile(r"^[0-9a-f]{64}$")
+
+SES_TYPES = {
+    "send": "send",
+    "delivery": "delivery",
+    "open": "open",
+    "click": "click",
+    "bounce": "bounce",
+    "complaint": "complaint",
+    "reject": "reject",
+    "deliverydelay": "delivery_delay",
+    "rendering failure": "rendering_failure",
+    "renderingfailure": "rendering_failure",
+    "subscription": "subscription",
+    "received": "received",
+}
+"""SES record types (``eventType`` or ``notificationType``), lower-cased, to our kinds."""
+
+
+# -- SES records ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SesEvent:
+    """One SES event record, parsed leniently (AWS adds fields over time).
+
+    Attributes:
+        kind: ``send``, ``delivery``, ``open``, ``click``, ``bounce``, ``complaint``, ``reject``,
+            ``delivery_delay``, ``subscription``...
+        provider_id: SES's message id (``mail.messageId``).
+        header_message_id: our ``Message-ID`` header, without brackets ("" if absent).
+        recipients: the addresses concerned (bounced/complained recipients for those events).
+        tags: configuration-set email tags.
+        at: when the event happened (the event object's timestamp, else the mail's).
+        bounce_type: ``Permanent``, ``Transient`` or ``Undetermined`` (bounces only).
+        user_agent: opens and clicks.
+        ip: opens and clicks.
+        link: clicks.
+        unsubscribe_all: subscription events that unsubscribe from everything.
+    """
+
+    kind: str
+    provider_id: str
+    header_message_id: str = ""
+    recipients: list[str] = field(default_factory=list)
+    tags: dict[str, list[str]] = field(default_factory=dict)
+    at: str = ""
+    bounce_type: str = ""
+    bounce_subtype: str = ""
+    user_agent: str = ""
+    ip: str = ""
+    link: str = ""
+    unsubscribe_all: bool = False
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ledger_keys(self) -> list[str]:
+        """Tag values that look like ledger keys (SHA-256 hex), whatever the tag's name."""
+        return [v for values in self.tags.values() for v in values if _KEY_RE.match(v)]
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def parse_ses_record(record: str | dict[str, Any]) -> SesEvent:
+    """Parse the SNS ``Message`` of an SES event (JSON string or already-parsed object).
+
+    Raises:
+        ValueError: not an SES event record.
+    """
+    data = json.loads(record) if isinstance(record, str) else record
+    if not isinstance(data, dict):
+        raise ValueError("not an SES record")
+    raw_type = _str(data.get("eventType")) or _str(data.get("notificationType"))
+    kind = SES_TYPES.get(raw_type.lower())
+    if kind is None:
+        raise ValueError(f"unknown SES event type {raw_type!r}")
+    mail = data.get("mail") if isinstance(data.get("mail"), dict) else {}
+    assert isinstance(mail, dict)
+    header_mid = ""
+    common = mail.get("commonHeaders") if isinstance(mail.get("commonHeaders"), dict) else {}
+    assert isinstance(common, dict)
+    header_mid = _str(common.get("messageId"))
+    if not header_mid:
+        for header in mail.get("headers") or []:
+            if isinstance(header, dict) and _str(header.get("name")).lower() == "message-id":
+                header_mid = _str(header.get("value"))
+                break
+    tags_raw = mail.get("tags") if isinstance(mail.get("tags"), dict) else {}
+    assert isinstance(tags_raw, dict)
+    tags = {str(k): [str(v) for v in vs] if isinstance(vs, list) else [str(vs)] for k, vs in tags_raw.items()}
+    recipients = [str(r).strip().lower() for r in mail.get("destination") or [] if isinstance(r, str)]
+    obj_name = {"delivery_delay": "deliveryDelay", "rendering_failure": "failure"}.get(kind, kind)
+    obj = data.get(obj_name) if isinstance(data.get(obj_name), dict) else {}
+    assert isinstance(obj, dict)
+    at = _str(obj.get("timestamp")) or _str(mail.get("timestamp"))
+    event = SesEvent(kind=kind, provider_id=_str(mail.get("messageId")), at=at, detail=obj)
+    extra: dict[str, Any] = {}
+    if kind == "bounce":
+        extra["bounce_type"] = _str(obj.get("bounceType")) or "Undetermined"
+        extra["bounce_subtype"] = _str(obj.get("bounceSubType"))
+        bounced = [
+            _str(r.get("emailAddress")).strip().lower()
+            for r in obj.get("bouncedRecipients") or []
+            if isinstance(r, dict)
+        ]
+        recipients = [r for r in bounced if r] or recipients
+    elif kind == "complaint":
+        complained = [
+            _str(r.get("emailAddress")).strip().lower()
+            for r in obj.get("complainedRecipients") or []
+            if isinstance(r, dict)
+        ]
+        recipients = [r for r in complained if r] or recipients
+    elif kind in ("open", "click"):
+        extra["user_agent"] = _str(obj.get("userAgent"))
+        extra["ip"] = _str(obj.get("ipAddress"))
+        extra["link"] = _str(obj.get("link"))
+    elif kind == "subscription":
+        prefs = obj.get("newTopicPreferences") if isinstance(obj.get("newTopicPreferences"), dict) else {}
+        assert isinstance(prefs, dict)
+        extra["unsubscribe_all"] = bool(prefs.get("unsubscribeAll"))
+    elif kind == "delivery_delay":
+        delayed = [
+            _str(r.get("emailAddress")).strip().lower()
+            for r in obj.get("delayedRecipients") or []
+            if isinstance(r, dict)
+        ]
+        recipients = [r for r in delayed if r] or recipients
+    return SesEvent(
+        kind=event.kind,
+        provider_id=event.provider_id,
+        header_message_id=strip_brackets(header_mid),
+        recipients=recipients,
+        tags=tags,
+        at=at,
+        detail=obj,
+        **extra,
+    )
+
+
+# -- forms (Mailchimp webhooks, one-click unsubscribe) ------------------------------------------------
+
+
+def parse_form(body: bytes, content_type: str) -> list[tuple[str, str]]:
+    """Fields of a form body: ``application/x-www-form-urlencoded`` or ``multipart/form-data``.
+
+    Files in a multipart body are ignored; anything else parses as urlencoded (lenient).
+    """
+    if content_type.lower().startswith("multipart/form-data"):
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            b"Content-Type: " + content_type.encode("latin-1", "replace") + b"\r\n\r\n" + body
+        )
+        fields: list[tuple[str, str]] = []
+        if message.is_multipart():
+            for part in message.iter_parts():
+                name = part.get_param("name", header="content-disposition")
+                if not isinstance(name, str) or part.get_filename():
+                    continue
+                payload = part.get_payload(decode=True)
+                if isinstance(payload, bytes):
+                    fields.append((name, payload.decode(part.get_content_charset() or "utf-8", "replace")))
+        return fields
+    return parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+
+
+_BRACKETS = re.compile(r"\[([^\]]*)\]")
+
+
+def nest_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """PHP-style keys to nested dicts: ``data[merges][EMAIL]=x`` → ``{"data": {"merges": {"EMAIL": "x"}}}``."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        head = key.split("[", 1)[0]
+        path = [head, *_BRACKETS.findall(key[len(head) :])]
+        node = out
+        for part in path[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = {}
+                node[part] = child
+            node = child
+        node[path[-1]] = value
+    return out
+
+
+MAILCHIMP_TYPES = ("subscribe", "unsubscribe", "profile", "upemail", "cleaned", "campaign")
+
+
+@dataclass(frozen=True)
+class MailchimpEvent:
+    """One Mailchimp webhook delivery (WIRE.md §2.7)."""
+
+    type: str
+    fired_at: str
+    email: str
+    list_id: str = ""
+    action: str = ""
+    reason: str = ""
+    new_email: str = ""
+    old_email: str = ""
+
+
+def parse_mailchimp(form: dict[str, Any]) -> MailchimpEvent:
+    """A typed Mailchimp event from its nested form.
+
+    Raises:
+        ValueError: unknown type or no address.
+    """
+    kind = _str(form.get("type"))
+    if kind not in MAILCHIMP_TYPES:
+        raise ValueError(f"unknown Mailchimp webhook type {kind!r}")
+    data = form.get("data") if isinstance(form.get("data"), dict) else {}
+    assert isinstance(data, dict)
+    merges = data.get("merges") if isinstance(data.get("merges"), dict) else {}
+    assert isinstance(merges, dict)
+    address = _str(data.get("email")) or _str(merges.get("EMAIL")) or _str(data.get("new_email"))
+    if not address and kind != "campaign":
+        raise ValueError("no email address")
+    return MailchimpEvent(
+        type=kind,
+        fired_at=_str(form.get("fired_at")),
+        email=address.strip().lower(),
+        list_id=_str(data.get("list_id")),
+        action=_str(data.get("action")),
+        reason=_str(data.get("reason")),
+        new_email=_str(data.get("new_email")).strip().lower(),
+        old_email=_str(data.get("old_email")).strip().lower(),
+    )
+
+
+@dataclass(frozen=True)
+class CopperNotification:
+    """One Copper webhook notification (WIRE.md §1.6)."""
+
+    ids: list[int]
+    type: str
+    event: str
+    subscription_id: int | None = None
+
+
+def parse_copper(body: dict[str, Any]) -> CopperNotification:
+    """A typed Copper notification.
+
+    Raises:
+        ValueError: not a notification we handle.
+    """
+    ids_raw = body.get("ids")
+    if not isinstance(ids_raw, list) or not ids_raw:
+        raise ValueError("no ids")
+    ids = [int(i) for i in ids_raw if isinstance(i, int | str) and str(i).isdigit()]
+    if len(ids) != len(ids_raw) or len(ids) > 100:
+        raise ValueError("bad ids")
+    event = _str(body.get("event"))
+    if event not in ("new", "update", "delete"):
+        raise ValueError(f"unknown event {event!r}")
+    sub = body.get("subscription_id")
+    return CopperNotification(ids, _str(body.get("type")), event, sub if isinstance(sub, int) else None)
+
+
+# -- the processor ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ProcessStats:
+    """What one :meth:`EventProcessor.process_pending` pass did."""
+
+    done: int = 0
+    ignored: int = 0
+    failed: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, what: str) -> None:
+        """Count one effect."""
+        self.counts[what] = self.counts.get(what, 0) + 1
+
+
+def _scenario_repo(store: Store) -> ScenarioRepo | None:
+    """The scenarios area's repository when it is installed (it owns counters and triggers)."""
+    try:
+        from crmtui.store.scenarios import scenario_repo
+    except ImportError:  # pragma: no cover - the scenarios area is part of the product
+        return None
+    return scenario_repo(store)
+
+
+def _parse_time(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="seconds")
+
+
+class EventProcessor:
+    """Applies queued events to the store and pushes the resulting remote writes.
+
+    Args:
+        settings: for the Copper tag names.
+        store: the open store.
+        clock: returns now (tests move it).
+    """
+
+    def __init__(
+        self, settings: Settings, store: Store, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.events = EventsRepo(store)
+        self.clock = clock
+        self.scenarios = _scenario_repo(store)
+
+    # -- the queue ------------------------------------------------------------------------------
+
+    def process_pending(self, limit: int = 1000) -> ProcessStats:
+        """Apply queued events, oldest first."""
+        stats = ProcessStats()
+        while True:
+            batch = self.events.pending(min(limit, 500))
+            if not batch:
+                break
+            for event in batch:
+                try:
+                    with self.store.write():
+                        outcome = self.apply(event, stats)
+                        self.events.finish(event.id, outcome)
+                except Exception as exc:  # noqa: BLE001 - one bad event must not block the queue
+                    log.exception("event %d (%s/%s) failed", event.id, event.source, event.kind)
+                    self.events.finish(event.id, "failed", f"{type(exc).__name__}: {exc}")
+                    stats.failed += 1
+                    continue
+                if outcome == "done":
+                    stats.done += 1
+                else:
+                    stats.ignored += 1
+            limit -= len(batch)
+            if limit <= 0:
+                break
+        return stats
+
+    def apply(self, event: InboundEvent, stats: ProcessStats | None = None) -> str:
+        """Apply one queued event; returns ``done`` or ``ignored``."""
+        stats = stats or ProcessStats()
+        if event.source == "ses":
+            return self._ses(event.payload, stats)
+        if event.source == "tracking":
+            return self._tracking(event.payload, stats)
+        if event.source == "mailchimp":
+            return self._mailchimp(event.payload, stats)
+        if event.source == "copper":
+            return self._copper(event.payload, stats)
+        return "ignored"
+
+    # -- SES ------------------------------------------------------------------------------------
+
+    def _find_email(self, ses: SesEvent) -> SentEmail | None:
+        found = self.events.email_by_provider_id(ses.provider_id) if ses.provider_id else None
+        if found is None and ses.header_message_id:
+            found = self.events.email(ses.header_message_id)
+        if found is None:
+            for key in ses.ledger_keys:
+                found = self.events.email_by_ledger_key(key)
+                if found:
+                    break
+        return found
+
+    def _settle(self, ses: SesEvent) -> SentEmail | None:
+        keys = list(ses.ledger_keys)
+        if not keys and ses.header_message_id:
+            row = self.events.ledger_row(message_id=ses.header_message_id)
+            if row:
+                keys.append(row["key"])
+        at = ses.at or _iso(self.clock())
+        for key in keys:
+            if ses.kind == "reject":
+                if self.events.settle_failed(key, ses.provider_id, "rejected by SES"):
+                    log.info("ledger %s settled as failed by an SES Reject", key[:12])
+                continue
+            settled = self._settle_sent(key, ses.provider_id, at)
+            if settled:
+                log.info("ledger %s settled as sent by an SES %s event", key[:12], ses.kind)
+                return settled
+        return None
+
+    def _settle_sent(self, key: str, provider_id: str, at: str) -> SentEmail | None:
+        if self.scenarios is None:
+            return self.events.settle_unknown(key, provider_id, at)
+        # The scenarios repo records the send exactly as its sender would have (campaign email,
+        # counters, history) and moves the held sequence on.
+        if not self.scenarios.resolve_unknown(
+            key, "sent", actor="provider", provider_id=provider_id, now=_parse_time(at) or self.clock()
+        ):
+            return None
+        return self.events.email_by_ledger_key(key)
+
+    def _ses(self, payload: dict[str, Any], stats: ProcessStats) -> str:
+        ses = parse_ses_record(payload)
+        email = self._find_email(ses)
+        if ses.kind in (
+            "send",
+            "delivery",
+            "bounce",
+            "complaint",
+            "open",
+            "click",
+            "reject",
+            "delivery_delay",
+        ):
+            settled = self._settle(ses)
+            if settled is not None:
+                stats.add("settled")
+                email = email or settled
+        if email is not None and ses.provider_id and not email.provider_id:
+            self.events.set_provider_id(email.message_id, ses.provider_id)
+        at = ses.at or _iso(self.clock())
+        contact = email.contact if email else (ses.recipients[0] if ses.recipients else "")
+        if not contact:
+            return "ignored"
+        stats.add(ses.kind)
+        if ses.kind == "send":
+            self.events.log_event(contact=contact, kind="send", source="ses", at=at, email=email)
+        elif ses.kind == "delivery":
+            self.events.log_event(contact=contact, kind="delivery", source="ses", at=at, email=email)
+            if email:
+                self.events.set_status(email.message_id, "delivered", only_from=("sent",))
+        elif ses.kind == "open":
+            self.record_open(email, contact, at, ses.user_agent, ses.ip, source="ses")
+        elif ses.kind == "click":
+            self.record_click(email, contact, at, ses.user_agent, ses.ip, link=ses.link, source="ses")
+        elif ses.kind == "bounce":
+            for address in ses.recipients or [contact]:
+                self._bounce(email if address == contact else None, address, ses, at)
+        elif ses.kind == "complaint":
+            for address in ses.recipients or [contact]:
+                self._complaint(email if address == contact else None, address, ses, at)
+        elif ses.kind == "reject":
+            self.events.log_event(contact=contact, kind="reject", source="ses", at=at, email=email)
+            if email:
+                self.events.set_status(email.message_id, "rejected", only_from=("sent",))
+        elif ses.kind == "delivery_delay":
+            self.events.log_event(
+                contact=contact,
+                kind="delivery_delay",
+                source="ses",
+                at=at,
+                email=email,
+                subtype=_str(ses.detail.get("delayType")),
+            )
+        elif ses.kind == "subscription":
+            if ses.unsubscribe_all:
+                self.unsubscribe(contact, source="ses", email=email, at=at)
+        else:
+            return "ignored"
+        return "done"
+
+    def _bounce(self, email: SentEmail | None, address: str, ses: SesEvent, at: str) -> None:
+        detail = {"subtype": ses.bounce_subtype}
+        self.events.log_event(
+            contact=address,
+            kind="bounce",
+            source="ses",
+            at=at,
+            email=email,
+            subtype=ses.bounce_type,
+            detail=detail,
+        )
+        if ses.bounce_type != "Permanent":
+            return  # Transient / Undetermined: SES retried or gave up softly; no suppression
+        if email:
+            self.events.set_status(email.message_id, "bounced")
+        self.events.add_history(email, address, "bounced", at, ses.bounce_subtype)
+        self._suppress_everywhere(address, "bounce", "ses", self.settings.cleaned_tag)
+
+    def _complaint(self, email: SentEmail | None, address: str, ses: SesEvent, at: str) -> None:
+        self.events.log_event(
+            contact=address,
+            kind="complaint",
+            source="ses",
+            at=at,
+            email=email,
+            subtype=_str(ses.detail.get("complaintFeedbackType")),
+        )
+        if email:
+            self.events.set_status(email.message_id, "complained")
+        self.events.add_history(email, address, "complained", at)
+        self._suppress_everywhere(address, "complaint", "ses", self.settings.unsubscribed_tag)
+        if email:
+            self._check_complaint_rate(email.scenario_id)
+
+    def _suppress_everywhere(self, address: str, reason: str, source: str, copper_tag: str) -> None:
+        self.events.suppress(address, reason, source)
+        self.events.stop_sequences(address, "stopped", reason)
+        self.events.queue_action(address, "mailchimp", "unsubscribe", reason)
+        if copper_tag:
+            self.events.queue_action(address, "copper", "tag", reason, {"tag": copper_tag})
+
+    def _check_complaint_rate(self, scenario_id: int) -> None:
+        complaints, sends = self.events.complaint_window(scenario_id, COMPLAINT_WINDOW)
+        if sends and complaints / sends > COMPLAINT_THRESHOLD:
+            reason = t(
+                "events.paused_complaints",
+                rate=f"{complaints / sends:.2%}",
+                complaints=complaints,
+                sends=sends,
+                limit=f"{COMPLAINT_THRESHOLD:.1%}",
+            )
+            if self.events.pause_scenario(scenario_id, reason, self.scenarios):
+                log.warning("scenario %d paused: %s", scenario_id, reason)
+
+    # -- opens, clicks, unsubscribes ------------------------------------------------------------
+
+    def _seconds_after_delivery(self, email: SentEmail | None, at: str) -> float | None:
+        if email is None:
+            return None
+        base = _parse_time(self.events.delivered_at(email.message_id) or email.sent_at)
+        when = _parse_time(at)
+        if base is None or when is None:
+            return None
+        return (when - base).total_seconds()
+
+    def record_open(
+        self, email: SentEmail | None, contact: str, at: str, user_agent: str, ip: str, *, source: str
+    ) -> bool:
+        """Record an open; count it and fire ``opened`` steps when it is human (or allowed)."""
+        reason = machine_reason(user_agent, ip, self._seconds_after_delivery(email, at))
+        self.events.log_event(
+            contact=contact,
+            kind="open",
+            source=source,
+            at=at,
+            email=email,
+            machine=bool(reason),
+            subtype=reason,
+            detail={"user_agent": user_agent[:300], "ip": ip},
+        )
+        if email is None or (reason and self.events.exclude_machine_opens(email.scenario_id)):
+            return False
+        first = self._engage(email, "opened", at)
+        if first:
+            self.events.add_history(email, contact, "opened", at)
+        return first
+
+    def record_click(
+        self,
+        email: SentEmail | None,
+        contact: str,
+        at: str,
+        user_agent: str,
+        ip: str,
+        *,
+        link: str = "",
+        source: str,
+    ) -> bool:
+        """Record a click; count it and fire ``clicked`` steps when it is human (or allowed)."""
+        reason = machine_reason(user_agent, ip, self._seconds_after_delivery(email, at))
+        self.events.log_event(
+            contact=contact,
+            kind="click",
+            source=source,
+            at=at,
+            email=email,
+            machine=bool(reason),
+            subtype=reason,
+            detail={"user_agent": user_agent[:300], "ip": ip, "link": link[:2000]},
+        )
+        if email is None or (reason and self.events.exclude_machine_opens(email.scenario_id)):
+            return False
+        first = self._engage(email, "clicked", at)
+        if first:
+            self.events.add_history(email, contact, "clicked", at, link[:500])
+        return first
+
+    def _engage(self, email: SentEmail, kind: str, at: str) -> bool:
+        """Count a human open/click once and schedule its ``opened``/``clicked`` child step."""
+        first = (email.opened_at if kind == "opened" else email.clicked_at) is None
+        if self.scenarios is not None:
+            self.scenarios.record_engagement(email.message_id, kind, now=_parse_time(at) or self.clock())
+            return first
+        # Without the scenarios area: counters only (no trigger engine to schedule steps).
+        if kind == "opened":
+            return self.events.count_open(email, at)
+        return self.events.count_click(email, at)
+
+    def unsubscribe(self, address: str, *, source: str, email: SentEmail | None = None, at: str = "") -> bool:
+        """Unsubscribe an address everywhere (idempotent); False when it already was.
+
+        Local effects are immediate (suppression, every sequence stopped); Mailchimp and Copper
+        are written through the ``event_actions`` outbox.
+        """
+        address = address.strip().lower()
+        at = at or _iso(self.clock())
+        with self.store.write():
+            new = self.events.suppress(address, "unsubscribe", source)
+            self.events.stop_sequences(address, "unsubscribed", f"unsubscribe ({source})")
+            if source != "mailchimp":
+                self.events.queue_action(address, "mailchimp", "unsubscribe", "unsubscribe")
+            if self.settings.unsubscribed_tag:
+                self.events.queue_action(
+                    address, "copper", "tag", "unsubscribe", {"tag": self.settings.unsubscribed_tag}
+                )
+            if new:
+                self.events.log_event(contact=address, kind="unsubscribe", source=source, at=at, email=email)
+                self.events.add_history(email, address, "unsubscribed", at, source)
+        return new
+
+    def _tracking(self, payload: dict[str, Any], stats: ProcessStats) -> str:
+        kind = _str(payload.get("kind"))
+        email = self.events.email(_str(payload.get("message_id")))
+        at = _str(payload.get("at")) or _iso(self.clock())
+        ua, ip = _str(payload.get("user_agent")), _str(payload.get("ip"))
+        contact = email.contact if email else _str(payload.get("email"))
+        if not contact:
+            return "ignored"
+        stats.add(kind)
+        if kind == "open":
+            self.record_open(email, contact, at, ua, ip, source="pixel")
+        elif kind == "click":
+            self.record_click(email, contact, at, ua, ip, link=_str(payload.get("link")), source="redirect")
+        elif kind == "unsubscribe":
+            self.unsubscribe(contact, source="link", email=email, at=at)
+        else:
+            return "ignored"
+        return "done"
+
+    # -- Mailchimp and Copper ---------------------------------------------------------------------
+
+    def _mailchimp(self, payload: dict[str, Any], stats: ProcessStats) -> str:
+        event = parse_mailchimp(payload)
+        stats.add("mailchimp_" + event.type)
+        if event.type == "unsubscribe":
+            self.unsubscribe(event.email, source="mailchimp")
+            return "done"
+        if event.type == "cleaned":
+            reason = "complaint" if event.reason == "abuse" else "bounce"
+            tag = self.settings.unsubscribed_tag if reason == "complaint" else self.settings.cleaned_tag
+            with self.store.write():
+                self.events.suppress(event.email, reason, "mailchimp")
+                self.events.stop_sequences(event.email, "stopped", f"{reason} (mailchimp cleaned)")
+                if tag:
+                    self.events.queue_action(event.email, "copper", "tag", reason, {"tag": tag})
+            return "done"
+        # subscribe / profile / upemail: the sync reads Mailchimp's changes since its cursor; a
+        # re-subscribe never lifts a suppression by itself (an operator does).
+        return "ignored"
+
+    def _copper(self, payload: dict[str, Any], stats: ProcessStats) -> str:
+        note = parse_copper(payload)
+        if note.type not in ("person", ""):
+            return "ignored"
+        self.events.request_copper_sync(note.ids, note.event)
+        stats.add("copper_" + note.event)
+        return "done"
+
+    # -- remote writes ------------------------------------------------------------------------------
+
+    async def push_actions(
+        self, copper: CopperClient | None, mailchimp: MailchimpClient | None, limit: int = 200
+    ) -> tuple[int, int]:
+        """Send pending outbox rows (Mailchimp unsubscribes, Copper tags); returns (sent, failed).
+
+        A missing member or person is ``skipped`` (nothing to update); a connector error is
+        ``failed`` and retried on the next pass (up to five attempts).
+        """
+        sent = failed = 0
+        for action in self.events.pending_actions(limit):
+            try:
+                if action.target == "mailchimp" and action.action == "unsubscribe":
+                    if mailchimp is None:
+                        continue
+                    state = await self._mc_unsubscribe(mailchimp, action.email)
+                elif action.target == "copper" and action.action == "tag":
+                    if copper is None:
+                        continue
+                    state = await self._copper_tag(copper, action.email, str(action.payload.get("tag") or ""))
+                else:
+                    state = "skipped"
+            except ConnectorError as exc:
+                self.events.mark_action(action.id, "failed", str(exc))
+                failed += 1
+                continue
+            self.events.mark_action(action.id, state)
+            sent += state == "sent"
+        return sent, failed
+
+    @staticmethod
+    async def _mc_unsubscribe(mailchimp: MailchimpClient, address: str) -> str:
+        member = await mailchimp.get_member(address)
+        if member is None:
+            return "skipped"
+        if member.status in ("unsubscribed", "cleaned", "archived"):
+            return "sent"
+        try:
+            await mailchimp.patch_member(address, status="unsubscribed")
+        except NotFound:
+            return "skipped"
+        return "sent"
+
+    async def _copper_tag(self, copper: CopperClient, address: str, tag: str) -> str:
+        if not tag:
+            return "skipped"
+        person_id = self.events.copper_id(address)
+        person = None
+        if person_id is not None:
+            try:
+                person = await copper.get_person(person_id)
+            except NotFound:
+                person = None
+        if person is None:
+            person = await copper.fetch_by_email(address)
+        if person is None:
+            return "skipped"
+        if tag in person.tags:
+            return "sent"
+        await copper.update_person(person.id, tags=[*person.tags, tag])
+        return "sent"
