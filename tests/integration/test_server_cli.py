@@ -1,0 +1,34 @@
+"""``crmtui serve --check``: the service builds from the configuration, or says what is missing."""
+
+from __future__ import annotations
+
+import pytest
+
+import crmtui.commands_serve  # noqa: F401 - registers ``serve`` until the CLI imports it itself
+from crmtui.cli import EXIT_CONFIG, EXIT_OK, main
+
+
+def test_check_in_sandbox_builds_the_app(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--sandbox", "serve", "--check"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "/webhooks/mailchimp/<secret>" in out and "/sns/ses" in out
+
+
+def test_print_urls_shows_the_secrets(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CRMTUI_TRACKING_SECRET", "s" * 32)
+    monkeypatch.setenv("CRMTUI_PUBLIC_URL", "https://crm.exemple.fr")
+    assert (
+        main(["--sandbox", "serve", "--check", "--print-urls", "--sns-topic", "arn:aws:sns:x:1:t"]) == EXIT_OK
+    )
+    out = capsys.readouterr().out
+    assert "https://crm.exemple.fr/webhooks/mailchimp/" in out and "<secret>" not in out
+
+
+def test_missing_secret_is_a_configuration_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CRMTUI_TRACKING_SECRET", "short")
+    assert main(["--no-sandbox", "serve", "--check"]) == EXIT_CONFIG
+    assert "CRMTUI_TRACKING_SECRET" in capsys.readouterr().err
