@@ -401,6 +401,28 @@ async def test_rerun_after_cancel_reaches_the_uninterrupted_state(
     assert len(sb.copper.people) == people_before + planned_creates
 
 
+async def test_circuit_breaker_then_allow_large_change(sb: Sandbox, prod: Settings, synced: Store) -> None:
+    # 40 Copper people lose their tags (15 % of the audience would be untagged: limit 5 %).
+    for person in [p for p in sb.copper.people.values() if p.get("tags")][:40]:
+        person["tags"] = []  # edited behind the API's back: only a full read sees it
+    app = make_app(prod, synced)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("y", "f", "g")
+        await settle(pilot, app)
+        screen = app.screen
+        assert isinstance(screen, SyncScreen)
+        assert synced.runs.recent(1)[0].status == "failed"
+        assert screen.stopped.startswith("circuit breaker")
+        assert "Stopped before writing" in str(screen.query_one("#sync-summary").render())
+        await pilot.press("l")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y", "g")
+        await settle(pilot, app)
+        run = synced.runs.recent(1)[0]
+        assert run.status == "ok" and run.total >= 30
+        assert not screen.allow_large_change and not screen.stopped
+
+
 async def test_lock_held_is_reported(prod: Settings, store: Store) -> None:
     # Another process (pid 1 is alive) holds the run lock; the lock is re-entrant within a process.
     with store.write() as db:
