@@ -24,8 +24,11 @@ import email.utils
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
 
 import aiosmtplib
 
@@ -41,6 +44,9 @@ from crmtui.connectors.http import RollingWindowLimiter
 from crmtui.secrets import Secret, redact
 
 log = logging.getLogger("crmtui.connectors.smtp")
+
+SMTP_POLICY = compat32.clone(linesep="\r\n")
+"""CRLF line ends, the fast classic header handling (``email.policy.SMTP`` parses every header)."""
 
 
 class Throttled(RateLimited):
@@ -97,18 +103,27 @@ class OutgoingEmail:
         out.update(self.headers)
         return out
 
-    def mime(self) -> EmailMessage:
-        """The MIME message (text, plus an HTML alternative when there is one)."""
-        msg = EmailMessage(policy=SMTP_POLICY)
-        msg["From"] = self.from_addr
-        msg["To"] = self.to
-        msg["Subject"] = self.subject
-        msg["Date"] = email.utils.formatdate(localtime=False, usegmt=True)
-        for name, value in self.extra_headers().items():
-            msg[name] = value
-        msg.set_content(self.text or " ")
+    def mime(self) -> Message:
+        """The MIME message (text, plus an HTML alternative when there is one).
+
+        Built with the classic ``email.mime`` classes: they are several times faster than the
+        ``EmailMessage`` header registry, which matters at thousands of sends per tick.
+        """
+        text = MIMEText(self.text or " ", "plain", "utf-8")
+        msg: Message
         if self.html:
-            msg.add_alternative(self.html, subtype="html")
+            msg = MIMEMultipart("alternative")
+            msg.attach(text)
+            msg.attach(MIMEText(self.html, "html", "utf-8"))
+        else:
+            msg = text
+        name, addr = email.utils.parseaddr(self.from_addr)
+        msg["From"] = email.utils.formataddr((name, addr), charset="utf-8") if name else addr
+        msg["To"] = self.to
+        msg["Subject"] = self.subject if self.subject.isascii() else Header(self.subject, "utf-8").encode()
+        msg["Date"] = email.utils.formatdate(localtime=False, usegmt=True)
+        for header, value in self.extra_headers().items():
+            msg[header] = value
         return msg
 
 
@@ -248,7 +263,7 @@ class SmtpSender:
             ) from exc
         except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
             raise NetworkError("smtp", f"connection lost before sending: {exc}") from exc
-        body = message.mime().as_bytes()
+        body = message.mime().as_bytes(policy=SMTP_POLICY)
         try:
             response = await client.data(body)
         except aiosmtplib.SMTPResponseException as exc:

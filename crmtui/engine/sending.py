@@ -386,6 +386,7 @@ class _OwnedClient:
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.name = "ses"
+        self.concurrency = max(1, min(16, int(inner.rate or 8)))
 
     @property
     def rate(self) -> float | None:
@@ -522,7 +523,7 @@ async def run_tick(
         if not from_addr:
             result.errors.append("EMAIL_FROM is not set")
             return result
-        width = concurrency or max(1, min(16, int(sender.rate or 8)))
+        width = concurrency or max(1, min(16, int(getattr(sender, "concurrency", 0) or sender.rate or 8)))
         for scenario in scenarios:
             if cancel.is_set():
                 break
