@@ -73,7 +73,7 @@ SYNC_UI_CATALOGUE: dict[str, dict[str, str]] = {
         "en": "A task is already writing through the engine ({what}): wait for it to end.",
     },
     "sync_ui.started": {"fr": "Exécution n° {id} lancée", "en": "Run #{id} started"},
-    "sync_ui.planned": {"fr": "Plan (à blanc) : {n} contacts", "en": "Plan (dry run): {n} contacts"},
+    "sync_ui.planned": {"fr": "Plan (à blanc), contacts : {n}", "en": "Plan (dry run), contacts: {n}"},
     "sync_ui.report_title": {"fr": "Rapport : {path}", "en": "Report: {path}"},
     "sync_ui.report_missing": {
         "fr": "Le fichier du rapport est illisible : {error}",
@@ -120,8 +120,8 @@ SYNC_UI_CATALOGUE: dict[str, dict[str, str]] = {
     },
     "sync_ui.stopped": {"fr": "Arrêtée avant écriture : {reason}", "en": "Stopped before writing: {reason}"},
     "sync_ui.pending": {
-        "fr": "{n} contacts attendent une décision de suppression (touche b).",
-        "en": "{n} contacts await a deletion decision (key b).",
+        "fr": "En attente d'une décision de suppression : {n} (touche b).",
+        "en": "Awaiting a deletion decision: {n} (key b).",
     },
     "sync_ui.report_path": {"fr": "Rapport : {path} (touche v)", "en": "Report: {path} (key v)"},
     # -- confirmations --------------------------------------------------------------------------
@@ -159,7 +159,7 @@ SYNC_UI_CATALOGUE: dict[str, dict[str, str]] = {
     "sync_ui.deletions.selected": {"fr": "{n} sélectionnés", "en": "{n} selected"},
     "sync_ui.deletions.filtered": {"fr": "filtre « {text} »", "en": "filter “{text}”"},
     "sync_ui.and_more": {"fr": "  … et {n} autres", "en": "  … and {n} more"},
-    "sync_ui.archive.title": {"fr": "Archiver {n} contacts ?", "en": "Archive {n} contacts?"},
+    "sync_ui.archive.title": {"fr": "Archiver {n} contact(s) ?", "en": "Archive {n} contact(s)?"},
     "sync_ui.archive.body": {
         "fr": (
             "Dans Copper, l'étiquette de suppression sera remplacée par « 📥 INACTIF » ; dans Mailchimp, "
@@ -190,18 +190,18 @@ SYNC_UI_CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Delete cancelled: nothing changed.",
     },
     "sync_ui.decided": {
-        "fr": "Décision « {decision} » enregistrée pour {n} contacts ; « p » pour l'appliquer.",
-        "en": "Decision “{decision}” recorded for {n} contacts; “p” applies it.",
+        "fr": "Décision « {decision} » enregistrée (contacts : {n}) ; « p » l'applique.",
+        "en": "Decision “{decision}” recorded (contacts: {n}); “p” applies it.",
     },
     "sync_ui.decided.ignore": {
-        "fr": "Décision « {decision} » enregistrée pour {n} contacts.",
-        "en": "Decision “{decision}” recorded for {n} contacts.",
+        "fr": "Décision « {decision} » enregistrée (contacts : {n}).",
+        "en": "Decision “{decision}” recorded (contacts: {n}).",
     },
-    "sync_ui.undone": {"fr": "{n} décisions retirées.", "en": "{n} decisions withdrawn."},
-    "sync_ui.apply.title": {"fr": "Appliquer {n} décisions ?", "en": "Apply {n} decisions?"},
+    "sync_ui.undone": {"fr": "Décisions retirées : {n}.", "en": "Decisions withdrawn: {n}."},
+    "sync_ui.apply.title": {"fr": "Appliquer {n} décision(s) ?", "en": "Apply {n} decision(s)?"},
     "sync_ui.apply.body": {
-        "fr": "{archives} archivages et {deletes} suppressions seront écrits dans Copper et Mailchimp.",
-        "en": "{archives} archives and {deletes} deletions will be written to Copper and Mailchimp.",
+        "fr": "Archivages : {archives}, suppressions : {deletes}, à écrire dans Copper et Mailchimp.",
+        "en": "Archives: {archives}, deletions: {deletes}, to be written to Copper and Mailchimp.",
     },
     "sync_ui.applied": {
         "fr": "Décisions appliquées : {applied} ; en échec : {failed}.",
@@ -220,8 +220,8 @@ SYNC_UI_CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Forgotten emails: the person must sign up again",
     },
     "sync_ui.forgotten.counts": {
-        "fr": "{n} adresses · {reached} contactées · l copie le lien, m marque comme contactée",
-        "en": "{n} addresses · {reached} reached · l copies the link, m marks as reached",
+        "fr": "Adresses : {n} · contactées : {reached} · l copie le lien, m marque comme contactée",
+        "en": "Addresses: {n} · reached: {reached} · l copies the link, m marks as reached",
     },
     "sync_ui.key.copy": {"fr": "Copier le lien", "en": "Copy link"},
     "sync_ui.key.reached": {"fr": "Contacté", "en": "Reached"},
@@ -238,8 +238,8 @@ SYNC_UI_CATALOGUE: dict[str, dict[str, str]] = {
     },
     "sync_ui.forgotten.reached": {"fr": "{email} marqué comme contacté.", "en": "{email} marked as reached."},
     "sync_ui.forgotten.exported": {
-        "fr": "{n} adresses exportées dans {path}",
-        "en": "{n} addresses exported to {path}",
+        "fr": "Adresses exportées ({n}) : {path}",
+        "en": "Addresses exported ({n}): {path}",
     },
 }
 """Every key of the sync screens, fr + en with the same placeholders."""

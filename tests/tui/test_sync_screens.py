@@ -330,7 +330,7 @@ async def test_run_a_sync_and_see_the_summary(sb: Sandbox, prod: Settings, store
         run = store.runs.recent(1)[0]
         assert run.status == "ok" and run.total > 0
         assert f"#{run.id}: ok" in summary and f"{run.total} operations" in summary
-        assert "await a deletion decision" in summary
+        assert "Awaiting a deletion decision" in summary
         assert screen.report_path == run.report_path and run.report_path is not None
         # The stream showed every finished operation of the run, once.
         assert screen.query_one(OperationStream).shown == len(store.sync.ops_for_run(run.id))
