@@ -19,7 +19,8 @@ Routes (all answers are small; nothing here calls a remote service except the SN
 A wrong secret, a bad signature or a forged token gets 401/403 and writes nothing. Work is
 queued in the store (``inbound_events``) and applied by :class:`crmtui.engine.events_in.EventProcessor`
 in a background loop, so every endpoint answers in milliseconds (Mailchimp gives up after 10 s).
-Store writes run in the thread pool: a cron run holding the write lock never stalls the loop.
+Store writes run in the thread pool (a cron run holding the write lock never stalls the loop) and
+are group-committed by :class:`BatchedWriter`.
 """
 
 from __future__ import annotations
@@ -96,6 +97,48 @@ class WebhookSecrets:
     def derived(cls, signer: TrackingSigner) -> WebhookSecrets:
         """Secrets derived from ``CRMTUI_TRACKING_SECRET`` (stable, nothing more to configure)."""
         return cls(mailchimp=signer.derive("mailchimp-webhook"), copper=signer.derive("copper-webhook"))
+
+
+class BatchedWriter:
+    """Group commit: store writes from concurrent requests share one ``BEGIN IMMEDIATE`` transaction.
+
+    Each request still gets its answer only after *its* write is committed (nothing acknowledged
+    is lost), but under load one transaction carries many events instead of every thread queueing
+    on SQLite's lock (whose busy handler sleeps). Writes run in the thread pool, so a cron run
+    holding the lock never stalls the event loop.
+    """
+
+    def __init__(self, store: Store, max_batch: int = 500) -> None:
+        self.store = store
+        self.max_batch = max_batch
+        self._pending: list[tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future[Any]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run ``fn(*args)`` inside the next batch's transaction; return its result."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append((fn, args, future))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
+            try:
+                results = await run_in_threadpool(self._run, batch)
+            except Exception as exc:  # noqa: BLE001 - every caller of the batch gets the error
+                for _, _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, _, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+    def _run(self, batch: list[tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future[Any]]]) -> list[Any]:
+        with self.store.write():
+            return [fn(*args) for fn, args, _ in batch]
 
 
 def _tr(key: str, lang: str, **values: object) -> str:
@@ -193,6 +236,7 @@ def make_server_app(
     )
     events = EventsRepo(store)
     processor = EventProcessor(settings, store)
+    writer = BatchedWriter(store)
     confirm = confirm_fetcher or _confirm_https
     default_lang = settings.lang
 
@@ -220,7 +264,7 @@ def make_server_app(
             except (ValueError, TypeError):
                 log.warning("SNS notification %s is not an SES event; ignored", message.message_id)
                 payload, kind = {}, ""
-            fresh = await run_in_threadpool(
+            fresh = await writer.call(
                 events.enqueue_sns, message.message_id, message.topic_arn, message.type, kind, payload
             )
             return PlainTextResponse("ok" if fresh else "duplicate")
@@ -268,7 +312,7 @@ def make_server_app(
             return PlainTextResponse(str(exc), status_code=400)
         # Mailchimp retries slow or failed deliveries: the same body is queued once.
         dedup = "mc:" + hashlib.sha256(body).hexdigest()
-        await run_in_threadpool(events.enqueue, "mailchimp", event.type, form, dedup)
+        await writer.call(events.enqueue, "mailchimp", event.type, form, dedup)
         return PlainTextResponse("ok")
 
     # -- Copper ------------------------------------------------------------------------------------
@@ -290,7 +334,7 @@ def make_server_app(
             note = parse_copper(data)
         except ValueError as exc:
             return PlainTextResponse(str(exc), status_code=400)
-        await run_in_threadpool(events.enqueue, "copper", note.event, data, None)
+        await writer.call(events.enqueue, "copper", note.event, data, None)
         return PlainTextResponse("ok")
 
     # -- tracking ----------------------------------------------------------------------------------
@@ -310,7 +354,7 @@ def make_server_app(
             token = signer.verify("o", str(request.path_params["token"]))
         except BadToken:
             return Response(status_code=403, headers=NO_STORE)
-        await run_in_threadpool(
+        await writer.call(
             events.enqueue, "tracking", "open", _tracking_payload(request, "open", token.message_id), None
         )
         return Response(PIXEL, media_type="image/gif", headers=NO_STORE)
@@ -325,7 +369,7 @@ def make_server_app(
         if url is None or not url.lower().startswith(("https://", "http://")):
             return PlainTextResponse("unknown link", status_code=404, headers=NO_STORE)
         payload = _tracking_payload(request, "click", token.message_id, link=url, link_index=token.link_index)
-        await run_in_threadpool(events.enqueue, "tracking", "click", payload, None)
+        await writer.call(events.enqueue, "tracking", "click", payload, None)
         return RedirectResponse(url, status_code=302, headers=NO_STORE)
 
     # -- unsubscribe -------------------------------------------------------------------------------
