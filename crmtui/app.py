@@ -25,6 +25,7 @@ from crmtui.screens.forgotten import ForgottenScreen
 from crmtui.screens.help import HelpScreen
 from crmtui.screens.quality import QualityScreen
 from crmtui.screens.runs import RunsScreen
+from crmtui.screens.scenarios import ScenariosScreen
 from crmtui.screens.sources import SourcesScreen
 from crmtui.screens.sync import SyncScreen
 from crmtui.store import Store
@@ -46,6 +47,7 @@ class CrmApp(App[int]):
         "sync": SyncScreen,
         "deletions": DeletionsScreen,
         "forgotten": ForgottenScreen,
+        "scenarios": ScenariosScreen,
     }
     DEFAULT_MODE = "dashboard"
     BINDINGS = [
@@ -59,6 +61,7 @@ class CrmApp(App[int]):
         Binding("y", "show_sync", t("sync_ui.key.show_sync"), show=False, id="app.sync"),
         Binding("b", "show_deletions", t("sync_ui.key.show_deletions"), show=False, id="app.deletions"),
         Binding("o", "show_forgotten", t("sync_ui.key.show_forgotten"), show=False, id="app.forgotten"),
+        Binding("e", "show_scenarios", t("key.scenarios"), id="app.scenarios"),
         Binding("r", "run_cycle", t("key.run_cycle"), id="app.run_cycle"),
         Binding("f5", "refresh", t("key.refresh"), show=False, id="app.refresh"),
         Binding("ctrl+p", "command_palette", t("key.palette"), show=False, id="app.palette"),
@@ -114,6 +117,10 @@ class CrmApp(App[int]):
     def action_show_forgotten(self) -> None:
         """Go to the forgotten emails."""
         self.switch_mode("forgotten")
+
+    def action_show_scenarios(self) -> None:
+        """Go to the email scenarios."""
+        self.switch_mode("scenarios")
 
     def action_show_connectors(self) -> None:
         """Go to the connectors."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import crmtui.i18n_etl  # noqa: F401 - registers the key.sources / key.quality entries
 import crmtui.i18n_sync_ui  # noqa: F401 - registers the sync screens' entries
+import crmtui.i18n_scenarios  # noqa: F401 - registers the scenarios entries
 from crmtui.i18n import t
 
 
@@ -40,6 +41,7 @@ GLOBAL_COMMANDS: tuple[PaletteEntry, ...] = (
     PaletteEntry("sync_ui.key.show_sync", "sync_ui.cmd.sync.help", "show_sync"),
     PaletteEntry("sync_ui.key.show_deletions", "sync_ui.cmd.deletions.help", "show_deletions"),
     PaletteEntry("sync_ui.key.show_forgotten", "sync_ui.cmd.forgotten.help", "show_forgotten"),
+    PaletteEntry("key.scenarios", "scenarios.cmd.help", "show_scenarios"),
     PaletteEntry("key.run_cycle", "cmd.run_cycle.help", "run_cycle"),
     PaletteEntry("key.refresh", "cmd.refresh.help", "refresh"),
     PaletteEntry("key.help", "cmd.help.help", "help"),

@@ -135,6 +135,10 @@ SCENARIOS_CATALOGUE: dict[str, dict[str, str]] = {
     # -- screen ----------------------------------------------------------------------------------------
     "scenarios.title": {"fr": "Scénarios", "en": "Scenarios"},
     "key.scenarios": {"fr": "Scénarios", "en": "Scenarios"},
+    "scenarios.cmd.help": {
+        "fr": "Scénarios e-mail : étapes, variantes A/B, envois incertains",
+        "en": "Email scenarios: steps, A/B variants, unknown sends",
+    },
     "scenarios.col.name": {"fr": "Nom", "en": "Name"},
     "scenarios.col.status": {"fr": "Statut", "en": "Status"},
     "scenarios.col.sent": {"fr": "Envoyés", "en": "Sent"},

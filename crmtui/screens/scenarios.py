@@ -1,0 +1,344 @@
+"""Scenarios: the list with totals, a scenario's steps and variants with A/B statistics, the queue
+of unknown sends with resolve actions, a template preview, and keys to start, pause, resume, stop
+and send now. Every figure is read in a thread worker; the tick runs in the engine."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, DataTable, Footer, Label, Static, Tree
+
+import crmtui.i18n_scenarios  # noqa: F401 - registers the screen's strings
+from crmtui.engine import ab
+from crmtui.engine import scenarios as sc
+from crmtui.i18n import t
+from crmtui.store import Store
+from crmtui.store.scenarios import Scenario, scenario_repo
+from crmtui.text import literal, printable
+from crmtui.widgets.status import StatusBar
+
+
+@dataclass(frozen=True)
+class _Row:
+    scenario: Scenario
+    active: int
+    unknown: int
+
+
+class ConfirmStop(ModalScreen[bool]):
+    """Asks before stopping a scenario (its running sequences stop)."""
+
+    BINDINGS = [Binding("escape", "cancel", t("key.back"), id="scenarios.confirm.cancel")]
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.scenario_name = name
+
+    def compose(self) -> ComposeResult:
+        """The question and two buttons."""
+        with Vertical(id="confirm-stop"):
+            yield Label(literal(t("scenarios.confirm.stop", name=printable(self.scenario_name))))
+            with Horizontal():
+                yield Button(t("scenarios.key.stop"), id="yes", variant="error")
+                yield Button(t("key.back"), id="no")
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_cancel(self) -> None:
+        """Close without stopping."""
+        self.dismiss(False)
+
+
+class ScenariosScreen(Screen[None]):
+    """The Scenarios screen."""
+
+    BINDINGS = [
+        Binding("a", "start", t("scenarios.key.start"), id="scenarios.start"),
+        Binding("p", "pause", t("scenarios.key.pause"), id="scenarios.pause"),
+        Binding("u", "resume", t("scenarios.key.resume"), id="scenarios.resume"),
+        Binding("x", "stop", t("scenarios.key.stop"), id="scenarios.stop"),
+        Binding("n", "send_now", t("scenarios.key.tick"), id="scenarios.tick"),
+        Binding("v", "preview", t("scenarios.key.preview"), id="scenarios.preview"),
+        Binding(
+            "k", "resolve('sent')", t("scenarios.key.resolve_sent"), show=False, id="scenarios.resolve_sent"
+        ),
+        Binding(
+            "K",
+            "resolve('not_sent')",
+            t("scenarios.key.resolve_not_sent"),
+            show=False,
+            id="scenarios.resolve_not",
+        ),
+        Binding("R", "reset_tests", t("scenarios.key.reset_tests"), show=False, id="scenarios.reset_tests"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        """Status bar, the list, the steps tree, the queue line, unknown sends, preview, footer."""
+        yield StatusBar()
+        yield Label(t("scenarios.title"), classes="section-title")
+        yield DataTable(id="scenario-list", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="scenario-queue")
+        yield Tree(t("scenarios.title"), id="scenario-steps")
+        yield Label(t("scenarios.unknown.title"), classes="section-title")
+        yield DataTable(id="scenario-unknown", cursor_type="row")
+        yield Static("", id="scenario-preview")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Columns, then load."""
+        self.query_one("#scenario-list", DataTable).add_columns(
+            t("scenarios.col.name"),
+            t("scenarios.col.status"),
+            t("scenarios.col.sent"),
+            t("scenarios.col.opened"),
+            t("scenarios.col.clicked"),
+            t("scenarios.col.active"),
+            t("scenarios.col.unknown"),
+        )
+        self.query_one("#scenario-unknown", DataTable).add_columns("key", "scenario", "contact", "error")
+        self.reload()
+        self.set_interval(5.0, self.reload)
+
+    def on_screen_resume(self) -> None:
+        """Re-read when shown again."""
+        self.reload()
+
+    @property
+    def store(self) -> Store:
+        """The app's store."""
+        store: Store = self.app.store  # type: ignore[attr-defined]
+        return store
+
+    def selected(self) -> str | None:
+        """The name of the scenario under the cursor."""
+        table = self.query_one("#scenario-list", DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        return str(key.value) if key.value is not None else None
+
+    # -- loading ---------------------------------------------------------------------------------
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="scenarios:load",
+        exit_on_error=False,
+        description="Reading scenarios",
+    )
+    def reload(self) -> None:
+        """Read the scenarios, their counts and the unknown sends in a thread."""
+        repo = scenario_repo(self.store)
+        rows = []
+        for s in repo.all():
+            rows.append(
+                _Row(
+                    s, repo.sequence_counts(s.id).get("active", 0), repo.ledger_counts(s.id).get("unknown", 0)
+                )
+            )
+        unknown = repo.unknown()
+        ledger = repo.ledger_counts()
+        self.app.call_from_thread(self.show, rows, unknown, ledger)
+
+    def show(self, rows: list[_Row], unknown: list[dict[str, object]], ledger: dict[str, int]) -> None:
+        """Fill the widgets (UI thread)."""
+        table = self.query_one("#scenario-list", DataTable)
+        current = self.selected()
+        table.clear()
+        for row in rows:
+            s = row.scenario
+            table.add_row(
+                literal(s.name),
+                literal(
+                    t(f"scenarios.status.{s.status}")
+                    if s.status in ("draft", "active", "paused", "stopped")
+                    else s.status
+                ),
+                str(s.sent),
+                str(s.opened),
+                str(s.clicked),
+                str(row.active),
+                str(row.unknown),
+                key=s.name,
+            )
+        if current is not None:
+            for i, row in enumerate(rows):
+                if row.scenario.name == current:
+                    table.move_cursor(row=i)
+        self.query_one("#scenario-queue", Static).update(
+            literal(
+                t(
+                    "scenarios.queue",
+                    pending=ledger.get("claimed", 0),
+                    active=sum(r.active for r in rows),
+                    unknown=ledger.get("unknown", 0),
+                )
+            )
+            if rows
+            else literal(t("scenarios.empty"))
+        )
+        queue = self.query_one("#scenario-unknown", DataTable)
+        queue.clear()
+        for u in unknown:
+            queue.add_row(
+                str(u["key"])[:12],
+                literal(u["scenario"]),
+                literal(u["contact"]),
+                literal(u["error"] or ""),
+                key=str(u["key"]),
+            )
+        self.show_steps(next((r.scenario for r in rows if r.scenario.name == self.selected()), None))
+
+    def show_steps(self, scenario: Scenario | None) -> None:
+        """The selected scenario's steps and variants with rates, intervals and the verdict."""
+        tree = self.query_one("#scenario-steps", Tree)
+        tree.clear()
+        if scenario is None:
+            return
+        tree.root.set_label(literal(scenario.name))
+        for step in scenario.steps:
+            stats = [ab.VariantStats.of(v.id, v.name, v.sent, v.opened, v.clicked) for v in step.variants]
+            sent = sum(v.sent for v in stats)
+            node = tree.root.add(
+                literal(f"{step.position}. {step.name} ({step.trigger}) — {sent}"), expand=True
+            )
+            for v in stats:
+                winner = " ★" if step.winner_variant_id == v.variant_id else ""
+                node.add_leaf(
+                    literal(
+                        t(
+                            "scenarios.step.line",
+                            name=v.name + winner,
+                            sent=v.sent,
+                            open_rate=f"{v.open_rate:.1%}",
+                            open_lo=f"{v.open_ci[0]:.1%}",
+                            open_hi=f"{v.open_ci[1]:.1%}",
+                            click_rate=f"{v.click_rate:.1%}",
+                        )
+                    )
+                )
+            if len(stats) >= 2:
+                verdict = ab.compare(stats, scenario.auto_winner.metric, scenario.auto_winner.alpha)
+                text = (
+                    t(
+                        "scenarios.verdict.significant",
+                        best=verdict.best.name if verdict.best else "",
+                        other=verdict.runner_up.name if verdict.runner_up else "",
+                        p=f"{verdict.p_value:.4f}",
+                    )
+                    if verdict.significant
+                    else t("scenarios.verdict.none", p=f"{verdict.p_value:.4f}")
+                )
+                node.add_leaf(literal(text))
+        tree.root.expand()
+
+    @on(DataTable.RowHighlighted, "#scenario-list")
+    def _highlighted(self, _: DataTable.RowHighlighted) -> None:
+        name = self.selected()
+        if name is not None:
+            self.show_steps(scenario_repo(self.store).get(name))
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def _change(self, status: str) -> None:
+        name = self.selected()
+        if name is None:
+            return
+        try:
+            if status == "start":
+                n = sc.start(self.store, name, actor="console")
+                self.notify(t("scenarios.cli.started", name=name, n=n))
+            else:
+                before = sc.set_status(self.store, name, status, actor="console")
+                self.notify(t("scenarios.cli.status", name=name, before=before, after=status))
+        except sc.ScenarioInvalid as exc:
+            self.notify(printable("\n".join(exc.problems)), severity="error", markup=False, timeout=10)
+        self.reload()
+
+    def action_start(self) -> None:
+        """Validate, activate and enrol the audience."""
+        self._change("start")
+
+    def action_pause(self) -> None:
+        """Pause sending."""
+        self._change("paused")
+
+    def action_resume(self) -> None:
+        """Resume sending."""
+        self._change("active")
+
+    def action_stop(self) -> None:
+        """Stop the scenario after confirmation."""
+        name = self.selected()
+        if name is None:
+            return
+
+        def done(confirmed: bool | None) -> None:
+            if confirmed:
+                self._change("stopped")
+
+        self.app.push_screen(ConfirmStop(name), done)
+
+    def action_send_now(self) -> None:
+        """Run one tick in the background."""
+        self.tick_worker()
+
+    @work(thread=True, exclusive=True, group="scenarios:tick", exit_on_error=False, description="Sending")
+    def tick_worker(self) -> None:
+        """One tick in its own thread and event loop."""
+        result = asyncio.run(sc.tick(self.app.settings, self.store))  # type: ignore[attr-defined]
+        self.app.call_from_thread(self.notify, printable(sc.summarize(result)), markup=False)
+        self.app.call_from_thread(self.reload)
+
+    def action_preview(self) -> None:
+        """Render the first step's template for the first enrolled contact."""
+        from crmtui.engine.sending import pick_variant, template_values
+        from crmtui.engine.templates import Template, render
+
+        name = self.selected()
+        repo = scenario_repo(self.store)
+        scenario = repo.get(name) if name else None
+        preview = self.query_one("#scenario-preview", Static)
+        contacts = repo.sample_contacts(scenario.id, 1) if scenario else []
+        if scenario is None or not contacts or not scenario.steps:
+            preview.update(literal(t("scenarios.preview.none")))
+            return
+        step = scenario.steps[0]
+        template, _ = pick_variant(scenario, step, contacts[0])
+        row = scenario.templates[template]
+        values = template_values(self.app.settings, scenario, contacts[0], repo.contact_values(contacts[0]))  # type: ignore[attr-defined]
+        out = render(Template(row.name, row.subject, row.html, row.text), values)
+        preview.update(literal(f"{contacts[0]} · {out.subject}\n\n{out.text}"))
+
+    def action_resolve(self, outcome: str) -> None:
+        """Settle the highlighted unknown send as sent or not sent (audited)."""
+        queue = self.query_one("#scenario-unknown", DataTable)
+        if queue.row_count == 0:
+            return
+        key = queue.coordinate_to_cell_key(queue.cursor_coordinate).row_key.value
+        if key is not None and scenario_repo(self.store).resolve_unknown(str(key), outcome, actor="console"):
+            self.notify(t("scenarios.cli.resolved", key=str(key)[:16], outcome=outcome))
+        self.reload()
+
+    def action_reset_tests(self) -> None:
+        """Delete a draft scenario's test sequences so the test can run again."""
+        name = self.selected()
+        repo = scenario_repo(self.store)
+        scenario = repo.get(name) if name else None
+        if scenario is None:
+            return
+        try:
+            n = repo.reset_test_sequences(scenario.id, actor="console")
+        except ValueError as exc:
+            self.notify(printable(str(exc)), severity="warning", markup=False)
+            return
+        self.notify(f"{n}")
+        self.reload()

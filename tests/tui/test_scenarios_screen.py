@@ -1,0 +1,60 @@
+"""Pilot tests of the Scenarios screen: list, steps with A/B figures, start/pause, unknown sends."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Tree
+
+from crmtui.app import make_app
+from crmtui.config import Settings
+from crmtui.screens.scenarios import ConfirmStop, ScenariosScreen
+from crmtui.store import Store
+from crmtui.store.scenarios import Audience, Scenario, Step, TemplateRow, Variant, scenario_repo
+
+HOSTILE = "\x1b[31mRouge\x1b[0m [bold]x[/bold]"
+
+
+def seed(store: Store) -> None:
+    s = Scenario(
+        name=f"Bienvenue {HOSTILE}",
+        window_start="00:00",
+        window_end="24:00",
+        send_days=[1, 2, 3, 4, 5, 6, 7],
+        audience=Audience(emails=["anne@exemple.fr", "paul@exemple.fr"]),
+        steps=[Step(1, "welcome", "a", variants=[Variant("A", "a", 1), Variant("B", "a", 1)])],
+        templates={"a": TemplateRow("a", "Bonjour {{first_name}}", "<p>Bonjour {{contact_name}}</p>")},
+    )
+    scenario_repo(store).save(s)
+    with store.write() as db:
+        db.execute("UPDATE step_variants SET sent = 200, opened = 90 WHERE name = 'A'")
+        db.execute("UPDATE step_variants SET sent = 200, opened = 40 WHERE name = 'B'")
+
+
+async def test_list_steps_start_pause_and_stop_with_confirmation(settings: Settings, store: Store) -> None:
+    seed(store)
+    app = make_app(settings, store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("e")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ScenariosScreen)
+        assert screen.query_one("#scenario-list", DataTable).row_count == 1
+        tree = screen.query_one("#scenario-steps", Tree)
+        labels = [str(n.label) for n in tree.root.children[0].children]
+        assert any("45.0%" in label for label in labels)  # A: 90/200 opens
+        assert any("p = 0.0000" in label or "beats" in label for label in labels)
+        await pilot.press("a")  # start: enrols the audience
+        await app.workers.wait_for_complete()
+        scenario = scenario_repo(store).all()[0]
+        assert scenario.status == "active"
+        assert scenario_repo(store).sequence_counts(scenario.id) == {"active": 2}
+        await pilot.press("p")
+        assert scenario_repo(store).all()[0].status == "paused"
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmStop)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert scenario_repo(store).all()[0].status == "paused"
+        await pilot.press("v")
+        await pilot.pause()
