@@ -188,6 +188,8 @@ class ServiceClient:
         self._sleep = sleep
         self.calls: Counter[str] = Counter()
         self.retries = 0
+        self.clock_offset: float | None = None
+        """Service clock minus ours, in seconds, from the last ``Date`` header (None: unknown)."""
         self._owns_client = owns_client
         """Whether :meth:`aclose` closes ``client`` (True when the subclass created it)."""
 
@@ -373,6 +375,7 @@ class ServiceClient:
                 hint="the next run reads the record back before writing again",
             ) from exc
 
+        self._note_clock(response)
         status = response.status_code
         if status == 429:
             retry_after = parse_retry_after(response.headers.get("retry-after"))
@@ -418,6 +421,16 @@ class ServiceClient:
                 f"{method} {key.split(' ', 1)[1]} answered an unreadable body; it may have been applied",
                 hint="the next run reads the record back before writing again",
             ) from exc
+
+    def _note_clock(self, response: httpx.Response) -> None:
+        date = response.headers.get("date")
+        if not date:
+            return
+        try:
+            server = email.utils.parsedate_to_datetime(date).timestamp()
+        except (TypeError, ValueError):
+            return
+        self.clock_offset = server - time.time()
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None

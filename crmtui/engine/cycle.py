@@ -212,7 +212,9 @@ async def run_cycle(
             _finish(store, run_id, status, results, started, log_path)
             emit(CycleFinished(run_id, status, time.monotonic() - started))
             raise
-        if (
+        if cancel.is_set():
+            status = "interrupted"
+        elif (
             results
             and all(r.status == "failed" for r in results.values() if r.status != "skipped")
             and any(r.status == "failed" for r in results.values())

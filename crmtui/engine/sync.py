@@ -227,6 +227,12 @@ class SyncEngine:
         copper_now, copper_max = await self._read_copper(None if full else int(copper_cursor or 0), report)
         mc_now, mc_max = await self._read_mailchimp(None if full else mc_cursor, full, report)
 
+        if self.cancel.is_set():
+            # A partial read must not be planned: absent people would look deleted.
+            report.stopped = "cancelled during the read; nothing was planned or written"
+            report.duration = time.monotonic() - started
+            return report
+
         # 2. Plan.
         plans, sides = self._plan(copper_now, mc_now, full, report)
 
@@ -273,6 +279,7 @@ class SyncEngine:
         people: dict[str, CopperSide] = {}
         by_id: dict[int, str] = {}
         newest: int | None = since
+        started = int(time.time())
         count = 0
         async for person in self.copper.iter_people(modified_since=since):
             count += 1
@@ -298,13 +305,14 @@ class SyncEngine:
                     break
         report.read_copper = count
         self._progress("read_copper", count, count)
-        return people, newest
+        return people, next_cursor(since, newest if count else None, started, self.copper.clock_offset)
 
     async def _read_mailchimp(
         self, since: str | None, full: bool, report: SyncReport
     ) -> tuple[dict[str, MailchimpSide], str | None]:
         members: dict[str, MailchimpSide] = {}
         newest = since
+        started = int(time.time())
         count = 0
         statuses: list[str | None] = [None]
         if full:
@@ -325,7 +333,12 @@ class SyncEngine:
                         break
         report.read_mailchimp = count
         self._progress("read_mailchimp", count, count)
-        return members, newest
+        if newest is None or not count:
+            return members, since
+        cursor = next_cursor(
+            _epoch(since) if since else None, _epoch(newest), started, self.mailchimp.clock_offset
+        )
+        return members, datetime.fromtimestamp(cursor or 0, UTC).isoformat(timespec="seconds")
 
     # -- plan ---------------------------------------------------------------------------------
 
@@ -463,8 +476,11 @@ class SyncEngine:
         total = len(remote)
         created_ids: dict[str, int] = {}
 
+        executed: set[int] = set()
+
         async def record(batch: list[tuple[Op, str, Any, str | None]]) -> None:
             nonlocal done
+            executed.update(id(op) for op, *_ in batch)
             sync.mark_ops((op_ids[id(op)], state, result, error) for op, state, result, error in batch)
             for op, state, _, error in batch:
                 if state not in ("sent", "forgotten"):
@@ -498,6 +514,13 @@ class SyncEngine:
             if res.forgotten_now:
                 await self._tag_forgotten(res, sides)
 
+        # Cancelled part-way: contacts with an op never sent keep their old merge base, so the next
+        # run plans them again (their outbox rows stay pending and are superseded by that plan).
+        for _, op in remote:
+            if id(op) not in executed:
+                results[op.email].ok = False
+                if "cancelled" not in results[op.email].errors:
+                    results[op.email].errors.append("cancelled")
         self._save_contacts(plans, sides, results, created_ids)
         return list(results.values())
 
@@ -693,6 +716,38 @@ class SyncEngine:
         ]
 
 
+CLOCK_MARGIN = 120
+"""Seconds of clock difference tolerated when a service's clock is unknown (no ``Date`` header)."""
+KNOWN_CLOCK_MARGIN = 3
+"""Seconds of margin when the service's clock offset is known (``Date`` has one-second resolution)."""
+
+
+def next_cursor(
+    since: int | None, newest: int | None, started: int, clock_offset: float | None = None
+) -> int | None:
+    """The next "changed since" cursor (inclusive, unix seconds).
+
+    Both APIs filter "changed at or after" a second. Keeping the newest change seen would re-read
+    that second's records on every run; ``newest + 1`` would miss a change stamped in that same
+    second after our read. Any change made after the read began is stamped at or after the read's
+    start by the service's clock, so ``min(newest + 1, start on the service's clock - margin)`` is
+    safe, and re-reads nothing in the steady state. The service's clock comes from its ``Date``
+    headers; without them a wide margin covers the difference.
+    """
+    if newest is None:
+        return since
+    if clock_offset is None:
+        service_start = started - CLOCK_MARGIN
+    else:
+        service_start = int(started + clock_offset) - KNOWN_CLOCK_MARGIN
+    cursor = min(newest + 1, service_start)
+    return max(cursor, since) if since is not None else cursor
+
+
+def _epoch(iso: str) -> int:
+    return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp())
+
+
 def _prefixed(prefix: str, counts: dict[str, int]) -> dict[str, int]:
     return {f"{prefix} {k}": v for k, v in counts.items()}
 
@@ -700,19 +755,30 @@ def _prefixed(prefix: str, counts: dict[str, int]) -> dict[str, int]:
 # -- clients and the cycle step ----------------------------------------------------------------
 
 
-def make_clients(settings: Settings, **kw: Any) -> tuple[CopperClient, MailchimpClient]:
-    """Connector clients for the configured (or sandbox) services."""
+def make_clients(
+    settings: Settings,
+    *,
+    copper_options: dict[str, Any] | None = None,
+    mailchimp_options: dict[str, Any] | None = None,
+) -> tuple[CopperClient, MailchimpClient]:
+    """Connector clients for the configured (or sandbox) services.
+
+    Args:
+        settings: credentials and base URLs.
+        copper_options: extra :class:`CopperClient` arguments (``rate_limit``, ``retry``...).
+        mailchimp_options: extra :class:`MailchimpClient` arguments (``max_concurrency``...).
+    """
     copper = CopperClient(
         api_key=settings.copper_api_key,
         user_email=settings.copper_api_email,
         base_url=settings.copper_base_url,
-        **kw,
+        **(copper_options or {}),
     )
     mailchimp = MailchimpClient(
         api_key=settings.mailchimp_api_key,
         list_id=settings.mailchimp_list_id,
         base_url=settings.mailchimp_api_root,
-        **kw,
+        **(mailchimp_options or {}),
     )
     return copper, mailchimp
 

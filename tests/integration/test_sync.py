@@ -273,3 +273,27 @@ async def test_circuit_breaker_stops_large_untagging(
     }
     allowed = await sync(settings, store, allow_large_change=True)
     assert not allowed.stopped and allowed.failed == 0
+
+
+async def test_cancel_during_apply_then_rerun_loses_nothing(
+    sandbox: Sandbox, settings: Settings, store: Store
+) -> None:
+    import asyncio
+
+    from crmtui.engine.events import StepProgressed
+
+    cancel = asyncio.Event()
+
+    def emit(event: object) -> None:
+        if isinstance(event, StepProgressed) and event.step == "sync:apply":
+            cancel.set()  # stop after the first applied batch
+
+    cancelled = await sync(settings, store, emit=emit, cancel=cancel)
+    assert any("cancelled" in r.errors for r in cancelled.operations)
+    await sync(settings, store)
+    # Converged: nothing left to do, and every subscriber is in Copper exactly once.
+    assert (await sync(settings, store, full=True)).operations == []
+    people = people_by_email(sandbox)
+    for email, m in members(sandbox).items():
+        if m["status"] == "subscribed":
+            assert email in people, email

@@ -178,3 +178,21 @@ def test_forgotten_gets_the_resubscribe_tag_once() -> None:
 
 def test_fields_cover_the_mapping() -> None:
     assert FIELDS == ("first_name", "last_name", "phone")
+
+
+def test_next_cursor_never_skips_and_settles() -> None:
+    from crmtui.engine.sync import CLOCK_MARGIN, next_cursor
+
+    # Nothing read: the cursor stays.
+    assert next_cursor(100, None, 1_000) == 100
+    # Steady state: one past the newest change (nothing at that second is re-read).
+    assert next_cursor(100, 500, 1_000, clock_offset=0.0) == 501
+    # A change in the second the read started may not be in the answer: stay before it.
+    assert next_cursor(100, 999, 1_000, clock_offset=0.0) == 997
+    # The service's clock is 30 s behind ours: its "read start" is 970.
+    assert next_cursor(100, 999, 1_000, clock_offset=-30.0) == 967
+    # Unknown clock: a wide margin.
+    assert next_cursor(100, 999, 1_000) == 1_000 - CLOCK_MARGIN
+    # Never backwards.
+    assert next_cursor(990, 999, 1_000, clock_offset=0.0) == 997
+    assert next_cursor(998, 999, 1_000, clock_offset=0.0) == 998
