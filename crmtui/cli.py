@@ -226,7 +226,7 @@ def _register_builtin() -> None:
     # Areas add their sub-commands (connectors test, sandbox serve, serve...) on import.
     import importlib
 
-    for module in ("crmtui.commands_cli",):
+    for module in ("crmtui.commands_cli", "crmtui.commands_serve", "crmtui.commands_scenarios"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

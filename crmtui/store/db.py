@@ -93,6 +93,7 @@ class Store:
         from crmtui.store.audit import AuditRepo
         from crmtui.store.contacts import ContactsRepo
         from crmtui.store.etl import EtlRepo
+        from crmtui.store.events import EventsRepo
         from crmtui.store.locks import LocksRepo
         from crmtui.store.runs import RunsRepo
         from crmtui.store.sync import SyncRepo
@@ -103,6 +104,7 @@ class Store:
         self.contacts = ContactsRepo(self)
         self.sync = SyncRepo(self)
         self.etl = EtlRepo(self)
+        self.events = EventsRepo(self)
 
     # -- connections ----------------------------------------------------------------------
 
