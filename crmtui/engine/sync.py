@@ -801,6 +801,8 @@ async def run_sync(
     own = clients is None
     copper, mailchimp = clients or make_clients(settings)
     try:
+        if not dry_run:
+            await _deliver_inbound_events(settings, store, copper, mailchimp, emit)
         engine = SyncEngine(settings, store, copper, mailchimp, emit=emit, cancel=cancel, run_id=run_id)
         report = await engine.run(dry_run=dry_run, full=full, allow_large_change=allow_large_change)
     finally:
@@ -809,6 +811,29 @@ async def run_sync(
             await mailchimp.aclose()
     write_report(report, settings.report_dir)
     return report
+
+
+async def _deliver_inbound_events(
+    settings: Settings,
+    store: Store,
+    copper: CopperClient,
+    mailchimp: MailchimpClient,
+    emit: Callable[[Any], None],
+) -> None:
+    """Unsubscribes, bounces and complaints received by ``crmtui serve`` reach Mailchimp and Copper.
+
+    ``serve`` queues events and their remote effects in the store; whether or not it pushes them
+    itself, every sync cycle applies what is queued, so an unsubscribe lands within one cycle.
+    """
+    from crmtui.engine.events_in import EventProcessor
+
+    processor = EventProcessor(settings, store)
+    processor.process_pending()
+    sent, failed = await processor.push_actions(copper, mailchimp)
+    if sent or failed:
+        log.info("inbound events: %d remote updates sent, %d failed (retried next cycle)", sent, failed)
+        if failed:
+            emit(Notice("warning", f"{failed} unsubscribe/suppression updates failed; retried next cycle"))
 
 
 def _applies(settings: Settings) -> bool:

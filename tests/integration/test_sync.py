@@ -297,3 +297,32 @@ async def test_cancel_during_apply_then_rerun_loses_nothing(
     for email, m in members(sandbox).items():
         if m["status"] == "subscribed":
             assert email in people, email
+
+
+async def test_one_click_unsubscribe_through_serve_reaches_both_services_next_cycle(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    from crmtui.engine.tracking import TrackingSigner
+    from crmtui.server import make_server_app
+
+    settings = make_settings(sandbox, tmp_path, CRMTUI_TRACKING_SECRET="test-tracking-secret-0123456789")
+    store = Store(settings.store_path)
+    await sync(settings, store)
+    email = next(
+        e
+        for e, m in members(sandbox).items()
+        if m["status"] == "subscribed" and e in people_by_email(sandbox)
+    )
+    token = TrackingSigner(settings.tracking_secret).unsubscribe_token("m-1@crmtui", email)
+    app = make_server_app(settings, store)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="https://crm.exemple.fr"
+    ) as web:
+        page = await web.get(f"/u/{token}")
+        assert page.status_code == 200 and sandbox.mailchimp.member(email)["status"] == "subscribed"
+        done = await web.post(f"/u/{token}", data={"List-Unsubscribe": "One-Click"})
+        assert done.status_code in (200, 202) and "location" not in done.headers
+    await sync(settings, store)  # the next cycle
+    assert sandbox.mailchimp.member(email)["status"] == "unsubscribed"
+    assert settings.unsubscribed_tag in people_by_email(sandbox)[email][0]["tags"]
+    store.close()
