@@ -511,7 +511,7 @@ class ScenarioRepo:
             params += audience.mailchimp_tags
         if audience.segments:
             parts.append(
-                "SELECT lower(trim(email)) FROM customers WHERE email IS NOT NULL AND email != '' AND active = 1 "
+                "SELECT email FROM customers WHERE email IS NOT NULL AND email != '' AND active = 1 "
                 f"AND segment IN ({', '.join('?' * len(audience.segments))})"
             )
             params += audience.segments
@@ -522,7 +522,7 @@ class ScenarioRepo:
                 parts.append("SELECT email FROM contacts WHERE mailchimp_hash IS NOT NULL")
             else:
                 parts.append(
-                    "SELECT lower(trim(email)) FROM customers WHERE email IS NOT NULL AND email != '' "
+                    "SELECT email FROM customers WHERE email IS NOT NULL AND email != '' "
                     "AND active = 1 AND source = ?"
                 )
                 params.append(source)
@@ -592,7 +592,7 @@ class ScenarioRepo:
         """Template values of a contact: synced contact fields, then canonical customer fields."""
         values: dict[str, Any] = {"email": email}
         customer = self.store.query(
-            "SELECT * FROM customers WHERE email = ? COLLATE NOCASE ORDER BY active DESC, customer_key LIMIT 1",
+            "SELECT * FROM customers WHERE email = ? ORDER BY active DESC, customer_key LIMIT 1",
             (email,),
         )
         if customer:
@@ -648,7 +648,7 @@ class ScenarioRepo:
             return True
         return bool(
             conn.execute(
-                "SELECT 1 FROM customers WHERE email = ? COLLATE NOCASE AND email_opt_out = 1 LIMIT 1",
+                "SELECT 1 FROM customers WHERE email = ? AND email_opt_out = 1 LIMIT 1",
                 (email,),
             ).fetchone()
         )
@@ -861,7 +861,7 @@ class ScenarioRepo:
 
     def _history(self, conn: Any, campaign: str, claim: Claim, subject: str, status: str, now_s: str) -> None:
         customer = conn.execute(
-            "SELECT customer_key FROM customers WHERE email = ? COLLATE NOCASE ORDER BY active DESC, customer_key "
+            "SELECT customer_key FROM customers WHERE email = ? ORDER BY active DESC, customer_key "
             "LIMIT 1",
             (claim.contact,),
         ).fetchone()
