@@ -96,6 +96,7 @@ class Store:
         from crmtui.store.events import EventsRepo
         from crmtui.store.locks import LocksRepo
         from crmtui.store.runs import RunsRepo
+        from crmtui.store.scenarios import ScenarioRepo
         from crmtui.store.sync import SyncRepo
 
         self.runs = RunsRepo(self)
@@ -105,6 +106,7 @@ class Store:
         self.sync = SyncRepo(self)
         self.etl = EtlRepo(self)
         self.events = EventsRepo(self)
+        self.scenarios = ScenarioRepo(self)
 
     # -- connections ----------------------------------------------------------------------
 
