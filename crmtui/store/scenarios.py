@@ -861,8 +861,7 @@ class ScenarioRepo:
 
     def _history(self, conn: Any, campaign: str, claim: Claim, subject: str, status: str, now_s: str) -> None:
         customer = conn.execute(
-            "SELECT customer_key FROM customers WHERE email = ? ORDER BY active DESC, customer_key "
-            "LIMIT 1",
+            "SELECT customer_key FROM customers WHERE email = ? ORDER BY active DESC, customer_key LIMIT 1",
             (claim.contact,),
         ).fetchone()
         event = ContactEvent(
