@@ -7,9 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import crmtui.i18n_etl  # noqa: F401 - registers the key.sources / key.quality entries
-import crmtui.i18n_sync_ui  # noqa: F401 - registers the sync screens' entries
-import crmtui.i18n_scenarios  # noqa: F401 - registers the scenarios entries
 from crmtui.i18n import t
 
 

@@ -443,3 +443,20 @@ def t(key: str, /, **values: object) -> str:
     entry = CATALOGUE[key]
     text = entry.get(_current) or entry["en"]
     return text.format(**values) if values else text
+
+
+# The catalogue is one: each area keeps its entries in a sibling module (``i18n_etl``, ``i18n_sync_ui``,
+# ``i18n_scenarios``, ``i18n_events``, ``i18n_reco``), merged here so every key exists as soon as
+# ``crmtui.i18n`` is imported, whatever was imported before.
+def _load_parts() -> None:
+    import importlib
+
+    for part in ("i18n_etl", "i18n_sync_ui", "i18n_scenarios", "i18n_events", "i18n_reco"):
+        try:
+            importlib.import_module(f"crmtui.{part}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"crmtui.{part}":
+                raise
+
+
+_load_parts()
