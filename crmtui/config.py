@@ -108,6 +108,15 @@ class Settings:
     archive_action: str = "archive"
     """SYNC_ARCHIVE_ACTION: what "archive" does in Mailchimp: ``archive`` or ``unsubscribe``."""
 
+    rfm_vip_monetary: float = 1000.0
+    """RFM_VIP_MONETARY: total spent (€) from which an active customer is VIP."""
+    rfm_vip_orders: int = 6
+    """RFM_VIP_ORDERS: number of orders from which an active customer is VIP."""
+    rfm_at_risk_days: int = 365
+    """RFM_AT_RISK_DAYS: days without a purchase after which a customer is AT_RISK."""
+    rfm_inactive_days: int = 730
+    """RFM_INACTIVE_DAYS: days without a purchase after which a customer is INACTIVE."""
+
     # -- Odoo ---------------------------------------------------------------------------------
     odoo_url: str = ""
     """ODOO_URL: the Odoo server, e.g. ``https://odoo.exemple.fr``."""
@@ -240,6 +249,10 @@ _FIELD_VARS: dict[str, str] = {
     "full_every": "SYNC_FULL_EVERY",
     "max_change_share": "SYNC_MAX_CHANGE_SHARE",
     "archive_action": "SYNC_ARCHIVE_ACTION",
+    "rfm_vip_monetary": "RFM_VIP_MONETARY",
+    "rfm_vip_orders": "RFM_VIP_ORDERS",
+    "rfm_at_risk_days": "RFM_AT_RISK_DAYS",
+    "rfm_inactive_days": "RFM_INACTIVE_DAYS",
     "odoo_url": "ODOO_URL",
     "odoo_db": "ODOO_DB",
     "odoo_user": "ODOO_USER",
@@ -432,6 +445,16 @@ def load_settings(
             get("SYNC_ARCHIVE_ACTION").lower(), "SYNC_ARCHIVE_ACTION", ("archive", "unsubscribe"), problems
         )
 
+    if get("RFM_VIP_MONETARY"):
+        kw["rfm_vip_monetary"] = _float(get("RFM_VIP_MONETARY"), "RFM_VIP_MONETARY", problems)
+    for var, name in (
+        ("RFM_VIP_ORDERS", "rfm_vip_orders"),
+        ("RFM_AT_RISK_DAYS", "rfm_at_risk_days"),
+        ("RFM_INACTIVE_DAYS", "rfm_inactive_days"),
+    ):
+        if get(var):
+            kw[name] = _int(get(var), var, problems)
+
     # Odoo
     odoo_vars = ("ODOO_URL", "ODOO_DB", "ODOO_USER", "ODOO_API_KEY")
     if get("ODOO_URL"):
@@ -551,6 +574,14 @@ def _share(value: str, var: str, problems: list[Problem]) -> float:
         problems.append(Problem(var, t("config.bad_share", value=value), t("config.bad_share.fix")))
         return 0.05
     return share
+
+
+def _float(value: str, var: str, problems: list[Problem]) -> float:
+    try:
+        return float(value.replace(" ", "").replace("\u00a0", "").replace(",", "."))
+    except ValueError:
+        problems.append(Problem(var, t("config.bad_int", value=value), t("config.bad_int.fix")))
+        return 0.0
 
 
 def _int(value: str, var: str, problems: list[Problem]) -> int:

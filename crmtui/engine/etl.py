@@ -296,7 +296,13 @@ def run_quality(
     store: Store, settings: Settings, *, as_of: date | None = None
 ) -> tuple[list[QualityIssue], dict[str, int], Path]:
     """RFM, then the quality checks; store the findings and write the report file."""
-    segments = compute_rfm(store, as_of=as_of)
+    thresholds = RfmThresholds(
+        vip_monetary=settings.rfm_vip_monetary,
+        vip_orders=settings.rfm_vip_orders,
+        at_risk_days=settings.rfm_at_risk_days,
+        inactive_days=settings.rfm_inactive_days,
+    )
+    segments = compute_rfm(store, as_of=as_of, thresholds=thresholds)
     repo = etl_repo(store)
     issues = repo.quality_checks()
     path = write_quality_report(issues, segments, settings.report_dir)

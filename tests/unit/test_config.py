@@ -113,3 +113,24 @@ def test_messages_follow_the_language() -> None:
     with pytest.raises(ConfigError) as info:
         load_settings({"CRMTUI_LANG": "fr", "SYNC_MODE": "x"}, env_file=None)
     assert "valeurs possibles" in info.value.render()
+
+
+def test_rfm_thresholds_from_the_environment() -> None:
+    s = load_settings(
+        {
+            "RFM_VIP_MONETARY": "1 500,50",
+            "RFM_VIP_ORDERS": "4",
+            "RFM_AT_RISK_DAYS": "200",
+            "RFM_INACTIVE_DAYS": "500",
+        },
+        env_file=None,
+    )
+    assert (s.rfm_vip_monetary, s.rfm_vip_orders, s.rfm_at_risk_days, s.rfm_inactive_days) == (
+        1500.5,
+        4,
+        200,
+        500,
+    )
+    with pytest.raises(ConfigError) as info:
+        load_settings({"RFM_VIP_ORDERS": "six"}, env_file=None)
+    assert "RFM_VIP_ORDERS" in info.value.render()
