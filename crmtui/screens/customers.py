@@ -1,0 +1,344 @@
+"""Customers: search, history summary, segment, and recommendations with scores and reasons.
+
+Type in the search box to find a customer (name, company, email, city or key); the highlighted
+customer's summary, latest purchases and recommendations show below. ``m`` on a recommendation
+marks it bad (a modal asks for an optional reason): it disappears for that customer and the rule
+that produced it weighs less for similar cases. ``g`` recomputes the recommendations that need it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, DataTable, Footer, Input, Label
+
+import crmtui.i18n_reco  # noqa: F401 - registers the reco.* keys
+from crmtui.engine.reco import (
+    RecoConfig,
+    category_label,
+    mark_bad,
+    reason_text,
+    reco_config,
+    recompute,
+    rule_label,
+)
+from crmtui.i18n import t
+from crmtui.store.reco import StoredReco, reco_repo
+from crmtui.text import literal, printable
+from crmtui.widgets.status import StatusBar
+
+
+def _config(app: Any) -> RecoConfig:
+    """The recommendation settings, or the defaults when they do not validate."""
+    try:
+        return reco_config(app.settings)
+    except ValueError:
+        return RecoConfig()
+
+
+class BadRecoScreen(ModalScreen[str | None]):
+    """Asks for the reason of a bad recommendation: the reason (maybe empty), or None on Escape."""
+
+    DEFAULT_CSS = """
+    BadRecoScreen { align: center middle; }
+    BadRecoScreen > Vertical {
+        width: 72; max-width: 95%; height: auto; border: thick $warning; background: $surface; padding: 1 2;
+    }
+    BadRecoScreen .bad-title { text-style: bold; margin-bottom: 1; }
+    BadRecoScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
+    BadRecoScreen Button { margin-left: 2; }
+    """
+    BINDINGS = [Binding("escape", "cancel", t("reco.bad.cancel"), id="bad_reco.cancel")]
+
+    def __init__(self, product: str, customer: str) -> None:
+        """Args:
+        product: the product's name (untrusted: shown literally).
+        customer: the customer's name or key (untrusted: shown literally).
+        """
+        super().__init__()
+        self.product = product
+        self.customer = customer
+
+    def compose(self) -> ComposeResult:
+        """Title, the product and customer, a reason box, two buttons."""
+        with Vertical():
+            yield Label(t("reco.bad.title"), classes="bad-title")
+            yield Label(
+                Text(t("reco.bad.prompt", product=printable(self.product), customer=printable(self.customer)))
+            )
+            yield Input(placeholder=t("reco.bad.placeholder"), id="bad-reason")
+            with Horizontal():
+                yield Button(t("reco.bad.cancel"), id="bad-cancel")
+                yield Button(t("reco.bad.confirm"), id="bad-confirm", variant="warning")
+
+    def on_mount(self) -> None:
+        """Focus the reason box."""
+        self.query_one("#bad-reason", Input).focus()
+
+    @on(Input.Submitted, "#bad-reason")
+    @on(Button.Pressed, "#bad-confirm")
+    def _confirm(self) -> None:
+        self.dismiss(self.query_one("#bad-reason", Input).value.strip())
+
+    @on(Button.Pressed, "#bad-cancel")
+    def action_cancel(self) -> None:
+        """Close without marking anything."""
+        self.dismiss(None)
+
+
+class CustomersScreen(Screen[None]):
+    """Find a customer; see their history, segment and recommendations; mark one bad."""
+
+    DEFAULT_CSS = """
+    CustomersScreen #customer-search { margin: 0 1; }
+    CustomersScreen #customer-table { height: 8; }
+    CustomersScreen #reco-table { height: 8; }
+    CustomersScreen #history-table { height: 1fr; min-height: 4; }
+    CustomersScreen #customer-summary, CustomersScreen #customer-mix { padding: 0 1; height: auto; }
+    """
+    BINDINGS = [
+        Binding("slash", "search", t("reco.key.search"), id="customers.search"),
+        Binding(
+            "m", "mark_bad", t("reco.key.mark_bad"), id="customers.mark_bad", tooltip=t("reco.tip.mark_bad")
+        ),
+        Binding("g", "recompute", t("reco.key.recompute"), id="customers.recompute"),
+    ]
+
+    customer_key: reactive[str | None] = reactive(None)
+    """The customer shown below the list."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[dict[str, Any]] = []
+        """The customers matching the search, as listed."""
+        self.recos: list[StoredReco] = []
+        """The shown customer's recommendations, in rank order."""
+        self.customer_name = ""
+        """The shown customer's display name."""
+
+    def compose(self) -> ComposeResult:
+        """Status bar, search, customers, summary, recommendations, purchases, footer."""
+        yield StatusBar()
+        yield Label(t("reco.customers.title"), classes="section-title")
+        yield Input(placeholder=t("reco.customers.search"), id="customer-search")
+        yield DataTable(id="customer-table", cursor_type="row", zebra_stripes=True)
+        yield Label("", id="customer-summary")
+        yield Label("", id="customer-mix")
+        yield Label(t("reco.customers.recos"), classes="section-title")
+        yield DataTable(id="reco-table", cursor_type="row", zebra_stripes=True)
+        yield Label(t("reco.customers.history"), classes="section-title")
+        yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Columns, then the first page of customers."""
+        self.query_one("#customer-table", DataTable).add_columns(
+            t("reco.col.key"), t("reco.col.name"), t("reco.col.segment"), t("reco.col.orders")
+        )
+        self.query_one("#reco-table", DataTable).add_columns(
+            t("reco.col.rank"),
+            t("reco.col.product"),
+            t("reco.col.score"),
+            t("reco.col.rule"),
+            t("reco.col.reasons"),
+        )
+        self.query_one("#history-table", DataTable).add_columns(
+            t("reco.col.date"), t("reco.col.product"), t("reco.col.qty"), t("reco.col.total")
+        )
+        self.query_one("#customer-search", Input).focus()
+        self.search("")
+
+    def reload(self) -> None:
+        """Re-read the list and the shown customer (after a cycle or ``f5``)."""
+        self.search(self.query_one("#customer-search", Input).value)
+
+    # -- search --------------------------------------------------------------------------------
+
+    @on(Input.Changed, "#customer-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.search(event.value)
+
+    @on(Input.Submitted, "#customer-search")
+    def _search_submitted(self) -> None:
+        self.query_one("#customer-table", DataTable).focus()
+
+    @work(thread=True, exclusive=True, group="customers:search", exit_on_error=False, description="Searching")
+    def search(self, text: str) -> None:
+        """Find customers in a thread."""
+        rows = reco_repo(self.app.store).search_customers(text)  # type: ignore[attr-defined]
+        self.app.call_from_thread(self.show_found, rows)
+
+    def show_found(self, rows: list[dict[str, Any]]) -> None:
+        """Fill the customer list; keep the shown customer when it is still listed."""
+        self.found = rows
+        table = self.query_one("#customer-table", DataTable)
+        table.clear()
+        for row in rows:
+            name = (
+                " ".join(str(p) for p in (row["first_name"], row["last_name"]) if p) or row["company"] or ""
+            )
+            table.add_row(
+                literal(row["customer_key"]),
+                literal(name),
+                literal(row["segment"] or "-"),
+                literal(str(row["purchase_count"] or 0)),
+                key=row["customer_key"],
+            )
+        if not rows:
+            self.query_one("#customer-summary", Label).update(t("reco.customers.none"))
+            self.customer_key = None
+            return
+        keys = [r["customer_key"] for r in rows]
+        if self.customer_key in keys:
+            table.move_cursor(row=keys.index(self.customer_key))
+            self.load_customer(self.customer_key)
+        else:
+            self.customer_key = keys[0]
+
+    @on(DataTable.RowHighlighted, "#customer-table")
+    def _customer_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if 0 <= event.cursor_row < len(self.found):
+            self.customer_key = self.found[event.cursor_row]["customer_key"]
+
+    def watch_customer_key(self, key: str | None) -> None:
+        """Load the newly chosen customer."""
+        if key is not None:
+            self.load_customer(key)
+
+    # -- one customer --------------------------------------------------------------------------
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="customers:load",
+        exit_on_error=False,
+        description="Reading customer",
+    )
+    def load_customer(self, key: str) -> None:
+        """Read a customer's row, purchases, category mix and recommendations in a thread."""
+        repo = reco_repo(self.app.store)  # type: ignore[attr-defined]
+        row = repo.customer(key)
+        if row is None:
+            return
+        data = (row, repo.purchases(key), repo.category_mix(key), repo.results_for(key))
+        self.app.call_from_thread(self.show_customer, *data)
+
+    def show_customer(
+        self,
+        row: dict[str, Any],
+        purchases: list[dict[str, Any]],
+        mix: dict[str, int],
+        recos: list[StoredReco],
+    ) -> None:
+        """Summary, category mix, recommendations with scores and reasons, latest purchases."""
+        name = " ".join(str(p) for p in (row["first_name"], row["last_name"]) if p) or row["customer_key"]
+        if row.get("company"):
+            name = f"{name} ({row['company']})"
+        self.customer_name = name
+        aov = row.get("average_order_value_eur")
+        summary = t(
+            "reco.customers.summary",
+            name=printable(name),
+            segment=printable(row.get("segment") or "-"),
+            orders=row.get("purchase_count") or 0,
+            spent=f"{float(row.get('total_spent_eur') or 0):,.2f}",
+            aov="-" if aov is None else f"{float(aov):,.2f}",
+            last=printable((row.get("last_purchase_date") or "-")[:10]),
+        )
+        self.query_one("#customer-summary", Label).update(Text(summary))
+        mix_text = ", ".join(f"{category_label(c)} {n}" for c, n in mix.items()) or "-"
+        self.query_one("#customer-mix", Label).update(Text(t("reco.customers.mix", mix=printable(mix_text))))
+        self.recos = recos
+        table = self.query_one("#reco-table", DataTable)
+        table.clear()
+        for r in recos:
+            table.add_row(
+                literal(str(r.rank)),
+                literal(r.product_name),
+                literal(f"{r.score:.2f}"),
+                literal(rule_label(r.rule)),
+                literal(" · ".join(reason_text(x) for x in r.reasons)),
+                key=r.product_key,
+            )
+        if not recos:
+            note = "reco.customers.opted_out" if row.get("email_opt_out") else "reco.customers.no_recos"
+            table.add_row(literal(""), literal(t(note)), literal(""), literal(""), literal(""), key="-")
+        history = self.query_one("#history-table", DataTable)
+        history.clear()
+        for p in purchases:
+            history.add_row(
+                literal((p["date_sale"] or "")[:10]),
+                literal(p["name"]),
+                literal(f"{float(p['quantity_units'] or 0):g}"),
+                literal(f"{float(p['price_total_eur'] or 0):,.2f}"),
+            )
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def action_search(self) -> None:
+        """Focus the search box."""
+        self.query_one("#customer-search", Input).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``m`` only when a recommendation can be chosen."""
+        if action == "mark_bad":
+            return bool(self.recos) and self.customer_key is not None
+        return True
+
+    def action_mark_bad(self) -> None:
+        """Ask for a reason, then mark the highlighted recommendation bad."""
+        table = self.query_one("#reco-table", DataTable)
+        if not self.recos or self.customer_key is None:
+            return
+        row = min(max(table.cursor_row, 0), len(self.recos) - 1)
+        reco = self.recos[row]
+        customer = self.customer_key
+
+        def done(reason: str | None) -> None:
+            if reason is not None:
+                self.apply_mark(customer, reco, reason)
+
+        self.app.push_screen(BadRecoScreen(reco.product_name, self.customer_name or customer), done)
+
+    @work(thread=True, exclusive=True, group="customers:mark", exit_on_error=False, description="Marking bad")
+    def apply_mark(self, customer: str, reco: StoredReco, reason: str) -> None:
+        """Record the feedback (and recompute that customer) in a thread."""
+        outcome = mark_bad(
+            self.app.store,  # type: ignore[attr-defined]
+            customer,
+            reco.product_key,
+            reason,
+            actor="console",
+            config=_config(self.app),
+        )
+        message = t(
+            "reco.marked",
+            product=printable(reco.product_name),
+            customer=printable(customer),
+            rule=rule_label(outcome.rule),
+            before=f"{outcome.factor_before:.2f}",
+            after=f"{outcome.factor_after:.2f}",
+        )
+        self.app.call_from_thread(self.app.notify, message, markup=False)
+        self.app.call_from_thread(self.load_customer, customer)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="customers:recompute",
+        exit_on_error=False,
+        description="Recomputing",
+    )
+    def action_recompute(self) -> None:
+        """Recompute what changed, in a thread."""
+        recompute(self.app.store, _config(self.app))  # type: ignore[attr-defined]
+        self.app.call_from_thread(self.app.notify, t("reco.recomputed"))
+        if self.customer_key is not None:
+            self.app.call_from_thread(self.load_customer, self.customer_key)

@@ -1,0 +1,140 @@
+"""Recommendation quality: coverage, reasons given, operator feedback and conversions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label
+
+import crmtui.i18n_reco  # noqa: F401 - registers the reco.* keys
+from crmtui.engine.reco import RecoConfig, category_label, conversions, reco_config, rule_label
+from crmtui.i18n import t
+from crmtui.store.reco import Adjustment, Conversion, reco_repo
+from crmtui.text import literal, printable
+from crmtui.widgets.etl_bars import BarChart
+from crmtui.widgets.status import StatusBar
+
+
+class RecoQualityScreen(Screen[None]):
+    """How the recommendations do: who gets one, why, what operators said, what converted."""
+
+    DEFAULT_CSS = """
+    RecoQualityScreen #reco-coverage { padding: 0 1; height: auto; }
+    RecoQualityScreen #feedback-table { height: auto; max-height: 10; }
+    RecoQualityScreen #conversion-table { height: auto; max-height: 12; }
+    """
+
+    def compose(self) -> ComposeResult:
+        """Status bar, coverage, reasons as bars, feedback, conversions, footer."""
+        yield StatusBar()
+        yield Label(t("reco.quality.title"), classes="section-title")
+        yield Label("", id="reco-coverage")
+        yield Label(t("reco.quality.reasons"), classes="section-title")
+        yield BarChart(id="reason-bars")
+        yield Label(t("reco.quality.feedback"), classes="section-title")
+        yield DataTable(id="feedback-table", cursor_type="row", zebra_stripes=True)
+        yield Label("", id="conversion-title", classes="section-title")
+        yield DataTable(id="conversion-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Columns, then load."""
+        self.query_one("#feedback-table", DataTable).add_columns(
+            t("reco.col.rule"),
+            t("reco.col.segment"),
+            t("reco.col.product"),
+            t("reco.col.count"),
+            t("reco.col.factor"),
+        )
+        self.query_one("#conversion-table", DataTable).add_columns(
+            t("reco.col.scenario"),
+            t("reco.col.variant"),
+            t("reco.col.sends"),
+            t("reco.col.conversions"),
+            t("reco.col.rate"),
+            t("reco.col.revenue"),
+        )
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        """Re-read when shown again."""
+        self.reload()
+
+    @work(thread=True, exclusive=True, group="reco_quality:load", exit_on_error=False, description="Reading")
+    def reload(self) -> None:
+        """Read the figures in a thread."""
+        store = self.app.store  # type: ignore[attr-defined]
+        try:
+            config = reco_config(self.app.settings)  # type: ignore[attr-defined]
+        except ValueError:
+            config = RecoConfig()
+        repo = reco_repo(store)
+        last = repo.meta("last_run") or {}
+        data = (
+            repo.coverage(),
+            str(last.get("at") or ""),
+            repo.reason_distribution(),
+            repo.adjustments(),
+            conversions(store, config),
+            config.conversion_days,
+        )
+        self.app.call_from_thread(self.show, *data)
+
+    def show(
+        self,
+        coverage: tuple[int, int, int],
+        when: str,
+        reasons: dict[str, int],
+        adjustments: list[Adjustment],
+        converted: list[Conversion],
+        days: int,
+    ) -> None:
+        """Fill the coverage line, the reason bars and both tables."""
+        covered, eligible, total = coverage
+        share = f"{100 * covered / eligible:.0f}" if eligible else "0"
+        line = t(
+            "reco.quality.coverage",
+            covered=covered,
+            eligible=eligible,
+            share=share,
+            total=total,
+            when=printable(when) or t("reco.quality.never"),
+        )
+        self.query_one("#reco-coverage", Label).update(Text(line))
+        self.query_one("#reason-bars", BarChart).show({rule_label(k): v for k, v in reasons.items()})
+        feedback = self.query_one("#feedback-table", DataTable)
+        feedback.clear()
+        for a in adjustments:
+            feedback.add_row(
+                literal(rule_label(a.rule)),
+                literal(a.segment or "-"),
+                literal(category_label(a.category)),
+                literal(str(a.feedback_count)),
+                literal(f"{a.factor:.2f}"),
+            )
+        self.query_one("#conversion-title", Label).update(Text(t("reco.quality.conversions", days=days)))
+        table = self.query_one("#conversion-table", DataTable)
+        table.clear()
+        for c in converted:
+            table.add_row(
+                literal(c.scenario or "-"),
+                literal(c.variant or "-"),
+                literal(str(c.sends)),
+                literal(str(c.conversions)),
+                literal(f"{100 * c.rate:.1f} %"),
+                literal(f"{c.revenue_eur:,.2f}"),
+            )
+        if not converted:
+            table.add_row(*(literal(x) for x in (t("reco.quality.no_conversions"), "", "", "", "", "")))
+
+    def figures(self) -> dict[str, Any]:
+        """What the screen shows, for tests: the coverage line and the table sizes."""
+        return {
+            "coverage": str(self.query_one("#reco-coverage", Label).render()),
+            "feedback_rows": self.query_one("#feedback-table", DataTable).row_count,
+            "conversion_rows": self.query_one("#conversion-table", DataTable).row_count,
+        }
