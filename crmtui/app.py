@@ -19,11 +19,13 @@ from crmtui.engine.events import CycleFinished, Event
 from crmtui.i18n import t
 from crmtui.messages import EngineReported, StoreChanged
 from crmtui.screens.connectors import ConnectorsScreen
+from crmtui.screens.customers import CustomersScreen
 from crmtui.screens.dashboard import DashboardScreen
 from crmtui.screens.deletions import DeletionsScreen
 from crmtui.screens.forgotten import ForgottenScreen
 from crmtui.screens.help import HelpScreen
 from crmtui.screens.quality import QualityScreen
+from crmtui.screens.reco_quality import RecoQualityScreen
 from crmtui.screens.runs import RunsScreen
 from crmtui.screens.scenarios import ScenariosScreen
 from crmtui.screens.sources import SourcesScreen
@@ -48,6 +50,8 @@ class CrmApp(App[int]):
         "deletions": DeletionsScreen,
         "forgotten": ForgottenScreen,
         "scenarios": ScenariosScreen,
+        "customers": CustomersScreen,
+        "reco_quality": RecoQualityScreen,
     }
     DEFAULT_MODE = "dashboard"
     BINDINGS = [
@@ -62,6 +66,8 @@ class CrmApp(App[int]):
         Binding("b", "show_deletions", t("sync_ui.key.show_deletions"), show=False, id="app.deletions"),
         Binding("o", "show_forgotten", t("sync_ui.key.show_forgotten"), show=False, id="app.forgotten"),
         Binding("e", "show_scenarios", t("key.scenarios"), id="app.scenarios"),
+        Binding("k", "show_customers", t("key.customers"), id="app.customers"),
+        Binding("K", "show_reco_quality", t("key.reco_quality"), show=False, id="app.reco_quality"),
         Binding("r", "run_cycle", t("key.run_cycle"), id="app.run_cycle"),
         Binding("f5", "refresh", t("key.refresh"), show=False, id="app.refresh"),
         Binding("ctrl+p", "command_palette", t("key.palette"), show=False, id="app.palette"),
@@ -121,6 +127,14 @@ class CrmApp(App[int]):
     def action_show_scenarios(self) -> None:
         """Go to the email scenarios."""
         self.switch_mode("scenarios")
+
+    def action_show_customers(self) -> None:
+        """Go to the customers and their recommendations."""
+        self.switch_mode("customers")
+
+    def action_show_reco_quality(self) -> None:
+        """Go to the recommendation quality figures."""
+        self.switch_mode("reco_quality")
 
     def action_show_connectors(self) -> None:
         """Go to the connectors."""

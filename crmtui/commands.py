@@ -39,6 +39,8 @@ GLOBAL_COMMANDS: tuple[PaletteEntry, ...] = (
     PaletteEntry("sync_ui.key.show_deletions", "sync_ui.cmd.deletions.help", "show_deletions"),
     PaletteEntry("sync_ui.key.show_forgotten", "sync_ui.cmd.forgotten.help", "show_forgotten"),
     PaletteEntry("key.scenarios", "scenarios.cmd.help", "show_scenarios"),
+    PaletteEntry("key.customers", "cmd.customers.help", "show_customers"),
+    PaletteEntry("key.reco_quality", "cmd.reco_quality.help", "show_reco_quality"),
     PaletteEntry("key.run_cycle", "cmd.run_cycle.help", "run_cycle"),
     PaletteEntry("key.refresh", "cmd.refresh.help", "refresh"),
     PaletteEntry("key.help", "cmd.help.help", "help"),

@@ -146,3 +146,17 @@ async def test_quality_screen_shows_coverage_feedback_and_conversions(
         assert figures["feedback_rows"] == 1 and figures["conversion_rows"] == 1
         row = [str(c) for c in screen.query_one("#conversion-table", DataTable).get_row_at(0)]
         assert row[:4] == ["Bienvenue", "A", "1", "0"]
+
+
+async def test_k_and_shift_k_open_the_screens(settings: Settings, store: Store) -> None:
+    app = make_app(settings, store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("k")
+        await settle(app, pilot)
+        assert isinstance(app.screen, CustomersScreen)
+        app.screen.query_one("#customer-table", DataTable).focus()
+        await pilot.press("K")
+        await settle(app, pilot)
+        assert isinstance(app.screen, RecoQualityScreen)
+        assert "never" in app.screen.figures()["coverage"]
