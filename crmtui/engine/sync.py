@@ -197,7 +197,8 @@ class SyncEngine:
         self.run_id = run_id
         self.opts = sync_options(settings)
         self._list_url: str | None = None
-        self._email_changes: list[tuple[str, str]] = []
+        self._email_changes: list[tuple[str, str]] = []  # (old, new) changed in Copper
+        self._mc_email_changes: list[tuple[str, str]] = []  # (old, new) changed in Mailchimp
 
     def _progress(self, phase: str, done: int, total: int | None = None, detail: str = "") -> None:
         self.emit(StepProgressed(f"{STEP}:{phase}", done, total, detail))
@@ -351,6 +352,7 @@ class SyncEngine:
     ) -> tuple[list[ContactPlan], dict[str, tuple[CopperSide | None, MailchimpSide | None]]]:
         sync = self.store.sync
         self._follow_email_changes(copper_now)
+        self._follow_mailchimp_email_changes(mc_now, copper_now)
         retry = [e for e in (sync.cursor(CURSOR_RETRY) or "").split(",") if e]
         decisions = sync.decision_map()
         forgotten = sync.forgotten_set()
@@ -366,7 +368,9 @@ class SyncEngine:
         plans: list[ContactPlan] = []
         sides: dict[str, tuple[CopperSide | None, MailchimpSide | None]] = {}
         renamed = {new: old for old, new in self._email_changes}
-        emails -= set(renamed.values())  # the old address is the same contact, planned under the new one
+        renamed_in_mc = {new: old for old, new in self._mc_email_changes}
+        # The old address is the same contact, planned under the new one.
+        emails -= set(renamed.values()) | set(renamed_in_mc.values())
         for i, email in enumerate(sorted(emails)):
             if not in_scope(email, self.settings):
                 continue
@@ -382,6 +386,15 @@ class SyncEngine:
                 if old_member is not None and old_member.email == old:
                     moved_from = old
                     mc = replace(old_member, email=email)  # the member, once renamed
+            copper_moved_from = None
+            if email in renamed_in_mc and copper is None:
+                old = renamed_in_mc[email]
+                old_person = copper_now.get(old)
+                if old_person is None and row is not None and row.copper_state and not full:
+                    old_person = CopperSide.from_json(row.copper_state)
+                if old_person is not None and old_person.email == old:
+                    copper_moved_from = old
+                    copper = replace(old_person, email=email)  # the person, once its email follows
             if not full and row is not None:
                 # Unchanged since the cursor: the stored snapshot is the live state.
                 if copper is None and row.copper_state:
@@ -407,6 +420,12 @@ class SyncEngine:
                 if plan.outcome is Outcome.IDENTICAL:
                     plan.outcome = Outcome.CHANGED
                     plan.direction = Direction.TO_MAILCHIMP
+            if copper_moved_from is not None and copper is not None:
+                emails_now = [email, *copper.other_emails]
+                plan.ops.insert(0, Op(OpKind.COPPER_EMAIL, email, {"id": copper.id, "emails": emails_now}))
+                if plan.outcome is Outcome.IDENTICAL:
+                    plan.outcome = Outcome.CHANGED
+                    plan.direction = Direction.TO_COPPER
             if not never_resubscribes(plan, mc, memory):  # last guard; the planner is tested for it
                 raise AssertionError(f"planner tried to re-subscribe {email}")
             plans.append(plan)
@@ -426,6 +445,19 @@ class SyncEngine:
                 log.info("copper person %d changed email: %s → %s", side.id, old, email)
                 sync.rename_contact(old, email)
                 self._email_changes.append((old, email))
+
+    def _follow_mailchimp_email_changes(
+        self, mc_now: dict[str, MailchimpSide], copper_now: dict[str, CopperSide]
+    ) -> None:
+        """A member whose address changed in Mailchimp (same ``unique_email_id``) keeps its contact."""
+        sync = self.store.sync
+        known = sync.mailchimp_unique_ids()
+        for email, side in list(mc_now.items()):
+            old = known.get(side.unique_id) if side.unique_id else None
+            if old and old != email and old not in mc_now and email not in copper_now:
+                log.info("mailchimp member %s changed address: %s → %s", side.unique_id, old, email)
+                sync.rename_contact(old, email)
+                self._mc_email_changes.append((old, email))
 
     def _circuit_breaker(
         self, plans: list[ContactPlan], mc_now: dict[str, MailchimpSide], allow_large_change: bool
@@ -490,7 +522,7 @@ class SyncEngine:
             self._progress("apply", done, total)
 
         # Email changes first: the member must carry its new address before it is updated.
-        moves = [op for _, op in remote if op.kind is OpKind.MC_EMAIL]
+        moves = [op for _, op in remote if op.kind in (OpKind.MC_EMAIL, OpKind.COPPER_EMAIL)]
         if moves:
             outcomes = await asyncio.gather(*(self._single(op, created_ids) for op in moves))
             await record([(op, *outcome) for op, outcome in zip(moves, outcomes, strict=True)])
@@ -501,7 +533,9 @@ class SyncEngine:
                 break
             await record(await self._mc_batch(upserts[start : start + 500], results))
         # One call per remaining change, concurrently within each client's own limits.
-        singles = [op for _, op in remote if op.kind not in (OpKind.MC_UPSERT, OpKind.MC_EMAIL)]
+        singles = [
+            op for _, op in remote if op.kind not in (OpKind.MC_UPSERT, OpKind.MC_EMAIL, OpKind.COPPER_EMAIL)
+        ]
         for start in range(0, len(singles), 200):
             if self.cancel.is_set():
                 break
@@ -583,6 +617,10 @@ class SyncEngine:
                     person = found
                 created_ids[op.email] = person.id
                 return "sent", {"id": person.id}, None
+            elif op.kind is OpKind.COPPER_EMAIL:
+                await self.copper.update_person(
+                    int(p["id"]), emails=[{"email": e, "category": "work"} for e in p["emails"]]
+                )
             elif op.kind is OpKind.COPPER_UPDATE:
                 update: dict[str, Any] = {}
                 fields = p.get("fields") or {}

@@ -38,6 +38,7 @@ class OpKind(StrEnum):
     MC_TAGS = "mc_tags"  # tags endpoint: add and remove (removals cannot go through the batch)
     MC_STATUS = "mc_status"  # reactivate an archived member with its previous status
     MC_EMAIL = "mc_email"  # the Copper person's email changed: the member follows it
+    COPPER_EMAIL = "copper_email"  # the member's address changed in Mailchimp: the person follows it
     COPPER_CREATE = "copper_create"
     COPPER_UPDATE = "copper_update"  # fields and/or the whole tag list
     QUEUE_DELETION = "queue_deletion"  # local only: ask an operator
@@ -205,7 +206,8 @@ class Op:
         """``copper``, ``mailchimp`` or ``local``."""
         if self.kind is OpKind.QUEUE_DELETION:
             return "local"
-        return "copper" if self.kind in (OpKind.COPPER_CREATE, OpKind.COPPER_UPDATE) else "mailchimp"
+        copper_kinds = (OpKind.COPPER_CREATE, OpKind.COPPER_UPDATE, OpKind.COPPER_EMAIL)
+        return "copper" if self.kind in copper_kinds else "mailchimp"
 
 
 @dataclass(frozen=True)
@@ -498,6 +500,8 @@ def project(
             mc = replace(mc, status=p["status"]) if mc else MailchimpSide(op.email, p["status"], {})
         elif op.kind is OpKind.MC_EMAIL and mc is not None:
             mc = replace(mc, email=op.email)
+        elif op.kind is OpKind.COPPER_EMAIL and copper is not None:
+            copper = replace(copper, email=op.email, other_emails=tuple(p["emails"][1:]))
         elif op.kind is OpKind.COPPER_CREATE:
             copper = CopperSide(int(p.get("id") or 0), op.email, dict(p["fields"]), tuple(p["tags"]))
         elif op.kind is OpKind.COPPER_UPDATE and copper is not None:

@@ -139,6 +139,14 @@ class SyncRepo:
         rows = self.store.db.execute("SELECT copper_id, email FROM contacts WHERE copper_id IS NOT NULL")
         return {int(copper_id): email for copper_id, email in rows}
 
+    def mailchimp_unique_ids(self) -> dict[str, str]:
+        """Mailchimp ``unique_email_id`` → the email the store knows the contact under."""
+        rows = self.store.db.execute(
+            "SELECT json_extract(mc_state, '$.unique_id'), email FROM contacts "
+            "WHERE mc_state IS NOT NULL AND json_extract(mc_state, '$.unique_id') != ''"
+        )
+        return {str(uid): email for uid, email in rows if uid}
+
     def save_contacts(self, rows: Iterable[dict[str, Any]]) -> int:
         """Upsert contact snapshots and bases in one transaction.
 

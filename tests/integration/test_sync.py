@@ -326,3 +326,23 @@ async def test_one_click_unsubscribe_through_serve_reaches_both_services_next_cy
     assert sandbox.mailchimp.member(email)["status"] == "unsubscribed"
     assert settings.unsubscribed_tag in people_by_email(sandbox)[email][0]["tags"]
     store.close()
+
+
+async def test_email_changed_in_mailchimp_follows_the_contact(
+    sandbox: Sandbox, settings: Settings, store: Store
+) -> None:
+    await sync(settings, store)
+    email = next(
+        e
+        for e, m in members(sandbox).items()
+        if m["status"] == "subscribed" and len(people_by_email(sandbox).get(e, [])) == 1
+    )
+    person_id = people_by_email(sandbox)[email][0]["id"]
+    new = "changee.dans.mailchimp@exemple.fr"
+    people_before = len(sandbox.copper.people)
+    sandbox.mailchimp.simulate_event("upemail", email, new_email=new)
+    await sync(settings, store)
+    assert sandbox.copper.people[person_id]["emails"][0]["email"] == new
+    assert len(sandbox.copper.people) == people_before  # followed, not duplicated
+    assert sandbox.mailchimp.member(email) is None and sandbox.mailchimp.member(new) is not None
+    assert (await sync(settings, store)).operations == []
