@@ -154,6 +154,10 @@ class Settings:
     """SMTP_PASSWORD: SMTP password, if any."""
     smtp_starttls: bool = True
     """SMTP_STARTTLS: upgrade the connection with STARTTLS (default yes)."""
+    smtp_max_rate: float | None = None
+    """SMTP_MAX_RATE: messages per second the SMTP relay accepts (None: no pacing)."""
+    smtp_connections: int = 4
+    """SMTP_CONNECTIONS: SMTP connections used at once."""
     tracking_secret: Secret = _secret()
     """CRMTUI_TRACKING_SECRET: key signing open/click/unsubscribe tokens."""
     public_base_url: str = ""
@@ -269,6 +273,8 @@ _FIELD_VARS: dict[str, str] = {
     "smtp_user": "SMTP_USER",
     "smtp_password": "SMTP_PASSWORD",
     "smtp_starttls": "SMTP_STARTTLS",
+    "smtp_max_rate": "SMTP_MAX_RATE",
+    "smtp_connections": "SMTP_CONNECTIONS",
     "tracking_secret": "CRMTUI_TRACKING_SECRET",
     "public_base_url": "CRMTUI_PUBLIC_URL",
     "db_path": "CRMTUI_DB",
@@ -505,6 +511,10 @@ def load_settings(
     kw["smtp_password"] = Secret(get("SMTP_PASSWORD"))
     if get("SMTP_STARTTLS"):
         kw["smtp_starttls"] = get("SMTP_STARTTLS").lower() in ("1", "true", "yes", "oui", "on")
+    if get("SMTP_MAX_RATE"):
+        kw["smtp_max_rate"] = _float(get("SMTP_MAX_RATE"), "SMTP_MAX_RATE", problems)
+    if get("SMTP_CONNECTIONS"):
+        kw["smtp_connections"] = max(1, _int(get("SMTP_CONNECTIONS"), "SMTP_CONNECTIONS", problems))
     kw["tracking_secret"] = Secret(get("CRMTUI_TRACKING_SECRET"))
     if get("CRMTUI_PUBLIC_URL"):
         kw["public_base_url"] = _url(get("CRMTUI_PUBLIC_URL"), "CRMTUI_PUBLIC_URL", problems)

@@ -343,7 +343,7 @@ def _is_loopback(host: str) -> bool:
 async def open_sender(settings: Settings, which: str = "auto") -> Sender | None:
     """The configured sender: SES when its credentials are set (or asked), else SMTP; None if neither.
 
-    SES is paced at its ``GetAccount`` MaxSendRate; SMTP at ``SMTP_MAX_RATE`` (env) when set.
+    SES is paced at its ``GetAccount`` MaxSendRate; SMTP at ``SMTP_MAX_RATE`` when set.
     """
     ready = settings.connectors()
     if which in ("auto", "ses") and ready["ses"]:
@@ -366,15 +366,14 @@ async def open_sender(settings: Settings, which: str = "auto") -> Sender | None:
     if which in ("auto", "smtp") and ready["smtp"]:
         from crmtui.connectors.smtp import SmtpSender
 
-        rate = os.environ.get("SMTP_MAX_RATE", "")
         return SmtpSender(
             settings.smtp_host,
             settings.smtp_port,
             username=settings.smtp_user,
             password=settings.smtp_password,
             starttls=settings.smtp_starttls,
-            max_rate=float(rate) if rate else None,
-            connections=int(os.environ.get("SMTP_CONNECTIONS", "4")),
+            max_rate=settings.smtp_max_rate,
+            connections=settings.smtp_connections,
             validate_certs=not _is_loopback(settings.smtp_host),
         )
     return None
