@@ -23,8 +23,8 @@ RECO_CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{category}: {share}% of your purchases",
     },
     "reco.reason.region": {
-        "fr": "Région que vous appréciez : {region} ({count} achats)",
-        "en": "A region you like: {region} ({count} purchases)",
+        "fr": "Région que vous appréciez : {region} ({count} de vos achats)",
+        "en": "A region you like: {region} ({count} of your purchases)",
     },
     "reco.reason.grape": {"fr": "Cépage que vous achetez : {grape}", "en": "A grape you buy: {grape}"},
     "reco.reason.copurchase": {
@@ -32,8 +32,8 @@ RECO_CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Customers who bought “{product}” also bought this",
     },
     "reco.reason.price": {
-        "fr": "Dans votre budget habituel ({segment}, environ {price} € la bouteille)",
-        "en": "In your usual budget ({segment}, about {price} € a bottle)",
+        "fr": "Un vin {segment}, dans votre budget habituel (environ {price} € la bouteille)",
+        "en": "A {segment} wine, in your usual budget (about {price} € a bottle)",
     },
     "reco.reason.vintage": {
         "fr": "Millésime {vintage} de « {product} », que vous avez acheté en {old}",

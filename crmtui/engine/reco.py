@@ -13,7 +13,7 @@ rule            feature                                                         
 ``copurchase``  item-to-item similarity with something the customer bought         1.0
                 ("customers who bought X also bought Y": co-purchase counts,
                 cosine-normalised and damped for small counts)
-``price``       fit with the usual price segment (half), pack size (0.3) and        1.0
+``price``       fit with the usual price segment (half), pack size (0.3) and        1.5
                 typical order line value (0.2)
 ``vintage``     a newer vintage of a wine (same cuvée) the customer bought          1.0
 ``popularity``  popularity within the customer's RFM segment; full weight for      1.0
