@@ -96,3 +96,18 @@ def test_python_dash_m_works_in_a_subprocess(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "Cycle n°1 terminé" in done.stdout
+
+
+def test_no_secret_reaches_the_store_logs_or_reports(tmp_path: Path) -> None:
+    from crmtui.sandbox.harness import COPPER_KEY
+    from crmtui.sandbox.mailchimp import DEFAULT_API_KEY
+    from crmtui.sandbox.odoo import DEFAULT_KEY
+
+    assert main(["--headless", "--production"]) == 0
+    secrets = [COPPER_KEY.encode(), DEFAULT_API_KEY.encode(), DEFAULT_KEY.encode()]
+    files = [p for p in (tmp_path / "data").rglob("*") if p.is_file()]
+    assert any(p.suffix == ".db" for p in files) and any(p.name.startswith("import_report_") for p in files)
+    for path in files:
+        data = path.read_bytes()
+        for secret in secrets:
+            assert secret not in data, (path, secret)
