@@ -31,7 +31,8 @@ from crmtui.store.locks import RUN_LOCK
 
 log = logging.getLogger("crmtui.engine.cycle")
 
-STEP_ORDER = ("etl", "sync", "scenarios", "reco")
+STEP_ORDER = ("etl", "reco", "sync", "scenarios")
+"""ETL first, then recommendations from it, then the sync, then the sends (which use both)."""
 
 
 @dataclass

@@ -95,6 +95,7 @@ class Store:
         from crmtui.store.etl import EtlRepo
         from crmtui.store.events import EventsRepo
         from crmtui.store.locks import LocksRepo
+        from crmtui.store.reco import RecoRepo
         from crmtui.store.runs import RunsRepo
         from crmtui.store.scenarios import ScenarioRepo
         from crmtui.store.sync import SyncRepo
@@ -107,6 +108,7 @@ class Store:
         self.etl = EtlRepo(self)
         self.events = EventsRepo(self)
         self.scenarios = ScenarioRepo(self)
+        self.reco = RecoRepo(self)
 
     # -- connections ----------------------------------------------------------------------
 
