@@ -581,7 +581,7 @@ async def _run_scenario(
     steps = {s.position: s for s in scenario.steps}
     done = 0
 
-    async def deliver(claim: Claim, message: OutgoingEmail, subject: str) -> None:
+    async def deliver(claim: Claim, message: OutgoingEmail, subject: str, suggested: str = "") -> None:
         try:
             crash_point("after_claim")
             timer = _crash_timer("during_send")
@@ -595,6 +595,17 @@ async def _run_scenario(
                 scenario, claim, provider_id=provider_id, sender=sender.name, subject=subject, now=clock()
             )
             crash_point("after_sent")
+            if suggested:
+                from crmtui.engine.reco import record_suggestion
+
+                # The contact_history row of this send now names the product it suggested.
+                record_suggestion(
+                    store,
+                    f"scenario-{claim.key[:32]}",
+                    suggested,
+                    scenario=scenario.name,
+                    variant=claim.template,
+                )
             result.sent += 1
         except Throttled as exc:
             repo.mark_deferred(claim, str(exc))
@@ -690,7 +701,7 @@ async def _run_scenario(
                     )
                     message = prepared.message
                 _record_links(store, message.message_id, prepared.links)
-                task = asyncio.create_task(deliver(outcome, message, prepared.subject))
+                task = asyncio.create_task(deliver(outcome, message, prepared.subject, prepared.suggested))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
                 done += 1
@@ -716,6 +727,7 @@ class _Prepared:
     subject: str
     message: OutgoingEmail
     links: list[str] = field(default_factory=list)
+    suggested: str = ""  # the recommended product key the message carries, if any
 
 
 _SIGNERS: dict[str, Any] = {}
@@ -761,6 +773,13 @@ def _prepare(
         from crmtui.engine.tracking import unsubscribe_url
 
         values["unsubscribe_link"] = unsubscribe_url(base, signer, message_id, due.contact)
+    suggested = ""
+    if uses_recommendation(tpl):
+        from crmtui.engine.reco import reco_config, recommendation_variables
+
+        reco = recommendation_variables(repo.store, due.contact, reco_config(settings))
+        suggested = reco.pop("recommended_product_key", "")
+        values.update(reco)
     rendered = render(tpl, values)
     body_html, links = rendered.html, []
     if signer is not None and body_html:
@@ -779,7 +798,15 @@ def _prepare(
         unsubscribe_url=str(values["unsubscribe_link"]) if scenario.include_unsubscribe else "",
         tags={"ledger_key": key, "scenario": str(scenario.id), "step": str(step.id)},
     )
-    return _Prepared(key, template, variant_id, rendered.subject, message, links)
+    return _Prepared(key, template, variant_id, rendered.subject, message, links, suggested)
+
+
+def uses_recommendation(template: Template) -> bool:
+    """Whether a template names any recommendation variable (they cost a query per send)."""
+    from crmtui.engine.templates import RECOMMENDATION_VARIABLES, VARIABLE
+
+    text = " ".join((template.subject, template.html, template.text))
+    return any(name in RECOMMENDATION_VARIABLES for name in VARIABLE.findall(text))
 
 
 def _record_links(store: Store, message_id: str, links: list[str]) -> None:

@@ -22,6 +22,11 @@ from html.parser import HTMLParser
 VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 """``{{ name }}``: letters, digits and underscores, spaces allowed inside the braces."""
 
+RECOMMENDATION_VARIABLES = frozenset(
+    {"recommended_product", "recommended_product_url", "recommendation_reason"}
+)
+"""Filled from the recommendation engine (empty when the contact has no recommendation)."""
+
 BASE_VARIABLES = frozenset(
     {
         "domain",
@@ -34,6 +39,7 @@ BASE_VARIABLES = frozenset(
         "scenario_name",
         "unsubscribe_link",
         "tracking_base",
+        *RECOMMENDATION_VARIABLES,
     }
 )
 """Variables every template may use."""
