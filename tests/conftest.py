@@ -15,7 +15,7 @@ from crmtui.store import Store
 _LEAKY = (
     "COPPER_API_KEY COPPER_API_EMAIL MAILCHIMP_API_KEY MAILCHIMP_DC MAILCHIMP_LIST_ID SYNC_MODE SYNC_INTERVAL "
     "ODOO_URL ODOO_DB ODOO_USER ODOO_API_KEY ISAVIGNE_EXPORT_PATH CRMTUI_DB CRMTUI_LANG CRMTUI_DATA_DIR "
-    "CRMTUI_ENV_FILE LANG LC_ALL LC_MESSAGES TEST_EMAIL_FILTER SMTP_HOST SES_REGION AWS_REGION "
+    "CRMTUI_ENV_FILE CRMTUI_TRACKING_SECRET CRMTUI_PUBLIC_URL LANG LC_ALL LC_MESSAGES TEST_EMAIL_FILTER SMTP_HOST SES_REGION AWS_REGION "
     "AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY"
 ).split()
 
@@ -26,6 +26,9 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
     for var in _LEAKY:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("CRMTUI_DATA_DIR", str(tmp_path / "data"))
+    # Sending needs signed unsubscribe links on an https base (crmtui refuses to send without them).
+    monkeypatch.setenv("CRMTUI_TRACKING_SECRET", "test-tracking-secret-0123456789")
+    monkeypatch.setenv("CRMTUI_PUBLIC_URL", "https://crm.domaine-exemple.test")
     monkeypatch.chdir(tmp_path)
     set_language("en")
     yield

@@ -528,7 +528,7 @@ async def scenarios_step(ctx: StepContext) -> StepResult:
         succeeded=result.sent,
         failed=result.failed,
         skipped=result.deferred + result.unknown,
-        detail=summarize(result),
+        detail="; ".join([summarize(result), *result.errors]),
         summary={
             "sent": result.sent,
             "failed": result.failed,

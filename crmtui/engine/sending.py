@@ -26,8 +26,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import hashlib
-import hmac
 import ipaddress
 import logging
 import os
@@ -41,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from typing import Any, Protocol
+from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -244,29 +243,27 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def unsubscribe_token(secret: str, email: str, scenario_id: int) -> str:
-    """An opaque, signed one-click token: ``b64(email|scenario).b64(hmac)`` (RFC 8058 §3.1)."""
-    payload = f"{email}|{scenario_id}".encode()
-    mac = hmac.new(secret.encode() or b"crmtui", payload, hashlib.sha256).digest()[:16]
-    return f"{_b64(payload)}.{_b64(mac)}"
-
-
-def verify_unsubscribe_token(secret: str, token: str) -> tuple[str, int] | None:
-    """``(email, scenario_id)`` of a valid token, else None (for ``crmtui serve``)."""
-    try:
-        payload_b64, _mac = token.split(".", 1)
-        payload = base64.urlsafe_b64decode(payload_b64 + "=" * (-len(payload_b64) % 4))
-        email, scenario = payload.decode().rsplit("|", 1)
-        expected = unsubscribe_token(secret, email, int(scenario))
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return (email, int(scenario)) if hmac.compare_digest(expected, token) else None
-
-
 def public_base(settings: Settings) -> str:
-    """The https base of our links (RFC 8058 needs https; a placeholder when not configured)."""
-    base = settings.public_base_url.rstrip("/")
-    return base if base.startswith("https://") else "https://crmtui.invalid"
+    """The base of our links: ``CRMTUI_PUBLIC_URL`` (checked by :func:`link_problem` before sending)."""
+    return settings.public_base_url.rstrip("/")
+
+
+def link_problem(settings: Settings) -> str:
+    """Why emails cannot carry a working one-click unsubscribe link, or ``""``.
+
+    RFC 8058 and the Gmail/Yahoo bulk-sender rules require an https unsubscribe link backed by a
+    signed token; without them we refuse to send rather than send mail nobody can leave.
+    """
+    if tracking_signer(settings) is None:
+        return "CRMTUI_TRACKING_SECRET is missing or shorter than 16 characters: it signs unsubscribe links"
+    base = settings.public_base_url
+    parsed = urlparse(base)
+    loopback = parsed.hostname in ("127.0.0.1", "localhost", "::1")  # the sandbox and tests
+    if parsed.scheme != "https" and not (parsed.scheme == "http" and loopback):
+        return (
+            "CRMTUI_PUBLIC_URL must be the https address of `crmtui serve` (unsubscribe and tracking links)"
+        )
+    return ""
 
 
 def message_id_for(key: str, from_addr: str) -> str:
@@ -295,7 +292,7 @@ def template_values(
         siret=fields.get("siret") or "",
         phone=fields.get("phone") or fields.get("mobile") or "",
         scenario_name=scenario.name,
-        unsubscribe_link=f"{base}/u/{unsubscribe_token(settings.tracking_secret.reveal(), contact, scenario.id)}",
+        unsubscribe_link="",  # per message, signed: see _prepare
         tracking_base=f"{base}/t",
     )
     return values
@@ -512,6 +509,10 @@ async def run_tick(
         if dry_run:
             for s in scenarios:
                 result.refused["dry_run"] += len(repo.due(s.id, clock(), limit=1_000_000))
+            return result
+        problem = link_problem(settings)
+        if problem:
+            result.errors.append(problem)
             return result
         if sender is None:
             sender = await open_sender(settings)
@@ -769,10 +770,9 @@ def _prepare(
     values = template_values(settings, scenario, due.contact, repo.contact_values(due.contact))
     signer = tracking_signer(settings)
     base = public_base(settings)
-    if signer is not None:
-        from crmtui.engine.tracking import unsubscribe_url
+    from crmtui.engine.tracking import unsubscribe_url
 
-        values["unsubscribe_link"] = unsubscribe_url(base, signer, message_id, due.contact)
+    values["unsubscribe_link"] = unsubscribe_url(base, signer, message_id, due.contact)
     suggested = ""
     if uses_recommendation(tpl):
         from crmtui.engine.reco import reco_config, recommendation_variables

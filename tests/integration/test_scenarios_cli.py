@@ -47,7 +47,11 @@ def env(tmp: Path, sink: SmtpSink | None = None) -> dict[str, str]:
         if not k.startswith(("COPPER", "MAILCHIMP", "SES_", "SMTP_", "CRMTUI"))
     }
     out.update(
-        CRMTUI_DB=str(tmp / "crm.db"), CRMTUI_DATA_DIR=str(tmp / "data"), EMAIL_FROM="Shop <shop@domaine.fr>"
+        CRMTUI_DB=str(tmp / "crm.db"),
+        CRMTUI_DATA_DIR=str(tmp / "data"),
+        EMAIL_FROM="Shop <shop@domaine.fr>",
+        CRMTUI_TRACKING_SECRET="test-tracking-secret-0123456789",
+        CRMTUI_PUBLIC_URL="https://crm.domaine-exemple.test",
     )
     if sink is not None:
         out.update(sink.env())

@@ -57,6 +57,8 @@ def env_for(sink: SmtpSink, db: Path, **extra: str) -> dict[str, str]:
         CRMTUI_DATA_DIR=str(db.parent / "data"),
         EMAIL_FROM="Domaine <contact@domaine-exemple.fr>",
         SMTP_CONNECTIONS="4",
+        CRMTUI_TRACKING_SECRET="test-tracking-secret-0123456789",
+        CRMTUI_PUBLIC_URL="https://crm.domaine-exemple.test",
         **extra,
     )
     return env
