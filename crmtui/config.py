@@ -158,6 +158,18 @@ class Settings:
     """SMTP_MAX_RATE: messages per second the SMTP relay accepts (None: no pacing)."""
     smtp_connections: int = 4
     """SMTP_CONNECTIONS: SMTP connections used at once."""
+    imap_host: str = ""
+    """IMAP_HOST: mailbox polled for replies (scenarios with stop_on_reply)."""
+    imap_port: int = 993
+    """IMAP_PORT: 993 (TLS) or 143."""
+    imap_user: str = ""
+    """IMAP_USER: mailbox login."""
+    imap_password: Secret = _secret()
+    """IMAP_PASSWORD: mailbox password."""
+    imap_folder: str = "INBOX"
+    """IMAP_FOLDER: the folder where replies arrive."""
+    imap_ssl: bool = True
+    """IMAP_SSL: connect with TLS (default yes)."""
     tracking_secret: Secret = _secret()
     """CRMTUI_TRACKING_SECRET: key signing open/click/unsubscribe tokens."""
     public_base_url: str = ""
@@ -211,6 +223,7 @@ class Settings:
             "isavigne": self.isavigne_export_path is not None,
             "ses": bool(self.ses_region and self.ses_access_key_id and self.ses_secret_access_key),
             "smtp": bool(self.smtp_host),
+            "imap": bool(self.imap_host and self.imap_user and self.imap_password),
         }
 
     @property
@@ -275,6 +288,12 @@ _FIELD_VARS: dict[str, str] = {
     "smtp_starttls": "SMTP_STARTTLS",
     "smtp_max_rate": "SMTP_MAX_RATE",
     "smtp_connections": "SMTP_CONNECTIONS",
+    "imap_host": "IMAP_HOST",
+    "imap_port": "IMAP_PORT",
+    "imap_user": "IMAP_USER",
+    "imap_password": "IMAP_PASSWORD",
+    "imap_folder": "IMAP_FOLDER",
+    "imap_ssl": "IMAP_SSL",
     "tracking_secret": "CRMTUI_TRACKING_SECRET",
     "public_base_url": "CRMTUI_PUBLIC_URL",
     "db_path": "CRMTUI_DB",
@@ -287,7 +306,14 @@ _ALIASES = {
     "SES_SECRET_ACCESS_KEY": ("AWS_SECRET_ACCESS_KEY",),
 }
 SECRET_VARS = frozenset(
-    {"COPPER_API_KEY", "MAILCHIMP_API_KEY", "ODOO_API_KEY", "SES_SECRET_ACCESS_KEY", "SMTP_PASSWORD"}
+    {
+        "COPPER_API_KEY",
+        "MAILCHIMP_API_KEY",
+        "ODOO_API_KEY",
+        "SES_SECRET_ACCESS_KEY",
+        "SMTP_PASSWORD",
+        "IMAP_PASSWORD",
+    }
     | {"CRMTUI_TRACKING_SECRET", "AWS_SECRET_ACCESS_KEY"}
 )
 
@@ -515,6 +541,24 @@ def load_settings(
         kw["smtp_max_rate"] = _float(get("SMTP_MAX_RATE"), "SMTP_MAX_RATE", problems)
     if get("SMTP_CONNECTIONS"):
         kw["smtp_connections"] = max(1, _int(get("SMTP_CONNECTIONS"), "SMTP_CONNECTIONS", problems))
+    kw["imap_host"] = get("IMAP_HOST")
+    if get("IMAP_PORT"):
+        kw["imap_port"] = _int(get("IMAP_PORT"), "IMAP_PORT", problems)
+    kw["imap_user"] = get("IMAP_USER")
+    kw["imap_password"] = Secret(get("IMAP_PASSWORD"))
+    if get("IMAP_FOLDER"):
+        kw["imap_folder"] = get("IMAP_FOLDER")
+    if get("IMAP_SSL"):
+        kw["imap_ssl"] = get("IMAP_SSL").lower() in ("1", "true", "yes", "oui", "on")
+    if kw["imap_host"] and not (kw["imap_user"] and kw["imap_password"]):
+        missing = ", ".join(v for v in ("IMAP_USER", "IMAP_PASSWORD") if not get(v))
+        problems.append(
+            Problem(
+                "IMAP_HOST",
+                t("config.partial", var="IMAP_HOST", missing=missing, connector="IMAP"),
+                t("config.partial.fix", missing=missing),
+            )
+        )
     kw["tracking_secret"] = Secret(get("CRMTUI_TRACKING_SECRET"))
     if get("CRMTUI_PUBLIC_URL"):
         kw["public_base_url"] = _url(get("CRMTUI_PUBLIC_URL"), "CRMTUI_PUBLIC_URL", problems)
