@@ -94,6 +94,10 @@ class Settings:
     conflict_policy: ConflictPolicy = "copper-wins"
     """SYNC_CONFLICT_POLICY: who wins a field changed on both sides."""
 
+    field_map: dict[str, str] = field(
+        default_factory=lambda: {"first_name": "FNAME", "last_name": "LNAME", "phone": "PHONE"}
+    )
+    """SYNC_FIELD_MAP: Copper field → Mailchimp merge tag (``first_name=FNAME,last_name=LNAME,phone=PHONE``)."""
     new_member_status: str = "subscribed"
     """SYNC_NEW_MEMBER_STATUS: status of members created from Copper (``subscribed`` or ``pending``)."""
     unsubscribed_tag: str = "Désabonné Mailchimp"
@@ -260,6 +264,7 @@ _FIELD_VARS: dict[str, str] = {
     "sync_mode": "SYNC_MODE",
     "test_email_filter": "TEST_EMAIL_FILTER",
     "conflict_policy": "SYNC_CONFLICT_POLICY",
+    "field_map": "SYNC_FIELD_MAP",
     "new_member_status": "SYNC_NEW_MEMBER_STATUS",
     "unsubscribed_tag": "SYNC_UNSUBSCRIBED_TAG",
     "cleaned_tag": "SYNC_CLEANED_TAG",
@@ -457,6 +462,8 @@ def load_settings(
             problems,
         )
 
+    if get("SYNC_FIELD_MAP"):
+        kw["field_map"] = _field_map(get("SYNC_FIELD_MAP"), problems)
     if get("SYNC_NEW_MEMBER_STATUS"):
         kw["new_member_status"] = _choice(
             get("SYNC_NEW_MEMBER_STATUS").lower(),
@@ -628,6 +635,28 @@ def _share(value: str, var: str, problems: list[Problem]) -> float:
         problems.append(Problem(var, t("config.bad_share", value=value), t("config.bad_share.fix")))
         return 0.05
     return share
+
+
+_MERGE_TAG = re.compile(r"^[A-Z][A-Z0-9_]{0,9}$")
+SYNCED_FIELDS = ("first_name", "last_name", "phone")
+
+
+def _field_map(value: str, problems: list[Problem]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for part in value.split(","):
+        name, _, tag = part.partition("=")
+        name, tag = name.strip(), tag.strip().upper()
+        if name not in SYNCED_FIELDS or not _MERGE_TAG.match(tag):
+            problems.append(
+                Problem(
+                    "SYNC_FIELD_MAP",
+                    t("config.bad_field_map", part=part.strip(), fields=", ".join(SYNCED_FIELDS)),
+                    t("config.bad_field_map.fix"),
+                )
+            )
+            continue
+        mapping[name] = tag
+    return mapping
 
 
 def _float(value: str, var: str, problems: list[Problem]) -> float:

@@ -212,6 +212,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "un nombre entre 0 et 1, ou un pourcentage",
         "en": "a number between 0 and 1, or a percentage",
     },
+    "config.bad_field_map": {
+        "fr": "« {part} » : écrivez champ=ÉTIQUETTE, champ parmi {fields}, étiquette Mailchimp en majuscules (10 car. max)",
+        "en": "“{part}”: write field=TAG, field among {fields}, a Mailchimp merge tag in capitals (10 chars max)",
+    },
+    "config.bad_field_map.fix": {
+        "fr": "par exemple SYNC_FIELD_MAP=first_name=FNAME,last_name=LNAME,phone=PHONE",
+        "en": "for example SYNC_FIELD_MAP=first_name=FNAME,last_name=LNAME,phone=PHONE",
+    },
     "config.bad_int": {
         "fr": "« {value} » n'est pas un nombre entier",
         "en": "“{value}” is not a whole number",

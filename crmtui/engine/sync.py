@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -122,6 +122,7 @@ def sync_options(settings: Settings) -> SyncOptions:
         new_member_status=settings.new_member_status,
         unsubscribed_tag=settings.unsubscribed_tag,
         cleaned_tag=settings.cleaned_tag,
+        fields=tuple(f for f in FIELDS if f in settings.field_map),
     )
 
 
@@ -155,16 +156,16 @@ def copper_side(person: CopperPerson) -> CopperSide | None:
     )
 
 
-def mailchimp_side(member: MailchimpMember, mapping: dict[str, str] | None = None) -> MailchimpSide:
-    """The sync's view of a Mailchimp member."""
-    mapping = mapping or dict(DEFAULT_MAPPING)
+def mailchimp_side(member: MailchimpMember, mapping: Mapping[str, str] | None = None) -> MailchimpSide:
+    """The sync's view of a Mailchimp member (fields read through the Copper→merge-tag mapping)."""
+    mapping = mapping or DEFAULT_MAPPING
     changed = ""
     if member.last_changed:
         changed = datetime.fromtimestamp(member.last_changed, UTC).isoformat(timespec="seconds")
     return MailchimpSide(
         email=member.normalized_email,
         status=member.status,
-        fields={f: clean(member.merge_fields.get(mapping[f])) for f in FIELDS},
+        fields={f: clean(member.merge_fields.get(mapping[f])) if f in mapping else "" for f in FIELDS},
         tags=tuple(member.tags),
         unique_id=member.unique_email_id,
         changed=changed,
@@ -324,7 +325,7 @@ class SyncEngine:
             )
             async for member in stream:
                 count += 1
-                side = mailchimp_side(member)
+                side = mailchimp_side(member, self.settings.field_map)
                 members[side.email] = side
                 if side.changed and (newest is None or side.changed > newest):
                     newest = side.changed
@@ -564,7 +565,10 @@ class SyncEngine:
         inputs = []
         for op in ops:
             p = op.payload
-            merge = {DEFAULT_MAPPING[f]: v for f, v in p["fields"].items() if v or not p.get("new")}
+            mapping = self.settings.field_map
+            merge = {
+                mapping[f]: v for f, v in p["fields"].items() if f in mapping and (v or not p.get("new"))
+            }
             inputs.append(
                 MemberInput(
                     op.email, status=p["status"], merge_fields=merge or None, tags=p.get("tags") or None

@@ -178,6 +178,7 @@ class SyncOptions:
     new_member_status: str = "subscribed"
     unsubscribed_tag: str = "Désabonné Mailchimp"
     cleaned_tag: str = "Adresse invalide Mailchimp"
+    fields: tuple[str, ...] = FIELDS  # the fields the mapping syncs (SYNC_FIELD_MAP)
 
     def status_tag(self, status: str) -> str | None:
         """The Copper tag mirroring a Mailchimp status, if any."""
@@ -332,7 +333,7 @@ def plan_contact(
         if any(t in (opts.unsubscribed_tag, opts.cleaned_tag) for t in copper.tags):
             plan.outcome = Outcome.SKIPPED
             return plan
-        fields = {f: clean(copper.fields.get(f)) for f in FIELDS}
+        fields = {f: clean(copper.fields.get(f)) for f in opts.fields}
         plan.ops.append(
             Op(
                 OpKind.MC_UPSERT,
@@ -364,7 +365,7 @@ def plan_contact(
         if mc.status not in ("subscribed", "pending"):
             plan.outcome = Outcome.SKIPPED
             return plan
-        fields = {f: clean(mc.fields.get(f)) for f in FIELDS}
+        fields = {f: clean(mc.fields.get(f)) for f in opts.fields}
         tags = [t for t in (opts.status_tag(mc.status),) if t]
         plan.ops.append(Op(OpKind.COPPER_CREATE, email, {"fields": fields, "tags": tags}))
         plan.outcome = Outcome.CHANGED
@@ -396,7 +397,7 @@ def _plan_both(
     to_mc: dict[str, str] = {}
     to_copper: dict[str, str] = {}
     merged: dict[str, str] = {}
-    for f in FIELDS:
+    for f in opts.fields:
         c, m = clean(copper.fields.get(f)), clean(mc.fields.get(f))
         b = clean(base.fields.get(f)) if base is not None else None
         if c == m:

@@ -346,3 +346,21 @@ async def test_email_changed_in_mailchimp_follows_the_contact(
     assert len(sandbox.copper.people) == people_before  # followed, not duplicated
     assert sandbox.mailchimp.member(email) is None and sandbox.mailchimp.member(new) is not None
     assert (await sync(settings, store)).operations == []
+
+
+async def test_field_mapping_is_configurable(sandbox: Sandbox, tmp_path: Path) -> None:
+    settings = make_settings(sandbox, tmp_path, SYNC_FIELD_MAP="first_name=FNAME,last_name=LNAME")
+    store = Store(settings.store_path)
+    await sync(settings, store)
+    email = next(
+        e
+        for e, m in members(sandbox).items()
+        if m["status"] == "subscribed" and e in people_by_email(sandbox)
+    )
+    person = people_by_email(sandbox)[email][0]
+    copper_put(sandbox, person["id"], phone_numbers=[{"number": "+33 6 00 00 00 01", "category": "mobile"}])
+    before = sandbox.mailchimp.member(email)["merge_fields"].get("PHONE")
+    report = await sync(settings, store)
+    assert report.operations == []  # the phone is not mapped: nothing flows, and nothing loops
+    assert sandbox.mailchimp.member(email)["merge_fields"].get("PHONE") == before
+    store.close()
