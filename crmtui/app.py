@@ -57,29 +57,37 @@ class CrmApp(App[int]):
     BINDINGS = [
         Binding("ctrl+q", "quit", t("key.quit"), id="app.quit", priority=True),
         Binding("f1", "help", t("key.help"), id="app.help"),
-        Binding("d", "show_dashboard", t("key.dashboard"), id="app.dashboard"),
-        Binding("c", "show_connectors", t("key.connectors"), id="app.connectors"),
-        Binding("h", "show_runs", t("key.runs"), id="app.runs"),
-        Binding("s", "show_sources", t("key.sources"), id="app.sources"),
-        Binding("Q", "show_quality", t("key.quality"), id="app.quality"),
+        Binding("d", "show_dashboard", t("key.dashboard"), show=False, id="app.dashboard"),
+        Binding("c", "show_connectors", t("key.connectors"), show=False, id="app.connectors"),
+        Binding("h", "show_runs", t("key.runs"), show=False, id="app.runs"),
+        Binding("s", "show_sources", t("key.sources"), show=False, id="app.sources"),
+        Binding("Q", "show_quality", t("key.quality"), show=False, id="app.quality"),
         Binding("y", "show_sync", t("sync_ui.key.show_sync"), show=False, id="app.sync"),
         Binding("b", "show_deletions", t("sync_ui.key.show_deletions"), show=False, id="app.deletions"),
         Binding("o", "show_forgotten", t("sync_ui.key.show_forgotten"), show=False, id="app.forgotten"),
-        Binding("e", "show_scenarios", t("key.scenarios"), id="app.scenarios"),
-        Binding("k", "show_customers", t("key.customers"), id="app.customers"),
+        Binding("e", "show_scenarios", t("key.scenarios"), show=False, id="app.scenarios"),
+        Binding("k", "show_customers", t("key.customers"), show=False, id="app.customers"),
         Binding("K", "show_reco_quality", t("key.reco_quality"), show=False, id="app.reco_quality"),
         Binding("r", "run_cycle", t("key.run_cycle"), id="app.run_cycle"),
         Binding("f5", "refresh", t("key.refresh"), show=False, id="app.refresh"),
-        Binding("ctrl+p", "command_palette", t("key.palette"), show=False, id="app.palette"),
+        Binding("ctrl+p", "command_palette", t("key.palette"), id="app.palette"),
     ]
 
-    def __init__(self, settings: Settings, store: Store) -> None:
+    def __init__(self, settings: Settings, store: Store, *, background_every: float | None = None) -> None:
         super().__init__()
         self.settings = settings
         self.store = store
         self.connector_checks: dict[str, tuple[object, str]] = {}
         """Last verdict and time per connector (this session)."""
         self.sub_title = t("app.sandbox_banner") if settings.sandbox else ""
+        self.background_every = background_every
+        """Seconds between background passes (scenario tick, then queued events); None: off."""
+        self._background: Worker[None] | None = None
+
+    def on_mount(self) -> None:
+        """Start the background passes when asked (the sandbox console: its demo moves by itself)."""
+        if self.background_every:
+            self.set_interval(self.background_every, self._background_due)
 
     # -- palette --------------------------------------------------------------------------
 
@@ -170,6 +178,21 @@ class CrmApp(App[int]):
                 self.notify, t("cycle.busy", owner=exc.holder.describe()), severity="warning"
             )
 
+    def _background_due(self) -> None:
+        if self._background is None or self._background.is_finished:
+            self._background = self.background_worker()
+
+    @work(thread=True, group="background", exit_on_error=False, description="Scenario ticks and events")
+    def background_worker(self) -> None:
+        """One pass in its own thread and event loop: a scenario tick, then serve's queued events.
+
+        Screens are not told: the Scenarios screen re-reads its figures on its own timer, and a
+        reload every few seconds would reset selections elsewhere.
+        """
+        from crmtui.sandbox.demo import engine_pass
+
+        asyncio.run(engine_pass(self.settings, self.store))
+
     @on(EngineReported)
     def _engine_reported(self, message: EngineReported) -> None:
         if isinstance(message.event, CycleFinished):
@@ -197,6 +220,10 @@ class CrmApp(App[int]):
             )
 
 
-def make_app(settings: Settings, store: Store) -> CrmApp:
-    """Build the console app for ``settings`` over ``store`` (CLI and tests use this)."""
-    return CrmApp(settings, store)
+def make_app(settings: Settings, store: Store, *, background_every: float | None = None) -> CrmApp:
+    """Build the console app for ``settings`` over ``store`` (CLI and tests use this).
+
+    ``background_every``: seconds between background scenario ticks and event passes (the sandbox
+    console's demo; None, the default, runs none).
+    """
+    return CrmApp(settings, store, background_every=background_every)
