@@ -141,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         _print_config_error(exc)
         return EXIT_CONFIG
-    with sandbox_services(settings) as settings:
+    with sandbox_services(settings, demo=not args.headless) as settings:
         return _dispatch(args, settings)
 
 
@@ -163,11 +163,14 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 @contextlib.contextmanager
-def sandbox_services(settings: Settings) -> Iterator[Settings]:
+def sandbox_services(settings: Settings, *, demo: bool = False) -> Iterator[Settings]:
     """In sandbox mode, start the simulators in-process and point the settings at them.
 
     The simulators start from their seed data each time, so the sandbox's own database starts
-    afresh too (it never shares a file with production).
+    afresh too (it never shares a file with production). With ``demo`` (the console), ``crmtui
+    serve`` runs in-process too, the demo A/B scenario is started, and the SES events and the
+    simulated recipients flow (:mod:`crmtui.sandbox.demo`); the console's background worker runs
+    the ticks and applies the events.
     """
     if not settings.sandbox:
         yield settings
@@ -177,8 +180,15 @@ def sandbox_services(settings: Settings) -> Iterator[Settings]:
     for suffix in ("", "-wal", "-shm"):
         Path(str(settings.store_path) + suffix).unlink(missing_ok=True)
     exports = settings.data_dir / "sandbox-exports"
-    with running_sandbox(SANDBOX_CONTACTS, SANDBOX_SEED, exports_dir=exports) as sandbox:
-        yield sandbox.apply_to(settings)
+    with running_sandbox(SANDBOX_CONTACTS, SANDBOX_SEED, exports_dir=exports, serve=demo) as sandbox:
+        live = sandbox.apply_to(settings)
+        if not demo:
+            yield live
+            return
+        from crmtui.sandbox.demo import running_demo
+
+        with running_demo(sandbox, live):
+            yield live
 
 
 SANDBOX_CONTACTS = 500
@@ -195,7 +205,12 @@ def _run_console(settings: Settings) -> int:
         return EXIT_STORE
     from crmtui.app import make_app  # Textual is imported only here
 
-    app = make_app(settings, store)
+    background = None
+    if settings.sandbox:
+        from crmtui.sandbox.demo import PASS_SECONDS
+
+        background = PASS_SECONDS  # ticks and events in the background: the demo moves by itself
+    app = make_app(settings, store, background_every=background)
     try:
         app.run()
     finally:
