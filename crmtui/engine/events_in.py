@@ -395,6 +395,10 @@ class EventProcessor:
             for event in batch:
                 try:
                     with self.store.write():
+                        # Inside the write lock: another processor (serve's loop, a sync cycle)
+                        # may have applied it since the batch was read.
+                        if not self.events.is_pending(event.id):
+                            continue
                         outcome = self.apply(event, stats)
                         self.events.finish(event.id, outcome)
                 except Exception as exc:  # noqa: BLE001 - one bad event must not block the queue

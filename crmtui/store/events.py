@@ -158,6 +158,11 @@ class EventsRepo:
             for r in rows
         ]
 
+    def is_pending(self, event_id: int) -> bool:
+        """Whether a queued delivery is still waiting (checked inside the applying transaction)."""
+        row = self.store.db.execute("SELECT state FROM inbound_events WHERE id = ?", (event_id,)).fetchone()
+        return bool(row) and row[0] == "pending"
+
     def finish(self, event_id: int, state: str, error: str | None = None) -> None:
         """Mark a queued delivery done/ignored/failed."""
         with self.store.write() as db:
