@@ -105,8 +105,8 @@ ETL_CATALOGUE: dict[str, dict[str, str]] = {
     "cmd.quality.help": {"fr": "Qualité des données et segments RFM", "en": "Data quality and RFM segments"},
     "sources.title": {"fr": "Sources de données", "en": "Data sources"},
     "sources.none": {
-        "fr": "Aucune source configurée. Appuyez sur « e » pour en ajouter une.",
-        "en": "No source configured. Press “e” to add one.",
+        "fr": "Aucune source configurée. Appuyez sur « a » pour en ajouter une.",
+        "en": "No source configured. Press “a” to add one.",
     },
     "sources.errors": {"fr": "Erreurs de la dernière exécution", "en": "Errors of the last run"},
     "sources.mapping": {"fr": "Correspondance des champs", "en": "Field mapping"},
@@ -141,6 +141,72 @@ ETL_CATALOGUE: dict[str, dict[str, str]] = {
     "form.bad_path": {"fr": "dossier introuvable : {path}", "en": "folder not found: {path}"},
     "form.bad_url": {"fr": "URL http(s) attendue", "en": "an http(s) URL is expected"},
     "form.required": {"fr": "{field} est obligatoire", "en": "{field} is required"},
+    "key.etl_add": {"fr": "Ajouter", "en": "Add"},
+    "key.etl_add.tip": {
+        "fr": "Ajouter une source (ses réglages vont dans le .env)",
+        "en": "Add a source (its settings go to the .env)",
+    },
+    "key.etl_edit.tip": {
+        "fr": "Modifier la source sélectionnée (ou Entrée)",
+        "en": "Edit the selected source (or Enter)",
+    },
+    "form.type_isavigne": {"fr": "iSaVigne (dossier d'exports)", "en": "iSaVigne (export folder)"},
+    "form.type_odoo": {"fr": "Odoo (XML-RPC)", "en": "Odoo (XML-RPC)"},
+    "form.test": {"fr": "Tester", "en": "Test"},
+    "form.key_keep": {
+        "fr": "laisser vide pour garder la clé actuelle",
+        "en": "leave empty to keep the current key",
+    },
+    "form.target": {
+        "fr": "Enregistrer écrit dans {path} (mode 600), jamais dans la base de données.",
+        "en": "Save writes to {path} (mode 600), never to the database.",
+    },
+    "form.sandbox_note": {
+        "fr": (
+            "Bac à sable : la console utilise ses propres sources simulées. Ce formulaire écrit dans "
+            "{path} pour la production ; ces valeurs servent au prochain démarrage sans --sandbox."
+        ),
+        "en": (
+            "Sandbox: the console uses its own simulated sources. This form writes to {path} for "
+            "production; the values are used at the next start without --sandbox."
+        ),
+    },
+    "form.checking": {"fr": "Vérification…", "en": "Checking…"},
+    "form.unreadable": {"fr": "dossier illisible : {path}", "en": "folder cannot be read: {path}"},
+    "form.folder_found": {
+        "fr": "{n} fichier(s) d'export dans {path} : {detail}",
+        "en": "{n} export file(s) in {path}: {detail}",
+    },
+    "form.folder_empty": {
+        "fr": "aucun export dans {path} pour l'instant (attendus : clients*, produits*, ventes*, stock*)",
+        "en": "no export in {path} yet (expected: clients*, produits*, ventes*, stock*)",
+    },
+    "form.not_saved": {"fr": "Rien n'a été enregistré : {detail}", "en": "Nothing was saved: {detail}"},
+    "form.saved_sandbox": {
+        "fr": "Source enregistrée dans {path} ; le bac à sable garde ses sources simulées.",
+        "en": "Source saved to {path}; the sandbox keeps its simulated sources.",
+    },
+    "form.shadowed": {
+        "fr": "{names} aussi défini(s) dans l'environnement, qui l'emporte sur le .env",
+        "en": "{names} also set in the environment, which takes precedence over the .env",
+    },
+    "envfile.bad_name": {
+        "fr": "nom de variable invalide : {name}",
+        "en": "invalid variable name: {name}",
+    },
+    "envfile.bad_value": {
+        "fr": "la valeur de {name} contient un retour à la ligne ou un caractère de contrôle",
+        "en": "the value of {name} holds a line break or a control character",
+    },
+    "envfile.expansion": {
+        "fr": "la valeur de {name} contient « ${{ », que le .env lirait comme une variable",
+        "en": "the value of {name} holds “${{”, which the .env would read as a variable",
+    },
+    "envfile.not_a_file": {"fr": "{path} n'est pas un fichier", "en": "{path} is not a file"},
+    "envfile.io": {
+        "fr": "impossible d'écrire {path} : {detail}",
+        "en": "cannot write {path}: {detail}",
+    },
     "quality.title": {"fr": "Qualité des données", "en": "Data quality"},
     "quality.none_yet": {
         "fr": "Pas encore de rapport : lancez un import (écran Sources).",

@@ -1,4 +1,6 @@
-"""Data sources: each ETL source with its last run, cursor, counts and errors; test, run, run full.
+"""Data sources: each ETL source with its last run, cursor, counts and errors; test, run, run full;
+add (``a``) or edit (``E`` or Enter) a source in a form whose values go to the ``.env``
+(:mod:`crmtui.screens.source_form`).
 
 The screen does no I/O itself: thread workers call the engine (:class:`SourceManager`), whose
 events come back as messages and update the live progress line.
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label
@@ -21,6 +24,7 @@ from crmtui.connectors.errors import ConnectorError
 from crmtui.engine.etl import MappingRow, SourceManager, describe_source, mapping
 from crmtui.engine.events import Event, StepProgressed
 from crmtui.i18n import t
+from crmtui.screens.source_form import SOURCE_KINDS, SourceFormScreen
 from crmtui.store.etl import EtlRun, SourceStats, etl_repo
 from crmtui.text import literal, printable
 from crmtui.widgets.status import StatusBar
@@ -45,6 +49,8 @@ class SourcesScreen(Screen[None]):
         Binding("n", "run_source", t("key.etl_run"), id="sources.run"),
         Binding("f", "run_full", t("key.etl_full"), id="sources.full"),
         Binding("m", "toggle_mapping", t("key.etl_mapping"), id="sources.mapping"),
+        Binding("a", "add_source", t("key.etl_add"), id="sources.add", tooltip=t("key.etl_add.tip")),
+        Binding("E", "edit_source", t("key.etl_edit"), id="sources.edit", tooltip=t("key.etl_edit.tip")),
     ]
 
     @dataclass
@@ -156,8 +162,28 @@ class SourcesScreen(Screen[None]):
         grid.clear()
         for location, reason in errors:
             grid.add_row(literal(location), literal(reason))
+        self.refresh_bindings()
 
     # -- actions ----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Edit is dimmed until a source the form knows is selected."""
+        if action == "edit_source":
+            try:
+                return True if self.selected() in SOURCE_KINDS else None
+            except NoMatches:
+                return None
+        return True
+
+    def action_add_source(self) -> None:
+        """Open the form to add a source; what it saves goes to the ``.env`` (the table reloads on return)."""
+        self.app.push_screen(SourceFormScreen(self.app.settings))  # type: ignore[attr-defined]
+
+    def action_edit_source(self) -> None:
+        """Open the form on the selected source."""
+        name = self.selected()
+        if name in SOURCE_KINDS:
+            self.app.push_screen(SourceFormScreen(self.app.settings, kind=name))  # type: ignore[attr-defined]
 
     def action_test_source(self) -> None:
         """Check the selected source can be read."""
@@ -233,6 +259,11 @@ class SourcesScreen(Screen[None]):
     @on(Progressed)
     def _progressed(self, message: Progressed) -> None:
         self.query_one("#etl-progress", Label).update(message.text)
+
+    @on(DataTable.RowSelected, "#sources-table")
+    def _source_selected(self, _: DataTable.RowSelected) -> None:
+        """Enter on a source edits it."""
+        self.action_edit_source()
 
     @on(DataTable.RowHighlighted, "#sources-table")
     def _source_highlighted(self, _: DataTable.RowHighlighted) -> None:
