@@ -240,7 +240,7 @@ class Settings:
         """``(variable, shown value, source)`` rows for ``config check``; secrets masked."""
         rows: list[tuple[str, str, str]] = []
         for f in fields(self):
-            var = _FIELD_VARS.get(f.name)
+            var = FIELD_VARS.get(f.name)
             if var is None:
                 continue
             value = getattr(self, f.name)
@@ -252,7 +252,7 @@ class Settings:
 
 
 # field name -> the environment variable operators use
-_FIELD_VARS: dict[str, str] = {
+FIELD_VARS: dict[str, str] = {
     "copper_api_key": "COPPER_API_KEY",
     "copper_api_email": "COPPER_API_EMAIL",
     "copper_base_url": "COPPER_BASE_URL",

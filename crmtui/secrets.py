@@ -14,7 +14,7 @@ import threading
 from urllib.parse import quote
 
 MASK = "***"
-_MIN_LEN = 4  # shorter "secrets" would redact ordinary words
+_MIN_LEN = 6  # shorter "secrets" would redact ordinary words ("wrong", "test")
 
 _lock = threading.Lock()
 _registry: set[str] = set()

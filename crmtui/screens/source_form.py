@@ -42,7 +42,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
 import crmtui.i18n_etl  # noqa: F401 - registers the form.* keys
-from crmtui.config import _FIELD_VARS, ConfigError, Settings, load_settings
+from crmtui.config import FIELD_VARS, ConfigError, Settings, load_settings
 from crmtui.connectors.isavigne import file_kind
 from crmtui.engine.connectivity import Verdict, check_connectors
 from crmtui.envfile import EnvFileError, env_file_value, update_env_file
@@ -171,7 +171,7 @@ def cli_overrides(settings: Settings) -> dict[str, str]:
     """The values the command line set (``--db``, ``--lang``, ``--mode``): a reload keeps them."""
     out: dict[str, str] = {}
     for f in dataclasses.fields(settings):
-        var = _FIELD_VARS.get(f.name)
+        var = FIELD_VARS.get(f.name)
         if var is not None and settings.sources.get(var) == "cli":
             value = getattr(settings, f.name)
             out[var] = env_file_value(value) if isinstance(value, Secret) else str(value)
