@@ -42,6 +42,7 @@ import crmtui.i18n_scenarios  # noqa: F401 - registers the scenario strings
 from crmtui.config import Settings
 from crmtui.engine.cycle import StepContext, StepResult, register_step
 from crmtui.engine.events import Notice
+from crmtui.engine.replies import poll_before_tick
 from crmtui.engine.sending import TickResult, run_tick
 from crmtui.engine.templates import Template, unknown_variables
 from crmtui.i18n import t
@@ -510,6 +511,7 @@ def _applies(settings: Settings) -> bool:
 @register_step("scenarios", applies=_applies)
 async def scenarios_step(ctx: StepContext) -> StepResult:
     """One tick of every active scenario (``crmtui --headless --only scenarios``)."""
+    await poll_before_tick(ctx)  # stop_on_reply: IMAP replies stop their sequences first (errors: a Notice)
     result = await tick(ctx.settings, ctx.store, emit=ctx.emit, cancel=ctx.cancel, dry_run=ctx.dry_run)
     for error in result.errors:
         ctx.emit(Notice("error", error))

@@ -1,0 +1,247 @@
+"""aioimaplib's in-process IMAP testing server on loopback, for tests and the demo.
+
+:class:`ImapSandbox` runs ``aioimaplib.imap_testing_server`` in a background thread (so both
+synchronous and asynchronous code can use it, like :class:`~crmtui.sandbox.mail.SmtpSink`)::
+
+    with ImapSandbox(users={"replies@domaine-exemple.fr": "s3cret"}) as imap:
+        imap.reply("replies@domaine-exemple.fr", to_message_id="abc@domaine-exemple.fr", from_addr="c@x.fr")
+        # point IMAP_HOST/IMAP_PORT at imap.host/imap.port with IMAP_SSL=no
+
+Three things the stock testing server lacks are added here, and only here:
+
+- passwords: it accepts any LOGIN; with ``users`` set, a wrong password gets
+  ``NO [AUTHENTICATIONFAILED]`` as a real server answers;
+- ``UID SEARCH UID n:*`` (RFC 3501): it only understands a bare range, so the ``UID`` search key
+  is dropped before it parses the command (it already reads the range as UIDs);
+- a stable ``UIDVALIDITY`` per sandbox (it draws a new one per connection), so cursors survive
+  reconnections as they do against a real mailbox.
+
+Limits of the stock server worth knowing: a command line may only contain the characters its
+parser allows (letters, digits, spaces and ``.#@:*"(){}[]+-\\%=``), so sandbox passwords should
+too, and a ``UID FETCH`` takes one UID or one range, not a comma list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import ssl
+import sys
+import threading
+import types
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from email.message import Message
+from email.mime.text import MIMEText
+from typing import Any
+
+from crmtui.sandbox.loopback import free_port
+
+
+def _import_testing_server() -> Any:
+    # The testing server imports pytz only for its UTC constant; crmtui does not depend on pytz,
+    # so a stand-in module is provided for the import and removed right after it.
+    try:
+        import pytz  # noqa: F401
+    except ImportError:
+        shim = types.ModuleType("pytz")
+        shim.utc = UTC  # type: ignore[attr-defined]
+        sys.modules["pytz"] = shim
+        try:
+            from aioimaplib import imap_testing_server
+        finally:
+            sys.modules.pop("pytz", None)
+    else:
+        from aioimaplib import imap_testing_server
+    logging.getLogger(imap_testing_server.__name__).setLevel(logging.WARNING)
+    return imap_testing_server
+
+
+_its = _import_testing_server()
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    return value
+
+
+class _Protocol(_its.ImapProtocol):  # type: ignore[misc,name-defined]
+    """The testing server's protocol with password checks and ``UID SEARCH UID``."""
+
+    def __init__(self, sandbox: ImapSandbox, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(sandbox._state, loop=loop)
+        self.uidvalidity = sandbox.uidvalidity
+        self._sandbox = sandbox
+
+    def login(self, tag: str, *args: str) -> None:
+        user = _unquote(args[0]) if args else ""
+        password = _unquote(args[1]) if len(args) > 1 else ""
+        users = self._sandbox.users
+        if users is not None and users.get(user) != password:
+            self._sandbox.failed_logins += 1
+            self.send_tagged_line(tag, "NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)")
+            return
+        self._sandbox.logins += 1
+        super().login(tag, user)
+
+    def search(self, tag: str, *args: str) -> None:
+        params = list(args)
+        for i in range(1, len(params) - 1):
+            if params[i].upper() == "UID" and _its.UID_RANGE_RE.match(params[i + 1]):
+                del params[i]
+                break
+        super().search(tag, *params)
+
+
+class ImapSandbox:
+    """A loopback IMAP server holding mailboxes in memory.
+
+    Args:
+        host: the address to listen on.
+        port: the port (a free one by default).
+        users: ``login -> password``; None accepts any password (the stock behaviour).
+        ssl_context: a server-side TLS context for implicit TLS (IMAPS); plain by default.
+
+    Attributes:
+        logins, failed_logins: LOGIN commands accepted and refused.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        *,
+        users: dict[str, str] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.host = host
+        self.ssl_context = ssl_context
+        self.port = port or free_port(host)
+        self.users = users
+        self.uidvalidity = int(datetime.now(UTC).timestamp())
+        self.logins = 0
+        self.failed_logins = 0
+        self._state = _its.ServerState()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._protocols: list[_Protocol] = []
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self, timeout: float = 10.0) -> ImapSandbox:
+        """Start serving in a background thread; return once the socket listens."""
+        self._thread = threading.Thread(target=self._run, name=f"imap:{self.port}", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout) or self._error is not None:
+            raise RuntimeError(f"IMAP sandbox on port {self.port} did not start: {self._error}")
+        return self
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        self._loop = loop
+        try:
+            self._server = loop.run_until_complete(
+                loop.create_server(lambda: self._protocol(loop), self.host, self.port, ssl=self.ssl_context)
+            )
+        except BaseException as exc:  # reported by start()
+            self._error = exc
+            self._ready.set()
+            loop.close()
+            return
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            self._server.close()
+            for proto in self._protocols:
+                if proto.transport is not None:
+                    proto.transport.close()
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.run_until_complete(self._server.wait_closed())
+            asyncio.set_event_loop(None)
+            loop.close()
+
+    def _protocol(self, loop: asyncio.AbstractEventLoop) -> _Protocol:
+        proto = _Protocol(self, loop)
+        self._protocols.append(proto)
+        return proto
+
+    def stop(self) -> None:
+        """Stop the server and its thread."""
+        if self._loop is not None and self._thread is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+
+    def __enter__(self) -> ImapSandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _call(self, fn: Any, *args: Any) -> Any:
+        if self._loop is None:
+            raise RuntimeError("the IMAP sandbox is not started")
+
+        async def run() -> Any:
+            return fn(*args)
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout=10)
+
+    # -- mailboxes ---------------------------------------------------------------------------
+
+    def deliver(self, user: str, message: Message | bytes | str, folder: str = "INBOX") -> int:
+        """Put ``message`` into ``user``'s ``folder``; return its UID."""
+        if isinstance(message, bytes):
+            message = email.message_from_bytes(message)
+        elif isinstance(message, str):
+            message = email.message_from_string(message)
+        mail = _its.Mail(message, date=datetime.now(UTC))
+        return int(self._call(self._state.imap_receive, user, mail, folder))
+
+    def reply(
+        self,
+        user: str,
+        *,
+        to_message_id: str,
+        from_addr: str,
+        subject: str = "Re: Bonjour",
+        body: str = "Merci, je vous rappelle.",
+        references: Sequence[str] = (),
+        headers: dict[str, str] | None = None,
+        folder: str = "INBOX",
+    ) -> int:
+        """Deliver a reply to ``to_message_id`` (bracketless) from ``from_addr``; return its UID.
+
+        ``In-Reply-To`` names ``to_message_id``; ``References`` lists ``references`` then it.
+        """
+        msg = MIMEText(body, "plain", "utf-8")
+        msg["From"] = from_addr
+        msg["To"] = user
+        msg["Subject"] = subject
+        msg["Date"] = email.utils.formatdate(usegmt=True)
+        msg["Message-ID"] = email.utils.make_msgid(domain="sandbox.invalid")
+        if to_message_id:
+            msg["In-Reply-To"] = f"<{to_message_id}>"
+            msg["References"] = " ".join(f"<{m}>" for m in [*references, to_message_id])
+        for name, value in (headers or {}).items():
+            msg[name] = value
+        return self.deliver(user, msg, folder)
+
+    def flags(self, user: str, folder: str = "INBOX") -> dict[int, list[str]]:
+        """``uid -> flags`` of every message in a folder (to check that nothing was marked read)."""
+
+        def read() -> dict[int, list[str]]:
+            box = self._state.mailboxes.get(user, {}).get(folder, [])
+            return {m.uid: list(m.flags) for m in box}
+
+        return dict(self._call(read))
