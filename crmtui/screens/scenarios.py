@@ -18,6 +18,8 @@ import crmtui.i18n_scenarios  # noqa: F401 - registers the screen's strings
 from crmtui.engine import ab
 from crmtui.engine import scenarios as sc
 from crmtui.i18n import t
+from crmtui.screens.scenario_edit import EditorData, ScenarioEditScreen, load_editor_data
+from crmtui.screens.template_preview import TemplatePreviewScreen
 from crmtui.store import Store
 from crmtui.store.scenarios import Scenario, scenario_repo
 from crmtui.text import literal, printable
@@ -78,6 +80,15 @@ class ScenariosScreen(Screen[None]):
             id="scenarios.resolve_not",
         ),
         Binding("R", "reset_tests", t("scenarios.key.reset_tests"), show=False, id="scenarios.reset_tests"),
+        Binding("N", "new_scenario", t("scenario_edit.key.new"), id="scenarios.new"),
+        Binding("E", "edit_scenario", t("scenario_edit.key.edit"), id="scenarios.edit"),
+        Binding(
+            "P",
+            "preview_contact",
+            t("scenario_edit.key.preview_contact"),
+            show=False,
+            id="scenarios.preview_contact",
+        ),
     ]
 
     def compose(self) -> ComposeResult:
@@ -342,3 +353,39 @@ class ScenariosScreen(Screen[None]):
             return
         self.notify(f"{n}")
         self.reload()
+
+    # -- editors and the preview for a contact -----------------------------------------------------
+
+    def action_new_scenario(self) -> None:
+        """Open the editor on a new draft scenario."""
+        self.open_editor(None)
+
+    def action_edit_scenario(self) -> None:
+        """Open the editor on the selected scenario (a draft or a paused one)."""
+        name = self.selected()
+        if name is not None:
+            self.open_editor(name)
+
+    @work(thread=True, exclusive=True, group="scenarios:editor", exit_on_error=False, description="Opening")
+    def open_editor(self, name: str | None) -> None:
+        """Read the scenario and what the editor needs in a thread, then open it (or say why not)."""
+        data = load_editor_data(self.store, name)
+        self.app.call_from_thread(self._show_editor, data)
+
+    def _show_editor(self, data: EditorData) -> None:
+        if data.refusal:
+            self.notify(printable(data.refusal), severity="warning", markup=False, timeout=8)
+            return
+
+        def done(saved: str | None) -> None:
+            if saved is not None:
+                self.reload()
+
+        self.app.push_screen(ScenarioEditScreen(data), done)
+
+    def action_preview_contact(self) -> None:
+        """Preview the selected scenario's emails for a contact chosen by search."""
+        name = self.selected()
+        scenario = scenario_repo(self.store).get(name) if name else None
+        if scenario is not None:
+            self.app.push_screen(TemplatePreviewScreen(scenario))
