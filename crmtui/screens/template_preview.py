@@ -13,8 +13,6 @@ want of a signed https unsubscribe link, the preview says why and renders the re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -25,146 +23,18 @@ from textual.widgets import Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 import crmtui.i18n_scenarios  # noqa: F401 - registers the preview strings
-from crmtui.config import Settings
-from crmtui.engine.sending import (
-    _prepare,
-    link_problem,
-    pick_variant,
-    template_values,
-    uses_recommendation,
+from crmtui.engine.preview import (
+    AUTO,
+    Found,
+    Preview,
+    contact_pool,
+    render_preview,
+    search_contacts,
 )
-from crmtui.engine.templates import Template, render
 from crmtui.i18n import t
 from crmtui.store import Store
-from crmtui.store.scenarios import Audience, DueSend, Scenario, Step, scenario_repo
+from crmtui.store.scenarios import Scenario, Step
 from crmtui.text import literal, printable
-
-AUTO = "__auto__"
-"""The variant choice "as the send would choose"."""
-
-SEARCH_LIMIT = 30
-"""Contacts listed at once."""
-
-
-@dataclass(frozen=True)
-class Found:
-    """A contact the search found.
-
-    Attributes:
-        email: the address (as enrolled: lower case).
-        label: name and where it was found, for the list.
-    """
-
-    email: str
-    label: str
-
-
-@dataclass(frozen=True)
-class Preview:
-    """A rendered email.
-
-    Attributes:
-        contact: the recipient.
-        template: the template used.
-        variant: the variant's name ("" without variants).
-        subject, text, html: the parts as they would be sent.
-        note: why the rendering differs from a send ("" when it does not).
-    """
-
-    contact: str
-    template: str
-    variant: str
-    subject: str
-    text: str
-    html: str
-    note: str = ""
-
-
-def contact_pool(store: Store, scenario: Scenario) -> tuple[list[str], set[str]]:
-    """Every contact the search looks through, audience first, and the audience (blocking)."""
-    repo = scenario_repo(store)
-    audience = set(repo.audience_emails(scenario.audience)) if scenario.audience.as_dict() else set()
-    if scenario.id:
-        audience |= set(repo.sample_contacts(scenario.id, 500))
-    known = set(repo.audience_emails(Audience(sources=["copper", "mailchimp"])))
-    return sorted(audience) + sorted(known - audience), audience
-
-
-def search_contacts(
-    store: Store, pool: list[str], audience: set[str], text: str, limit: int = SEARCH_LIMIT
-) -> list[Found]:
-    """Contacts whose email contains ``text``, then customers whose name does (blocking)."""
-    needle = text.strip().lower()
-    emails = [e for e in pool if needle in e][:limit]
-    if needle and len(emails) < limit:
-        for row in store.reco.search_customers(needle, limit):
-            email = str(row.get("email") or "").strip().lower()
-            if email and email not in emails:
-                emails.append(email)
-    repo = scenario_repo(store)
-    found = []
-    for email in emails[:limit]:
-        values = repo.contact_values(email)
-        name = " ".join(str(values.get(k) or "") for k in ("first_name", "last_name")).strip()
-        where = t("scenario_preview.in_audience") if email in audience else ""
-        found.append(Found(email, " · ".join(p for p in (email, name, where) if p)))
-    return found
-
-
-def render_preview(
-    settings: Settings, store: Store, scenario: Scenario, step: Step, contact: str, variant: str = AUTO
-) -> Preview:
-    """Render ``step`` for ``contact`` as the tick would (blocking; nothing is claimed or sent).
-
-    Args:
-        variant: a variant's name, or :data:`AUTO` for the one the send would choose.
-    """
-    repo = scenario_repo(store)
-    chosen = next((v for v in step.variants if v.name == variant), None)
-    if chosen is not None:
-        template, variant_id = chosen.template, (chosen.id or None)
-    else:
-        template, variant_id = pick_variant(scenario, step, contact)
-        chosen = next((v for v in step.variants if v.id and v.id == variant_id), None)
-        if chosen is None and step.variants:  # an unsaved step: its variants have no id yet
-            chosen = next((v for v in step.variants if v.template == template), None)
-        variant_id = variant_id or None
-    templates = {n: Template(r.name, r.subject, r.html, r.text) for n, r in scenario.templates.items()}
-    problem = link_problem(settings)
-    name = chosen.name if chosen is not None else ""
-    unsaved = variant == AUTO and len(step.variants) > 1 and not (scenario.id and step.id)
-    note = t("scenario_preview.unsaved") if unsaved else ""
-    if not problem:
-        prepared = _prepare(
-            settings,
-            repo,
-            scenario,
-            step,
-            DueSend(0, contact, step.position, ""),
-            templates,
-            settings.email_from or "",
-            template=template,
-            variant_id=variant_id,
-        )
-        message = prepared.message
-        return Preview(contact, template, name, message.subject, message.text, message.html, note=note)
-    # Sending is refused without a signed link; show the rest with an empty link.
-    tpl = templates.get(template) or Template(template, scenario.name)
-    values = template_values(settings, scenario, contact, repo.contact_values(contact))
-    if uses_recommendation(tpl):
-        from crmtui.engine.reco import reco_config, recommendation_variables
-
-        values.update(recommendation_variables(store, contact, reco_config(settings)))
-    out = render(tpl, values)
-    return Preview(
-        contact,
-        template,
-        name,
-        out.subject,
-        out.text,
-        out.html,
-        note="; ".join(filter(None, (problem, note))),
-    )
 
 
 def preview_text(preview: Preview) -> Text:
