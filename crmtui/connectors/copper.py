@@ -402,11 +402,7 @@ class CopperClient(ServiceClient):
             True when deleted now, False when it was already gone (a retried DELETE whose first
             answer was lost lands here too).
         """
-        try:
-            await self.request("DELETE", f"/people/{person_id}")
-        except NotFound:
-            return False
-        return True
+        return await self.request_if_found("DELETE", f"/people/{person_id}")
 
     async def search_people(
         self,
@@ -566,11 +562,7 @@ class CopperClient(ServiceClient):
 
     async def delete_webhook(self, webhook_id: int) -> bool:
         """Unsubscribe. Returns False when the subscription was already gone."""
-        try:
-            await self.request("DELETE", f"/webhooks/{webhook_id}")
-        except NotFound:
-            return False
-        return True
+        return await self.request_if_found("DELETE", f"/webhooks/{webhook_id}")
 
     # -- health ---------------------------------------------------------------------------
 

@@ -449,6 +449,19 @@ class ServiceClient:
             redact(str(exc)),
         )
 
+    async def request_if_found(self, method: str, path: str, **kwargs: Any) -> bool:
+        """Send a request whose target may already be gone (deletes, archives).
+
+        Returns:
+            True when it was applied now, False on a 404: already gone, which a retried delete
+            whose first answer was lost also lands on.
+        """
+        try:
+            await self.request(method, path, **kwargs)
+        except NotFound:
+            return False
+        return True
+
     async def json(self, method: str, path: str, **kwargs: Any) -> Any:
         """Like :meth:`request`, returning the decoded JSON body (None for an empty body)."""
         _, body = await self.call(method, path, parse=_json_or_none, **kwargs)

@@ -832,11 +832,7 @@ class MailchimpClient(ServiceClient):
         Returns:
             True when the member exists (now archived), False when Mailchimp does not hold it.
         """
-        try:
-            await self.request("DELETE", self._member_path(email_or_hash))
-        except NotFound:
-            return False
-        return True
+        return await self.request_if_found("DELETE", self._member_path(email_or_hash))
 
     async def delete_permanent(self, email_or_hash: str) -> bool:
         """Delete a member and all its data for good; the address can never be re-imported.
@@ -845,13 +841,9 @@ class MailchimpClient(ServiceClient):
             True when deleted now, False when it was already gone (a retry whose first answer was
             lost lands here too).
         """
-        try:
-            await self.request(
-                "POST", f"{self._member_path(email_or_hash)}/actions/delete-permanent", idempotent=True
-            )
-        except NotFound:
-            return False
-        return True
+        return await self.request_if_found(
+            "POST", f"{self._member_path(email_or_hash)}/actions/delete-permanent", idempotent=True
+        )
 
     async def get_tags(self, email_or_hash: str) -> list[str]:
         """A member's tag names.
@@ -1027,11 +1019,7 @@ class MailchimpClient(ServiceClient):
 
     async def delete_webhook(self, webhook_id: str) -> bool:
         """Remove a webhook. Returns False when it was already gone."""
-        try:
-            await self.request("DELETE", f"{self._list}/webhooks/{webhook_id}")
-        except NotFound:
-            return False
-        return True
+        return await self.request_if_found("DELETE", f"{self._list}/webhooks/{webhook_id}")
 
     # -- health ---------------------------------------------------------------------------
 
