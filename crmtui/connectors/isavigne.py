@@ -36,12 +36,11 @@ from crmtui.records.normalize import (
     InvalidValue,
     bottles_per_unit,
     category,
+    contact_points,
     iso,
     name_key,
     normalize_column,
     normalize_country,
-    normalize_email,
-    normalize_phone,
     normalize_postcode,
     parse_bool,
     parse_date,
@@ -471,21 +470,11 @@ class _Transformer:
         else:
             first, last = split_name(last_raw or "")
         region, country = normalize_country(_text(self.get(values, "country")))
-        invalid: list[str] = []
-        email_raw = _text(self.get(values, "email"))
-        try:
-            email = normalize_email(email_raw)
-        except InvalidValue:
-            email = printable(email_raw)
-            invalid.append("email")
-        phones: dict[str, str | None] = {}
-        for field in ("phone", "mobile"):
-            raw = _text(self.get(values, field))
-            try:
-                phones[field] = normalize_phone(raw, region or "FR")
-            except InvalidValue:
-                phones[field] = printable(raw)
-                invalid.append(field)
+        email, phones, invalid = contact_points(
+            _text(self.get(values, "email")),
+            {field: _text(self.get(values, field)) for field in ("phone", "mobile")},
+            region,
+        )
         return Customer(
             customer_key=f"{SOURCE}-{code}",
             first_name=first,

@@ -32,11 +32,10 @@ from crmtui.records.canonical import Batch, Canonical, Customer, Product, SalesL
 from crmtui.records.normalize import (
     InvalidValue,
     category,
+    contact_points,
     iso,
     name_key,
     normalize_country,
-    normalize_email,
-    normalize_phone,
     normalize_postcode,
     parse_date,
     price_segment,
@@ -402,21 +401,9 @@ class OdooSource:
             company = parent
         _, country_name = _m2o(row.get("country_id"))
         region, country = normalize_country(country_name)
-        invalid: list[str] = []
-        email_raw = _str(row.get("email"))
-        try:
-            email = normalize_email(email_raw)
-        except InvalidValue:
-            email = printable(email_raw)
-            invalid.append("email")
-        phones: dict[str, str | None] = {}
-        for field in ("phone", "mobile"):
-            raw = _str(row.get(field))
-            try:
-                phones[field] = normalize_phone(raw, region or "FR")
-            except InvalidValue:
-                phones[field] = printable(raw)
-                invalid.append(field)
+        email, phones, invalid = contact_points(
+            _str(row.get("email")), {field: _str(row.get(field)) for field in ("phone", "mobile")}, region
+        )
         return Customer(
             customer_key=f"{SOURCE}-{row['id']}",
             first_name=first,

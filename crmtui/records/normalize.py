@@ -504,3 +504,35 @@ def normalize_email(value: object) -> str | None:
     except EmailNotValidError as exc:
         raise InvalidValue(f"invalid email {text[:60]!r}: {exc}") from None
     return unicodedata.normalize("NFC", checked.normalized).lower()
+
+
+def contact_points(
+    email: str | None, phones: dict[str, str | None], region: str | None
+) -> tuple[str | None, dict[str, str | None], list[str]]:
+    """Normalise a customer's email and phones; keep invalid values (printable) and name them.
+
+    Args:
+        email: the address as received.
+        phones: field name (``phone``, ``mobile``) → the number as received.
+        region: the country for numbers without a prefix (France when unknown).
+
+    Returns:
+        ``(email, phones, invalid)``: normalised values (invalid ones kept as received, made
+        printable) and the names of the invalid fields, for the quality report.
+    """
+    from crmtui.text import printable
+
+    invalid: list[str] = []
+    try:
+        clean_email = normalize_email(email)
+    except InvalidValue:
+        clean_email = printable(email)
+        invalid.append("email")
+    clean_phones: dict[str, str | None] = {}
+    for field, raw in phones.items():
+        try:
+            clean_phones[field] = normalize_phone(raw, region or "FR")
+        except InvalidValue:
+            clean_phones[field] = printable(raw)
+            invalid.append(field)
+    return clean_email, clean_phones, invalid
