@@ -199,6 +199,7 @@ class SyncEngine:
         self.opts = sync_options(settings)
         self._list_url: str | None = None
         self._email_changes: list[tuple[str, str]] = []  # (old, new) changed in Copper
+        self._copper_deleted: set[str] = set()  # contacts whose Copper person a webhook says is gone
         self._mc_email_changes: list[tuple[str, str]] = []  # (old, new) changed in Mailchimp
 
     def _progress(self, phase: str, done: int, total: int | None = None, detail: str = "") -> None:
@@ -227,6 +228,8 @@ class SyncEngine:
 
         # 1. Read.
         copper_now, copper_max = await self._read_copper(None if full else int(copper_cursor or 0), report)
+        requested_before = datetime.now(UTC).isoformat(timespec="seconds")
+        requested = await self._read_requested_people(copper_now)
         mc_now, mc_max = await self._read_mailchimp(None if full else mc_cursor, full, report)
 
         if self.cancel.is_set():
@@ -265,6 +268,8 @@ class SyncEngine:
                     sync.set_cursor(CURSOR_MAILCHIMP, mc_max)
                 sync.set_cursor(CURSOR_RUNS_SINCE_FULL, "0" if full else str(runs_since_full + 1))
                 sync.set_cursor(CURSOR_RETRY, ",".join(failed))
+                if requested:
+                    self.store.events.mark_copper_synced(requested, before=requested_before)
         self._collect_lists(report)
         report.duration = time.monotonic() - started
         report.calls = {
@@ -361,7 +366,7 @@ class SyncEngine:
             known = {row.email: row for row in sync.iter_contacts()}
             emails = set(copper_now) | set(mc_now) | set(known)
         else:
-            emails = set(copper_now) | set(mc_now) | set(retry)
+            emails = set(copper_now) | set(mc_now) | set(retry) | self._copper_deleted
             emails |= {
                 d.email for d in decisions.values() if d.decision == "archive" and d.state == "applied"
             }
@@ -398,7 +403,7 @@ class SyncEngine:
                     copper = replace(old_person, email=email)  # the person, once its email follows
             if not full and row is not None:
                 # Unchanged since the cursor: the stored snapshot is the live state.
-                if copper is None and row.copper_state:
+                if copper is None and row.copper_state and email not in self._copper_deleted:
                     copper = CopperSide.from_json(row.copper_state)
                 if mc is None and row.mc_state:
                     mc = MailchimpSide.from_json(row.mc_state)
@@ -435,6 +440,32 @@ class SyncEngine:
                 self._progress("plan", i, len(emails))
         self._progress("plan", len(emails), len(emails))
         return plans, sides
+
+    async def _read_requested_people(self, copper_now: dict[str, CopperSide], limit: int = 500) -> list[int]:
+        """People Copper's webhooks named (``crmtui serve`` queues them): read each one directly.
+
+        Copper never retries a notification and the polling sweep catches new and changed people,
+        so the point here is deletions, which no incremental read can see: a person the webhook
+        named who is now gone (404) makes their contact "absent from Copper", queued for a decision.
+        """
+        pending = list(self.store.events.pending_copper_ids())[:limit]
+        if not pending:
+            return []
+        seen = {side.id for side in copper_now.values()}
+        known = self.store.sync.copper_ids()
+        for person_id in pending:
+            if person_id in seen:
+                continue
+            try:
+                person = await self.copper.get_person(person_id)
+            except NotFound:
+                if person_id in known:
+                    self._copper_deleted.add(known[person_id])
+                continue
+            side = copper_side(person)
+            if side is not None and side.email not in copper_now:
+                copper_now[side.email] = side
+        return pending
 
     def _follow_email_changes(self, copper_now: dict[str, CopperSide]) -> None:
         """A Copper person whose email changed keeps its contact (and Mailchimp member)."""

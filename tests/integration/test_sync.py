@@ -364,3 +364,41 @@ async def test_field_mapping_is_configurable(sandbox: Sandbox, tmp_path: Path) -
     assert report.operations == []  # the phone is not mapped: nothing flows, and nothing loops
     assert sandbox.mailchimp.member(email)["merge_fields"].get("PHONE") == before
     store.close()
+
+
+async def test_copper_delete_webhook_queues_a_decision_without_a_full_read(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    from crmtui.engine.tracking import TrackingSigner
+    from crmtui.server import make_server_app
+
+    settings = make_settings(sandbox, tmp_path, CRMTUI_TRACKING_SECRET="test-tracking-secret-0123456789")
+    store = Store(settings.store_path)
+    await sync(settings, store)
+    email = next(
+        e
+        for e, m in members(sandbox).items()
+        if m["status"] == "subscribed" and len(people_by_email(sandbox).get(e, [])) == 1
+    )
+    person_id = people_by_email(sandbox)[email][0]["id"]
+    env = sandbox.env()
+    headers = {
+        "X-PW-AccessToken": env["COPPER_API_KEY"],
+        "X-PW-Application": "developer_api",
+        "X-PW-UserEmail": env["COPPER_API_EMAIL"],
+    }
+    httpx.delete(f"{env['COPPER_BASE_URL']}/people/{person_id}", headers=headers).raise_for_status()
+    # Copper notifies the deletion (never retried); serve queues it for the next cycle.
+    secret = TrackingSigner(settings.tracking_secret).derive("copper-webhook")
+    note = {"ids": [person_id], "type": "person", "event": "delete", "subscription_id": 1, "secret": secret}
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=make_server_app(settings, store)), base_url="https://crm.exemple.fr"
+    ) as web:
+        assert (await web.post("/webhooks/copper", json=note)).status_code == 200
+    before = dict(sandbox.mailchimp.member(email))
+    await sync(settings, store)  # incremental: no full read
+    pending = {d.email: d for d in store.sync.decisions(("pending",))}
+    assert email in pending and pending[email].tag == "(absent de Copper)"
+    assert sandbox.mailchimp.member(email) == before  # never deleted or changed automatically
+    assert store.events.pending_copper_ids() == {}
+    store.close()
