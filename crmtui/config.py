@@ -158,6 +158,8 @@ class Settings:
     """SMTP_PASSWORD: SMTP password, if any."""
     smtp_starttls: bool = True
     """SMTP_STARTTLS: upgrade the connection with STARTTLS (default yes)."""
+    smtp_ca_file: Path | None = None
+    """SMTP_CA_FILE: a CA bundle to trust for the relay's certificate (a private CA)."""
     smtp_max_rate: float | None = None
     """SMTP_MAX_RATE: messages per second the SMTP relay accepts (None: no pacing)."""
     smtp_connections: int = 4
@@ -291,6 +293,7 @@ FIELD_VARS: dict[str, str] = {
     "smtp_user": "SMTP_USER",
     "smtp_password": "SMTP_PASSWORD",
     "smtp_starttls": "SMTP_STARTTLS",
+    "smtp_ca_file": "SMTP_CA_FILE",
     "smtp_max_rate": "SMTP_MAX_RATE",
     "smtp_connections": "SMTP_CONNECTIONS",
     "imap_host": "IMAP_HOST",
@@ -544,6 +547,15 @@ def load_settings(
     kw["smtp_password"] = Secret(get("SMTP_PASSWORD"))
     if get("SMTP_STARTTLS"):
         kw["smtp_starttls"] = get("SMTP_STARTTLS").lower() in ("1", "true", "yes", "oui", "on")
+    if get("SMTP_CA_FILE"):
+        ca_file = Path(get("SMTP_CA_FILE")).expanduser()
+        if not ca_file.is_file():
+            problems.append(
+                Problem(
+                    "SMTP_CA_FILE", t("config.path_missing", value=str(ca_file)), t("config.path_missing.fix")
+                )
+            )
+        kw["smtp_ca_file"] = ca_file
     if get("SMTP_MAX_RATE"):
         kw["smtp_max_rate"] = _float(get("SMTP_MAX_RATE"), "SMTP_MAX_RATE", problems)
     if get("SMTP_CONNECTIONS"):

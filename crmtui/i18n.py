@@ -257,6 +257,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "le dossier {value} n'existe pas",
         "en": "the folder {value} does not exist",
     },
+    "config.file_missing": {"fr": "le fichier {value} n'existe pas", "en": "the file {value} does not exist"},
+    "config.file_missing.fix": {"fr": "corrigez le chemin du fichier", "en": "correct the file's path"},
     "config.path_missing.fix": {
         "fr": "créez le dossier ou corrigez le chemin",
         "en": "create the folder or correct the path",

@@ -143,6 +143,7 @@ class SmtpSender:
         connections: connections kept open at once.
         timeout: seconds for each SMTP command.
         validate_certs: check the server's certificate (off only for a local sink).
+        cert_bundle: a CA bundle to trust (a relay with a private CA), instead of the system's.
     """
 
     name = "smtp"
@@ -160,6 +161,7 @@ class SmtpSender:
         connections: int = 4,
         timeout: float = 30.0,
         validate_certs: bool = True,
+        cert_bundle: str | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -169,6 +171,7 @@ class SmtpSender:
         self.starttls = starttls and not self.use_tls
         self.timeout = timeout
         self.validate_certs = validate_certs
+        self.cert_bundle = cert_bundle
         self.max_rate = max_rate
         self.concurrency = max(1, connections)
         self.limiter = RollingWindowLimiter(max(1, int(max_rate)), 1.0) if max_rate else None
@@ -190,6 +193,7 @@ class SmtpSender:
             start_tls=self.starttls,
             timeout=self.timeout,
             validate_certs=self.validate_certs,
+            cert_bundle=self.cert_bundle,
         )
         try:
             await client.connect()

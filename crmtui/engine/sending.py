@@ -371,7 +371,8 @@ async def open_sender(settings: Settings, which: str = "auto") -> Sender | None:
             starttls=settings.smtp_starttls,
             max_rate=settings.smtp_max_rate,
             connections=settings.smtp_connections,
-            validate_certs=not _is_loopback(settings.smtp_host),
+            validate_certs=not _is_loopback(settings.smtp_host) or settings.smtp_ca_file is not None,
+            cert_bundle=str(settings.smtp_ca_file) if settings.smtp_ca_file else None,
         )
     return None
 

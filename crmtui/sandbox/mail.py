@@ -28,6 +28,8 @@ import email.parser
 import email.policy
 import json
 import re
+import ssl
+import tempfile
 import threading
 import time
 import uuid
@@ -35,6 +37,7 @@ import warnings
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -376,7 +379,17 @@ class SmtpSink:
         username: str = "",
         password: str = "",
         latency: float = 0.0,
+        tls: Any = None,
+        tls_mode: str = "starttls",
     ) -> None:
+        """Build a sink (not started).
+
+        Args:
+            tls: a :class:`crmtui.sandbox.harness.LoopbackTls` to speak TLS with its test
+                certificate (clients trust it through its CA); None for plain SMTP.
+            tls_mode: with ``tls``: ``starttls`` (STARTTLS required before MAIL) or ``implicit``
+                (TLS from the first byte, as on port 465).
+        """
         self.host = host
         self.port = port or free_port(host)
         self.username = username
@@ -394,9 +407,27 @@ class SmtpSink:
             # A loopback test sink: AUTH without TLS is the point, not a risk.
             warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
             kwargs.update(authenticator=self._authenticate, auth_require_tls=False, auth_required=True)
+        self._tls_dir: tempfile.TemporaryDirectory[str] | None = None
+        if tls is not None:
+            context = self._server_context(tls)
+            if tls_mode == "implicit":
+                kwargs["ssl_context"] = context
+            else:
+                kwargs.update(tls_context=context, require_starttls=True)
         self._controller = Controller(
             _SinkHandler(self), hostname=host, port=self.port, ready_timeout=10, **kwargs
         )
+
+    def _server_context(self, tls: Any) -> ssl.SSLContext:
+        self._tls_dir = tempfile.TemporaryDirectory(prefix="crmtui-smtp-tls-")
+        cert = Path(self._tls_dir.name) / "cert.pem"
+        key = Path(self._tls_dir.name) / "key.pem"
+        cert.write_bytes(tls.cert_pem + tls.ca_pem)
+        key.write_bytes(tls.key_pem)
+        key.chmod(0o600)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(str(cert), str(key))
+        return context
 
     def _authenticate(
         self, server: SMTPServer, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
@@ -421,6 +452,9 @@ class SmtpSink:
     def stop(self) -> None:
         """Stop the server."""
         self._controller.stop()
+        if self._tls_dir is not None:
+            self._tls_dir.cleanup()
+            self._tls_dir = None
 
     def duplicates(self) -> dict[str, int]:
         """Message-IDs delivered more than once."""
