@@ -53,6 +53,7 @@ from crmtui.engine.sync_plan import (
     project,
 )
 from crmtui.store import Store
+from crmtui.store.sync import ContactRow
 
 log = logging.getLogger("crmtui.engine.sync")
 
@@ -63,7 +64,7 @@ CURSOR_RETRY = "sync.retry"
 STEP = "sync"
 
 
-@dataclass
+@dataclass(slots=True)
 class ContactResult:
     """How one contact's plan ended, for the report."""
 
@@ -90,6 +91,7 @@ class SyncReport:
     stopped: str = ""  # why the run stopped before writing (circuit breaker)
     read_copper: int = 0
     read_mailchimp: int = 0
+    unchanged: int = 0  # contacts already in sync whose stored state is current (not kept in results)
     calls: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     path: str | None = None  # the report file, once written
@@ -434,8 +436,13 @@ class SyncEngine:
                     plan.direction = Direction.TO_COPPER
             if not never_resubscribes(plan, mc, memory):  # last guard; the planner is tested for it
                 raise AssertionError(f"planner tried to re-subscribe {email}")
-            plans.append(plan)
-            sides[email] = (copper, mc)
+            if _settled(plan, row, copper, mc):
+                # Nothing to write and nothing new to remember: keep neither the plan nor the sides
+                # (a full reconcile of a large audience would otherwise hold them all in memory).
+                report.unchanged += 1
+            else:
+                plans.append(plan)
+                sides[email] = (copper, mc)
             if i % 2000 == 0:
                 self._progress("plan", i, len(emails))
         self._progress("plan", len(emails), len(emails))
@@ -789,6 +796,20 @@ class SyncEngine:
         ]
 
 
+def _settled(
+    plan: ContactPlan, row: ContactRow | None, copper: CopperSide | None, mc: MailchimpSide | None
+) -> bool:
+    """Whether a contact needs nothing at all: no op, and the store already holds this state."""
+    if plan.ops or plan.outcome not in (Outcome.IDENTICAL, Outcome.SKIPPED, Outcome.INACTIVE) or row is None:
+        return False
+    base = plan.new_base.to_json() if plan.new_base is not None else None
+    return (
+        row.base == base
+        and row.copper_state == (copper.to_json() if copper else None)
+        and row.mc_state == (mc.to_json() if mc else None)
+    )
+
+
 CLOCK_MARGIN = 120
 """Seconds of clock difference tolerated when a service's clock is unknown (no ``Date`` header)."""
 KNOWN_CLOCK_MARGIN = 3
@@ -951,7 +972,7 @@ async def sync_step(ctx: StepContext) -> StepResult:
         total=len(report.operations),
         succeeded=report.succeeded,
         failed=report.failed,
-        skipped=sum(1 for r in report.results if r.plan.outcome is Outcome.IDENTICAL),
+        skipped=report.unchanged + sum(1 for r in report.results if r.plan.outcome is Outcome.IDENTICAL),
         detail=detail,
         summary=summary,
     )

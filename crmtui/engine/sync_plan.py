@@ -65,7 +65,7 @@ class Outcome(StrEnum):
     SKIPPED = "skipped"  # opted out on Mailchimp only, archived...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CopperSide:
     """A Copper person as the sync sees it."""
 
@@ -103,7 +103,7 @@ class CopperSide:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MailchimpSide:
     """A Mailchimp member as the sync sees it."""
 
@@ -138,7 +138,7 @@ class MailchimpSide:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Base:
     """The merge base: the last state both sides agreed on."""
 
@@ -158,7 +158,7 @@ class Base:
         return cls(dict(data.get("fields") or {}), tuple(data.get("managed_tags") or ()), data.get("status"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Memory:
     """What the store remembers about a contact besides the base."""
 
@@ -170,7 +170,7 @@ class Memory:
     known_in_mailchimp: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SyncOptions:
     """Planner settings."""
 
@@ -194,7 +194,7 @@ class SyncOptions:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Op:
     """One planned remote (or local) write."""
 
@@ -211,7 +211,7 @@ class Op:
         return "copper" if self.kind in copper_kinds else "mailchimp"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Conflict:
     """A field changed on both sides, and how it was settled."""
 
@@ -221,7 +221,7 @@ class Conflict:
     winner: str  # "copper" / "mailchimp"
 
 
-@dataclass
+@dataclass(slots=True)
 class ContactPlan:
     """Everything planned for one contact."""
 
