@@ -42,6 +42,7 @@ __all__ = [
     "EXEMPLE_FILTER",
     "FRENCH_FIRST_NAMES",
     "FRENCH_PHONE_SECOND_DIGITS",
+    "FRENCH_STREETS",
     "FRENCH_LAST_NAMES",
     "HOSTILE_NAMES",
     "INACTIVE_TAG",
@@ -262,7 +263,7 @@ _CITIES = [
     ("4000", "Liège", "BE"),
     ("1204", "Genève", "CH"),
 ]
-_STREETS = [
+FRENCH_STREETS = [
     "rue des Vignes",
     "avenue du Général-de-Gaulle",
     "place de l'Église",
@@ -625,7 +626,7 @@ class _Builder:
         mc_changed = created + int(r() * (now - created))
         has_address = r() < 0.7
         postal, city, country = _CITIES[int(r() * len(_CITIES))]
-        street = f"{1 + int(r() * 120)} {_STREETS[int(r() * len(_STREETS))]}"
+        street = f"{1 + int(r() * 120)} {FRENCH_STREETS[int(r() * len(FRENCH_STREETS))]}"
         title = _TITLES[int(r() * len(_TITLES))]
         source = _SOURCES[int(r() * len(_SOURCES))]
         details = _DETAILS[int(r() * len(_DETAILS))]

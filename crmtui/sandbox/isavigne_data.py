@@ -27,7 +27,12 @@ from typing import Any, TextIO, TypedDict
 
 import openpyxl
 
-from crmtui.sandbox.data import FRENCH_FIRST_NAMES, FRENCH_LAST_NAMES, FRENCH_PHONE_SECOND_DIGITS
+from crmtui.sandbox.data import (
+    FRENCH_FIRST_NAMES,
+    FRENCH_LAST_NAMES,
+    FRENCH_PHONE_SECOND_DIGITS,
+    FRENCH_STREETS,
+)
 
 __all__ = [
     "BOTTLES_75CL",
@@ -256,17 +261,6 @@ _ABROAD = [
     ("Royaume-Uni", "SW1A 1AA", "Londres", "+44 20 7946 01{:02d}"),
     ("Danemark", "1050", "Copenhague", "+45 33 12 34 {:02d}"),
     ("Japon", "100-0001", "Tokyo", "+81 3 1234 56{:02d}"),
-]
-_STREETS = [
-    "rue des Vignes",
-    "avenue du Général-de-Gaulle",
-    "place de l'Église",
-    "chemin des Côtes",
-    "impasse des Érables",
-    "rue du Château",
-    "quai de la Saône",
-    "route de Pommard",
-    "rue Œillet",
 ]
 _DOMAINS = [
     "gmail.com",
@@ -499,7 +493,7 @@ def _customers(rng: random.Random, count: int, products: list[_Product], today: 
                 first=first,
                 last=last,
                 company=company,
-                street=f"{rng.randint(1, 140)} {rng.choice(_STREETS)}",
+                street=f"{rng.randint(1, 140)} {rng.choice(FRENCH_STREETS)}",
                 postcode=postcode,
                 city=city,
                 country=country,

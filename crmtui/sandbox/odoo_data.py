@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from crmtui.sandbox.data import FRENCH_FIRST_NAMES, FRENCH_LAST_NAMES
+from crmtui.sandbox.data import FRENCH_FIRST_NAMES, FRENCH_LAST_NAMES, FRENCH_STREETS
 from crmtui.sandbox.odoo import DATETIME_FMT, OdooSim
 
 __all__ = [
@@ -537,20 +537,6 @@ _CITIES = [
     ("1003", "Lausanne", "CH"),
     ("1009", "Luxembourg", "LU"),
 ]
-_STREETS = [
-    "rue des Vignes",
-    "avenue du Général-de-Gaulle",
-    "place de l'Église",
-    "chemin des Côtes",
-    "impasse des Érables",
-    "boulevard Saint-Michel",
-    "allée des Tilleuls",
-    "route de Pommard",
-    "rue du Château",
-    "quai de la Saône",
-    "rue Émile-Zola",
-    "cours Mirabeau",
-]
 _DOMAINS = [
     "gmail.com",
     "orange.fr",
@@ -819,7 +805,7 @@ def load_sample(
         created = start - timedelta(days=rng.randrange(0, 700)) + timedelta(seconds=rng.randrange(86400))
         modified = min(now - timedelta(seconds=1), created + timedelta(days=rng.randrange(0, 1200)))
         base = {
-            "street": f"{rng.randint(1, 120)} {rng.choice(_STREETS)}",
+            "street": f"{rng.randint(1, 120)} {rng.choice(FRENCH_STREETS)}",
             "zip": zip_code,
             "city": city,
             "country_id": country_ids[country],
