@@ -19,14 +19,12 @@ import functools
 import os
 import ssl
 import tempfile
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from crmtui.config import Settings
@@ -163,7 +161,6 @@ class HttpsLoopbackServer(LoopbackServer):
     """A :class:`LoopbackServer` speaking https with the sandbox's test certificate."""
 
     def __init__(self, app: ASGIApp, tls: LoopbackTls, host: str = "127.0.0.1") -> None:
-        super().__init__(app, host)
         self._dir = tempfile.TemporaryDirectory(prefix="crmtui-tls-")
         cert = Path(self._dir.name) / "cert.pem"
         key = Path(self._dir.name) / "key.pem"
@@ -171,20 +168,7 @@ class HttpsLoopbackServer(LoopbackServer):
         fd = os.open(key, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as fh:
             fh.write(tls.key_pem)
-        config = uvicorn.Config(
-            app,
-            host=host,
-            port=self.port,
-            log_level="critical",
-            access_log=False,
-            lifespan="off",
-            timeout_keep_alive=30,
-            server_header=False,
-            ssl_certfile=str(cert),
-            ssl_keyfile=str(key),
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name=f"serve:{self.port}", daemon=True)
+        super().__init__(app, host, server_header=False, ssl_certfile=str(cert), ssl_keyfile=str(key))
 
     @property
     def url(self) -> str:

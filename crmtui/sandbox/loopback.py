@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -26,12 +27,20 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class LoopbackServer:
-    """A uvicorn server for one ASGI app, started and stopped from synchronous code."""
+    """A uvicorn server for one ASGI app, started and stopped from synchronous code.
 
-    def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int | None = None) -> None:
+    The listening socket is bound here, before uvicorn starts, and handed to it: asking the OS for a
+    "free" port and binding it later would race with other processes (parallel test workers) doing
+    the same.
+    """
+
+    def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int | None = None, **config: Any) -> None:
         self.host = host
-        self.port = port or free_port(host)
-        config = uvicorn.Config(
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host, port or 0))
+        self.port = int(self._socket.getsockname()[1])
+        uv_config = uvicorn.Config(
             app,
             host=host,
             port=self.port,
@@ -39,9 +48,12 @@ class LoopbackServer:
             access_log=False,
             lifespan="off",
             timeout_keep_alive=30,
+            **config,
         )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name=f"sim:{self.port}", daemon=True)
+        self._server = uvicorn.Server(uv_config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, name=f"sim:{self.port}", daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -62,6 +74,7 @@ class LoopbackServer:
         """Ask uvicorn to exit and wait for the thread."""
         self._server.should_exit = True
         self._thread.join(timeout=10)
+        self._socket.close()
 
 
 @contextlib.contextmanager

@@ -414,6 +414,8 @@ class SmtpSink:
                 kwargs["ssl_context"] = context
             else:
                 kwargs.update(tls_context=context, require_starttls=True)
+        self._auto_port = port is None
+        self._controller_kwargs = kwargs
         self._controller = Controller(
             _SinkHandler(self), hostname=host, port=self.port, ready_timeout=10, **kwargs
         )
@@ -445,8 +447,26 @@ class SmtpSink:
         return f"smtp://{self.host}:{self.port}"
 
     def start(self) -> SmtpSink:
-        """Start serving in a background thread."""
-        self._controller.start()
+        """Start serving in a background thread.
+
+        aiosmtpd binds the port itself, so an auto-chosen port may be taken meanwhile by another
+        process (parallel test workers): then a new one is chosen, a few times.
+        """
+        for attempt in range(5):
+            try:
+                self._controller.start()
+                return self
+            except (OSError, RuntimeError):
+                if not self._auto_port or attempt == 4:
+                    raise
+                self.port = free_port(self.host)
+                self._controller = Controller(
+                    _SinkHandler(self),
+                    hostname=self.host,
+                    port=self.port,
+                    ready_timeout=10,
+                    **self._controller_kwargs,
+                )
         return self
 
     def stop(self) -> None:
