@@ -24,7 +24,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from crmtui.config import Settings
@@ -923,6 +923,8 @@ async def _deliver_inbound_events(
 
     processor = EventProcessor(settings, store)
     processor.process_pending()
+    # SNS retries a delivery for about an hour at most: a month of MessageIds is a generous guard.
+    store.events.prune_sns_seen((datetime.now(UTC) - timedelta(days=30)).isoformat(timespec="seconds"))
     sent, failed = await processor.push_actions(copper, mailchimp)
     if sent or failed:
         log.info("inbound events: %d remote updates sent, %d failed (retried next cycle)", sent, failed)
