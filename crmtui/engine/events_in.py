@@ -54,7 +54,6 @@ if TYPE_CHECKING:
     from crmtui.connectors.copper import CopperClient
     from crmtui.connectors.mailchimp import MailchimpClient
     from crmtui.store.db import Store
-    from crmtui.store.scenarios import ScenarioRepo
 
 log = logging.getLogger("crmtui.engine.events_in")
 
@@ -342,15 +341,6 @@ class ProcessStats:
         self.counts[what] = self.counts.get(what, 0) + 1
 
 
-def _scenario_repo(store: Store) -> ScenarioRepo | None:
-    """The scenarios area's repository when it is installed (it owns counters and triggers)."""
-    try:
-        from crmtui.store.scenarios import scenario_repo
-    except ImportError:  # pragma: no cover - the scenarios area is part of the product
-        return None
-    return scenario_repo(store)
-
-
 def _parse_time(value: str) -> datetime | None:
     if not value:
         return None
@@ -381,7 +371,7 @@ class EventProcessor:
         self.store = store
         self.events = EventsRepo(store)
         self.clock = clock
-        self.scenarios = _scenario_repo(store)
+        self.scenarios = store.scenarios
 
     # -- the queue ------------------------------------------------------------------------------
 
@@ -460,8 +450,6 @@ class EventProcessor:
         return None
 
     def _settle_sent(self, key: str, provider_id: str, at: str) -> SentEmail | None:
-        if self.scenarios is None:
-            return self.events.settle_unknown(key, provider_id, at)
         # The scenarios repo records the send exactly as its sender would have (campaign email,
         # counters, history) and moves the held sequence on.
         if not self.scenarios.resolve_unknown(
@@ -599,23 +587,7 @@ class EventProcessor:
         self, email: SentEmail | None, contact: str, at: str, user_agent: str, ip: str, *, source: str
     ) -> bool:
         """Record an open; count it and fire ``opened`` steps when it is human (or allowed)."""
-        reason = machine_reason(user_agent, ip, self._seconds_after_delivery(email, at))
-        self.events.log_event(
-            contact=contact,
-            kind="open",
-            source=source,
-            at=at,
-            email=email,
-            machine=bool(reason),
-            subtype=reason,
-            detail={"user_agent": user_agent[:300], "ip": ip},
-        )
-        if email is None or (reason and self.events.exclude_machine_opens(email.scenario_id)):
-            return False
-        first = self._engage(email, "opened", at)
-        if first:
-            self.events.add_history(email, contact, "opened", at)
-        return first
+        return self._record_engagement("open", email, contact, at, user_agent, ip, source=source)
 
     def record_click(
         self,
@@ -629,34 +601,47 @@ class EventProcessor:
         source: str,
     ) -> bool:
         """Record a click; count it and fire ``clicked`` steps when it is human (or allowed)."""
+        return self._record_engagement("click", email, contact, at, user_agent, ip, source=source, link=link)
+
+    def _record_engagement(
+        self,
+        kind: str,
+        email: SentEmail | None,
+        contact: str,
+        at: str,
+        user_agent: str,
+        ip: str,
+        *,
+        source: str,
+        link: str = "",
+    ) -> bool:
         reason = machine_reason(user_agent, ip, self._seconds_after_delivery(email, at))
+        detail: dict[str, str] = {"user_agent": user_agent[:300], "ip": ip}
+        if kind == "click":
+            detail["link"] = link[:2000]
         self.events.log_event(
             contact=contact,
-            kind="click",
+            kind=kind,
             source=source,
             at=at,
             email=email,
             machine=bool(reason),
             subtype=reason,
-            detail={"user_agent": user_agent[:300], "ip": ip, "link": link[:2000]},
+            detail=detail,
         )
         if email is None or (reason and self.events.exclude_machine_opens(email.scenario_id)):
             return False
-        first = self._engage(email, "clicked", at)
+        engaged = "opened" if kind == "open" else "clicked"
+        first = self._engage(email, engaged, at)
         if first:
-            self.events.add_history(email, contact, "clicked", at, link[:500])
+            self.events.add_history(email, contact, engaged, at, link[:500])
         return first
 
     def _engage(self, email: SentEmail, kind: str, at: str) -> bool:
         """Count a human open/click once and schedule its ``opened``/``clicked`` child step."""
         first = (email.opened_at if kind == "opened" else email.clicked_at) is None
-        if self.scenarios is not None:
-            self.scenarios.record_engagement(email.message_id, kind, now=_parse_time(at) or self.clock())
-            return first
-        # Without the scenarios area: counters only (no trigger engine to schedule steps).
-        if kind == "opened":
-            return self.events.count_open(email, at)
-        return self.events.count_click(email, at)
+        self.scenarios.record_engagement(email.message_id, kind, now=_parse_time(at) or self.clock())
+        return first
 
     def unsubscribe(self, address: str, *, source: str, email: SentEmail | None = None, at: str = "") -> bool:
         """Unsubscribe an address everywhere (idempotent); False when it already was.

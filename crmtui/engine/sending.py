@@ -745,7 +745,7 @@ def tracking_signer(settings: Settings) -> Any:
         from crmtui.engine.tracking import TrackingSigner
 
         signer = TrackingSigner(secret)
-    except (ImportError, ValueError):
+    except ValueError:  # too short to sign with
         signer = None
     _SIGNERS[secret] = signer
     return signer
@@ -814,11 +814,7 @@ def _record_links(store: Store, message_id: str, links: list[str]) -> None:
     """Record tracked links before sending (the click endpoint redirects only to these)."""
     if not links:
         return
-    try:
-        from crmtui.store.events import EventsRepo
-    except ImportError:
-        return
-    EventsRepo(store).record_links(message_id, links)
+    store.events.record_links(message_id, links)
 
 
 def _auto_winner(store: Store, scenario: Scenario, result: TickResult) -> None:

@@ -231,47 +231,6 @@ class EventsRepo:
             )
         return rows[0] if rows else None
 
-    def settle_unknown(self, key: str, provider_id: str, at: str) -> SentEmail | None:
-        """Settle an ``unknown`` (or stale ``claimed``) ledger row as sent, from a provider event.
-
-        Creates the ``campaign_emails`` row the crashed sender never wrote and counts the send on
-        the variant and the scenario. Returns the email, or None when the row is not unsettled.
-        """
-        with self.store.write() as db:
-            row = db.execute(
-                "SELECT key, scenario_id, step_id, contact, variant_id, sender, message_id FROM operation_ledger "
-                "WHERE key = ? AND status = 'unknown'",
-                (key,),
-            ).fetchone()
-            if row is None:
-                return None
-            _, scenario_id, step_id, contact, variant_id, sender, message_id = row
-            db.execute(
-                "UPDATE operation_ledger SET status = 'sent', provider_id = COALESCE(provider_id, ?), "
-                "sent_at = COALESCE(sent_at, ?), settled_by = 'provider' WHERE key = ?",
-                (provider_id or None, at, key),
-            )
-            cur = db.execute(
-                "INSERT OR IGNORE INTO campaign_emails (message_id, ledger_key, scenario_id, step_id, variant_id, "
-                "contact, subject, sender, provider_id, status, sent_at) VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, 'sent', ?)",
-                (
-                    strip_brackets(message_id),
-                    key,
-                    scenario_id,
-                    step_id,
-                    variant_id,
-                    contact,
-                    sender or "ses",
-                    provider_id or None,
-                    at,
-                ),
-            )
-            if cur.rowcount:
-                if variant_id is not None:
-                    db.execute("UPDATE step_variants SET sent = sent + 1 WHERE id = ?", (variant_id,))
-                db.execute("UPDATE scenarios SET sent = sent + 1 WHERE id = ?", (scenario_id,))
-        return self.email_by_ledger_key(key)
-
     def settle_failed(self, key: str, provider_id: str, error: str) -> bool:
         """Settle an ``unknown`` ledger row as failed (SES rejected the message: it was never sent)."""
         with self.store.write() as db:
@@ -351,43 +310,6 @@ class EventsRepo:
             (strip_brackets(message_id),),
         )
         return None if value is None else str(value)
-
-    def count_open(self, email: SentEmail, at: str) -> bool:
-        """Count the first (human) open of a message on its variant, sequence and scenario."""
-        with self.store.write() as db:
-            cur = db.execute(
-                "UPDATE campaign_emails SET opened_at = ? WHERE message_id = ? AND opened_at IS NULL",
-                (at, email.message_id),
-            )
-            if not cur.rowcount:
-                return False
-            self._bump(db, email, "opened")
-            return True
-
-    def count_click(self, email: SentEmail, at: str) -> bool:
-        """Count the first (human) click of a message; a click without a counted open counts one."""
-        self.count_open(email, at)
-        with self.store.write() as db:
-            cur = db.execute(
-                "UPDATE campaign_emails SET clicked_at = ? WHERE message_id = ? AND clicked_at IS NULL",
-                (at, email.message_id),
-            )
-            if not cur.rowcount:
-                return False
-            self._bump(db, email, "clicked")
-            return True
-
-    @staticmethod
-    def _bump(db: Any, email: SentEmail, column: str) -> None:
-        # column is one of two literals, never user input
-        if email.variant_id is not None:
-            db.execute(f"UPDATE step_variants SET {column} = {column} + 1 WHERE id = ?", (email.variant_id,))
-        db.execute(
-            f"UPDATE contact_sequences SET {column} = {column} + 1, updated_at = ? "
-            "WHERE scenario_id = ? AND contact = ?",
-            (now_iso(), email.scenario_id, email.contact),
-        )
-        db.execute(f"UPDATE scenarios SET {column} = {column} + 1 WHERE id = ?", (email.scenario_id,))
 
     def variant_counts(self, scenario_id: int) -> dict[int, dict[str, int]]:
         """``{variant_id: {"sent", "opened", "clicked"}}`` for a scenario."""
