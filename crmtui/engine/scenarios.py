@@ -160,9 +160,7 @@ def known_variables(store: Store | None = None) -> set[str]:
 
     names = set(KNOWN_VARIABLES)
     if store is not None:
-        for table in ("contacts", "customers"):
-            if table in store.db.table_names():
-                names |= {c.name for c in store.db[table].columns}  # type: ignore[union-attr]
+        names |= store.scenarios.contact_field_names()
         names -= {
             "row_hash",
             "base",

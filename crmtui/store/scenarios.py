@@ -588,6 +588,15 @@ class ScenarioRepo:
             self.store.audit.record(actor, "scenario.reset_tests", row[0], detail=f"{n} sequences")
         return int(n)
 
+    def contact_field_names(self) -> set[str]:
+        """Columns of ``contacts`` and ``customers`` (the contact fields a template may name)."""
+        db = self.store.db
+        names: set[str] = set()
+        for table in ("contacts", "customers"):
+            if table in db.table_names():
+                names |= {c.name for c in db.table(table).columns}
+        return names
+
     def contact_values(self, email: str) -> dict[str, Any]:
         """Template values of a contact: synced contact fields, then canonical customer fields."""
         values: dict[str, Any] = {"email": email}
