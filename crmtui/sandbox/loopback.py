@@ -38,6 +38,9 @@ class LoopbackServer:
         self.host = host
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Accepted connections inherit TCP_NODELAY from the listener on Linux; without it each small
+        # response waits ~40 ms for the client's delayed ACK (Nagle), inflating every loopback call.
+        self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._socket.bind((host, port or 0))
         self.port = int(self._socket.getsockname()[1])
         uv_config = uvicorn.Config(
