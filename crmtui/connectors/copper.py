@@ -39,6 +39,7 @@ from crmtui.connectors.errors import (
     RequestRejected,
 )
 from crmtui.connectors.http import RetryPolicy, ServiceClient
+from crmtui.records.emails import email_key
 from crmtui.secrets import Secret, register_secret
 
 log = logging.getLogger("crmtui.connectors.copper")
@@ -97,8 +98,8 @@ class CopperPerson:
 
     @property
     def primary_email(self) -> str | None:
-        """The first email, trimmed and lower-cased (the sync key), or ``None``."""
-        return self.emails[0].strip().lower() if self.emails else None
+        """The first email as the sync key (:func:`crmtui.records.emails.email_key`), or ``None``."""
+        return email_key(self.emails[0]) if self.emails else None
 
     @classmethod
     def from_json(cls, data: Any) -> CopperPerson:

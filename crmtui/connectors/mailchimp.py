@@ -53,6 +53,7 @@ from crmtui.connectors.errors import (
     RequestRejected,
 )
 from crmtui.connectors.http import Retryable, RetryPolicy, ServiceClient
+from crmtui.records.emails import email_key
 from crmtui.secrets import Secret, register_secret
 
 log = logging.getLogger("crmtui.connectors.mailchimp")
@@ -92,13 +93,17 @@ _DC_RE = re.compile(r"-(us\d+)$")
 
 
 def normalize_email(email: str) -> str:
-    """The sync identity of an address: NFC, trimmed, lower-cased (ARCHITECTURE.md §5)."""
-    return unicodedata.normalize("NFC", email).strip().lower()
+    """The sync identity of an address (the one normaliser, :func:`crmtui.records.emails.email_key`)."""
+    return email_key(email)
 
 
 def subscriber_hash(email: str) -> str:
-    """Mailchimp's member id: MD5 of the normalized address (WIRE.md §2.2)."""
-    return hashlib.md5(normalize_email(email).encode("utf-8")).hexdigest()
+    """Mailchimp's member id for an address: MD5 of it lower-cased (WIRE.md §2.2).
+
+    This is Mailchimp's scheme, applied to the address *as Mailchimp holds it*; for a member read
+    from Mailchimp, use the ``id`` it returned (its address may not be our normalised key).
+    """
+    return hashlib.md5(unicodedata.normalize("NFC", email).strip().lower().encode("utf-8")).hexdigest()
 
 
 def datacenter_of(api_key: str) -> str:

@@ -48,6 +48,7 @@ from crmtui.config import Settings
 from crmtui.connectors.errors import ConnectorError, NotFound
 from crmtui.engine.tracking import machine_reason
 from crmtui.i18n import t
+from crmtui.records.emails import email_key
 from crmtui.store.events import EventsRepo, InboundEvent, SentEmail, strip_brackets
 
 if TYPE_CHECKING:
@@ -155,7 +156,7 @@ def parse_ses_record(record: str | dict[str, Any]) -> SesEvent:
     tags_raw = mail.get("tags") if isinstance(mail.get("tags"), dict) else {}
     assert isinstance(tags_raw, dict)
     tags = {str(k): [str(v) for v in vs] if isinstance(vs, list) else [str(vs)] for k, vs in tags_raw.items()}
-    recipients = [str(r).strip().lower() for r in mail.get("destination") or [] if isinstance(r, str)]
+    recipients = [email_key(r) for r in mail.get("destination") or [] if isinstance(r, str)]
     obj_name = {"delivery_delay": "deliveryDelay", "rendering_failure": "failure"}.get(kind, kind)
     obj = data.get(obj_name) if isinstance(data.get(obj_name), dict) else {}
     assert isinstance(obj, dict)
@@ -166,14 +167,14 @@ def parse_ses_record(record: str | dict[str, Any]) -> SesEvent:
         extra["bounce_type"] = _str(obj.get("bounceType")) or "Undetermined"
         extra["bounce_subtype"] = _str(obj.get("bounceSubType"))
         bounced = [
-            _str(r.get("emailAddress")).strip().lower()
+            email_key(_str(r.get("emailAddress")))
             for r in obj.get("bouncedRecipients") or []
             if isinstance(r, dict)
         ]
         recipients = [r for r in bounced if r] or recipients
     elif kind == "complaint":
         complained = [
-            _str(r.get("emailAddress")).strip().lower()
+            email_key(_str(r.get("emailAddress")))
             for r in obj.get("complainedRecipients") or []
             if isinstance(r, dict)
         ]
@@ -188,7 +189,7 @@ def parse_ses_record(record: str | dict[str, Any]) -> SesEvent:
         extra["unsubscribe_all"] = bool(prefs.get("unsubscribeAll"))
     elif kind == "delivery_delay":
         delayed = [
-            _str(r.get("emailAddress")).strip().lower()
+            email_key(_str(r.get("emailAddress")))
             for r in obj.get("delayedRecipients") or []
             if isinstance(r, dict)
         ]
@@ -286,12 +287,12 @@ def parse_mailchimp(form: dict[str, Any]) -> MailchimpEvent:
     return MailchimpEvent(
         type=kind,
         fired_at=_str(form.get("fired_at")),
-        email=address.strip().lower(),
+        email=email_key(address),
         list_id=_str(data.get("list_id")),
         action=_str(data.get("action")),
         reason=_str(data.get("reason")),
-        new_email=_str(data.get("new_email")).strip().lower(),
-        old_email=_str(data.get("old_email")).strip().lower(),
+        new_email=email_key(_str(data.get("new_email"))),
+        old_email=email_key(_str(data.get("old_email"))),
     )
 
 
@@ -649,7 +650,7 @@ class EventProcessor:
         Local effects are immediate (suppression, every sequence stopped); Mailchimp and Copper
         are written through the ``event_actions`` outbox.
         """
-        address = address.strip().lower()
+        address = email_key(address)
         at = at or _iso(self.clock())
         with self.store.write():
             new = self.events.suppress(address, "unsubscribe", source)

@@ -10,6 +10,8 @@ import hashlib
 import re
 import unicodedata
 
+from crmtui.records.emails import email_key
+
 INACTIVE_TAG = "📥 INACTIF"
 RESUBSCRIBE_TAG = "Réinscription requise"
 DELETION_TAG = "🗑️ À SUPPRIMER"
@@ -21,10 +23,8 @@ _INVISIBLE = re.compile("[\ufe0e\ufe0f\u200b-\u200d\u2060\ufeff]")
 
 
 def normalize_email(email: str | None) -> str:
-    """The identity of a contact: NFC, trimmed, lower-cased. ``""`` for nothing."""
-    if not email:
-        return ""
-    return unicodedata.normalize("NFC", email).strip().lower()
+    """The identity of a contact (:func:`crmtui.records.emails.email_key`). ``""`` for nothing."""
+    return email_key(email)
 
 
 def is_valid_email(email: str) -> bool:
@@ -38,7 +38,7 @@ def is_valid_email(email: str) -> bool:
 
 
 def subscriber_hash(email: str) -> str:
-    """Mailchimp's member id: MD5 of the lower-cased address."""
+    """Mailchimp's member id for an address we create: MD5 of its key (the key is lower-case)."""
     return hashlib.md5(normalize_email(email).encode()).hexdigest()  # noqa: S324 - Mailchimp's scheme
 
 

@@ -12,6 +12,7 @@ from crmtui.config import Settings
 from crmtui.engine.sending import _prepare, link_problem, pick_variant, template_values, uses_recommendation
 from crmtui.engine.templates import Template, render
 from crmtui.i18n import t
+from crmtui.records.emails import email_key
 from crmtui.store import Store
 from crmtui.store.scenarios import Audience, DueSend, Scenario, Step, scenario_repo
 
@@ -74,7 +75,7 @@ def search_contacts(
     emails = [e for e in pool if needle in e][:limit]
     if needle and len(emails) < limit:
         for row in store.reco.search_customers(needle, limit):
-            email = str(row.get("email") or "").strip().lower()
+            email = email_key(row.get("email"))
             if email and email not in emails:
                 emails.append(email)
     repo = scenario_repo(store)

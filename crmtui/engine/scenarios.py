@@ -46,6 +46,7 @@ from crmtui.engine.replies import poll_before_tick
 from crmtui.engine.sending import TickResult, run_tick
 from crmtui.engine.templates import Template, unknown_variables
 from crmtui.i18n import t
+from crmtui.records.emails import email_key
 from crmtui.store import Store
 from crmtui.store.scenarios import (
     STATUSES,
@@ -448,7 +449,7 @@ def enrol_test(store: Store, name: str, emails: list[str], *, now: datetime | No
         raise KeyError(name)
     if scenario.status != "draft":
         raise ValueError(t("scenarios.not_draft", name=name))
-    clean = sorted({e.strip().lower() for e in emails if e.strip()})
+    clean = sorted({email_key(e) for e in emails if email_key(e)})
     return repo.enrol(scenario, clean, now=now or datetime.now(UTC), test=True)
 
 

@@ -51,6 +51,7 @@ from crmtui.connectors.smtp import OutgoingEmail, QuotaExceeded, RecipientReject
 from crmtui.engine import ab
 from crmtui.engine.events import EventSink, Notice, StepProgressed, ignore
 from crmtui.engine.templates import Template, render
+from crmtui.records.emails import email_key
 from crmtui.store import Store
 from crmtui.store.scenarios import (
     Claim,
@@ -203,7 +204,7 @@ def validate_recipient(address: str) -> Validation:
         reason = str(exc)
         if "special-use or reserved" in reason:
             # Well-formed, but the domain can never receive mail (.invalid, .test, localhost...).
-            return Validation(address.strip().lower(), 40, False, reason)
+            return Validation(email_key(address), 40, False, reason)
         return Validation("", 0, False, reason)
     local = info.local_part.lower()
     score, reasons = 100, []
@@ -216,7 +217,7 @@ def validate_recipient(address: str) -> Validation:
     if len(local) > 40:
         score -= 10
         reasons.append("long local part")
-    return Validation(info.normalized.lower(), score, True, ", ".join(reasons))
+    return Validation(email_key(info.normalized), score, True, ", ".join(reasons))
 
 
 def recipient_problem(scenario: Scenario, address: str) -> str:

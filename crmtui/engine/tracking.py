@@ -26,6 +26,7 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 
+from crmtui.records.emails import email_key
 from crmtui.secrets import Secret
 
 KINDS = ("o", "c", "u")
@@ -106,7 +107,7 @@ class TrackingSigner:
 
     def unsubscribe_token(self, message_id: str, email: str) -> str:
         """The unsubscribe token of a recipient (the message id may be "" for a generic link)."""
-        return self._make("u", _mid(message_id), email.strip().lower())
+        return self._make("u", _mid(message_id), email_key(email))
 
     def verify(self, kind: str, token: str) -> TrackingToken:
         """Check a token of ``kind`` and return what it carries.

@@ -16,6 +16,8 @@ from functools import lru_cache
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from crmtui.records.emails import email_key
+
 __all__ = [
     "COUNTRY_CODES",
     "InvalidValue",
@@ -489,21 +491,23 @@ def normalize_phone(value: object, region: str = "FR") -> str | None:
 
 
 def normalize_email(value: object) -> str | None:
-    """A syntactically valid email, trimmed and lower-cased (no DNS lookup).
+    """A syntactically valid email as crmtui's one identity key (:func:`crmtui.records.emails.email_key`).
+
+    No DNS lookup. Full-width and NFD forms give the same key as the plain address.
 
     Raises:
         InvalidValue: not a valid address, with email-validator's reason.
     """
     if value is None:
         return None
-    text = str(value).strip()
+    text = email_key(str(value))
     if not text:
         return None
     try:
         checked = validate_email(text, check_deliverability=False)
     except EmailNotValidError as exc:
         raise InvalidValue(f"invalid email {text[:60]!r}: {exc}") from None
-    return unicodedata.normalize("NFC", checked.normalized).lower()
+    return email_key(checked.normalized)
 
 
 def contact_points(

@@ -34,6 +34,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from crmtui.records.emails import email_key
+
 __all__ = [
     "CATEGORIES",
     "COPPER_TAGS",
@@ -291,7 +293,7 @@ _MC_ONLY_TAGS: list[list[str]] = [[], [], ["Newsletter"], ["Jeu concours 2025"],
 
 def normalize_email(email: str) -> str:
     """The identity of an address as the sync sees it: NFC, trimmed, lower-cased."""
-    return unicodedata.normalize("NFC", email).strip().lower()
+    return email_key(email)
 
 
 # --------------------------------------------------------------------------------------------

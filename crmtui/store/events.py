@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from crmtui.records.emails import email_key
+
 if TYPE_CHECKING:
     from crmtui.store.db import Store
 
@@ -327,6 +329,7 @@ class EventsRepo:
 
     def suppress(self, email: str, reason: str, source: str) -> bool:
         """Suppress an address for every scenario; False if it already was."""
+        email = email_key(email)
         with self.store.write() as db:
             cur = db.execute(
                 "INSERT OR IGNORE INTO suppressions (email, reason, source, created_at) VALUES (?, ?, ?, ?)",
@@ -336,11 +339,12 @@ class EventsRepo:
 
     def suppression(self, email: str) -> dict[str, Any] | None:
         """The suppression row of an address, if any."""
-        rows = self.store.query("SELECT * FROM suppressions WHERE email = ?", (email,))
+        rows = self.store.query("SELECT * FROM suppressions WHERE email = ?", (email_key(email),))
         return rows[0] if rows else None
 
     def stop_sequences(self, email: str, status: str, reason: str) -> int:
         """Stop every running sequence of an address; returns how many stopped."""
+        email = email_key(email)
         with self.store.write() as db:
             cur = db.execute(
                 "UPDATE contact_sequences SET status = ?, reason = ?, next_position = NULL, "
@@ -513,7 +517,7 @@ class EventsRepo:
 
     def copper_id(self, email: str) -> int | None:
         """The Copper person id the sync recorded for an address."""
-        value = self.store.scalar("SELECT copper_id FROM contacts WHERE email = ?", (email,))
+        value = self.store.scalar("SELECT copper_id FROM contacts WHERE email = ?", (email_key(email),))
         return None if value is None else int(value)
 
     # -- Copper targeted sync ------------------------------------------------------------------

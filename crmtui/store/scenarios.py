@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from crmtui.records.canonical import ContactEvent
+from crmtui.records.emails import email_key
 from crmtui.store._util import dumps, loads, now_iso
 
 if TYPE_CHECKING:
@@ -526,10 +527,12 @@ class ScenarioRepo:
                     "AND active = 1 AND source = ?"
                 )
                 params.append(source)
-        emails = {e.strip().lower() for e in audience.emails if e.strip()}
+        emails = {email_key(e) for e in audience.emails if email_key(e)}
         if parts:
             sql = " UNION ".join(parts)
-            emails |= {str(r[0]) for r in self.store.db.execute(sql, params).fetchall() if r[0]}
+            emails |= {
+                email_key(r[0]) for r in self.store.db.execute(sql, params).fetchall() if email_key(r[0])
+            }
         return sorted(emails)
 
     def enrol(self, scenario: Scenario, emails: Sequence[str], *, now: datetime, test: bool = False) -> int:
@@ -541,6 +544,8 @@ class ScenarioRepo:
         first = scenario.first_step()
         if first is None:
             return 0
+        # One sequence per person: every spelling of an address (NFD, full-width, case) is one key.
+        emails = sorted({key for key in map(email_key, emails) if key})
         at = iso(now + first.delay) if first.trigger in ("entry", "delay") else None
         status = "active" if at is not None else "waiting"
         created = 0
@@ -644,7 +649,7 @@ class ScenarioRepo:
 
     def is_suppressed(self, email: str) -> bool:
         """Whether ``email`` must never receive a scenario email (suppressed or unsubscribed)."""
-        return self._suppressed(self.store.db.conn, email)
+        return self._suppressed(self.store.db.conn, email_key(email))
 
     @staticmethod
     def _suppressed(conn: Any, email: str) -> bool:
@@ -1114,6 +1119,7 @@ class ScenarioRepo:
 
     def suppress(self, email: str, reason: str, *, source: str = "", stop_sequences: bool = True) -> None:
         """Never email ``email`` again from a scenario (unsubscribe, bounce, complaint, manual)."""
+        email = email_key(email)
         with self.store.write() as db:
             db.conn.execute(
                 "INSERT OR IGNORE INTO suppressions (email, reason, source, created_at) VALUES (?, ?, ?, ?)",
