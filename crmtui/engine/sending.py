@@ -502,7 +502,7 @@ async def run_tick(
         result.recovered = repo.recover_stale(_alive_checker(), older_than=clock() - STALE_CLAIM)
         scenarios = [
             s
-            for s in repo.all()
+            for s in repo.all(audience=False)
             if (s.status == "active" or s.status == "draft")
             and (scenario_names is None or s.name in scenario_names)
         ]
@@ -823,7 +823,7 @@ def _auto_winner(store: Store, scenario: Scenario, result: TickResult) -> None:
     if not policy.enabled:
         return
     repo = scenario_repo(store)
-    fresh = repo.get(scenario.id)
+    fresh = repo.get(scenario.id, audience=False)
     if fresh is None:
         return
     for step in fresh.steps:

@@ -275,6 +275,38 @@ class DueSend:
     next_send_at: str
 
 
+_SQL: dict[str, str] = {
+    # INDEXED BY: with ANALYZE statistics the planner may prefer walking the rowids after ``id > ?``,
+    # which reads every later sequence when only a few are due (2,000 due of 300,000).
+    "due": "SELECT id, contact, next_position, next_send_at FROM contact_sequences "
+    "INDEXED BY contact_sequences_scenario_due WHERE scenario_id = ? AND status = 'active' AND next_send_at <= ? AND id > ? "
+    "ORDER BY id LIMIT ?",
+    "suppression": "SELECT 1 FROM suppressions WHERE email = ?",
+    "contact_status": "SELECT mailchimp_status, forgotten FROM contacts WHERE email = ?",
+    "opt_out": "SELECT 1 FROM customers WHERE email = ? AND email_opt_out = 1 LIMIT 1",
+    "scenario_status": "SELECT status FROM scenarios WHERE id = ?",
+    "sequence": "SELECT status, next_position, next_send_at, test FROM contact_sequences WHERE id = ?",
+    "ledger_existing": "SELECT key, status, attempts, template, variant_id FROM operation_ledger "
+    "WHERE scenario_id = ? AND step_id = ? AND contact = ?",
+    "daily_cap": "SELECT count(*) FROM operation_ledger WHERE scenario_id = ? AND local_day = ? "
+    "AND status IN ('claimed', 'sent', 'unknown')",
+    "cooldown": "SELECT max(claimed_at) FROM operation_ledger WHERE contact = ? AND scenario_id != ? "
+    "AND status IN ('claimed', 'sent', 'unknown') AND claimed_at > ?",
+    "parent_engaged": "SELECT opened_at, clicked_at FROM campaign_emails "
+    "WHERE scenario_id = ? AND step_id = ? AND contact = ?",
+    "history_customer": "SELECT customer_key FROM customers WHERE email = ? "
+    "ORDER BY active DESC, customer_key LIMIT 1",
+    "count_sent": "UPDATE scenarios SET sent = sent + 1 WHERE id = ?",
+    "count_variant_sent": "UPDATE step_variants SET sent = sent + 1 WHERE id = ?",
+    "ledger_sent": "UPDATE operation_ledger SET status = 'sent', provider_id = ?, sender = ?, sent_at = ?, "
+    "error = NULL WHERE key = ?",
+    "advance": "UPDATE contact_sequences SET current_position = ?, next_position = ?, next_send_at = ?, "
+    "status = ?, sent = sent + 1, updated_at = ? WHERE scenario_id = ? AND contact = ?",
+}
+"""The statements of the send path (due scan, claim, mark_sent), by name: a test runs ``EXPLAIN QUERY
+PLAN`` on each and refuses a full scan of a table that grows with the audience or the ledger."""
+
+
 _OWNER_TOKEN = secrets.token_hex(4)
 
 
@@ -309,7 +341,6 @@ class ScenarioRepo:
         values.update({k: int(getattr(scenario, k)) for k in _BOOLS})
         values["send_days"] = dumps(sorted(set(scenario.send_days)))
         values["exclude_domains"] = dumps(list(scenario.exclude_domains))
-        values["audience"] = dumps(scenario.audience.as_dict())
         values["auto_winner"] = dumps(vars(scenario.auto_winner))
         with self.store.write() as db:
             conn = db.conn
@@ -329,6 +360,7 @@ class ScenarioRepo:
                     f"UPDATE scenarios SET {sets}, updated_at = ? WHERE id = ?", (*values.values(), now, sid)
                 )
                 action = "scenario.update"
+            self._save_audience(conn, sid, scenario.audience)
             conn.execute("DELETE FROM scenario_templates WHERE scenario_id = ?", (sid,))
             conn.executemany(
                 "INSERT INTO scenario_templates (scenario_id, name, subject, html, text) VALUES (?, ?, ?, ?, ?)",
@@ -381,30 +413,68 @@ class ScenarioRepo:
             self.store.audit.record(actor, action, scenario.name)
         return sid
 
+    @staticmethod
+    def _save_audience(conn: Any, sid: int, audience: Audience) -> None:
+        # One row per criterion value (``scenario_audience``), so the scenario's own row stays small
+        # and a send's counter update never rewrites the audience. Rewritten only when it changed.
+        rows = [
+            (sid, kind, i, v) for kind, values in audience.as_dict().items() for i, v in enumerate(values)
+        ]
+        current = conn.execute(
+            "SELECT scenario_id, kind, position, value FROM scenario_audience WHERE scenario_id = ? "
+            "ORDER BY kind, position",
+            (sid,),
+        ).fetchall()
+        if [tuple(r) for r in current] == sorted(rows):
+            return
+        conn.execute("DELETE FROM scenario_audience WHERE scenario_id = ?", (sid,))
+        conn.executemany(
+            "INSERT INTO scenario_audience (scenario_id, kind, position, value) VALUES (?, ?, ?, ?)", rows
+        )
+
+    def load_audience(self, scenario_id: int) -> Audience:
+        """A scenario's audience criteria (``scenario_audience``)."""
+        data: dict[str, list[str]] = {}
+        for kind, value in self.store.db.execute(
+            "SELECT kind, value FROM scenario_audience WHERE scenario_id = ? ORDER BY kind, position",
+            (scenario_id,),
+        ):
+            data.setdefault(str(kind), []).append(str(value))
+        return Audience.from_dict(data)
+
     def names(self) -> list[str]:
         """Every scenario name, sorted."""
         return [r["name"] for r in self.store.query("SELECT name FROM scenarios ORDER BY name")]
 
-    def get(self, name_or_id: str | int) -> Scenario | None:
-        """A scenario with its steps, variants and templates, by name or id."""
+    def get(self, name_or_id: str | int, *, audience: bool = True) -> Scenario | None:
+        """A scenario with its steps, variants and templates, by name or id.
+
+        Args:
+            audience: also load the audience criteria (an explicit list may hold hundreds of
+                thousands of addresses: the send path, which never needs it, passes False; such a
+                scenario must not be saved back).
+        """
         column = "id" if isinstance(name_or_id, int) else "name"
         rows = self.store.query(f"SELECT * FROM scenarios WHERE {column} = ?", (name_or_id,))
         if not rows:
             return None
-        return self._load(rows[0])
+        return self._load(rows[0], audience=audience)
 
-    def all(self) -> list[Scenario]:
-        """Every scenario, by name."""
-        return [self._load(r) for r in self.store.query("SELECT * FROM scenarios ORDER BY name")]
+    def all(self, *, audience: bool = True) -> list[Scenario]:
+        """Every scenario, by name (``audience`` as in :meth:`get`)."""
+        return [
+            self._load(r, audience=audience)
+            for r in self.store.query("SELECT * FROM scenarios ORDER BY name")
+        ]
 
-    def _load(self, row: dict[str, Any]) -> Scenario:
+    def _load(self, row: dict[str, Any], *, audience: bool = True) -> Scenario:
         sid = int(row["id"])
         scenario = Scenario(
             name=row["name"],
             id=sid,
             send_days=[int(d) for d in loads(row["send_days"], [])],
             exclude_domains=list(loads(row["exclude_domains"], [])),
-            audience=Audience.from_dict(loads(row["audience"], {})),
+            audience=self.load_audience(sid) if audience else Audience(),
             auto_winner=AutoWinner(**loads(row["auto_winner"], {})),
             sent=int(row["sent"]),
             failed=int(row["failed"]),
@@ -640,9 +710,7 @@ class ScenarioRepo:
     def due(self, scenario_id: int, now: datetime, *, after_id: int = 0, limit: int = 500) -> list[DueSend]:
         """Active sequences whose next send time has come, in id order after ``after_id``."""
         rows = self.store.db.execute(
-            "SELECT id, contact, next_position, next_send_at FROM contact_sequences "
-            "WHERE scenario_id = ? AND status = 'active' AND next_send_at <= ? AND id > ? "
-            "ORDER BY id LIMIT ?",
+            _SQL["due"],
             (scenario_id, iso(now), after_id, limit),
         ).fetchall()
         return [DueSend(int(r[0]), str(r[1]), int(r[2]), str(r[3])) for r in rows]
@@ -653,16 +721,14 @@ class ScenarioRepo:
 
     @staticmethod
     def _suppressed(conn: Any, email: str) -> bool:
-        if conn.execute("SELECT 1 FROM suppressions WHERE email = ?", (email,)).fetchone():
+        if conn.execute(_SQL["suppression"], (email,)).fetchone():
             return True
-        row = conn.execute(
-            "SELECT mailchimp_status, forgotten FROM contacts WHERE email = ?", (email,)
-        ).fetchone()
+        row = conn.execute(_SQL["contact_status"], (email,)).fetchone()
         if row and (row[0] in SUPPRESSED_MC_STATUSES or row[1]):
             return True
         return bool(
             conn.execute(
-                "SELECT 1 FROM customers WHERE email = ? AND email_opt_out = 1 LIMIT 1",
+                _SQL["opt_out"],
                 (email,),
             ).fetchone()
         )
@@ -688,9 +754,9 @@ class ScenarioRepo:
         now_s = iso(rules.now)
         with self.store.write() as db:
             conn = db.conn
-            status = conn.execute("SELECT status FROM scenarios WHERE id = ?", (scenario.id,)).fetchone()
+            status = conn.execute(_SQL["scenario_status"], (scenario.id,)).fetchone()
             seq = conn.execute(
-                "SELECT status, next_position, next_send_at, test FROM contact_sequences WHERE id = ?",
+                _SQL["sequence"],
                 (due.sequence_id,),
             ).fetchone()
             if status is None or seq is None:
@@ -700,8 +766,7 @@ class ScenarioRepo:
             if seq[0] != "active" or seq[1] != step.position or seq[2] is None or seq[2] > now_s:
                 return Refusal("not_due")  # another process moved it on
             existing = conn.execute(
-                "SELECT key, status, attempts, template, variant_id FROM operation_ledger "
-                "WHERE scenario_id = ? AND step_id = ? AND contact = ?",
+                _SQL["ledger_existing"],
                 (scenario.id, step.id, due.contact),
             ).fetchone()
             if existing is not None and existing[1] != "deferred":
@@ -719,8 +784,7 @@ class ScenarioRepo:
                 return Refusal("window", stop_scenario=True)
             if scenario.daily_cap > 0:
                 used = conn.execute(
-                    "SELECT count(*) FROM operation_ledger WHERE scenario_id = ? AND local_day = ? "
-                    "AND status IN ('claimed', 'sent', 'unknown')",
+                    _SQL["daily_cap"],
                     (scenario.id, rules.local_day),
                 ).fetchone()[0]
                 if used >= scenario.daily_cap:
@@ -728,8 +792,7 @@ class ScenarioRepo:
             if scenario.cooldown_days > 0:
                 since = iso(rules.now - timedelta(days=scenario.cooldown_days))
                 last = conn.execute(
-                    "SELECT max(claimed_at) FROM operation_ledger WHERE contact = ? AND scenario_id != ? "
-                    "AND status IN ('claimed', 'sent', 'unknown') AND claimed_at > ?",
+                    _SQL["cooldown"],
                     (due.contact, scenario.id, since),
                 ).fetchone()[0]
                 if last is not None:
@@ -809,7 +872,7 @@ class ScenarioRepo:
         if parent_step is None:
             return False
         row = conn.execute(
-            "SELECT opened_at, clicked_at FROM campaign_emails WHERE scenario_id = ? AND step_id = ? AND contact = ?",
+            _SQL["parent_engaged"],
             (scenario.id, parent_step.id, contact),
         ).fetchone()
         return bool(row and (row[0] or row[1]))
@@ -847,8 +910,7 @@ class ScenarioRepo:
         with self.store.write() as db:
             conn = db.conn
             conn.execute(
-                "UPDATE operation_ledger SET status = 'sent', provider_id = ?, sender = ?, sent_at = ?, error = NULL "
-                "WHERE key = ?",
+                _SQL["ledger_sent"],
                 (provider_id, sender, now_s, claim.key),
             )
             conn.execute(
@@ -868,14 +930,14 @@ class ScenarioRepo:
                 ),
             )
             if claim.variant_id is not None:
-                conn.execute("UPDATE step_variants SET sent = sent + 1 WHERE id = ?", (claim.variant_id,))
-            conn.execute("UPDATE scenarios SET sent = sent + 1 WHERE id = ?", (claim.scenario_id,))
+                conn.execute(_SQL["count_variant_sent"], (claim.variant_id,))
+            conn.execute(_SQL["count_sent"], (claim.scenario_id,))
             self._history(conn, scenario.name, claim, subject, "SENT", now_s)
             self._advance(conn, scenario, claim, now)
 
     def _history(self, conn: Any, campaign: str, claim: Claim, subject: str, status: str, now_s: str) -> None:
         customer = conn.execute(
-            "SELECT customer_key FROM customers WHERE email = ? ORDER BY active DESC, customer_key LIMIT 1",
+            _SQL["history_customer"],
             (claim.contact,),
         ).fetchone()
         event = ContactEvent(
@@ -901,25 +963,15 @@ class ScenarioRepo:
         timed = [s for s in children if s.trigger in ("entry", "delay")] or [
             s for s in children if s.trigger == "not_opened"
         ]
+        after: tuple[int | None, str | None, str]
         if timed:
             nxt = timed[0]
-            conn.execute(
-                "UPDATE contact_sequences SET current_position = ?, next_position = ?, next_send_at = ?, "
-                "status = 'active', sent = sent + 1, updated_at = ? WHERE scenario_id = ? AND contact = ?",
-                (claim.position, nxt.position, iso(now + nxt.delay), now_s, claim.scenario_id, claim.contact),
-            )
+            after = (nxt.position, iso(now + nxt.delay), "active")
         elif children:
-            conn.execute(
-                "UPDATE contact_sequences SET current_position = ?, next_position = NULL, next_send_at = NULL, "
-                "status = 'waiting', sent = sent + 1, updated_at = ? WHERE scenario_id = ? AND contact = ?",
-                (claim.position, now_s, claim.scenario_id, claim.contact),
-            )
+            after = (None, None, "waiting")
         else:
-            conn.execute(
-                "UPDATE contact_sequences SET current_position = ?, next_position = NULL, next_send_at = NULL, "
-                "status = 'completed', sent = sent + 1, updated_at = ? WHERE scenario_id = ? AND contact = ?",
-                (claim.position, now_s, claim.scenario_id, claim.contact),
-            )
+            after = (None, None, "completed")
+        conn.execute(_SQL["advance"], (claim.position, *after, now_s, claim.scenario_id, claim.contact))
 
     def mark_failed(self, scenario: Scenario, claim: Claim, error: str, *, now: datetime) -> None:
         """The provider refused this recipient: the row is ``failed`` and the sequence stops."""
@@ -1023,7 +1075,7 @@ class ScenarioRepo:
         if not row:
             return False
         r = row[0]
-        scenario = self.get(int(r["scenario_id"]))
+        scenario = self.get(int(r["scenario_id"]), audience=False)
         claim = Claim(
             r["key"],
             int(r["scenario_id"]),
@@ -1103,7 +1155,7 @@ class ScenarioRepo:
                 "WHERE scenario_id = ? AND contact = ?",
                 (sid, contact),
             ).fetchone()
-        scenario = self.get(int(sid))
+        scenario = self.get(int(sid), audience=False)
         if scenario is None or step_row is None or seq is None or seq[2] != step_row[0]:
             return True
         follow = [s for s in scenario.children(int(step_row[0])) if s.trigger in kinds]
