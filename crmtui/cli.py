@@ -8,7 +8,7 @@ Exit codes (an API for cron; see README):
 ====  ============================================================
 0     ok
 1     some records failed, or the run was interrupted
-2     configuration error (nothing was done)
+2     configuration error or bad input: a file that is not UTF-8, an option out of range (nothing done)
 3     another run holds the lock (nothing was done)
 4     store error: database locked, read-only, corrupt or too new
 ====  ============================================================
@@ -26,6 +26,8 @@ from pathlib import Path
 from crmtui import __version__
 from crmtui.config import ConfigError, Settings, load_settings
 from crmtui.i18n import t
+from crmtui.secrets import redact
+from crmtui.text import printable
 
 EXIT_OK = 0
 EXIT_RECORDS_FAILED = 1
@@ -253,9 +255,10 @@ def render_config(settings: Settings) -> str:
     """The ``config check`` text: effective values with secrets masked, and connector status."""
     lines = [t("config.check.title"), "=" * len(t("config.check.title"))]
     if settings.env_file:
-        lines.append(f".env: {settings.env_file.resolve()}")
+        lines.append(f".env: {printable(settings.env_file.resolve())}")
     width = max(len(var) for var, _, _ in settings.describe())
     for var, shown, source in settings.describe():
+        shown = printable(redact(shown))  # from the operator's files: literal, a password in a URL masked
         lines.append(f"  {var.ljust(width)}  {shown or '—'}  ({t('config.check.source')}: {source})")
     lines += ["", t("config.check.connectors")]
     for name, ready in settings.connectors().items():

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import crmtui.i18n_input  # noqa: F401 - registers the input.* keys
 from crmtui.cli import (
     EXIT_CONFIG,
     EXIT_OK,
@@ -53,9 +54,15 @@ def connectors_command(args: argparse.Namespace) -> int:
 # -- sandbox serve -------------------------------------------------------------------------------
 
 
+CONTACTS_MIN = 1
+CONTACTS_MAX = 1_000_000
+
+
 def _configure_sandbox(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=("serve",), help="serve: run every simulator on loopback")
-    p.add_argument("--contacts", type=int, default=500, help="sample contacts (100 to 1,000,000)")
+    p.add_argument(
+        "--contacts", type=int, default=500, help=f"sample contacts ({CONTACTS_MIN} to {CONTACTS_MAX:,})"
+    )
     p.add_argument("--seed", type=int, default=42, help="data seed")
     p.add_argument("--write-env", type=Path, default=None, help="also write the .env file here (mode 0600)")
 
@@ -67,6 +74,18 @@ def sandbox_command(args: argparse.Namespace) -> int:
     """Serve the simulators until Ctrl-C; print their URLs and a ready-to-use ``.env``."""
     from crmtui.sandbox.harness import running_sandbox
 
+    if not CONTACTS_MIN <= args.contacts <= CONTACTS_MAX:
+        print(
+            t(
+                "input.out_of_range",
+                option="--contacts",
+                low=CONTACTS_MIN,
+                high=f"{CONTACTS_MAX:,}",
+                value=args.contacts,
+            ),
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
     exports = Path.cwd() / "sandbox-exports"
     with running_sandbox(args.contacts, args.seed, exports_dir=exports) as sb:
         print(t("sandbox.serving", n=args.contacts, seed=args.seed))

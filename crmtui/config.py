@@ -10,6 +10,7 @@ values: they never show in a repr, a log line, an exception or a report.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import stat
@@ -17,13 +18,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import platformdirs
 from dotenv import dotenv_values
 
 from crmtui.i18n import detect_language, set_language, t
-from crmtui.secrets import Secret, mask
+from crmtui.secrets import Secret, mask, redact, register_secret, url_password
+from crmtui.text import printable
 
 SyncMode = Literal["test", "production"]
 ConflictPolicy = Literal["copper-wins", "newest-wins"]
@@ -54,7 +56,8 @@ class ConfigError(Exception):
     def render(self) -> str:
         """The multi-line message shown to the operator."""
         lines = [t("config.invalid", n=len(self.problems))]
-        lines += [f"  • {p}" for p in self.problems]
+        # A value quoted in a problem came from the operator's files: shown literally, secrets masked.
+        lines += [f"  • {printable(redact(str(p)))}" for p in self.problems]
         return "\n".join(lines)
 
 
@@ -247,7 +250,9 @@ class Settings:
                 continue
             value = getattr(self, f.name)
             shown = (
-                mask(value.reveal()) if isinstance(value, Secret) else ("" if value is None else str(value))
+                mask(value.reveal())
+                if isinstance(value, Secret)
+                else ("" if value is None else redact(str(value)))  # a password inside a URL
             )
             rows.append((var, shown, self.sources.get(var, "default")))
         return rows
@@ -351,6 +356,44 @@ def check_env_file_permissions(path: Path) -> Problem | None:
     return None
 
 
+def read_env_text(path: Path) -> tuple[str, Problem | None]:
+    """The text of the ``.env`` at ``path``, or the problem that prevents reading it.
+
+    A file that is not UTF-8 (saved as Latin-1 or Windows-1252 by an editor) is a configuration
+    problem naming the line and column of the first bad byte, never a traceback; the line's content
+    is not shown, since it may hold a secret.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return "", Problem(
+            path.name,
+            t("input.env_unreadable", path=str(path), detail=exc.strerror or type(exc).__name__),
+            t("input.env_unreadable.fix", path=str(path)),
+        )
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return "", Problem(
+            path.name,
+            t(
+                "input.env_not_utf8",
+                path=str(path),
+                line=line,
+                column=column,
+                byte=f"0x{data[exc.start]:02x}",
+            ),
+            t("input.env_not_utf8.fix", path=str(path)),
+        )
+
+
+def _has_surrogates(value: str) -> bool:
+    """Whether ``value`` came from bytes that are not UTF-8 (``os.environ`` keeps them as surrogates)."""
+    return any("\udc80" <= ch <= "\udcff" for ch in value)
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None,
     *,
@@ -383,7 +426,13 @@ def load_settings(
             if perm:
                 # Refuse the file outright: reading secrets from it would endorse the leak.
                 raise ConfigError([perm])
-            for key, value in dotenv_values(candidate).items():
+            text, unreadable = read_env_text(candidate)
+            if unreadable:
+                # The file cannot tell the language: the environment and command line do.
+                spoken = {k: v for k, v in {**environ, **(overrides or {})}.items() if not _has_surrogates(v)}
+                set_language(detect_language(spoken))
+                raise ConfigError([read_env_text(candidate)[1] or unreadable])  # again, in that language
+            for key, value in dotenv_values(stream=io.StringIO(text)).items():
                 if value is not None and value.strip() != "":
                     values[key] = value.strip()
                     sources[key] = ".env"
@@ -404,7 +453,16 @@ def load_settings(
                     break
 
     # Messages below are in the operator's language, which the same sources decide.
-    set_language(detect_language(values))
+    set_language(detect_language({k: v for k, v in values.items() if not _has_surrogates(v)}))
+
+    # A variable exported from a non-UTF-8 shell holds undecodable bytes: printing it would crash.
+    known = set(FIELD_VARS.values()) | {alias for group in _ALIASES.values() for alias in group}
+    for var in sorted(known & values.keys()):
+        if _has_surrogates(values[var]):
+            problems.append(
+                Problem(var, t("input.var_not_utf8", var=var), t("input.var_not_utf8.fix", var=var))
+            )
+            values.pop(var)
 
     def get(var: str) -> str:
         return values.get(var, "")
@@ -620,9 +678,14 @@ def _pair(problems: list[Problem], a: str, b: str, connector: str, values: Mappi
 
 
 def _url(value: str, var: str, problems: list[Problem]) -> str:
+    password = url_password(value)
+    if password:
+        # A password inside the URL is a secret like the others: redacted from every log line.
+        register_secret(password)
+        register_secret(unquote(password))
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        problems.append(Problem(var, t("config.bad_url", value=value), t("config.bad_url.fix")))
+        problems.append(Problem(var, t("config.bad_url", value=redact(value)), t("config.bad_url.fix")))
     return value.rstrip("/")
 
 
