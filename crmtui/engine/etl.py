@@ -668,7 +668,7 @@ async def etl_step(ctx: StepContext) -> StepResult:
         for r in results
     }
     details = [r.detail for r in results]
-    if not ctx.dry_run and any(r.status != "failed" for r in results):
+    if not ctx.dry_run and any(r.status != "failed" or r.read or r.refused for r in results):
         refused = [r for result in results for r in result.refused]
         issues, segments, path = await asyncio.to_thread(
             lambda: run_quality(ctx.store, ctx.settings, refused=refused)
