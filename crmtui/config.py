@@ -193,6 +193,8 @@ class Settings:
     """CRMTUI_TRACKING_SECRET: key signing open/click/unsubscribe tokens."""
     public_base_url: str = ""
     """CRMTUI_PUBLIC_URL: https address where ``crmtui serve`` is reachable (links in emails)."""
+    sns_topics: tuple[str, ...] = ()
+    """CRMTUI_SNS_TOPICS: SNS topic ARNs ``crmtui serve`` accepts SES events from (comma-separated)."""
 
     # -- local -----------------------------------------------------------------------------------
     db_path: Path = field(default_factory=lambda: default_data_dir() / "crmtui.db")
@@ -262,6 +264,8 @@ class Settings:
             if var is None:
                 continue
             value = getattr(self, f.name)
+            if isinstance(value, tuple):
+                value = ", ".join(str(v) for v in value)
             shown = (
                 mask(value.reveal()) if isinstance(value, Secret) else ("" if value is None else str(value))
             )
@@ -328,6 +332,7 @@ FIELD_VARS: dict[str, str] = {
     "db_path": "CRMTUI_DB",
     "data_dir": "CRMTUI_DATA_DIR",
     "lang": "CRMTUI_LANG",
+    "sns_topics": "CRMTUI_SNS_TOPICS",
 }
 _ALIASES = {
     "SES_REGION": ("AWS_REGION", "AWS_DEFAULT_REGION"),
@@ -616,6 +621,8 @@ def load_settings(
     kw["tracking_secret"] = Secret(get("CRMTUI_TRACKING_SECRET"))
     if get("CRMTUI_PUBLIC_URL"):
         kw["public_base_url"] = _url(get("CRMTUI_PUBLIC_URL"), "CRMTUI_PUBLIC_URL", problems)
+    if get("CRMTUI_SNS_TOPICS"):
+        kw["sns_topics"] = tuple(p.strip() for p in get("CRMTUI_SNS_TOPICS").split(",") if p.strip())
 
     # local
     if get("CRMTUI_DATA_DIR"):
