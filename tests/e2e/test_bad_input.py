@@ -236,7 +236,7 @@ def test_headless_run_writes_only_private_files(tmp_path: Path) -> None:
     os.umask(0o022)
     data = tmp_path / "data"
     (data / "reports").mkdir(parents=True, mode=0o755)  # left wider by an older crmtui
-    assert main(["--headless", "--production"]) == 0
+    assert main(["--headless", "--sandbox", "--production"]) == 0
     for folder in (data / "logs", data / "reports"):
         assert _mode(folder) == 0o700, folder
         files = [p for p in folder.iterdir() if p.is_file()]
