@@ -100,6 +100,9 @@ DEFAULT_UID = 2
 
 DATE_FMT = "%Y-%m-%d"
 DATETIME_FMT = "%Y-%m-%d %H:%M:%S"
+STORED_FMT = "%Y-%m-%d %H:%M:%S.%f"
+"""How datetimes are kept in :attr:`OdooSim.records` (microseconds, like PostgreSQL); every answer
+cuts them to :data:`DATETIME_FMT`, like Odoo before 18.4 (odoo/odoo#24102)."""
 
 TAX_RATE = 0.20
 
@@ -631,6 +634,18 @@ class OdooSim:
             moment = moment.astimezone(UTC)
         return moment.strftime(DATETIME_FMT)
 
+    def stamp(self) -> str:
+        """The clock as Odoo *stores* it: with microseconds (PostgreSQL ``timestamp``).
+
+        Real Odoo keeps ``write_date``/``create_date`` to the microsecond but returns them cut to
+        the second (odoo/odoo#24102, never fixed before 18.4: PR #30734 unmerged, PR #203626), so
+        ``write_date = '<returned second>'`` matches nothing and ``>`` re-reads that second.
+        """
+        moment = self.clock()
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC)
+        return moment.strftime(STORED_FMT)
+
     def deny(self, model: str, *modes: str) -> None:
         """Refuse ``modes`` (``read``, ``write``, ``create``, ``unlink``; all when none) on ``model``."""
         self.acl.setdefault(model, set()).update(modes or ("read", "write", "create", "unlink"))
@@ -867,7 +882,7 @@ class OdooSim:
         if missing:
             raise self._missing(model, missing)
         clean = self._validate(model, vals, creating=False)
-        stamp = self.now()
+        stamp = self.stamp()
         for rid in ids:
             rec = table[rid]
             rec.update(clean)
@@ -973,6 +988,8 @@ class OdooSim:
                 out[name] = list(val or [])
             elif val is None:
                 out[name] = False
+            elif fdef.type == "datetime" and isinstance(val, str):
+                out[name] = val[:19]  # stored with microseconds, returned to the second (#24102)
             else:
                 out[name] = val
         return out
@@ -999,7 +1016,7 @@ class OdooSim:
             if fdef is None:
                 raise user_error(f"Invalid field '{name}' on model '{model}'.")
             if seeding and name in ("id", "create_date", "write_date"):
-                clean[name] = val
+                clean[name] = self._convert(model, name, fdef, val) if name != "id" else val
                 continue
             if model == "product.product" and name == "lst_price":
                 name, fdef = "list_price", mdef.fields["list_price"]
@@ -1071,9 +1088,9 @@ class OdooSim:
                 raise user_error(f"Wrong value for {where}: {val!r} is not a date (YYYY-MM-DD).") from exc
         if t == "datetime":
             text = val if isinstance(val, str) else ""
-            for fmt in (DATETIME_FMT, DATE_FMT):
+            for fmt in (STORED_FMT, DATETIME_FMT, DATE_FMT):
                 try:
-                    return datetime.strptime(text, fmt).strftime(DATETIME_FMT)
+                    return datetime.strptime(text, fmt).strftime(STORED_FMT)
                 except ValueError:
                     continue
             raise user_error(f"Wrong value for {where}: {val!r} is not a datetime (YYYY-MM-DD HH:MM:SS).")
@@ -1125,7 +1142,7 @@ class OdooSim:
         elif rid in table:
             raise user_error(f"{model} record {rid} already exists.")
         self._next_id[model] = max(self._next_id[model], rid + 1)
-        stamp = self.now()
+        stamp = self.stamp()
         rec: Record = {"id": rid, **clean}
         rec.setdefault("create_date", stamp)
         rec.setdefault("write_date", stamp)
@@ -1206,7 +1223,7 @@ class OdooSim:
 
     def _cascade(self, model: str, rid: int) -> None:
         """Propagate a change of ``model``/``rid`` to stored computed fields of other records."""
-        stamp = self.now()
+        stamp = self.stamp()
         if model == "sale.order.line":
             line = self.records[model].get(rid)
             if line:
@@ -1257,7 +1274,7 @@ class OdooSim:
         """Unlink ``ids`` with the ORM's ``ondelete`` rules; all or nothing."""
         plan: dict[str, set[int]] = {}
         self._plan_delete(model, set(ids), plan)
-        stamp = self.now()
+        stamp = self.stamp()
         orders = {
             line.get("order_id")
             for lid in plan.get("sale.order.line", set())
@@ -1636,7 +1653,9 @@ def _scalar_pred(where: str, ftype: str, get: Callable[[Record], Any], op: str, 
             if not isinstance(v, str):
                 raise app_error("ValueError", f"Invalid value {v!r} for date field {where}")
             if ftype == "datetime" and len(v) == 10:
-                return v + " 00:00:00"
+                return v + " 00:00:00.000000"
+            if ftype == "datetime" and len(v) == 19:
+                return v + ".000000"  # PostgreSQL reads a whole second as .000000
             if ftype == "date" and len(v) > 10:
                 return v[:10]
             return v
