@@ -38,8 +38,14 @@ stricter than Odoo (each is an attribute you can flip):
   required field, bad selection key, wrong type, dangling many2one id) answer fault 2 with a plain
   message. Real Odoo ignores unknown keys on ``create`` (with a server log line) and raises
   ``ValueError`` (fault 1) for an unknown key on ``write``; failing loudly surfaces connector bugs.
-- Unknown database: fault 1 ending in ``psycopg2.OperationalError``; unknown model: fault 1 ending
-  in ``KeyError: 'model.name'``.
+- Unknown database: fault 1 ending in ``psycopg2.OperationalError``; unknown model: fault 2
+  "Object model.name doesn't exist" (Odoo 17 ``odoo/service/model.py``).
+- ``read()`` of ids that no longer exist leaves them out.
+- Besides ``/xmlrpc/2/*``: the legacy ``/xmlrpc/common`` and ``/xmlrpc/object`` (string fault
+  codes), ``/jsonrpc`` and ``/web/webclient/version_info`` (odoorpc), ``execute`` next to
+  ``execute_kw``.
+- ``write_date``/``create_date`` (every datetime) stored with microseconds, returned cut to the
+  second (odoo/odoo#24102).
 - VAT: one 20 % tax on every sale order line (French still wine), so
   ``price_total = price_subtotal * 1.2``.
 
@@ -79,6 +85,7 @@ null`` otherwise, unless the field says ``cascade``.
 
 from __future__ import annotations
 
+import json
 import re
 import xmlrpc.client
 from collections.abc import Callable, Iterable, Mapping
@@ -88,7 +95,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from crmtui.sandbox.control import SimControl, with_control
@@ -136,11 +143,47 @@ class OdooError(Exception):
         self.message = message
         self.exc_type = exc_type
 
+    def legacy_fault(self) -> xmlrpc.client.Fault:
+        """The fault as the legacy ``/xmlrpc/<service>`` marshals it: a *string* faultCode
+        (repo:odoo/odoo:odoo/service/wsgi_server.py ``xmlrpc_handle_exception_string``)."""
+        if self.code == 3:
+            return _string_fault("AccessDenied", self.message)
+        if self.code == 2:
+            return _string_fault(f"warning -- UserError\n\n{self.message}", "")
+        if self.code == 4:
+            return _string_fault(f"warning -- AccessError\n\n{self.message}", "")
+        return _string_fault(self.message, _traceback(self.exc_type, self.message))
+
+    def json_error(self) -> dict[str, Any]:
+        """The ``error`` member of a JSON-RPC answer (repo:odoo/odoo:odoo/http.py ``serialize_exception``)."""
+        name = {
+            2: "odoo.exceptions.UserError",
+            3: "odoo.exceptions.AccessDenied",
+            4: "odoo.exceptions.AccessError",
+        }.get(self.code, self.exc_type)
+        return {
+            "code": 200,
+            "message": "Odoo Server Error",
+            "data": {
+                "name": name,
+                "debug": _traceback(self.exc_type, self.message),
+                "message": self.message,
+                "arguments": [self.message],
+                "context": {},
+            },
+        }
+
     def fault(self) -> xmlrpc.client.Fault:
         """The fault exactly as ``/xmlrpc/2`` marshals it."""
         if self.code == 1:
             return xmlrpc.client.Fault(1, _traceback(self.exc_type, self.message))
         return xmlrpc.client.Fault(self.code, self.message)
+
+
+def _string_fault(code: str, text: str) -> xmlrpc.client.Fault:
+    """A Fault with a string faultCode (typeshed says int; the legacy endpoints send strings)."""
+    fault_code: Any = code
+    return xmlrpc.client.Fault(fault_code, text)
 
 
 def _traceback(exc_type: str, message: str) -> str:
@@ -606,6 +649,15 @@ class OdooSim:
                 Route("/xmlrpc/2/common", self._common, methods=["POST"]),
                 Route("/xmlrpc/2/object", self._object, methods=["POST"]),
                 Route("/xmlrpc/2/db", self._db, methods=["POST"]),
+                # The legacy paths, still served by Odoo 17 and used by odoo-client-lib by
+                # default (repo:odoo/odoo:odoo/addons/base/controllers/rpc.py, ``/xmlrpc/<service>``):
+                # same services, *string* fault codes (WIRE §3.2).
+                Route("/xmlrpc/common", self._legacy_common, methods=["POST"]),
+                Route("/xmlrpc/object", self._legacy_object, methods=["POST"]),
+                # JSON-RPC, what odoorpc speaks (repo:odoo/odoo rpc.py ``/jsonrpc``; odoorpc
+                # 0.10 rpc/__init__.py asks ``/web/webclient/version_info`` first).
+                Route("/jsonrpc", self._jsonrpc, methods=["POST"]),
+                Route("/web/webclient/version_info", self._version_info, methods=["POST"]),
             ]
         )
         self.app = with_control(
@@ -710,13 +762,60 @@ class OdooSim:
     async def _object(self, request: Request) -> Response:
         try:
             method, params = await self._parse(request)
-            if method != "execute_kw":
-                self.control.count(f"object {method}")
-                raise app_error("NameError", f"Method not available {method}")
-            result = self._execute_kw(params)
+            result = self._dispatch_object(method, params)
         except OdooError as err:
             return _fault_response(err)
         return _response(result)
+
+    def _dispatch_object(self, method: str, params: tuple[Any, ...]) -> Any:
+        if method == "execute":
+            # execute(db, uid, key, model, method, *args): execute_kw without keyword arguments.
+            return self._execute_kw((*params[:5], list(params[5:]), {}))
+        if method != "execute_kw":
+            self.control.count(f"object {method}")
+            raise app_error("NameError", f"Method not available {method}")
+        return self._execute_kw(params)
+
+    async def _legacy_common(self, request: Request) -> Response:
+        try:
+            method, params = await self._parse(request)
+            self.control.count(f"common {method}")
+            result = self._dispatch_common(method, params)
+        except OdooError as err:
+            return _fault_response(err, legacy=True)
+        return _response(result)
+
+    async def _legacy_object(self, request: Request) -> Response:
+        try:
+            method, params = await self._parse(request)
+            result = self._dispatch_object(method, params)
+        except OdooError as err:
+            return _fault_response(err, legacy=True)
+        return _response(result)
+
+    async def _version_info(self, request: Request) -> Response:
+        body = await _json_body(request)
+        return JSONResponse({"jsonrpc": "2.0", "id": body.get("id"), "result": dict(SERVER_VERSION)})
+
+    async def _jsonrpc(self, request: Request) -> Response:
+        body = await _json_body(request)
+        raw = body.get("params")
+        params: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        service, method = params.get("service"), params.get("method")
+        args = tuple(params.get("args") or ())
+        try:
+            if service == "common":
+                self.control.count(f"common {method}")
+                result = self._dispatch_common(str(method), args)
+            elif service == "object":
+                result = self._dispatch_object(str(method), args)
+            elif service == "db" and method == "list":
+                result = [self.db]
+            else:
+                raise app_error("KeyError", repr(f"exp_{method}"))
+        except OdooError as err:
+            return JSONResponse({"jsonrpc": "2.0", "id": body.get("id"), "error": err.json_error()})
+        return JSONResponse({"jsonrpc": "2.0", "id": body.get("id"), "result": _sanitize(result)})
 
     # ---- common service ---------------------------------------------------------------------------
 
@@ -755,8 +854,17 @@ class OdooSim:
         self._check_db(db)
         if not self.users.check(uid, key):
             raise access_denied()
+        if model == "res.users" and method == "context_get":
+            # What odoorpc's login asks right after ``common.login`` (odoorpc 0.10 odoo.py).
+            return {"lang": "fr_FR", "tz": "Europe/Paris", "uid": uid}
+        if model == "ir.model" and method in ("search", "search_count"):
+            # odoorpc's ``env[model]`` checks the model exists this way (odoorpc 0.10 env.py).
+            wanted = [leaf[2] for leaf in (args[0] if args else []) if isinstance(leaf, list | tuple)]
+            found = [i for i, name in enumerate(self.models, start=1) if name in wanted]
+            return len(found) if method == "search_count" else found
         if not isinstance(model, str) or model not in self.models:
-            raise app_error("KeyError", repr(model))
+            # Odoo 17 odoo/service/model.py: ``raise UserError(_("Object %s doesn't exist", model))``.
+            raise user_error(f"Object {model} doesn't exist")
         if not isinstance(method, str) or method.startswith("_"):
             raise app_error(
                 "AttributeError", f"Private methods (such as {method}) cannot be called remotely."
@@ -813,10 +921,8 @@ class OdooSim:
         ids = self._ids(ids)
         names = self._field_names(model, fields)
         table = self.records[model]
-        missing = [i for i in ids if i not in table]
-        if missing:
-            raise self._missing(model, missing)
-        return [self._present(model, table[i], names) for i in ids]
+        # Ids that no longer exist are left out, not a fault (measured on Odoo 17, WIRE §3.3).
+        return [self._present(model, table[i], names) for i in ids if i in table]
 
     def _m_search_read(
         self,
@@ -1738,6 +1844,15 @@ def _response(result: Any) -> Response:
     return Response(body.encode(), media_type="text/xml")
 
 
-def _fault_response(err: OdooError) -> Response:
-    body = xmlrpc.client.dumps(err.fault(), methodresponse=True, allow_none=False)
+async def _json_body(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _fault_response(err: OdooError, *, legacy: bool = False) -> Response:
+    fault = err.legacy_fault() if legacy else err.fault()
+    body = xmlrpc.client.dumps(fault, methodresponse=True, allow_none=False)
     return Response(body.encode(), media_type="text/xml")
