@@ -602,6 +602,13 @@ class MappingRow:
         return "ok"
 
 
+def export_kind(table: str) -> str | None:
+    """The iSaVigne file kind (``clients``…) feeding a canonical table, for the mapping editor."""
+    from crmtui.connectors.isavigne import kind_of_table
+
+    return kind_of_table(table)
+
+
 def describe_source(settings: Settings, name: str) -> str:
     """Where a source reads from, from the settings (no secret)."""
     if name == "isavigne":
