@@ -517,7 +517,12 @@ class SourceManager:
             result.changed[table] = result.changed.get(table, 0) + n
         problems = [*batch.refused, *batch.skipped, *batch.warnings]
         if not dry_run and (batch.warnings or batch.refused):
-            self.repo.record_errors(result.etl_run_id, [*batch.refused, *batch.warnings])
+            # A refusal is stored with its fix, so the Sources screen says what the headless run printed.
+            shown = [
+                SkippedRow(r.source, r.location, f"{r.reason} → {r.hint}" if r.hint else r.reason)
+                for r in batch.refused
+            ]
+            self.repo.record_errors(result.etl_run_id, [*shown, *batch.warnings])
         result.refused.extend(batch.refused)
         for notice in batch.notices:
             emit(Notice("warning", notice))
