@@ -180,6 +180,8 @@ class Settings:
     """CRMTUI_TRACKING_SECRET: key signing open/click/unsubscribe tokens."""
     public_base_url: str = ""
     """CRMTUI_PUBLIC_URL: https address where ``crmtui serve`` is reachable (links in emails)."""
+    erasure_secret: Secret = _secret()
+    """CRMTUI_ERASURE_SECRET: HMAC key of the erasure suppression list (made by the first ``crmtui erase``)."""
 
     # -- local -----------------------------------------------------------------------------------
     db_path: Path = field(default_factory=lambda: default_data_dir() / "crmtui.db")
@@ -304,6 +306,7 @@ FIELD_VARS: dict[str, str] = {
     "imap_ssl": "IMAP_SSL",
     "tracking_secret": "CRMTUI_TRACKING_SECRET",
     "public_base_url": "CRMTUI_PUBLIC_URL",
+    "erasure_secret": "CRMTUI_ERASURE_SECRET",
     "db_path": "CRMTUI_DB",
     "data_dir": "CRMTUI_DATA_DIR",
     "lang": "CRMTUI_LANG",
@@ -323,6 +326,7 @@ SECRET_VARS = frozenset(
         "IMAP_PASSWORD",
     }
     | {"CRMTUI_TRACKING_SECRET", "AWS_SECRET_ACCESS_KEY"}
+    | {"CRMTUI_ERASURE_SECRET"}
 )
 
 _DC = re.compile(r"-([a-z]{2}\d{1,3})$")
@@ -579,6 +583,7 @@ def load_settings(
             )
         )
     kw["tracking_secret"] = Secret(get("CRMTUI_TRACKING_SECRET"))
+    kw["erasure_secret"] = Secret(get("CRMTUI_ERASURE_SECRET"))
     if get("CRMTUI_PUBLIC_URL"):
         kw["public_base_url"] = _url(get("CRMTUI_PUBLIC_URL"), "CRMTUI_PUBLIC_URL", problems)
 
