@@ -141,6 +141,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         _print_config_error(exc)
         return EXIT_CONFIG
+    if args.headless and args.sandbox is None and settings.sandbox:
+        # Nothing configured at all: a cron run must never work on the sandbox's sample data by
+        # surprise (issue #11); the sandbox is one flag away.
+        import crmtui.i18n_etl  # noqa: F401 - registers the etl.* keys
+
+        print(t("headless.nothing_configured"), file=sys.stderr)
+        print(f"  → {t('headless.nothing_configured.fix')}", file=sys.stderr)
+        return EXIT_CONFIG
     with sandbox_services(settings, demo=not args.headless) as settings:
         return _dispatch(args, settings)
 

@@ -131,12 +131,24 @@ def _read_crontab(binary: str) -> list[str]:
     return done.stdout.splitlines()
 
 
+def cron_log_path() -> Path:
+    """Where the cron line appends its output."""
+    return Path.home() / ".local" / "state" / "crmtui-cron.log"
+
+
 def cron_line(every: str, only: str | None) -> str:
-    """The crontab line crmtui installs."""
-    exe = shutil.which("crmtui") or f"{sys.executable} -m crmtui"
+    """The crontab line crmtui installs.
+
+    ``--no-sandbox``: a scheduled run only ever uses the real configuration (#11); with nothing
+    configured it exits 2 and says so in the log, instead of working on sample data.
+    """
+    exe = shutil.which("crmtui") or f"{shlex.quote(sys.executable)} -m crmtui"
     steps = f" --only {shlex.quote(only)}" if only else ""
-    log = Path.home() / ".local" / "state" / "crmtui-cron.log"
-    return f"{cron_schedule(every)} cd {shlex.quote(str(Path.cwd()))} && {exe} --headless{steps} >> {log} 2>&1 {MARKER}"
+    log = shlex.quote(str(cron_log_path()))
+    return (
+        f"{cron_schedule(every)} cd {shlex.quote(str(Path.cwd()))} && {exe} --headless --no-sandbox{steps} "
+        f">> {log} 2>&1 {MARKER}"
+    )
 
 
 @subcommand("cron", "install, remove or show crmtui's entry in your crontab", _configure_cron)
@@ -160,6 +172,9 @@ def cron_command(args: argparse.Namespace) -> int:
         return EXIT_OK
     kept = [entry for entry in current if not entry.rstrip().endswith(MARKER)]
     new = kept + ([line] if args.action == "install" else [])
+    if args.action == "install":
+        # The shell cannot append to a log in a folder that does not exist: create it now.
+        cron_log_path().parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([binary, "-"], input="\n".join(new) + "\n", text=True, check=True)
     print(t("cron.installed", line=line) if line else t("cron.removed", n=len(ours)))
     return EXIT_OK

@@ -236,6 +236,7 @@ class OdooClient(ServiceClient):
     def from_settings(cls, settings: Any, client: httpx.AsyncClient, **kwargs: Any) -> OdooClient:
         """Build from :class:`crmtui.config.Settings` (``odoo_url``, ``odoo_db``, ``odoo_user``,
         ``odoo_api_key``)."""
+        kwargs.setdefault("timeout", float(getattr(settings, "odoo_timeout", 60.0) or 60.0))
         return cls(
             client,
             url=settings.odoo_url,

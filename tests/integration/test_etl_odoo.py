@@ -102,7 +102,8 @@ async def test_sample_database(
         row = repo.get("customers", f"odoo-{pid}")
         assert row is not None and row["active"] == 0
     for pid in info["archived"]["product.product"]:
-        row = repo.get("product_catalog", f"odoo-{pid}")
+        code = sim.records["product.product"][pid].get("default_code")
+        row = repo.get("product_catalog", code.upper() if code else f"odoo-{pid}")
         assert row is not None and row["active"] == 0
     line = repo.rows("sales_lines", limit=1)[0]
     assert line["date_sale"] and line["order_ref"].startswith("S")
