@@ -176,6 +176,7 @@ class SourceResult:
         errors: the first skipped rows / errors, with file and line or model and id.
         error_count: every skipped row and error.
         files_unchanged: files skipped because their content was already imported.
+        erased: customer records skipped because the person was erased (``crmtui erase``).
         duration: seconds.
         detail: one line for the operator.
         refused: files refused whole (the run is ``failed`` when there is one).
@@ -190,6 +191,7 @@ class SourceResult:
     errors: list[SkippedRow] = field(default_factory=list)
     error_count: int = 0
     files_unchanged: int = 0
+    erased: int = 0
     duration: float = 0.0
     detail: str = ""
     etl_run_id: int = 0
@@ -478,6 +480,8 @@ class SourceManager:
                 skipped=result.skipped,
                 seconds=f"{result.duration:.1f}",
             )
+            if result.erased:
+                result.detail += "; " + t("erase.etl_suppressed", source=result.source, n=result.erased)
         self.repo.finish_run(
             result.etl_run_id,
             result.status,
@@ -510,6 +514,10 @@ class SourceManager:
                 return
 
     def _load(self, name: str, batch: Batch, result: SourceResult, emit: EventSink, dry_run: bool) -> None:
+        from crmtui.engine.erase import filter_batch
+
+        batch, erased = filter_batch(self.store, batch)  # erased customers never come back
+        result.erased += erased
         changed = {} if dry_run else self.repo.load_batch(name, batch, result.etl_run_id)
         for table, n in batch.read.items():
             result.processed[table] = result.processed.get(table, 0) + n
