@@ -1,6 +1,6 @@
 """The mapping view's editor: map one of the operator's own export headers to a field (#11).
 
-From the data sources' mapping view (``m``), ``c`` on an iSaVigne row opens this form for the
+From the data sources' mapping view (``m``), ``M`` on an iSaVigne row opens this form for the
 export field feeding that canonical column. The header typed here is added to
 ``ISAVIGNE_COLUMNS`` (``file:header=field;…``), checked by the same parser the configuration
 uses (a message names the file, the column and the field), then written to the ``.env`` with

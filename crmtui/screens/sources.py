@@ -50,7 +50,7 @@ class SourcesScreen(Screen[None]):
         Binding("n", "run_source", t("key.etl_run"), id="sources.run"),
         Binding("f", "run_full", t("key.etl_full"), id="sources.full"),
         Binding("m", "toggle_mapping", t("key.etl_mapping"), id="sources.mapping"),
-        Binding("c", "map_column", t("key.etl_map_column"), id="sources.map_column"),
+        Binding("M", "map_column", t("key.etl_map_column"), id="sources.map_column"),
         Binding("a", "add_source", t("key.etl_add"), id="sources.add", tooltip=t("key.etl_add.tip")),
         Binding("E", "edit_source", t("key.etl_edit"), id="sources.edit", tooltip=t("key.etl_edit.tip")),
     ]

@@ -130,7 +130,7 @@ async def test_mapping_view_maps_an_operators_header_into_the_env(
         grid = app.screen.query_one("#mapping-table", DataTable)
         keys = [str(grid.coordinate_to_cell_key((i, 0)).row_key.value) for i in range(grid.row_count)]
         grid.move_cursor(row=keys.index("customers|customer_key"))
-        await pilot.press("c")
+        await pilot.press("M")
         await settle(app, pilot)
         field = app.screen.query_one("#colmap-header")
         field.value = "Numéro fidélité"  # type: ignore[attr-defined]
