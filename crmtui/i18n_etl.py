@@ -99,7 +99,7 @@ ETL_CATALOGUE: dict[str, dict[str, str]] = {
         "en": "fill in the .env (crmtui config check), or try the simulators: crmtui --sandbox",
     },
     "quality.refused_title": {"fr": "Fichiers refusés en entier :", "en": "Files refused whole:"},
-    "key.etl_map_column": {"fr": "associer colonne", "en": "map column"},
+    "key.etl_map_column": {"fr": "Associer colonne", "en": "Map column"},
     "colmap.title": {
         "fr": "Colonne des fichiers {kind} qui alimente le champ {field}",
         "en": "Column of the {kind} files feeding the field {field}",
