@@ -210,6 +210,7 @@ def _run_console(settings: Settings) -> int:
 
     try:
         store = Store(settings.store_path)
+        store.erasure.configure(settings.erasure_secret, settings.env_file)
     except StoreError as exc:
         print(f"{t('error.prefix')}: {exc.message}\n  → {exc.hint}", file=sys.stderr)
         return EXIT_STORE
@@ -251,7 +252,12 @@ def _register_builtin() -> None:
     # Areas add their sub-commands (connectors test, sandbox serve, serve...) on import.
     import importlib
 
-    for module in ("crmtui.commands_cli", "crmtui.commands_serve", "crmtui.commands_scenarios"):
+    for module in (
+        "crmtui.commands_cli",
+        "crmtui.commands_serve",
+        "crmtui.commands_scenarios",
+        "crmtui.commands_erase",
+    ):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

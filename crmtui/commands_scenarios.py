@@ -95,6 +95,7 @@ def scenarios_command(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     try:
         store = Store(settings.store_path)
+        store.erasure.configure(settings.erasure_secret, settings.env_file)
     except StoreError as exc:
         print(f"{t('error.prefix')}: {exc.message}\n  → {exc.hint}", file=sys.stderr)
         return EXIT_STORE

@@ -105,6 +105,7 @@ def serve_command(args: argparse.Namespace) -> int:
     live = settings
     try:
         store = Store(live.store_path)
+        store.erasure.configure(live.erasure_secret, live.env_file)
     except StoreError as exc:
         print(f"{t('error.prefix')}: {exc.message}\n  → {exc.hint}", file=sys.stderr)
         return EXIT_STORE

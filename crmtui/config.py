@@ -198,6 +198,8 @@ class Settings:
     """CRMTUI_PUBLIC_URL: https address where ``crmtui serve`` is reachable (links in emails)."""
     sns_topics: tuple[str, ...] = ()
     """CRMTUI_SNS_TOPICS: SNS topic ARNs ``crmtui serve`` accepts SES events from (comma-separated)."""
+    erasure_secret: Secret = _secret()
+    """CRMTUI_ERASURE_SECRET: HMAC key of the erasure suppression list (made by the first ``crmtui erase``)."""
 
     # -- local -----------------------------------------------------------------------------------
     db_path: Path = field(default_factory=lambda: default_data_dir() / "crmtui.db")
@@ -334,6 +336,7 @@ FIELD_VARS: dict[str, str] = {
     "imap_ssl": "IMAP_SSL",
     "tracking_secret": "CRMTUI_TRACKING_SECRET",
     "public_base_url": "CRMTUI_PUBLIC_URL",
+    "erasure_secret": "CRMTUI_ERASURE_SECRET",
     "db_path": "CRMTUI_DB",
     "data_dir": "CRMTUI_DATA_DIR",
     "lang": "CRMTUI_LANG",
@@ -354,6 +357,7 @@ SECRET_VARS = frozenset(
         "IMAP_PASSWORD",
     }
     | {"CRMTUI_TRACKING_SECRET", "AWS_SECRET_ACCESS_KEY"}
+    | {"CRMTUI_ERASURE_SECRET"}
 )
 
 _DC = re.compile(r"-([a-z]{2}\d{1,3})$")
@@ -677,6 +681,7 @@ def load_settings(
             )
         )
     kw["tracking_secret"] = Secret(get("CRMTUI_TRACKING_SECRET"))
+    kw["erasure_secret"] = Secret(get("CRMTUI_ERASURE_SECRET"))
     if get("CRMTUI_PUBLIC_URL"):
         kw["public_base_url"] = _url(get("CRMTUI_PUBLIC_URL"), "CRMTUI_PUBLIC_URL", problems)
     if get("CRMTUI_SNS_TOPICS"):

@@ -481,6 +481,7 @@ def _load_parts() -> None:
         "i18n_reco",
         "i18n_console",
         "i18n_input",
+        "i18n_erase",
     ):
         try:
             importlib.import_module(f"crmtui.{part}")

@@ -99,6 +99,28 @@ ETL_CATALOGUE: dict[str, dict[str, str]] = {
         "en": "fill in the .env (crmtui config check), or try the simulators: crmtui --sandbox",
     },
     "quality.refused_title": {"fr": "Fichiers refusés en entier :", "en": "Files refused whole:"},
+    "key.etl_map_column": {"fr": "Associer colonne", "en": "Map column"},
+    "colmap.title": {
+        "fr": "Colonne des fichiers {kind} qui alimente le champ {field}",
+        "en": "Column of the {kind} files feeding the field {field}",
+    },
+    "colmap.placeholder": {
+        "fr": "l'en-tête tel qu'il est dans l'export",
+        "en": "the header as it is in the export",
+    },
+    "colmap.note": {
+        "fr": "Casse, accents et espaces ignorés. Enregistré dans ISAVIGNE_COLUMNS (.env). Ctrl+S enregistre, Échap annule.",
+        "en": "Case, accents and spaces are ignored. Saved in ISAVIGNE_COLUMNS (.env). Ctrl+S saves, Escape cancels.",
+    },
+    "colmap.empty": {"fr": "tapez un en-tête de colonne", "en": "type a column header"},
+    "colmap.where": {
+        "fr": "ouvrez la vue des correspondances (m) d'une source iSaVigne, puis choisissez un champ",
+        "en": "open the mapping view (m) of an iSaVigne source, then pick a field",
+    },
+    "colmap.no_field": {
+        "fr": "aucun champ d'export n'alimente cette colonne",
+        "en": "no export field feeds this column",
+    },
     "etl.binary": {
         "fr": "contenu binaire : ce n'est pas un export CSV",
         "en": "binary content: not a CSV export",

@@ -177,6 +177,7 @@ class SourceResult:
         errors: the first skipped rows / errors, with file and line or model and id.
         error_count: every skipped row and error.
         files_unchanged: files skipped because their content was already imported.
+        erased: customer records skipped because the person was erased (``crmtui erase``).
         duration: seconds.
         detail: one line for the operator.
         refused: files refused whole (the run is ``failed`` when there is one).
@@ -191,6 +192,7 @@ class SourceResult:
     errors: list[SkippedRow] = field(default_factory=list)
     error_count: int = 0
     files_unchanged: int = 0
+    erased: int = 0
     duration: float = 0.0
     detail: str = ""
     etl_run_id: int = 0
@@ -478,6 +480,8 @@ class SourceManager:
                 skipped=result.skipped,
                 seconds=f"{result.duration:.1f}",
             )
+            if result.erased:
+                result.detail += "; " + t("erase.etl_suppressed", source=result.source, n=result.erased)
         self.repo.finish_run(
             result.etl_run_id,
             result.status,
@@ -510,6 +514,10 @@ class SourceManager:
                 return
 
     def _load(self, name: str, batch: Batch, result: SourceResult, emit: EventSink, dry_run: bool) -> None:
+        from crmtui.engine.erase import filter_batch
+
+        batch, erased = filter_batch(self.store, batch)  # erased customers never come back
+        result.erased += erased
         changed = {} if dry_run else self.repo.load_batch(name, batch, result.etl_run_id)
         for table, n in batch.read.items():
             result.processed[table] = result.processed.get(table, 0) + n
@@ -517,7 +525,12 @@ class SourceManager:
             result.changed[table] = result.changed.get(table, 0) + n
         problems = [*batch.refused, *batch.skipped, *batch.warnings]
         if not dry_run and (batch.warnings or batch.refused):
-            self.repo.record_errors(result.etl_run_id, [*batch.refused, *batch.warnings])
+            # A refusal is stored with its fix, so the Sources screen says what the headless run printed.
+            shown = [
+                SkippedRow(r.source, r.location, f"{r.reason} → {r.hint}" if r.hint else r.reason)
+                for r in batch.refused
+            ]
+            self.repo.record_errors(result.etl_run_id, [*shown, *batch.warnings])
         result.refused.extend(batch.refused)
         for notice in batch.notices:
             emit(Notice("warning", notice))
@@ -600,6 +613,13 @@ class MappingRow:
         if self.rows and not self.filled:
             return "empty"
         return "ok"
+
+
+def export_kind(table: str) -> str | None:
+    """The iSaVigne file kind (``clients``…) feeding a canonical table, for the mapping editor."""
+    from crmtui.connectors.isavigne import kind_of_table
+
+    return kind_of_table(table)
 
 
 def describe_source(settings: Settings, name: str) -> str:

@@ -80,3 +80,11 @@ def test_headless_with_nothing_configured_exits_2_with_advice(capsys: pytest.Cap
     assert main(["--headless", "--only", "etl"]) == 2
     err = capsys.readouterr().err
     assert "crmtui --sandbox" in err
+
+
+def test_a_missing_export_folder_does_not_stop_sync(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ISAVIGNE_EXPORT_PATH", str(tmp_path / "nowhere"))
+    assert main(["--headless", "--only", "sync", "--sandbox"]) == 0
+    assert "step sync: ok" in capsys.readouterr().out
