@@ -179,7 +179,7 @@ def _m0021(db: sqlite_utils.Database) -> None:
             position INTEGER NOT NULL,                   -- the order the operator gave
             value TEXT NOT NULL,
             PRIMARY KEY (scenario_id, kind, position)
-        ) WITHOUT ROWID;
+        );  -- a rowid table: the erasure sweep finds and cuts an erased address out of it by rowid
         CREATE INDEX contact_sequences_scenario_due ON contact_sequences(scenario_id, status, next_send_at);
         CREATE INDEX campaign_emails_step_contact ON campaign_emails(scenario_id, step_id, contact);
         """,
