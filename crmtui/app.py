@@ -12,18 +12,21 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+import crmtui.i18n_console  # noqa: F401 - registers the key map and confirmation texts
 from crmtui.commands import GLOBAL_COMMANDS
 from crmtui.config import Settings
 from crmtui.engine.cycle import run_cycle
 from crmtui.engine.events import CycleFinished, Event
 from crmtui.i18n import t
 from crmtui.messages import EngineReported, StoreChanged
+from crmtui.screens.confirm import ConfirmScreen
 from crmtui.screens.connectors import ConnectorsScreen
 from crmtui.screens.customers import CustomersScreen
 from crmtui.screens.dashboard import DashboardScreen
 from crmtui.screens.deletions import DeletionsScreen
 from crmtui.screens.forgotten import ForgottenScreen
 from crmtui.screens.help import HelpScreen
+from crmtui.screens.keymap import bindings_of, screen_actions
 from crmtui.screens.quality import QualityScreen
 from crmtui.screens.reco_quality import RecoQualityScreen
 from crmtui.screens.runs import RunsScreen
@@ -33,6 +36,21 @@ from crmtui.screens.sync import SyncScreen
 from crmtui.store import Store
 from crmtui.store.locks import LockHeld
 from crmtui.text import printable
+
+MODE_TITLES = {
+    "dashboard": "key.dashboard",
+    "runs": "key.runs",
+    "connectors": "key.connectors",
+    "sources": "key.sources",
+    "quality": "key.quality",
+    "sync": "sync_ui.key.show_sync",
+    "deletions": "sync_ui.key.show_deletions",
+    "forgotten": "sync_ui.key.show_forgotten",
+    "scenarios": "key.scenarios",
+    "customers": "key.customers",
+    "reco_quality": "key.reco_quality",
+}
+"""Each screen's name in the catalogue (help, key map)."""
 
 
 class CrmApp(App[int]):
@@ -57,6 +75,8 @@ class CrmApp(App[int]):
     BINDINGS = [
         Binding("ctrl+q", "quit", t("key.quit"), id="app.quit", priority=True),
         Binding("f1", "help", t("key.help"), id="app.help"),
+        Binding("question_mark", "help", t("key.help"), show=False, id="app.help_question"),
+        Binding("escape", "back_home", t("console.key.back"), show=False, id="app.back"),
         Binding("d", "show_dashboard", t("key.dashboard"), show=False, id="app.dashboard"),
         Binding("c", "show_connectors", t("key.connectors"), show=False, id="app.connectors"),
         Binding("h", "show_runs", t("key.runs"), show=False, id="app.runs"),
@@ -95,6 +115,19 @@ class CrmApp(App[int]):
         """The palette mirrors the actions: each entry runs the same ``action_*`` as its key."""
         for entry in GLOBAL_COMMANDS:
             yield SystemCommand(entry.title, entry.help, self._palette_callback(entry.action))
+        # Then every action of the current screen, run exactly as its key would run it.
+        for binding in screen_actions(screen):
+            yield SystemCommand(
+                binding.description,
+                t("console.keymap.screen", name=binding.key_display or binding.key),
+                self._screen_callback(screen, binding.action),
+            )
+
+    def _screen_callback(self, screen: Screen[object], action: str):  # type: ignore[no-untyped-def]
+        async def run() -> None:
+            await screen.run_action(action)
+
+        return run
 
     def _palette_callback(self, action: str):  # type: ignore[no-untyped-def]
         async def run() -> None:
@@ -148,10 +181,32 @@ class CrmApp(App[int]):
         """Go to the connectors."""
         self.switch_mode("connectors")
 
+    def action_back_home(self) -> None:
+        """Escape: back to the dashboard (screens and dialogs handle Escape themselves first)."""
+        if len(self.screen_stack) > 1:
+            return
+        if self.current_mode != "dashboard":
+            self.switch_mode("dashboard")
+
+    async def action_quit(self) -> None:
+        """Quit; while a cycle is running, ask first (what was not done resumes next run)."""
+        running = any(w.group == "cycle" and not w.is_finished for w in self.workers)
+        if not running:
+            self.exit()
+            return
+
+        def decided(confirmed: bool | None) -> None:
+            if confirmed:
+                self.workers.cancel_group(self, "cycle")
+                self.exit()
+
+        self.push_screen(ConfirmScreen(t("console.quit.title"), t("console.quit.body")), decided)
+
     def action_help(self) -> None:
         """Show the help screen."""
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            title = t(MODE_TITLES[self.current_mode]) if self.current_mode in MODE_TITLES else ""
+            self.push_screen(HelpScreen(self.screen, bindings_of(self), title))
 
     def action_refresh(self) -> None:
         """Re-read the figures."""

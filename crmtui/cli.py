@@ -8,7 +8,7 @@ Exit codes (an API for cron; see README):
 ====  ============================================================
 0     ok
 1     some records failed, or the run was interrupted
-2     configuration error (nothing was done)
+2     configuration error or bad input: a file that is not UTF-8, an option out of range (nothing done)
 3     another run holds the lock (nothing was done)
 4     store error: database locked, read-only, corrupt or too new
 ====  ============================================================
@@ -26,6 +26,8 @@ from pathlib import Path
 from crmtui import __version__
 from crmtui.config import ConfigError, Settings, load_settings
 from crmtui.i18n import t
+from crmtui.secrets import redact
+from crmtui.text import printable
 
 EXIT_OK = 0
 EXIT_RECORDS_FAILED = 1
@@ -141,6 +143,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         _print_config_error(exc)
         return EXIT_CONFIG
+    if args.headless and args.sandbox is None and settings.sandbox:
+        # Nothing configured at all: a cron run must never work on the sandbox's sample data by
+        # surprise (issue #11); the sandbox is one flag away.
+        import crmtui.i18n_etl  # noqa: F401 - registers the etl.* keys
+
+        print(t("headless.nothing_configured"), file=sys.stderr)
+        print(f"  → {t('headless.nothing_configured.fix')}", file=sys.stderr)
+        return EXIT_CONFIG
     with sandbox_services(settings, demo=not args.headless) as settings:
         return _dispatch(args, settings)
 
@@ -200,6 +210,7 @@ def _run_console(settings: Settings) -> int:
 
     try:
         store = Store(settings.store_path)
+        store.erasure.configure(settings.erasure_secret, settings.env_file)
     except StoreError as exc:
         print(f"{t('error.prefix')}: {exc.message}\n  → {exc.hint}", file=sys.stderr)
         return EXIT_STORE
@@ -241,7 +252,12 @@ def _register_builtin() -> None:
     # Areas add their sub-commands (connectors test, sandbox serve, serve...) on import.
     import importlib
 
-    for module in ("crmtui.commands_cli", "crmtui.commands_serve", "crmtui.commands_scenarios"):
+    for module in (
+        "crmtui.commands_cli",
+        "crmtui.commands_serve",
+        "crmtui.commands_scenarios",
+        "crmtui.commands_erase",
+    ):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:
@@ -253,9 +269,10 @@ def render_config(settings: Settings) -> str:
     """The ``config check`` text: effective values with secrets masked, and connector status."""
     lines = [t("config.check.title"), "=" * len(t("config.check.title"))]
     if settings.env_file:
-        lines.append(f".env: {settings.env_file.resolve()}")
+        lines.append(f".env: {printable(settings.env_file.resolve())}")
     width = max(len(var) for var, _, _ in settings.describe())
     for var, shown, source in settings.describe():
+        shown = printable(redact(shown))  # from the operator's files: literal, a password in a URL masked
         lines.append(f"  {var.ljust(width)}  {shown or '—'}  ({t('config.check.source')}: {source})")
     lines += ["", t("config.check.connectors")]
     for name, ready in settings.connectors().items():

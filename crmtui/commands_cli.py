@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import crmtui.i18n_input  # noqa: F401 - registers the input.* keys
 from crmtui.cli import (
     EXIT_CONFIG,
     EXIT_OK,
@@ -53,9 +54,15 @@ def connectors_command(args: argparse.Namespace) -> int:
 # -- sandbox serve -------------------------------------------------------------------------------
 
 
+CONTACTS_MIN = 1
+CONTACTS_MAX = 1_000_000
+
+
 def _configure_sandbox(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=("serve",), help="serve: run every simulator on loopback")
-    p.add_argument("--contacts", type=int, default=500, help="sample contacts (100 to 1,000,000)")
+    p.add_argument(
+        "--contacts", type=int, default=500, help=f"sample contacts ({CONTACTS_MIN} to {CONTACTS_MAX:,})"
+    )
     p.add_argument("--seed", type=int, default=42, help="data seed")
     p.add_argument("--write-env", type=Path, default=None, help="also write the .env file here (mode 0600)")
 
@@ -67,6 +74,18 @@ def sandbox_command(args: argparse.Namespace) -> int:
     """Serve the simulators until Ctrl-C; print their URLs and a ready-to-use ``.env``."""
     from crmtui.sandbox.harness import running_sandbox
 
+    if not CONTACTS_MIN <= args.contacts <= CONTACTS_MAX:
+        print(
+            t(
+                "input.out_of_range",
+                option="--contacts",
+                low=CONTACTS_MIN,
+                high=f"{CONTACTS_MAX:,}",
+                value=args.contacts,
+            ),
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
     exports = Path.cwd() / "sandbox-exports"
     with running_sandbox(args.contacts, args.seed, exports_dir=exports) as sb:
         print(t("sandbox.serving", n=args.contacts, seed=args.seed))
@@ -131,12 +150,24 @@ def _read_crontab(binary: str) -> list[str]:
     return done.stdout.splitlines()
 
 
+def cron_log_path() -> Path:
+    """Where the cron line appends its output."""
+    return Path.home() / ".local" / "state" / "crmtui-cron.log"
+
+
 def cron_line(every: str, only: str | None) -> str:
-    """The crontab line crmtui installs."""
-    exe = shutil.which("crmtui") or f"{sys.executable} -m crmtui"
+    """The crontab line crmtui installs.
+
+    ``--no-sandbox``: a scheduled run only ever uses the real configuration (#11); with nothing
+    configured it exits 2 and says so in the log, instead of working on sample data.
+    """
+    exe = shutil.which("crmtui") or f"{shlex.quote(sys.executable)} -m crmtui"
     steps = f" --only {shlex.quote(only)}" if only else ""
-    log = Path.home() / ".local" / "state" / "crmtui-cron.log"
-    return f"{cron_schedule(every)} cd {shlex.quote(str(Path.cwd()))} && {exe} --headless{steps} >> {log} 2>&1 {MARKER}"
+    log = shlex.quote(str(cron_log_path()))
+    return (
+        f"{cron_schedule(every)} cd {shlex.quote(str(Path.cwd()))} && {exe} --headless --no-sandbox{steps} "
+        f">> {log} 2>&1 {MARKER}"
+    )
 
 
 @subcommand("cron", "install, remove or show crmtui's entry in your crontab", _configure_cron)
@@ -160,6 +191,9 @@ def cron_command(args: argparse.Namespace) -> int:
         return EXIT_OK
     kept = [entry for entry in current if not entry.rstrip().endswith(MARKER)]
     new = kept + ([line] if args.action == "install" else [])
+    if args.action == "install":
+        # The shell cannot append to a log in a folder that does not exist: create it now.
+        cron_log_path().parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([binary, "-"], input="\n".join(new) + "\n", text=True, check=True)
     print(t("cron.installed", line=line) if line else t("cron.removed", n=len(ours)))
     return EXIT_OK

@@ -28,6 +28,7 @@ from pathlib import Path
 import crmtui.i18n_scenarios  # noqa: F401 - registers the scenario strings
 from crmtui.cli import EXIT_CONFIG, EXIT_OK, EXIT_RECORDS_FAILED, EXIT_STORE, settings_from_args, subcommand
 from crmtui.config import ConfigError, Settings
+from crmtui.files import decode_error_line, write_private_text
 from crmtui.i18n import t
 from crmtui.text import printable
 
@@ -94,6 +95,7 @@ def scenarios_command(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     try:
         store = Store(settings.store_path)
+        store.erasure.configure(settings.erasure_secret, settings.env_file)
     except StoreError as exc:
         print(f"{t('error.prefix')}: {exc.message}\n  → {exc.hint}", file=sys.stderr)
         return EXIT_STORE
@@ -142,7 +144,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings, store: object) -> in
                 print(f"  - {printable(problem)}", file=sys.stderr)
             return EXIT_CONFIG
         except OSError as exc:
-            print(f"{t('error.prefix')}: {path}: {exc.strerror}", file=sys.stderr)
+            print(f"{t('error.prefix')}: {printable(path)}: {exc.strerror}", file=sys.stderr)
+            return EXIT_CONFIG
+        except UnicodeDecodeError as exc:
+            print(f"{t('error.prefix')}: {printable(decode_error_line(path, exc))}", file=sys.stderr)
             return EXIT_CONFIG
         print(
             t("scenarios.cli.imported", name=scenario.name, steps=len(scenario.steps), status=scenario.status)
@@ -156,7 +161,17 @@ def _dispatch(args: argparse.Namespace, settings: Settings, store: object) -> in
             print(t("scenarios.cli.unknown", name=name), file=sys.stderr)
             return EXIT_CONFIG
         if args.output:
-            args.output.write_text(text, encoding="utf-8")
+            # A scenario names its audience and may quote customers: 0600, in a 0700 folder when
+            # crmtui has to create it (an existing folder the operator chose is left alone).
+            try:
+                write_private_text(args.output, text, ours=False)
+            except OSError as exc:
+                detail = exc.strerror or type(exc).__name__
+                print(
+                    f"{t('error.prefix')}: {t('input.file_unwritable', path=printable(args.output), detail=detail)}",
+                    file=sys.stderr,
+                )
+                return EXIT_CONFIG
         else:
             sys.stdout.write(text)
         return EXIT_OK

@@ -13,7 +13,6 @@ cleanly (SIGTERM/SIGINT), 2 configuration error, 4 store error.
 from __future__ import annotations
 
 import argparse
-import os
 import secrets
 import sys
 from dataclasses import replace
@@ -53,10 +52,11 @@ def _configure(p: argparse.ArgumentParser) -> None:
 
 
 def topics_from(args: argparse.Namespace, settings: Settings) -> list[str]:
-    """Allowed SNS topics: the command line, else ``CRMTUI_SNS_TOPICS``, else the sandbox topic."""
+    """Allowed SNS topics: the command line, else ``CRMTUI_SNS_TOPICS`` (environment or ``.env``, as
+    every setting), else the sandbox topic."""
     topics = list(args.sns_topic or [])
     if not topics:
-        topics = [p.strip() for p in os.environ.get("CRMTUI_SNS_TOPICS", "").split(",") if p.strip()]
+        topics = list(settings.sns_topics)
     if not topics and settings.sandbox:
         topics = [SANDBOX_TOPIC]
     return topics
@@ -105,6 +105,7 @@ def serve_command(args: argparse.Namespace) -> int:
     live = settings
     try:
         store = Store(live.store_path)
+        store.erasure.configure(live.erasure_secret, live.env_file)
     except StoreError as exc:
         print(f"{t('error.prefix')}: {exc.message}\n  → {exc.hint}", file=sys.stderr)
         return EXIT_STORE

@@ -10,6 +10,7 @@ values: they never show in a repr, a log line, an exception or a report.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import stat
@@ -17,13 +18,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import platformdirs
 from dotenv import dotenv_values
 
 from crmtui.i18n import detect_language, set_language, t
-from crmtui.secrets import Secret, mask
+from crmtui.secrets import Secret, mask, redact, register_secret, url_password
+from crmtui.text import printable
 
 SyncMode = Literal["test", "production"]
 ConflictPolicy = Literal["copper-wins", "newest-wins"]
@@ -54,7 +56,8 @@ class ConfigError(Exception):
     def render(self) -> str:
         """The multi-line message shown to the operator."""
         lines = [t("config.invalid", n=len(self.problems))]
-        lines += [f"  • {p}" for p in self.problems]
+        # A value quoted in a problem came from the operator's files: shown literally, secrets masked.
+        lines += [f"  • {printable(redact(str(p)))}" for p in self.problems]
         return "\n".join(lines)
 
 
@@ -136,6 +139,19 @@ class Settings:
     # -- iSaVigne -------------------------------------------------------------------------------
     isavigne_export_path: Path | None = None
     """ISAVIGNE_EXPORT_PATH: folder holding the iSaVigne CSV/Excel exports."""
+    isavigne_columns: dict[str, dict[str, str]] = field(default_factory=dict)
+    """ISAVIGNE_COLUMNS: the operator's own headers, ``file:header=field`` separated by ``;``
+    (``clients:Nom complet=last_name;ventes:Qté livrée=quantity``): file kind → normalised header → field."""
+    isavigne_name_order: str = "first_last"
+    """ISAVIGNE_NAME_ORDER: how a ``nom`` holding both names is written: ``first_last`` (``Jean
+    Dupont``, the default) or ``last_first`` (``Dupont Jean``). A leading run of CAPITALS is
+    always the last name."""
+    odoo_company_id: int | None = None
+    """ODOO_COMPANY_ID: read only this company's records (multi-company databases)."""
+    odoo_page_size: int = 1000
+    """ODOO_PAGE_SIZE: records per ``search_read`` call."""
+    odoo_timeout: float = 60.0
+    """ODOO_TIMEOUT: seconds per Odoo request."""
 
     # -- email sending -------------------------------------------------------------------------
     email_from: str = ""
@@ -182,6 +198,10 @@ class Settings:
     """CRMTUI_TRACKING_SECRET: key signing open/click/unsubscribe tokens."""
     public_base_url: str = ""
     """CRMTUI_PUBLIC_URL: https address where ``crmtui serve`` is reachable (links in emails)."""
+    sns_topics: tuple[str, ...] = ()
+    """CRMTUI_SNS_TOPICS: SNS topic ARNs ``crmtui serve`` accepts SES events from (comma-separated)."""
+    erasure_secret: Secret = _secret()
+    """CRMTUI_ERASURE_SECRET: HMAC key of the erasure suppression list (made by the first ``crmtui erase``)."""
 
     # -- local -----------------------------------------------------------------------------------
     db_path: Path = field(default_factory=lambda: default_data_dir() / "crmtui.db")
@@ -236,9 +256,12 @@ class Settings:
 
     @property
     def has_credentials(self) -> bool:
-        """Whether any remote service is configured (otherwise we default to the sandbox)."""
-        c = self.connectors()
-        return c["copper"] or c["mailchimp"] or c["odoo"]
+        """Whether any source or service is configured (otherwise the console defaults to the sandbox).
+
+        Any of them counts (an iSaVigne folder alone, Odoo, SES, SMTP, IMAP, Copper, Mailchimp):
+        an estate with only its exports must never be run against the sandbox's sample data.
+        """
+        return any(self.connectors().values())
 
     def describe(self) -> list[tuple[str, str, str]]:
         """``(variable, shown value, source)`` rows for ``config check``; secrets masked."""
@@ -248,8 +271,12 @@ class Settings:
             if var is None:
                 continue
             value = getattr(self, f.name)
+            if isinstance(value, tuple):
+                value = ", ".join(str(v) for v in value)
             shown = (
-                mask(value.reveal()) if isinstance(value, Secret) else ("" if value is None else str(value))
+                mask(value.reveal())
+                if isinstance(value, Secret)
+                else ("" if value is None else redact(str(value)))  # a password inside a URL
             )
             rows.append((var, shown, self.sources.get(var, "default")))
         return rows
@@ -284,6 +311,11 @@ FIELD_VARS: dict[str, str] = {
     "odoo_user": "ODOO_USER",
     "odoo_api_key": "ODOO_API_KEY",
     "isavigne_export_path": "ISAVIGNE_EXPORT_PATH",
+    "isavigne_columns": "ISAVIGNE_COLUMNS",
+    "isavigne_name_order": "ISAVIGNE_NAME_ORDER",
+    "odoo_company_id": "ODOO_COMPANY_ID",
+    "odoo_page_size": "ODOO_PAGE_SIZE",
+    "odoo_timeout": "ODOO_TIMEOUT",
     "email_from": "EMAIL_FROM",
     "ses_region": "SES_REGION",
     "ses_access_key_id": "SES_ACCESS_KEY_ID",
@@ -306,9 +338,11 @@ FIELD_VARS: dict[str, str] = {
     "imap_ssl": "IMAP_SSL",
     "tracking_secret": "CRMTUI_TRACKING_SECRET",
     "public_base_url": "CRMTUI_PUBLIC_URL",
+    "erasure_secret": "CRMTUI_ERASURE_SECRET",
     "db_path": "CRMTUI_DB",
     "data_dir": "CRMTUI_DATA_DIR",
     "lang": "CRMTUI_LANG",
+    "sns_topics": "CRMTUI_SNS_TOPICS",
 }
 _ALIASES = {
     "SES_REGION": ("AWS_REGION", "AWS_DEFAULT_REGION"),
@@ -325,6 +359,7 @@ SECRET_VARS = frozenset(
         "IMAP_PASSWORD",
     }
     | {"CRMTUI_TRACKING_SECRET", "AWS_SECRET_ACCESS_KEY"}
+    | {"CRMTUI_ERASURE_SECRET"}
 )
 
 _DC = re.compile(r"-([a-z]{2}\d{1,3})$")
@@ -351,6 +386,44 @@ def check_env_file_permissions(path: Path) -> Problem | None:
             fix=t("config.env_perms.fix", path=shown),
         )
     return None
+
+
+def read_env_text(path: Path) -> tuple[str, Problem | None]:
+    """The text of the ``.env`` at ``path``, or the problem that prevents reading it.
+
+    A file that is not UTF-8 (saved as Latin-1 or Windows-1252 by an editor) is a configuration
+    problem naming the line and column of the first bad byte, never a traceback; the line's content
+    is not shown, since it may hold a secret.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return "", Problem(
+            path.name,
+            t("input.env_unreadable", path=str(path), detail=exc.strerror or type(exc).__name__),
+            t("input.env_unreadable.fix", path=str(path)),
+        )
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return "", Problem(
+            path.name,
+            t(
+                "input.env_not_utf8",
+                path=str(path),
+                line=line,
+                column=column,
+                byte=f"0x{data[exc.start]:02x}",
+            ),
+            t("input.env_not_utf8.fix", path=str(path)),
+        )
+
+
+def _has_surrogates(value: str) -> bool:
+    """Whether ``value`` came from bytes that are not UTF-8 (``os.environ`` keeps them as surrogates)."""
+    return any("\udc80" <= ch <= "\udcff" for ch in value)
 
 
 def load_settings(
@@ -385,7 +458,13 @@ def load_settings(
             if perm:
                 # Refuse the file outright: reading secrets from it would endorse the leak.
                 raise ConfigError([perm])
-            for key, value in dotenv_values(candidate).items():
+            text, unreadable = read_env_text(candidate)
+            if unreadable:
+                # The file cannot tell the language: the environment and command line do.
+                spoken = {k: v for k, v in {**environ, **(overrides or {})}.items() if not _has_surrogates(v)}
+                set_language(detect_language(spoken))
+                raise ConfigError([read_env_text(candidate)[1] or unreadable])  # again, in that language
+            for key, value in dotenv_values(stream=io.StringIO(text)).items():
                 if value is not None and value.strip() != "":
                     values[key] = value.strip()
                     sources[key] = ".env"
@@ -406,7 +485,16 @@ def load_settings(
                     break
 
     # Messages below are in the operator's language, which the same sources decide.
-    set_language(detect_language(values))
+    set_language(detect_language({k: v for k, v in values.items() if not _has_surrogates(v)}))
+
+    # A variable exported from a non-UTF-8 shell holds undecodable bytes: printing it would crash.
+    known = set(FIELD_VARS.values()) | {alias for group in _ALIASES.values() for alias in group}
+    for var in sorted(known & values.keys()):
+        if _has_surrogates(values[var]):
+            problems.append(
+                Problem(var, t("input.var_not_utf8", var=var), t("input.var_not_utf8.fix", var=var))
+            )
+            values.pop(var)
 
     def get(var: str) -> str:
         return values.get(var, "")
@@ -517,18 +605,32 @@ def load_settings(
             )
         )
 
-    # iSaVigne
+    if get("ODOO_COMPANY_ID"):
+        kw["odoo_company_id"] = _int(get("ODOO_COMPANY_ID"), "ODOO_COMPANY_ID", problems)
+    if get("ODOO_PAGE_SIZE"):
+        kw["odoo_page_size"] = max(1, _int(get("ODOO_PAGE_SIZE"), "ODOO_PAGE_SIZE", problems))
+    if get("ODOO_TIMEOUT"):
+        kw["odoo_timeout"] = _float(get("ODOO_TIMEOUT"), "ODOO_TIMEOUT", problems) or 60.0
+
+    # iSaVigne. A missing or unreadable folder is not a configuration error: the ETL step fails
+    # with its message, and sync and scenarios still run (issue #11).
     if get("ISAVIGNE_EXPORT_PATH"):
-        path = Path(get("ISAVIGNE_EXPORT_PATH")).expanduser()
-        if not path.is_dir():
+        kw["isavigne_export_path"] = Path(get("ISAVIGNE_EXPORT_PATH")).expanduser()
+    if get("ISAVIGNE_COLUMNS"):
+        kw["isavigne_columns"] = _isavigne_columns(get("ISAVIGNE_COLUMNS"), problems)
+    if get("ISAVIGNE_NAME_ORDER"):
+        order = get("ISAVIGNE_NAME_ORDER").lower().replace("-", "_")
+        if order not in ("first_last", "last_first"):
+            import crmtui.i18n_etl  # noqa: F401 - registers the etl.* keys
+
             problems.append(
                 Problem(
-                    "ISAVIGNE_EXPORT_PATH",
-                    t("config.path_missing", value=str(path)),
-                    t("config.path_missing.fix"),
+                    "ISAVIGNE_NAME_ORDER",
+                    t("etl.bad_name_order", value=get("ISAVIGNE_NAME_ORDER")),
+                    "ISAVIGNE_NAME_ORDER=first_last",
                 )
             )
-        kw["isavigne_export_path"] = path
+        kw["isavigne_name_order"] = order
 
     # sending
     kw["email_from"] = get("EMAIL_FROM")
@@ -581,8 +683,11 @@ def load_settings(
             )
         )
     kw["tracking_secret"] = Secret(get("CRMTUI_TRACKING_SECRET"))
+    kw["erasure_secret"] = Secret(get("CRMTUI_ERASURE_SECRET"))
     if get("CRMTUI_PUBLIC_URL"):
         kw["public_base_url"] = _url(get("CRMTUI_PUBLIC_URL"), "CRMTUI_PUBLIC_URL", problems)
+    if get("CRMTUI_SNS_TOPICS"):
+        kw["sns_topics"] = tuple(p.strip() for p in get("CRMTUI_SNS_TOPICS").split(",") if p.strip())
 
     # local
     if get("CRMTUI_DATA_DIR"):
@@ -601,6 +706,71 @@ def load_settings(
     if use_sandbox:
         settings = _replace(settings, sandbox=True)
     return settings
+
+
+def parse_isavigne_columns(text: str) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """Read ISAVIGNE_COLUMNS (``file:header=field;…``): the mapping and one message per bad item.
+
+    ``file`` is a kind (``clients``, ``produits``, ``ventes``, ``stock``), ``header`` any column
+    title (compared like the aliases: case, accents and spaces ignored), ``field`` one of that
+    file's fields (:data:`crmtui.connectors.isavigne.ALIASES`). Messages name the file, the column
+    and the field.
+    """
+    import crmtui.i18n_etl  # noqa: F401 - registers the etl.* keys
+    from crmtui.connectors.isavigne import ALIASES
+    from crmtui.records.normalize import normalize_column
+
+    mapping: dict[str, dict[str, str]] = {}
+    errors: list[str] = []
+    for item in (part.strip() for part in text.split(";")):
+        if not item:
+            continue
+        kind, sep, rest = item.partition(":")
+        header, eq, fieldname = rest.rpartition("=")
+        kind, header, fieldname = kind.strip().lower(), header.strip(), fieldname.strip()
+        if not sep or not eq or not header or not fieldname:
+            errors.append(t("etl.bad_columns", item=item, reason=t("etl.bad_columns.syntax")))
+            continue
+        kind = {"produit": "produits", "client": "clients", "vente": "ventes"}.get(kind, kind)
+        if kind not in ALIASES:
+            errors.append(
+                t(
+                    "etl.bad_columns",
+                    item=item,
+                    reason=t("etl.bad_columns.kind", kind=kind, kinds=", ".join(ALIASES)),
+                )
+            )
+            continue
+        if fieldname not in ALIASES[kind]:
+            reason = t(
+                "etl.bad_columns.field",
+                kind=kind,
+                field=fieldname,
+                column=header,
+                fields=", ".join(ALIASES[kind]),
+            )
+            errors.append(t("etl.bad_columns", item=item, reason=reason))
+            continue
+        mapping.setdefault(kind, {})[normalize_column(header)] = fieldname
+    return mapping, errors
+
+
+def format_isavigne_columns(mapping: dict[str, dict[str, str]]) -> str:
+    """The ISAVIGNE_COLUMNS text of a mapping (what the console's mapping view saves)."""
+    return ";".join(f"{kind}:{header}={field}" for kind, m in mapping.items() for header, field in m.items())
+
+
+def _isavigne_columns(text: str, problems: list[Problem]) -> dict[str, dict[str, str]]:
+    mapping, errors = parse_isavigne_columns(text)
+    for message in errors:
+        problems.append(
+            Problem(
+                "ISAVIGNE_COLUMNS",
+                message,
+                t("etl.bad_columns.fix", kinds="clients, produits, ventes, stock"),
+            )
+        )
+    return mapping
 
 
 def _replace(settings: Settings, **changes: Any) -> Settings:
@@ -622,9 +792,14 @@ def _pair(problems: list[Problem], a: str, b: str, connector: str, values: Mappi
 
 
 def _url(value: str, var: str, problems: list[Problem]) -> str:
+    password = url_password(value)
+    if password:
+        # A password inside the URL is a secret like the others: redacted from every log line.
+        register_secret(password)
+        register_secret(unquote(password))
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        problems.append(Problem(var, t("config.bad_url", value=value), t("config.bad_url.fix")))
+        problems.append(Problem(var, t("config.bad_url", value=redact(value)), t("config.bad_url.fix")))
     return value.rstrip("/")
 
 

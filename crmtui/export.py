@@ -7,19 +7,19 @@ LibreOffice and Google Sheets as a formula ("CSV injection"): a contact named
 leading spaces and at the full-width look-alikes too. Control characters are escaped with
 :func:`crmtui.text.printable` (a ``cat`` of the file must not drive a terminal either).
 
-Files name customers: they are written with mode 0600, in UTF-8 with a BOM so Excel reads accents.
+Files name customers: they are written with mode 0600 in a 0700 folder (:mod:`crmtui.files`), in UTF-8 with a BOM so Excel reads accents.
 """
 
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import crmtui.i18n_sync_ui  # noqa: F401  (registers the sync screens' text)
+from crmtui.files import open_private, private_dir
 from crmtui.i18n import t
 from crmtui.text import printable
 
@@ -48,9 +48,8 @@ def cell(value: object) -> str:
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> Path:
     """Write ``header`` and ``rows`` to ``path`` (mode 0600, UTF-8 with BOM), every cell neutralized."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
+    private_dir(path.parent)
+    with open_private(path, encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow([cell(h) for h in header])
         for row in rows:

@@ -105,6 +105,7 @@ def run_headless(
     err = sys.stderr if out is sys.stdout else out
     try:
         store = Store(settings.store_path)
+        store.erasure.configure(settings.erasure_secret, settings.env_file)
     except StoreError as exc:
         print(f"{t('error.prefix')}: {exc.message}\n  → {exc.hint}", file=err)
         return EXIT_STORE

@@ -473,7 +473,16 @@ def t(key: str, /, **values: object) -> str:
 def _load_parts() -> None:
     import importlib
 
-    for part in ("i18n_etl", "i18n_sync_ui", "i18n_scenarios", "i18n_events", "i18n_reco"):
+    for part in (
+        "i18n_etl",
+        "i18n_sync_ui",
+        "i18n_scenarios",
+        "i18n_events",
+        "i18n_reco",
+        "i18n_console",
+        "i18n_input",
+        "i18n_erase",
+    ):
         try:
             importlib.import_module(f"crmtui.{part}")
         except ModuleNotFoundError as exc:

@@ -28,6 +28,99 @@ ETL_CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "aucune colonne pour {field} (cherché : {names})",
         "en": "no column for {field} (looked for: {names})",
     },
+    "etl.missing_column.fix": {
+        "fr": "renommez la colonne de l'export, ou associez-la dans ISAVIGNE_COLUMNS "
+        '(ex. ISAVIGNE_COLUMNS="{kind}:Mon en-tête={field}")',
+        "en": "rename the export's column, or map it in ISAVIGNE_COLUMNS "
+        '(e.g. ISAVIGNE_COLUMNS="{kind}:My header={field}")',
+    },
+    "etl.binary.fix": {
+        "fr": "exportez à nouveau depuis iSaVigne en CSV (UTF-8 ou Windows-1252) ou en .xlsx",
+        "en": "export again from iSaVigne as CSV (UTF-8 or Windows-1252) or .xlsx",
+    },
+    "etl.xlsx.fix": {
+        "fr": "le classeur est tronqué ou abîmé : exportez-le à nouveau",
+        "en": "the workbook is truncated or damaged: export it again",
+    },
+    "etl.unreadable.fix": {
+        "fr": "vérifiez que le fichier est lisible par crmtui (droits) et exportez-le à nouveau",
+        "en": "check crmtui can read the file (permissions) and export it again",
+    },
+    "etl.csv_error.fix": {
+        "fr": "un guillemet n'est pas fermé : corrigez la ligne indiquée ou exportez à nouveau",
+        "en": "a quote is never closed: fix the line shown or export again",
+    },
+    "etl.no_file_of_kind": {
+        "fr": "aucun fichier {kind} trouvé dans {path} (un nom contenant « {kind} », .csv ou .xlsx)",
+        "en": 'no {kind} file found in {path} (a name containing "{kind}", .csv or .xlsx)',
+    },
+    "etl.refused": {
+        "fr": "{location} refusé : {reason} → {fix}",
+        "en": "{location} refused: {reason} → {fix}",
+    },
+    "etl.refused_count": {
+        "fr": "{source} : {n} fichier(s) refusé(s) en entier",
+        "en": "{source}: {n} file(s) refused whole",
+    },
+    "etl.skipped_rows": {
+        "fr": "{source} : {n} ligne(s) ignorée(s) ; premières raisons :",
+        "en": "{source}: {n} row(s) skipped; first reasons:",
+    },
+    "etl.bad_columns": {
+        "fr": "ISAVIGNE_COLUMNS : « {item} » — {reason}",
+        "en": 'ISAVIGNE_COLUMNS: "{item}" — {reason}',
+    },
+    "etl.bad_columns.fix": {
+        "fr": "écrivez fichier:en-tête=champ, séparés par « ; » (fichiers : {kinds})",
+        "en": 'write file:header=field, separated by ";" (files: {kinds})',
+    },
+    "etl.bad_columns.kind": {
+        "fr": "fichier « {kind} » inconnu (connus : {kinds})",
+        "en": 'unknown file "{kind}" (known: {kinds})',
+    },
+    "etl.bad_columns.field": {
+        "fr": "le fichier {kind} n'a pas de champ « {field} » pour la colonne « {column} » (champs : {fields})",
+        "en": 'file {kind} has no field "{field}" for column "{column}" (fields: {fields})',
+    },
+    "etl.bad_columns.syntax": {
+        "fr": "forme attendue fichier:en-tête=champ",
+        "en": "expected file:header=field",
+    },
+    "etl.bad_name_order": {
+        "fr": "ISAVIGNE_NAME_ORDER vaut « {value} » : first_last ou last_first attendu",
+        "en": 'ISAVIGNE_NAME_ORDER is "{value}": expected first_last or last_first',
+    },
+    "headless.nothing_configured": {
+        "fr": "rien n'est configuré (ni ISAVIGNE_EXPORT_PATH, ni Odoo, Copper, Mailchimp, SES, SMTP, IMAP)",
+        "en": "nothing is configured (no ISAVIGNE_EXPORT_PATH, Odoo, Copper, Mailchimp, SES, SMTP or IMAP)",
+    },
+    "headless.nothing_configured.fix": {
+        "fr": "renseignez le .env (crmtui config check), ou essayez les simulateurs : crmtui --sandbox",
+        "en": "fill in the .env (crmtui config check), or try the simulators: crmtui --sandbox",
+    },
+    "quality.refused_title": {"fr": "Fichiers refusés en entier :", "en": "Files refused whole:"},
+    "key.etl_map_column": {"fr": "Associer colonne", "en": "Map column"},
+    "colmap.title": {
+        "fr": "Colonne des fichiers {kind} qui alimente le champ {field}",
+        "en": "Column of the {kind} files feeding the field {field}",
+    },
+    "colmap.placeholder": {
+        "fr": "l'en-tête tel qu'il est dans l'export",
+        "en": "the header as it is in the export",
+    },
+    "colmap.note": {
+        "fr": "Casse, accents et espaces ignorés. Enregistré dans ISAVIGNE_COLUMNS (.env). Ctrl+S enregistre, Échap annule.",
+        "en": "Case, accents and spaces are ignored. Saved in ISAVIGNE_COLUMNS (.env). Ctrl+S saves, Escape cancels.",
+    },
+    "colmap.empty": {"fr": "tapez un en-tête de colonne", "en": "type a column header"},
+    "colmap.where": {
+        "fr": "ouvrez la vue des correspondances (m) d'une source iSaVigne, puis choisissez un champ",
+        "en": "open the mapping view (m) of an iSaVigne source, then pick a field",
+    },
+    "colmap.no_field": {
+        "fr": "aucun champ d'export n'alimente cette colonne",
+        "en": "no export field feeds this column",
+    },
     "etl.binary": {
         "fr": "contenu binaire : ce n'est pas un export CSV",
         "en": "binary content: not a CSV export",

@@ -10,12 +10,13 @@ name can reach a log file in a dangerous form.
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
-import os
 from datetime import datetime
 from pathlib import Path
 
+from crmtui.files import open_private, private_dir
 from crmtui.secrets import redact
 from crmtui.text import printable
 
@@ -42,8 +43,22 @@ def run_log_name(when: datetime | None = None) -> str:
     return f"sync_log_{(when or datetime.now()).strftime('%Y-%m-%d_%H-%M-%S')}.txt"
 
 
-def _private_dir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+class _PrivateFileHandler(logging.FileHandler):
+    """A file handler whose file is ``0600`` whenever it is (re)opened, whatever the umask."""
+
+    def _open(self) -> io.TextIOWrapper:
+        return open_private(Path(self.baseFilename), "a", encoding=self.encoding or "utf-8")
+
+
+class _PrivateDailyHandler(logging.handlers.TimedRotatingFileHandler):
+    """The daily log: after the midnight rotation the new file is ``0600`` too.
+
+    (The rotation reopens the file long after start-up, under the process's own umask: without
+    this the second day's log would be ``0644``.)
+    """
+
+    def _open(self) -> io.TextIOWrapper:
+        return open_private(Path(self.baseFilename), "a", encoding=self.encoding or "utf-8")
 
 
 def _handler(handler: logging.Handler) -> logging.Handler:
@@ -55,31 +70,28 @@ def _handler(handler: logging.Handler) -> logging.Handler:
 def setup_logging(log_dir: Path, *, per_run: bool = True, level: int = logging.INFO) -> Path | None:
     """Attach the daily log and (optionally) a per-run log to the ``crmtui`` logger.
 
+    The folder is ``0700`` and every log file ``0600`` (they name customers): created so, and
+    tightened when an older crmtui left them wider.
+
     Returns:
         The per-run log file path, or None.
     """
-    _private_dir(log_dir)
+    private_dir(log_dir)
     logger = logging.getLogger(ROOT)
     logger.setLevel(level)
     for old in list(logger.handlers):
         if getattr(old, "_crmtui", False):
             logger.removeHandler(old)
             old.close()
-    old_umask = os.umask(0o077)  # log files are private: they name customers
-    try:
-        daily = logging.handlers.TimedRotatingFileHandler(
-            log_dir / "crmtui.log", when="midnight", backupCount=14, encoding="utf-8"
-        )
-        daily._crmtui = True  # type: ignore[attr-defined]
-        logger.addHandler(_handler(daily))
-        run_path: Path | None = None
-        if per_run:
-            run_path = log_dir / run_log_name()
-            run = logging.FileHandler(run_path, encoding="utf-8")
-            run._crmtui = True  # type: ignore[attr-defined]
-            logger.addHandler(_handler(run))
-    finally:
-        os.umask(old_umask)
+    daily = _PrivateDailyHandler(log_dir / "crmtui.log", when="midnight", backupCount=14, encoding="utf-8")
+    daily._crmtui = True  # type: ignore[attr-defined]
+    logger.addHandler(_handler(daily))
+    run_path: Path | None = None
+    if per_run:
+        run_path = log_dir / run_log_name()
+        run = _PrivateFileHandler(run_path, encoding="utf-8")
+        run._crmtui = True  # type: ignore[attr-defined]
+        logger.addHandler(_handler(run))
     return run_path
 
 

@@ -4,6 +4,11 @@ Every :class:`Secret` registers its value in a process-wide registry; :func:`red
 registered value (and the common encodings of it that end up in URLs and headers) with ``***``.
 The logging filter, the report writer and connector errors all go through :func:`redact`, so a key
 typed into ``.env`` cannot reach a log line even when a library formats it into a message.
+
+:func:`redact` also masks what is secret *inside a URL* whether or not it was registered: the
+password of ``scheme://user:password@host`` (RFC 3986 §3.2.1 calls putting one there deprecated,
+precisely because URLs get shown) and the value of query parameters named like credentials
+(``?api_key=…``, ``&token=…``, ``password=``...). :func:`redact_url` is the same for one URL.
 """
 
 from __future__ import annotations
@@ -42,12 +47,44 @@ def register_secret(value: str) -> None:
             _pattern = re.compile("|".join(re.escape(v) for v in alternatives))
 
 
+# ``scheme://user:password@`` anywhere in a text: the password runs to the last ``@`` of the
+# authority (as urllib.parse reads it), so a raw ``@`` inside it is masked too.
+_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:]*:)(?P<pw>[^\s/?#]*)@")
+# ``?name=value`` / ``&name=value`` for parameter names that carry credentials.
+_SECRET_PARAMS = (
+    "password|passwd|pwd|pass|secret|client_secret|api_key|apikey|api-key|key|token|access_token"
+    "|refresh_token|auth|signature|sig"
+)
+_URL_PARAM = re.compile(rf"(?P<head>[?&;](?:{_SECRET_PARAMS})=)(?P<value>[^&#\s\"'<>]+)", re.IGNORECASE)
+
+
+def _mask_urls(text: str) -> str:
+    if "://" in text:
+        text = _URL_PASSWORD.sub(lambda m: m.group("head") + MASK + "@", text)
+    if "=" in text:
+        text = _URL_PARAM.sub(lambda m: m.group("head") + MASK, text)
+    return text
+
+
 def redact(text: str) -> str:
-    """Return ``text`` with every registered secret replaced by ``***``."""
-    pattern = _pattern
-    if pattern is None or not text:
+    """Return ``text`` with every registered secret, and every secret inside a URL, replaced by ``***``."""
+    if not text:
         return text
-    return pattern.sub(MASK, text)
+    pattern = _pattern
+    if pattern is not None:
+        text = pattern.sub(MASK, text)
+    return _mask_urls(text)
+
+
+def redact_url(url: str) -> str:
+    """``url`` as it may be shown: a password in it and credential-like query values masked."""
+    return redact(url)
+
+
+def url_password(url: str) -> str:
+    """The password inside ``scheme://user:password@host`` ("" when there is none)."""
+    match = _URL_PASSWORD.search(url)
+    return match.group("pw") if match else ""
 
 
 def mask(value: str) -> str:

@@ -13,8 +13,10 @@ import unicodedata
 
 from rich.text import Text
 
-# C0 controls except tab/newline, DEL, C1 controls, and the bidi overrides that can reorder a line.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# C0 controls except tab/newline, DEL, C1 controls, the bidi overrides that can reorder a line, and
+# U+2028/U+2029 (LINE/PARAGRAPH SEPARATOR): ``str.splitlines``, JavaScript, many editors and log
+# viewers break a line there, so a name holding one could forge a second line in a report or a CSV.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def _escape(match: re.Match[str]) -> str:

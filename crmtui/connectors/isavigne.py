@@ -46,7 +46,9 @@ from crmtui.records.normalize import (
     parse_date,
     parse_decimal,
     price_segment,
+    product_reference,
     slug,
+    split_grapes,
     split_name,
 )
 from crmtui.text import printable
@@ -77,7 +79,7 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "active": ("actif", "active"),
     },
     "produits": {
-        "reference": ("reference", "ref", "code_article", "code_produit", "sku", "article"),
+        "reference": ("produit_key", "reference", "ref", "code_article", "code_produit", "sku", "article"),
         "name": ("designation", "libelle", "nom", "produit", "name"),
         "colour": ("couleur", "color", "type_de_vin"),
         "vintage": ("millesime", "annee", "vintage"),
@@ -98,7 +100,15 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "order_ref": ("n_piece", "no_piece", "num_piece", "numero_piece", "piece", "n_facture", "facture"),
         "date": ("date", "date_vente", "date_piece", "date_facture"),
         "customer": ("code_client", "client"),
-        "reference": ("reference", "ref", "code_article", "article"),
+        "reference": (
+            "produit_key",
+            "reference",
+            "ref",
+            "code_article",
+            "code_produit",
+            "article",
+            "produit",
+        ),
         "quantity": ("quantite", "qte", "qty"),
         "unit": ("unite", "conditionnement", "format"),
         "pack_size": ("colisage", "nb_bouteilles"),
@@ -107,9 +117,19 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "channel": ("canal", "origine", "channel"),
     },
     "stock": {
-        "reference": ("reference", "ref", "code_article", "article"),
+        "reference": (
+            "produit_key",
+            "reference",
+            "ref",
+            "code_article",
+            "code_produit",
+            "article",
+            "produit",
+        ),
         "warehouse": ("entrepot", "depot", "magasin", "emplacement"),
         "quantity": ("quantite", "stock", "qte"),
+        "unit": ("unite", "conditionnement", "format"),
+        "pack_size": ("colisage", "nb_bouteilles"),
         "reserved": ("reserve", "quantite_reservee", "reservee"),
         "date": ("date_inventaire", "date_comptage", "date"),
     },
@@ -175,11 +195,14 @@ CANONICAL_FEEDS: dict[str, dict[str, str]] = {
         "product_key": "reference",
         "warehouse": "warehouse",
         "quantity_units": "quantity",
+        "quantity_bottles_75cl_eq": "unit",
         "last_count_date": "date",
         "reserved_qty": "reserved",
     },
 }
 """For the mapping view: canonical column → the export field (see :data:`ALIASES`) feeding it."""
+
+_KIND_WORDS = (("produits", "produit"), ("clients", "client"), ("ventes", "vente"), ("stock", "stock"))
 
 _TABLE_OF_KIND = {
     "clients": "customers",
@@ -215,10 +238,10 @@ def file_kind(path: Path) -> str | None:
     if path.suffix.lower() not in EXTENSIONS or path.name.startswith((".", "~$")):
         return None
     stem = normalize_column(path.stem)
-    for kind in KINDS:
-        if stem.startswith(kind) or (kind == "produits" and stem.startswith("produit")):
-            return kind
-    return None
+    # Anywhere in the name (``export_clients_2026.csv``); when two kinds appear
+    # (``ventes_par_client``), the first one in the name wins.
+    found = [(stem.find(word), kind) for kind, word in _KIND_WORDS if word in stem]
+    return min(found)[1] if found else None
 
 
 def sha256_of(path: Path) -> str:
@@ -239,14 +262,14 @@ def detect_encoding(path: Path) -> str:
     with path.open("rb") as handle:
         head = handle.read(_CHUNK)
     if b"\x00" in head:
-        raise IsavigneError(f"{path.name}: {t('etl.binary')}")
+        raise IsavigneError(f"{path.name}: {t('etl.binary')}", hint=t("etl.binary.fix"))
     for encoding in ("utf-8-sig", "cp1252"):
         decoder = codecs.getincrementaldecoder(encoding)("strict")
         try:
             with path.open("rb") as handle:
                 while chunk := handle.read(_CHUNK):
                     if b"\x00" in chunk:
-                        raise IsavigneError(f"{path.name}: {t('etl.binary')}")
+                        raise IsavigneError(f"{path.name}: {t('etl.binary')}", hint=t("etl.binary.fix"))
                     decoder.decode(chunk)
                 decoder.decode(b"", final=True)
         except UnicodeDecodeError:
@@ -269,12 +292,13 @@ def sniff_delimiter(header: str) -> str:
 
 
 class _FileError(Exception):
-    """Stop reading one file, with a reason for ``file:line``."""
+    """Stop reading one file, with a reason for ``file:line`` and what to do about it."""
 
-    def __init__(self, line: int, reason: str) -> None:
+    def __init__(self, line: int, reason: str, hint: str = "") -> None:
         super().__init__(reason)
         self.line = line
         self.reason = reason
+        self.hint = hint
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
@@ -303,7 +327,9 @@ def read_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
                 except StopIteration:
                     return
                 except csv.Error as exc:
-                    raise _FileError(reader.line_num, t("etl.csv_error", detail=str(exc))) from None
+                    raise _FileError(
+                        reader.line_num, t("etl.csv_error", detail=str(exc)), t("etl.csv_error.fix")
+                    ) from None
                 if values and any(v.strip() for v in values):
                     yield reader.line_num, values
     except OSError as exc:
@@ -316,10 +342,21 @@ def _read_xlsx(path: Path) -> Iterator[tuple[int, list[Any]]]:
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken zip/xml
-        raise IsavigneError(f"{path.name}: {t('etl.unreadable', detail=type(exc).__name__)}") from exc
+        raise IsavigneError(
+            f"{path.name}: {t('etl.unreadable', detail=type(exc).__name__)}", hint=t("etl.xlsx.fix")
+        ) from exc
     try:
         sheet = workbook.worksheets[0]
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+        rows = enumerate(sheet.iter_rows(values_only=True), start=1)
+        while True:
+            try:
+                number, row = next(rows)
+            except StopIteration:
+                break
+            except Exception as exc:  # a truncated workbook fails part-way, with many types
+                raise IsavigneError(
+                    f"{path.name}: {t('etl.unreadable', detail=type(exc).__name__)}", hint=t("etl.xlsx.fix")
+                ) from exc
             values = list(row)
             while values and (values[-1] is None or str(values[-1]).strip() == ""):
                 values.pop()
@@ -338,9 +375,8 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def ref_key(reference: str) -> str:
-    """A product reference as it appears in keys: upper case, spaces collapsed."""
-    return " ".join(reference.split()).upper()
+ref_key = product_reference
+"""A product reference as its key (:func:`crmtui.records.normalize.product_reference`)."""
 
 
 class _Transformer:
@@ -353,7 +389,13 @@ class _Transformer:
         names = [normalize_column(str(h or "")) for h in header]
         self.width = len(names)
         self.columns: dict[str, int] = {}
+        # The operator's own mapping (ISAVIGNE_COLUMNS) comes first, then the known aliases.
+        for header_name, field in source.columns.get(self.kind, {}).items():
+            if header_name in names:
+                self.columns[field] = names.index(header_name)
         for field, aliases in ALIASES[self.kind].items():
+            if field in self.columns:
+                continue
             for alias in aliases:
                 if alias in names:
                     self.columns[field] = names.index(alias)
@@ -361,7 +403,9 @@ class _Transformer:
         for field in REQUIRED[self.kind]:
             if field not in self.columns:
                 raise _FileError(
-                    1, t("etl.missing_column", field=field, names=", ".join(ALIASES[self.kind][field]))
+                    1,
+                    t("etl.missing_column", field=field, names=", ".join(ALIASES[self.kind][field])),
+                    t("etl.missing_column.fix", kind=self.kind, field=field),
                 )
         self.seen_codes: dict[str, int] = {}
         self.piece: str | None = None
@@ -437,7 +481,7 @@ class _Transformer:
         vintage = int(vintage_text) if vintage_text and vintage_text.isdigit() else None
         appellation = _text(self.get(values, "appellation"))
         region = _text(self.get(values, "region"))
-        key = f"{SOURCE}-{reference}"
+        key = reference
         self.source.products[key] = (bottles, cost)
         return Product(
             product_key=key,
@@ -446,7 +490,7 @@ class _Transformer:
             price_segment=price_segment(price, bottles),
             list_price_eur=price,
             cost_price_eur=cost,
-            grape_varieties=_text(self.get(values, "grapes")),
+            grape_varieties=split_grapes(_text(self.get(values, "grapes"))),
             flavors=_text(self.get(values, "flavors")),
             vintage=vintage,
             region=" — ".join(x for x in (region, appellation) if x) or None,
@@ -468,7 +512,7 @@ class _Transformer:
         if "first_name" in self.columns:
             first, last = _text(self.get(values, "first_name")), last_raw
         else:
-            first, last = split_name(last_raw or "")
+            first, last = split_name(last_raw or "", self.source.name_order)
         region, country = normalize_country(_text(self.get(values, "country")))
         email, phones, invalid = contact_points(
             _text(self.get(values, "email")),
@@ -513,7 +557,7 @@ class _Transformer:
         if piece != self.piece:
             self.piece, self.piece_lines = piece, {}
         occurrence = self.piece_lines[reference] = self.piece_lines.get(reference, 0) + 1
-        product_key = f"{SOURCE}-{reference}"
+        product_key = reference
         factor_known, cost_per_unit = self.source.products.get(product_key, (None, None))
         pack_size = self.number(values, "pack_size")
         factor = bottles_per_unit(_text(self.get(values, "unit")) or "", pack_size)
@@ -550,8 +594,11 @@ class _Transformer:
         if quantity is None:
             raise _RowError(t("etl.missing_value", field="quantity"))
         reserved = self.number(values, "reserved") or 0.0
-        product_key = f"{SOURCE}-{reference}"
-        factor = self.source.products.get(product_key, (1.0, None))[0] or 1.0
+        product_key = reference
+        unit = _text(self.get(values, "unit"))
+        factor = bottles_per_unit(unit, self.number(values, "pack_size")) if unit else None
+        if factor is None:
+            factor = self.source.products.get(product_key, (1.0, None))[0] or 1.0
         return StockLevel(
             stock_key=f"{SOURCE}-{reference}@{slug(warehouse)}",
             product_key=product_key,
@@ -579,6 +626,10 @@ class IsavigneSource:
         batch_size: rows per batch (one transaction each).
         products: known products of this source (key → (75 cl factor, unit cost)), read from the
             store by the engine, for sales lines whose unit is a bare "Carton".
+        columns: the operator's own header mapping (ISAVIGNE_COLUMNS): file kind → normalised
+            header → field of :data:`ALIASES`; it wins over the aliases.
+        name_order: ``first_last`` (default, as the estate's document says) or ``last_first``
+            (ISAVIGNE_NAME_ORDER) for a ``nom`` column holding both names.
     """
 
     name = SOURCE
@@ -591,7 +642,11 @@ class IsavigneSource:
         *,
         batch_size: int = 5000,
         products: Mapping[str, tuple[float | None, float | None]] | None = None,
+        columns: Mapping[str, Mapping[str, str]] | None = None,
+        name_order: str = "first_last",
     ) -> None:
+        self.columns = {kind: dict(m) for kind, m in (columns or {}).items()}
+        self.name_order = name_order
         self.folder = Path(folder)
         self.batch_size = batch_size
         self.products: dict[str, tuple[float | None, float | None]] = dict(products or {})
@@ -642,7 +697,14 @@ class IsavigneSource:
         Raises:
             IsavigneError: the folder cannot be read.
         """
-        for file in self.discover():
+        files = self.discover()
+        present = {f.kind for f in files}
+        missing = [
+            t("etl.no_file_of_kind", kind=kind, path=self.folder) for kind in KINDS if kind not in present
+        ]
+        if missing:
+            yield Batch(notices=missing)
+        for file in files:
             yield from self._file_batches(file, imported, cursor)
 
     def _file_batches(
@@ -657,7 +719,7 @@ class IsavigneSource:
             sha = sha256_of(file.path)
         except OSError as exc:
             reason = t("etl.unreadable", detail=exc.strerror or str(exc))
-            yield Batch(skipped=[SkippedRow(SOURCE, file.name, reason)])
+            yield Batch(refused=[SkippedRow(SOURCE, file.name, reason, t("etl.unreadable.fix"))])
             return
         if imported(sha):
             if file.kind == "produits":
@@ -700,11 +762,12 @@ class IsavigneSource:
                     yield batch
                     batch = Batch()
         except IsavigneError as exc:
-            batch.skipped.append(SkippedRow(SOURCE, file.name, exc.message))
+            message = exc.message.removeprefix(f"{file.name}: ")
+            batch.refused.append(SkippedRow(SOURCE, file.name, message, exc.hint or t("etl.unreadable.fix")))
             yield batch
             return
         except _FileError as exc:
-            batch.skipped.append(SkippedRow(SOURCE, f"{file.name}:{exc.line}", exc.reason))
+            batch.refused.append(SkippedRow(SOURCE, f"{file.name}:{exc.line}", exc.reason, exc.hint))
             batch.cursor = (cursor_name, json.dumps({"sha": sha, "line": last_line}))
             yield batch
             return

@@ -236,6 +236,7 @@ class OdooClient(ServiceClient):
     def from_settings(cls, settings: Any, client: httpx.AsyncClient, **kwargs: Any) -> OdooClient:
         """Build from :class:`crmtui.config.Settings` (``odoo_url``, ``odoo_db``, ``odoo_user``,
         ``odoo_api_key``)."""
+        kwargs.setdefault("timeout", float(getattr(settings, "odoo_timeout", 60.0) or 60.0))
         return cls(
             client,
             url=settings.odoo_url,
@@ -443,11 +444,18 @@ class OdooClient(ServiceClient):
     ) -> AsyncIterator[dict[str, Any]]:
         """Read every record changed since ``cursor``, in ``(write_date, id)`` order, page by page.
 
-        The first page asks for ``write_date >= cursor_write_date - overlap_seconds``: Odoo stamps
-        ``write_date`` at transaction start with one-second resolution, so a long transaction can
-        commit rows dated before a cursor already passed (WIRE §3.3). Later pages continue strictly
-        after the last ``(write_date, id)`` read (keyset paging), so rows sharing a ``write_date``
-        are neither skipped nor repeated across pages, whatever the page size.
+        Odoo stores ``write_date`` with microseconds but returns it cut to the second
+        (odoo/odoo#24102; only 18.4 changed it). So ``write_date = <returned value>`` matches
+        nothing and ``write_date > <returned value>`` re-reads that whole second: a keyset on the
+        returned value either skips rows or, when a page is full of rows sharing one second (a
+        bulk import), fetches the same page forever. Instead every page asks for
+        ``write_date >= <last second>`` ordered by ``(write_date, id)`` and leaves out the ids
+        already taken within that second (``id not in [...]``), so each page brings only new rows
+        and the read always progresses; the list is reset when the last second moves on.
+
+        The first page starts ``overlap_seconds`` before the cursor: Odoo stamps ``write_date``
+        at transaction start, so a long transaction can commit rows dated before a cursor already
+        passed (WIRE §3.3). The overlap rows come again and the loader's upsert absorbs them.
 
         Args:
             model: e.g. ``"sale.order.line"``.
@@ -458,14 +466,14 @@ class OdooClient(ServiceClient):
             page: records per call.
             overlap_seconds: how far before the cursor to re-read.
             seen: ``(id, write_date)`` pairs already loaded (typically those of the overlap
-                window); such rows are skipped. Without it, overlap rows are yielded again and the
-                loader's upsert absorbs them.
+                window); such rows are skipped.
             include_archived: also read archived records (context ``active_test=False``).
             context: extra Odoo context.
 
         Yields:
-            Records in ``(write_date, id)`` order. The new cursor is the ``(write_date, id)`` of
-            the last record yielded (keep the old one when nothing is yielded).
+            Records in ``(write_date, id)`` order, each at most once per call. The new cursor is
+            the ``(write_date, id)`` of the last record yielded (keep the old one when nothing is
+            yielded).
         """
         if page < 1:
             raise ValueError("page must be at least 1")
@@ -473,12 +481,14 @@ class OdooClient(ServiceClient):
         ctx = dict(context or {})
         if include_archived:
             ctx["active_test"] = False
-        emitted: set[tuple[int, str]] = set()
-        if cursor is None:
-            keyset: list[Any] = []
-        else:
-            keyset = [["write_date", ">=", _shift(cursor[0], overlap_seconds)]]
+        second: str | None = None if cursor is None else _shift(cursor[0], overlap_seconds)
+        taken: set[int] = set()
         while True:
+            keyset: list[Any] = []
+            if second is not None:
+                keyset.append(["write_date", ">=", second])
+            if taken:
+                keyset.append(["id", "not in", sorted(taken)])
             rows = await self.search_read(
                 model,
                 [*domain, *keyset],
@@ -488,21 +498,19 @@ class OdooClient(ServiceClient):
                 context=ctx or None,
             )
             for row in rows:
-                key = (int(row["id"]), str(row.get("write_date") or ""))
-                if key in emitted or (seen is not None and key in seen):
+                if seen is not None and (int(row["id"]), str(row.get("write_date") or "")) in seen:
                     continue
-                emitted.add(key)
                 yield row
             if len(rows) < page:
                 return
-            last_date, last_id = str(rows[-1]["write_date"]), int(rows[-1]["id"])
-            keyset = [
-                "|",
-                ["write_date", ">", last_date],
-                "&",
-                ["write_date", "=", last_date],
-                ["id", ">", last_id],
-            ]
+            last = str(rows[-1].get("write_date") or "")
+            if not last:
+                # No write_date at all (cannot happen on a real model): fall back to excluding ids.
+                taken.update(int(r["id"]) for r in rows)
+                continue
+            if last != second:
+                second, taken = last, set()
+            taken.update(int(r["id"]) for r in rows if str(r.get("write_date") or "") == last)
 
     # -- connectors test ----------------------------------------------------------------------------
 

@@ -39,6 +39,8 @@ from crmtui.records.normalize import (
     normalize_postcode,
     parse_date,
     price_segment,
+    product_reference,
+    split_grapes,
     split_name,
 )
 from crmtui.text import printable
@@ -111,7 +113,7 @@ WANTED_FIELDS: dict[str, tuple[str, ...]] = {
 
 CANONICAL_FEEDS: dict[str, dict[str, str]] = {
     "product_catalog": {
-        "product_key": "id",
+        "product_key": "default_code (else odoo-<id>)",
         "name": "name",
         "category": "x_color / categ_id",
         "price_segment": "list_price",
@@ -173,6 +175,13 @@ _COLOURS = {
     "sparkling": "MOUSSEUX",
     "fortified": "FORTIFIÉ",
 }
+
+
+def product_key_of(product_id: int, default_code: Any) -> str:
+    """An Odoo product's key: its own reference (``default_code``), as iSaVigne's ``produit_key``;
+    a product without one gets the documented fallback ``odoo-<id>``."""
+    code = _str(default_code)
+    return product_reference(code) if code else f"{SOURCE}-{product_id}"
 
 
 def _m2o(value: Any) -> tuple[int | None, str | None]:
@@ -252,6 +261,8 @@ class OdooSource:
         self.products: dict[str, tuple[float | None, float | None]] = dict(products or {})
         self.fields: dict[str, list[str]] = {}
         self.server_version = ""
+        self.key_of: dict[int, str] = {}
+        self._rekeys: list[tuple[str, str]] = []
 
     @classmethod
     def from_settings(cls, settings: Any, http: httpx.AsyncClient, **kwargs: Any) -> OdooSource:
@@ -333,6 +344,15 @@ class OdooSource:
     async def _batch(self, model: str, table: str, name: str, rows: list[dict[str, Any]], read: int) -> Batch:
         batch = Batch(read={table: len(rows)}, progress=t("etl.model_progress", model=model, n=read))
         dates: dict[int, str | None] = {}
+        if model in ("sale.order.line", "stock.quant"):
+            wanted = {pid for pid, _ in (_m2o(r.get("product_id")) for r in rows) if pid is not None}
+            unknown = sorted(wanted - self.key_of.keys())
+            if unknown:
+                # Products unchanged since the last run: read their reference (deleted ones are
+                # left out by read() and keep the fallback key).
+                for product in await self.client.read("product.product", unknown, ["default_code"]):
+                    pid = int(product["id"])
+                    self.key_of[pid] = product_key_of(pid, product.get("default_code"))
         if model == "sale.order.line":
             order_ids = sorted({oid for oid, _ in (_m2o(r.get("order_id")) for r in rows) if oid is not None})
             if order_ids:
@@ -346,6 +366,7 @@ class OdooSource:
                 continue
             if record is not None:
                 batch.records.append(record)
+        batch.rekeys, self._rekeys = self._rekeys, []
         last = rows[-1]
         batch.cursor = (name, json.dumps({"write_date": str(last["write_date"]), "id": int(last["id"])}))
         return batch
@@ -360,7 +381,10 @@ class OdooSource:
         return self._stock(row)
 
     def _product(self, row: dict[str, Any]) -> Product:
-        key = f"{SOURCE}-{row['id']}"
+        key = product_key_of(int(row["id"]), row.get("default_code"))
+        self.key_of[int(row["id"])] = key
+        if key != f"{SOURCE}-{row['id']}":
+            self._rekeys.append((f"{SOURCE}-{row['id']}", key))
         name = _str(row.get("name"))
         price = _num(row.get("list_price"))
         if price is None:
@@ -380,7 +404,7 @@ class OdooSource:
             price_segment=price_segment(price, bottles),
             list_price_eur=price,
             cost_price_eur=cost,
-            grape_varieties=_str(row.get("x_grape")),
+            grape_varieties=split_grapes(_str(row.get("x_grape"))),
             vintage=int(vintage)
             if isinstance(vintage, int) and not isinstance(vintage, bool) and vintage
             else None,
@@ -428,7 +452,7 @@ class OdooSource:
         order_id, order_name = _m2o(row.get("order_id"))
         partner_id, _ = _m2o(row.get("order_partner_id"))
         quantity = _num(row.get("product_uom_qty")) or 0.0
-        product_key = f"{SOURCE}-{product_id}"
+        product_key = self.key_of.get(product_id) or f"{SOURCE}-{product_id}"
         factor, unit_cost = self.products.get(product_key, (None, None))
         total = _num(row.get("price_subtotal"))
         cost = round(unit_cost * quantity, 2) if unit_cost is not None else None
@@ -455,7 +479,9 @@ class OdooSource:
         _, location = _m2o(row.get("location_id"))
         quantity = _num(row.get("quantity")) or 0.0
         reserved = _num(row.get("reserved_quantity")) or 0.0
-        product_key = f"{SOURCE}-{product_id}" if product_id is not None else None
+        product_key = (
+            (self.key_of.get(product_id) or f"{SOURCE}-{product_id}") if product_id is not None else None
+        )
         factor = self.products.get(product_key or "", (None, None))[0] or 1.0
         counted = _str(row.get("inventory_date")) or _str(row.get("in_date"))
         return StockLevel(

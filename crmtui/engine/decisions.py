@@ -69,7 +69,7 @@ async def apply_decisions(
                 if decision.decision == "archive":
                     await _archive(settings, store, copper, mailchimp, decision)
                 else:
-                    await _delete(store, copper, mailchimp, decision)
+                    await _delete(settings, store, copper, mailchimp, decision)
             except ConnectorError as exc:
                 store.sync.mark_decision(decision.email, "failed", error=str(exc))
                 outcome.failed += 1
@@ -148,7 +148,13 @@ def _refresh_snapshots(store: Store, email: str, *, copper_tags: list[str] | Non
     store.sync.save_contacts([update])
 
 
-async def _delete(store: Store, copper: CopperClient, mailchimp: MailchimpClient, decision: Decision) -> None:
+async def _delete(
+    settings: Settings, store: Store, copper: CopperClient, mailchimp: MailchimpClient, decision: Decision
+) -> None:
+    from crmtui.engine.erase import suppress_deleted
+
+    # Suppressed first: from now on nothing emails nor re-creates them, whatever happens next.
+    suppress_deleted(settings, store, decision.email)
     kept = {t["source"] for t in store.sync.tombstones(decision.email)}
     person_id = await _copper_person_id(copper, decision)
     person = None

@@ -36,6 +36,7 @@ from crmtui.config import Settings
 from crmtui.connectors.errors import ConnectorError
 from crmtui.engine.cycle import StepContext, StepResult, register_step
 from crmtui.engine.events import EventSink, Notice, StepProgressed, ignore
+from crmtui.files import write_private_text
 from crmtui.i18n import t
 from crmtui.records.canonical import Batch, SkippedRow
 from crmtui.store import Store
@@ -130,7 +131,11 @@ def _build_isavigne(env: SourceEnv) -> Source:
     from crmtui.connectors.isavigne import IsavigneSource
 
     assert env.settings.isavigne_export_path is not None
-    source = IsavigneSource(Path(env.settings.isavigne_export_path))
+    source = IsavigneSource(
+        Path(env.settings.isavigne_export_path),
+        columns=env.settings.isavigne_columns,
+        name_order=env.settings.isavigne_name_order,
+    )
     source.products.update(_product_info(env.store, "isavigne"))
     return source
 
@@ -143,7 +148,11 @@ def _build_odoo(env: SourceEnv) -> Source:
     from crmtui.connectors.odoo_source import OdooSource
 
     source: Source = OdooSource.from_settings(
-        env.settings, env.http, products=_product_info(env.store, "odoo")
+        env.settings,
+        env.http,
+        products=_product_info(env.store, "odoo"),
+        page=env.settings.odoo_page_size,
+        company_id=env.settings.odoo_company_id,
     )
     return source
 
@@ -168,8 +177,11 @@ class SourceResult:
         errors: the first skipped rows / errors, with file and line or model and id.
         error_count: every skipped row and error.
         files_unchanged: files skipped because their content was already imported.
+        erased: customer records skipped because the person was erased (``crmtui erase``).
         duration: seconds.
         detail: one line for the operator.
+        refused: files refused whole (the run is ``failed`` when there is one).
+        warnings: problems worth reading that refused nothing (a kind of file missing).
     """
 
     source: str
@@ -180,9 +192,12 @@ class SourceResult:
     errors: list[SkippedRow] = field(default_factory=list)
     error_count: int = 0
     files_unchanged: int = 0
+    erased: int = 0
     duration: float = 0.0
     detail: str = ""
     etl_run_id: int = 0
+    refused: list[SkippedRow] = field(default_factory=list)
+    skipped_examples: list[SkippedRow] = field(default_factory=list)
 
     @property
     def read(self) -> int:
@@ -268,13 +283,23 @@ def quality_label(issue: QualityIssue) -> str:
 
 
 def write_quality_report(
-    issues: list[QualityIssue], segments: dict[str, int], folder: Path, when: datetime | None = None
+    issues: list[QualityIssue],
+    segments: dict[str, int],
+    folder: Path,
+    when: datetime | None = None,
+    refused: list[SkippedRow] | None = None,
 ) -> Path:
-    """Write the quality report as a text file; return its path."""
+    """Write the quality report as a text file; return its path (refused files come first)."""
     when = when or datetime.now(UTC)
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"quality_report_{when.strftime('%Y%m%d_%H%M%S')}.txt"
     lines = [t("quality.report_title"), when.isoformat(timespec="seconds"), ""]
+    if refused:
+        lines.append(t("quality.refused_title"))
+        for r in refused:
+            lines.append(
+                "  " + printable(t("etl.refused", location=r.location, reason=r.reason, fix=r.hint or "-"))
+            )
+        lines.append("")
     found = [i for i in issues if i.count]
     if not found:
         lines.append(t("quality.report_none"))
@@ -288,12 +313,12 @@ def write_quality_report(
     lines.append(t("quality.rfm_title"))
     for segment, count in sorted(segments.items()):
         lines.append(f"  {segment or '-'}: {count}")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    # It lists customers' emails and phones: 0600 in a 0700 folder.
+    return write_private_text(path, "\n".join(lines) + "\n")
 
 
 def run_quality(
-    store: Store, settings: Settings, *, as_of: date | None = None
+    store: Store, settings: Settings, *, as_of: date | None = None, refused: list[SkippedRow] | None = None
 ) -> tuple[list[QualityIssue], dict[str, int], Path]:
     """RFM, then the quality checks; store the findings and write the report file."""
     thresholds = RfmThresholds(
@@ -305,7 +330,7 @@ def run_quality(
     segments = compute_rfm(store, as_of=as_of, thresholds=thresholds)
     repo = etl_repo(store)
     issues = repo.quality_checks()
-    path = write_quality_report(issues, segments, settings.report_dir)
+    path = write_quality_report(issues, segments, settings.report_dir, refused=refused)
     repo.save_quality(issues, str(path))
     return issues, segments, path
 
@@ -410,13 +435,42 @@ class SourceManager:
             result.status = "interrupted"
             self._finish(result, started)
             raise
+        if result.refused and result.status in ("ok", "partial"):
+            result.status = "failed"
+            result.detail = ""
         if result.status == "ok" and result.skipped:
             result.status = "partial"
         self._finish(result, started)
+        self._announce(result, emit)
         return result
+
+    def _announce(self, result: SourceResult, emit: EventSink) -> None:
+        """One Notice per refused file (reason and fix), then the skipped rows' count and first reasons."""
+        for refusal in result.refused:
+            emit(
+                Notice(
+                    "error",
+                    t(
+                        "etl.refused",
+                        location=refusal.location,
+                        reason=refusal.reason,
+                        fix=refusal.hint or "-",
+                    ),
+                )
+            )
+        if result.skipped:
+            lines = [t("etl.skipped_rows", source=result.source, n=result.skipped)]
+            lines += [f"    {e.location}: {e.reason}" for e in result.skipped_examples[:5]]
+            emit(Notice("warning", "\n".join(lines)))
 
     def _finish(self, result: SourceResult, started: float) -> None:
         result.duration = time.monotonic() - started
+        if not result.detail and result.refused:
+            result.detail = t(
+                "etl.failed",
+                source=result.source,
+                detail=t("etl.refused_count", source=result.source, n=len(result.refused)),
+            )
         if not result.detail:
             result.detail = t(
                 "etl.result",
@@ -426,6 +480,8 @@ class SourceManager:
                 skipped=result.skipped,
                 seconds=f"{result.duration:.1f}",
             )
+            if result.erased:
+                result.detail += "; " + t("erase.etl_suppressed", source=result.source, n=result.erased)
         self.repo.finish_run(
             result.etl_run_id,
             result.status,
@@ -458,14 +514,31 @@ class SourceManager:
                 return
 
     def _load(self, name: str, batch: Batch, result: SourceResult, emit: EventSink, dry_run: bool) -> None:
+        from crmtui.engine.erase import filter_batch
+
+        batch, erased = filter_batch(self.store, batch)  # erased customers never come back
+        result.erased += erased
         changed = {} if dry_run else self.repo.load_batch(name, batch, result.etl_run_id)
         for table, n in batch.read.items():
             result.processed[table] = result.processed.get(table, 0) + n
         for table, n in changed.items():
             result.changed[table] = result.changed.get(table, 0) + n
-        problems = [*batch.skipped, *batch.warnings]
-        if not dry_run and batch.warnings:
-            self.repo.record_errors(result.etl_run_id, batch.warnings)
+        problems = [*batch.refused, *batch.skipped, *batch.warnings]
+        if not dry_run and (batch.warnings or batch.refused):
+            # A refusal is stored with its fix, so the Sources screen says what the headless run printed.
+            shown = [
+                SkippedRow(r.source, r.location, f"{r.reason} → {r.hint}" if r.hint else r.reason)
+                for r in batch.refused
+            ]
+            self.repo.record_errors(result.etl_run_id, [*shown, *batch.warnings])
+        result.refused.extend(batch.refused)
+        for notice in batch.notices:
+            emit(Notice("warning", notice))
+        if batch.notices and not dry_run:
+            self.repo.record_errors(result.etl_run_id, [SkippedRow(name, name, n) for n in batch.notices])
+        room_examples = 5 - len(result.skipped_examples)
+        if room_examples > 0:
+            result.skipped_examples.extend(batch.skipped[:room_examples])
         result.skipped += len(batch.skipped)
         result.error_count += len(problems)
         room = MAX_ERRORS_KEPT - len(result.errors)
@@ -542,6 +615,13 @@ class MappingRow:
         return "ok"
 
 
+def export_kind(table: str) -> str | None:
+    """The iSaVigne file kind (``clients``…) feeding a canonical table, for the mapping editor."""
+    from crmtui.connectors.isavigne import kind_of_table
+
+    return kind_of_table(table)
+
+
 def describe_source(settings: Settings, name: str) -> str:
     """Where a source reads from, from the settings (no secret)."""
     if name == "isavigne":
@@ -588,7 +668,7 @@ async def etl_step(ctx: StepContext) -> StepResult:
         ctx.settings, ctx.store, http=http if isinstance(http, httpx.AsyncClient) else None
     )
     results = await manager.run_all(
-        full=bool(ctx.options.get("etl_full")),
+        full=bool(ctx.options.get("etl_full") or ctx.options.get("full")),
         emit=ctx.emit,
         cancel=ctx.cancel,
         cycle_run_id=ctx.run_id,
@@ -608,8 +688,11 @@ async def etl_step(ctx: StepContext) -> StepResult:
         for r in results
     }
     details = [r.detail for r in results]
-    if not ctx.dry_run and any(r.status != "failed" for r in results):
-        issues, segments, path = await asyncio.to_thread(run_quality, ctx.store, ctx.settings)
+    if not ctx.dry_run and any(r.status != "failed" or r.read or r.refused for r in results):
+        refused = [r for result in results for r in result.refused]
+        issues, segments, path = await asyncio.to_thread(
+            lambda: run_quality(ctx.store, ctx.settings, refused=refused)
+        )
         found = sum(1 for i in issues if i.count)
         details.append(t("etl.quality_written", issues=found, path=path))
         summary["quality_report"] = str(path)

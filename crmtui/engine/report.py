@@ -7,11 +7,11 @@ crmtui's additions (duration, mode, pending decisions, conflicts). Untrusted tex
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crmtui.engine.sync_plan import Direction, OpKind, Outcome
+from crmtui.files import write_private_text
 from crmtui.i18n import t
 from crmtui.secrets import redact
 from crmtui.text import printable
@@ -130,11 +130,7 @@ def render(report: SyncReport) -> str:
 
 
 def write_report(report: SyncReport, folder: Path) -> Path:
-    """Write the report file (mode 0600: it names customers) and remember its path on the report."""
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = folder / report_name(report)
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(render(report))
+    """Write the report file (mode 0600 in a 0700 folder: it names customers) and remember its path on the report."""
+    path = write_private_text(folder / report_name(report), render(report))
     report.path = str(path)
     return path

@@ -11,7 +11,10 @@ WIRE.md §4.3 is the contract. A delivery is trusted only when every check passe
 6. the certificate (fetched once through an injectable fetcher and cached) is currently valid,
    and, when trusted issuers are configured (the sandbox's test CA), signed by one of them;
 7. the signature verifies over the exact string to sign (``Name\\nValue\\n`` pairs in the
-   documented order; ``Subject`` only when present).
+   documented order; ``Subject`` only when present);
+8. the signed ``Timestamp`` is at most :data:`MAX_AGE` old (and not far in the future): a captured
+   genuine Bounce or Complaint cannot be replayed once the ``MessageId`` replay guard has pruned
+   it (issue #12). Checked after the signature, so a forged date is a signature failure.
 
 Checks that need no network (1–5) run before any certificate is fetched, so a forged URL never
 makes us connect anywhere. Replays (a ``MessageId`` already seen) are decided by the caller inside
@@ -32,7 +35,7 @@ import re
 import threading
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -56,6 +59,16 @@ _HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {"1": hashes.SHA1, "2":
 
 CertFetcher = Callable[[str], Awaitable[bytes]]
 """Fetches a PEM certificate by URL (injectable: tests serve the sandbox's test certificate)."""
+
+MAX_AGE = timedelta(hours=1)
+"""A genuine delivery older than this (its signed ``Timestamp``) is refused as ``stale``.
+
+"The total policy retry time for an HTTP/S endpoint cannot be greater than 3,600 seconds" (AWS,
+https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html; the default policy is
+3 retries 20 s apart): a copy signed more than an hour ago is a replay, not an SNS retry."""
+
+MAX_SKEW = timedelta(minutes=15)
+"""How far in the future a ``Timestamp`` may be (clock skew between SNS and us)."""
 
 MAX_BODY = 256 * 1024 + 16 * 1024
 """An SNS message is at most 256 KiB; the envelope adds a little."""
@@ -263,7 +276,26 @@ class SnsVerifier:
             key.verify(signature, string_to_sign(envelope), padding.PKCS1v15(), algorithm)
         except InvalidSignature as exc:
             raise SnsRejected("signature", "does not verify") from exc
+        self.check_fresh(message.timestamp)
         return message
+
+    def check_fresh(self, timestamp: str) -> None:
+        """Refuse a ``Timestamp`` older than :data:`MAX_AGE` or beyond :data:`MAX_SKEW` ahead.
+
+        Raises:
+            SnsRejected: ``stale`` (too old, too far ahead, or unreadable).
+        """
+        try:
+            at = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise SnsRejected("stale", f"unreadable Timestamp {timestamp[:40]!r}") from exc
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=UTC)
+        now = self.clock()
+        if at < now - MAX_AGE:
+            raise SnsRejected("stale", f"Timestamp {timestamp[:40]} is older than {MAX_AGE}")
+        if at > now + MAX_SKEW:
+            raise SnsRejected("stale", f"Timestamp {timestamp[:40]} is in the future")
 
     async def verify_body(self, body: bytes) -> SnsMessage:
         """:func:`parse_body` then :meth:`verify`."""

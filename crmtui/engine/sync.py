@@ -58,6 +58,7 @@ from crmtui.engine.sync_plan import (
     plan_contact,
     project,
 )
+from crmtui.i18n import t
 from crmtui.store import Store
 from crmtui.store.sync import ContactRow
 
@@ -98,6 +99,7 @@ class SyncReport:
     read_copper: int = 0
     read_mailchimp: int = 0
     unchanged: int = 0  # contacts already in sync whose stored state is current (not kept in results)
+    suppressed: int = 0  # erased or deleted people a side still sent (never planned)
     calls: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     path: str | None = None  # the report file, once written
@@ -382,6 +384,12 @@ class SyncEngine:
             known = sync.contacts_by_email(emails)
         plans: list[ContactPlan] = []
         sides: dict[str, tuple[CopperSide | None, MailchimpSide | None]] = {}
+        # Erased or deleted people are never planned again, whatever a side still sends.
+        suppressed = self.store.erasure.suppressed_emails(emails)
+        if suppressed:
+            report.suppressed = len(suppressed)
+            report.warnings.append(t("erase.sync_suppressed", n=len(suppressed)))
+            emails -= suppressed
         renamed = {new: old for old, new in self._email_changes}
         renamed_in_mc = {new: old for old, new in self._mc_email_changes}
         # The old address is the same contact, planned under the new one.

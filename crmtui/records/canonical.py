@@ -202,6 +202,8 @@ class SkippedRow:
     source: str
     location: str
     reason: str
+    hint: str = ""
+    """For a refused file: what the operator should do (empty for an ordinary skipped row)."""
 
     def __str__(self) -> str:
         return f"{self.location}: {self.reason}"
@@ -218,6 +220,11 @@ class Batch:
         done_file: ``(name, sha256, kind, rows)`` of a file fully imported by this batch, or None.
         unchanged_file: the name of a file skipped because its content was already imported.
         warnings: rows used anyway but worth reading (a client code exported twice).
+        refused: files refused whole (no usable column, undecodable, truncated, binary): the
+            source run is ``failed`` for them, whatever else loaded.
+        notices: warnings for the operator that refuse nothing ("no customers file found").
+        rekeys: ``(old, new)`` product keys to move before loading (an Odoo product first stored
+            as ``odoo-<id>`` that now has its own reference).
         read: source rows read for this batch, per table.
         progress: a short text for progress lines.
     """
@@ -225,6 +232,9 @@ class Batch:
     records: list[Canonical] = field(default_factory=list)
     skipped: list[SkippedRow] = field(default_factory=list)
     warnings: list[SkippedRow] = field(default_factory=list)
+    refused: list[SkippedRow] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    rekeys: list[tuple[str, str]] = field(default_factory=list)
     read: dict[str, int] = field(default_factory=dict)
     unchanged_file: str | None = None
     cursor: tuple[str, str] | None = None

@@ -35,7 +35,9 @@ __all__ = [
     "parse_date",
     "parse_decimal",
     "price_segment",
+    "product_reference",
     "slug",
+    "split_grapes",
     "split_name",
 ]
 
@@ -73,12 +75,14 @@ def name_key(first: str | None, last: str | None) -> str:
     return fold(text)
 
 
-def split_name(full: str) -> tuple[str | None, str | None]:
+def split_name(full: str, order: str = "first_last") -> tuple[str | None, str | None]:
     """Split a ``nom`` holding both names into ``(first, last)``.
 
-    The ERP writes the last name first, often in capitals: ``"DUPONT Marie"``, ``"LE GALL Anne
-    Sophie"``. A leading run of capitalised words is the last name; otherwise the name is split on
-    its first space. A single word is a last name.
+    As the estate's document says (seed 003, "Split sur premier espace"): a leading run of words
+    in capitals is the last name (``"DUPONT Marie"``, ``"LE GALL Anne Sophie"``); otherwise the
+    name is split on its first space, first name first (``"Jean Dupont"``). With ``order``
+    ``"last_first"`` (ISAVIGNE_NAME_ORDER, for exports known to write the last name first) the
+    first word is the last name (``"Dupont Jean"``). A single word is a last name.
     """
     words = full.split()
     if not words:
@@ -93,7 +97,27 @@ def split_name(full: str) -> tuple[str | None, str | None]:
             break
     if 0 < upper < len(words):
         return " ".join(words[upper:]), " ".join(words[:upper])
-    return " ".join(words[1:]), words[0]
+    if order == "last_first":
+        return " ".join(words[1:]), words[0]
+    return words[0], " ".join(words[1:])
+
+
+def product_reference(reference: str) -> str:
+    """A product's own reference as its stable ``product_key``: upper case, spaces collapsed.
+
+    iSaVigne's ``produit_key`` and Odoo's ``default_code`` go through the same function, so the
+    same wine has the same key whichever system exported it (seed 003: "Identifiant STABLE").
+    """
+    return " ".join(reference.split()).upper()
+
+
+def split_grapes(text: str | None) -> str | None:
+    """Grape varieties split on commas (and ``;``/``/``), trimmed, joined by ``", "``; None if empty."""
+    if not text:
+        return None
+    parts = [" ".join(p.split()) for p in re.split(r"[,;/]", text)]
+    kept = [p for p in parts if p]
+    return ", ".join(kept) or None
 
 
 # -- numbers ----------------------------------------------------------------------------------
@@ -306,6 +330,9 @@ def bottles_per_unit(unit: str, pack_size: float | None = None) -> float | None:
             return float(count.group(1)) * (inner or 1.0)
         if pack_size:
             return float(pack_size) * (inner or 1.0)
+        if _CONTAINER.search(text).group(1) == "caisse":  # type: ignore[union-attr]
+            # Seed 003: "1 caisse = 12" (a case of twelve 75 cl bottles is the trade's default).
+            return 12.0 * (inner or 1.0)
         return None
     volume = _VOLUME.search(text)
     if volume:

@@ -395,6 +395,8 @@ class CopperSim:
         # Queued changes: (event, person id, updated_attributes or None, subscription ids).
         self._pending: list[tuple[str, int, dict[str, list[Any]] | None, tuple[int, ...]]] = []
         self._requests: deque[float] = deque()
+        self.rate_limited = 0
+        """How many requests this simulator refused with 429 since the last reset (tests assert on it)."""
         self._search_cache: dict[str, list[int]] = {}
         self._router = self._build_router()
 
@@ -576,6 +578,7 @@ class CopperSim:
             return
         if not self._admit():
             # WIRE.md §1.2: 429 with no documented Retry-After or rate-limit header, so none is sent.
+            self.rate_limited += 1
             await _envelope(429, "Rate limit exceeded")(scope, receive, send)
             return
         await self._router(scope, receive, send)

@@ -38,8 +38,14 @@ stricter than Odoo (each is an attribute you can flip):
   required field, bad selection key, wrong type, dangling many2one id) answer fault 2 with a plain
   message. Real Odoo ignores unknown keys on ``create`` (with a server log line) and raises
   ``ValueError`` (fault 1) for an unknown key on ``write``; failing loudly surfaces connector bugs.
-- Unknown database: fault 1 ending in ``psycopg2.OperationalError``; unknown model: fault 1 ending
-  in ``KeyError: 'model.name'``.
+- Unknown database: fault 1 ending in ``psycopg2.OperationalError``; unknown model: fault 2
+  "Object model.name doesn't exist" (Odoo 17 ``odoo/service/model.py``).
+- ``read()`` of ids that no longer exist leaves them out.
+- Besides ``/xmlrpc/2/*``: the legacy ``/xmlrpc/common`` and ``/xmlrpc/object`` (string fault
+  codes), ``/jsonrpc`` and ``/web/webclient/version_info`` (odoorpc), ``execute`` next to
+  ``execute_kw``.
+- ``write_date``/``create_date`` (every datetime) stored with microseconds, returned cut to the
+  second (odoo/odoo#24102).
 - VAT: one 20 % tax on every sale order line (French still wine), so
   ``price_total = price_subtotal * 1.2``.
 
@@ -79,6 +85,7 @@ null`` otherwise, unless the field says ``cascade``.
 
 from __future__ import annotations
 
+import json
 import re
 import xmlrpc.client
 from collections.abc import Callable, Iterable, Mapping
@@ -88,7 +95,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from crmtui.sandbox.control import SimControl, with_control
@@ -100,6 +107,9 @@ DEFAULT_UID = 2
 
 DATE_FMT = "%Y-%m-%d"
 DATETIME_FMT = "%Y-%m-%d %H:%M:%S"
+STORED_FMT = "%Y-%m-%d %H:%M:%S.%f"
+"""How datetimes are kept in :attr:`OdooSim.records` (microseconds, like PostgreSQL); every answer
+cuts them to :data:`DATETIME_FMT`, like Odoo before 18.4 (odoo/odoo#24102)."""
 
 TAX_RATE = 0.20
 
@@ -133,11 +143,47 @@ class OdooError(Exception):
         self.message = message
         self.exc_type = exc_type
 
+    def legacy_fault(self) -> xmlrpc.client.Fault:
+        """The fault as the legacy ``/xmlrpc/<service>`` marshals it: a *string* faultCode
+        (repo:odoo/odoo:odoo/service/wsgi_server.py ``xmlrpc_handle_exception_string``)."""
+        if self.code == 3:
+            return _string_fault("AccessDenied", self.message)
+        if self.code == 2:
+            return _string_fault(f"warning -- UserError\n\n{self.message}", "")
+        if self.code == 4:
+            return _string_fault(f"warning -- AccessError\n\n{self.message}", "")
+        return _string_fault(self.message, _traceback(self.exc_type, self.message))
+
+    def json_error(self) -> dict[str, Any]:
+        """The ``error`` member of a JSON-RPC answer (repo:odoo/odoo:odoo/http.py ``serialize_exception``)."""
+        name = {
+            2: "odoo.exceptions.UserError",
+            3: "odoo.exceptions.AccessDenied",
+            4: "odoo.exceptions.AccessError",
+        }.get(self.code, self.exc_type)
+        return {
+            "code": 200,
+            "message": "Odoo Server Error",
+            "data": {
+                "name": name,
+                "debug": _traceback(self.exc_type, self.message),
+                "message": self.message,
+                "arguments": [self.message],
+                "context": {},
+            },
+        }
+
     def fault(self) -> xmlrpc.client.Fault:
         """The fault exactly as ``/xmlrpc/2`` marshals it."""
         if self.code == 1:
             return xmlrpc.client.Fault(1, _traceback(self.exc_type, self.message))
         return xmlrpc.client.Fault(self.code, self.message)
+
+
+def _string_fault(code: str, text: str) -> xmlrpc.client.Fault:
+    """A Fault with a string faultCode (typeshed says int; the legacy endpoints send strings)."""
+    fault_code: Any = code
+    return xmlrpc.client.Fault(fault_code, text)
 
 
 def _traceback(exc_type: str, message: str) -> str:
@@ -603,6 +649,15 @@ class OdooSim:
                 Route("/xmlrpc/2/common", self._common, methods=["POST"]),
                 Route("/xmlrpc/2/object", self._object, methods=["POST"]),
                 Route("/xmlrpc/2/db", self._db, methods=["POST"]),
+                # The legacy paths, still served by Odoo 17 and used by odoo-client-lib by
+                # default (repo:odoo/odoo:odoo/addons/base/controllers/rpc.py, ``/xmlrpc/<service>``):
+                # same services, *string* fault codes (WIRE §3.2).
+                Route("/xmlrpc/common", self._legacy_common, methods=["POST"]),
+                Route("/xmlrpc/object", self._legacy_object, methods=["POST"]),
+                # JSON-RPC, what odoorpc speaks (repo:odoo/odoo rpc.py ``/jsonrpc``; odoorpc
+                # 0.10 rpc/__init__.py asks ``/web/webclient/version_info`` first).
+                Route("/jsonrpc", self._jsonrpc, methods=["POST"]),
+                Route("/web/webclient/version_info", self._version_info, methods=["POST"]),
             ]
         )
         self.app = with_control(
@@ -630,6 +685,18 @@ class OdooSim:
         if moment.tzinfo is not None:
             moment = moment.astimezone(UTC)
         return moment.strftime(DATETIME_FMT)
+
+    def stamp(self) -> str:
+        """The clock as Odoo *stores* it: with microseconds (PostgreSQL ``timestamp``).
+
+        Real Odoo keeps ``write_date``/``create_date`` to the microsecond but returns them cut to
+        the second (odoo/odoo#24102, never fixed before 18.4: PR #30734 unmerged, PR #203626), so
+        ``write_date = '<returned second>'`` matches nothing and ``>`` re-reads that second.
+        """
+        moment = self.clock()
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC)
+        return moment.strftime(STORED_FMT)
 
     def deny(self, model: str, *modes: str) -> None:
         """Refuse ``modes`` (``read``, ``write``, ``create``, ``unlink``; all when none) on ``model``."""
@@ -695,13 +762,60 @@ class OdooSim:
     async def _object(self, request: Request) -> Response:
         try:
             method, params = await self._parse(request)
-            if method != "execute_kw":
-                self.control.count(f"object {method}")
-                raise app_error("NameError", f"Method not available {method}")
-            result = self._execute_kw(params)
+            result = self._dispatch_object(method, params)
         except OdooError as err:
             return _fault_response(err)
         return _response(result)
+
+    def _dispatch_object(self, method: str, params: tuple[Any, ...]) -> Any:
+        if method == "execute":
+            # execute(db, uid, key, model, method, *args): execute_kw without keyword arguments.
+            return self._execute_kw((*params[:5], list(params[5:]), {}))
+        if method != "execute_kw":
+            self.control.count(f"object {method}")
+            raise app_error("NameError", f"Method not available {method}")
+        return self._execute_kw(params)
+
+    async def _legacy_common(self, request: Request) -> Response:
+        try:
+            method, params = await self._parse(request)
+            self.control.count(f"common {method}")
+            result = self._dispatch_common(method, params)
+        except OdooError as err:
+            return _fault_response(err, legacy=True)
+        return _response(result)
+
+    async def _legacy_object(self, request: Request) -> Response:
+        try:
+            method, params = await self._parse(request)
+            result = self._dispatch_object(method, params)
+        except OdooError as err:
+            return _fault_response(err, legacy=True)
+        return _response(result)
+
+    async def _version_info(self, request: Request) -> Response:
+        body = await _json_body(request)
+        return JSONResponse({"jsonrpc": "2.0", "id": body.get("id"), "result": dict(SERVER_VERSION)})
+
+    async def _jsonrpc(self, request: Request) -> Response:
+        body = await _json_body(request)
+        raw = body.get("params")
+        params: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        service, method = params.get("service"), params.get("method")
+        args = tuple(params.get("args") or ())
+        try:
+            if service == "common":
+                self.control.count(f"common {method}")
+                result = self._dispatch_common(str(method), args)
+            elif service == "object":
+                result = self._dispatch_object(str(method), args)
+            elif service == "db" and method == "list":
+                result = [self.db]
+            else:
+                raise app_error("KeyError", repr(f"exp_{method}"))
+        except OdooError as err:
+            return JSONResponse({"jsonrpc": "2.0", "id": body.get("id"), "error": err.json_error()})
+        return JSONResponse({"jsonrpc": "2.0", "id": body.get("id"), "result": _sanitize(result)})
 
     # ---- common service ---------------------------------------------------------------------------
 
@@ -740,8 +854,17 @@ class OdooSim:
         self._check_db(db)
         if not self.users.check(uid, key):
             raise access_denied()
+        if model == "res.users" and method == "context_get":
+            # What odoorpc's login asks right after ``common.login`` (odoorpc 0.10 odoo.py).
+            return {"lang": "fr_FR", "tz": "Europe/Paris", "uid": uid}
+        if model == "ir.model" and method in ("search", "search_count"):
+            # odoorpc's ``env[model]`` checks the model exists this way (odoorpc 0.10 env.py).
+            wanted = [leaf[2] for leaf in (args[0] if args else []) if isinstance(leaf, list | tuple)]
+            found = [i for i, name in enumerate(self.models, start=1) if name in wanted]
+            return len(found) if method == "search_count" else found
         if not isinstance(model, str) or model not in self.models:
-            raise app_error("KeyError", repr(model))
+            # Odoo 17 odoo/service/model.py: ``raise UserError(_("Object %s doesn't exist", model))``.
+            raise user_error(f"Object {model} doesn't exist")
         if not isinstance(method, str) or method.startswith("_"):
             raise app_error(
                 "AttributeError", f"Private methods (such as {method}) cannot be called remotely."
@@ -798,10 +921,8 @@ class OdooSim:
         ids = self._ids(ids)
         names = self._field_names(model, fields)
         table = self.records[model]
-        missing = [i for i in ids if i not in table]
-        if missing:
-            raise self._missing(model, missing)
-        return [self._present(model, table[i], names) for i in ids]
+        # Ids that no longer exist are left out, not a fault (measured on Odoo 17, WIRE §3.3).
+        return [self._present(model, table[i], names) for i in ids if i in table]
 
     def _m_search_read(
         self,
@@ -867,7 +988,7 @@ class OdooSim:
         if missing:
             raise self._missing(model, missing)
         clean = self._validate(model, vals, creating=False)
-        stamp = self.now()
+        stamp = self.stamp()
         for rid in ids:
             rec = table[rid]
             rec.update(clean)
@@ -973,6 +1094,8 @@ class OdooSim:
                 out[name] = list(val or [])
             elif val is None:
                 out[name] = False
+            elif fdef.type == "datetime" and isinstance(val, str):
+                out[name] = val[:19]  # stored with microseconds, returned to the second (#24102)
             else:
                 out[name] = val
         return out
@@ -999,7 +1122,7 @@ class OdooSim:
             if fdef is None:
                 raise user_error(f"Invalid field '{name}' on model '{model}'.")
             if seeding and name in ("id", "create_date", "write_date"):
-                clean[name] = val
+                clean[name] = self._convert(model, name, fdef, val) if name != "id" else val
                 continue
             if model == "product.product" and name == "lst_price":
                 name, fdef = "list_price", mdef.fields["list_price"]
@@ -1071,9 +1194,9 @@ class OdooSim:
                 raise user_error(f"Wrong value for {where}: {val!r} is not a date (YYYY-MM-DD).") from exc
         if t == "datetime":
             text = val if isinstance(val, str) else ""
-            for fmt in (DATETIME_FMT, DATE_FMT):
+            for fmt in (STORED_FMT, DATETIME_FMT, DATE_FMT):
                 try:
-                    return datetime.strptime(text, fmt).strftime(DATETIME_FMT)
+                    return datetime.strptime(text, fmt).strftime(STORED_FMT)
                 except ValueError:
                     continue
             raise user_error(f"Wrong value for {where}: {val!r} is not a datetime (YYYY-MM-DD HH:MM:SS).")
@@ -1125,7 +1248,7 @@ class OdooSim:
         elif rid in table:
             raise user_error(f"{model} record {rid} already exists.")
         self._next_id[model] = max(self._next_id[model], rid + 1)
-        stamp = self.now()
+        stamp = self.stamp()
         rec: Record = {"id": rid, **clean}
         rec.setdefault("create_date", stamp)
         rec.setdefault("write_date", stamp)
@@ -1206,7 +1329,7 @@ class OdooSim:
 
     def _cascade(self, model: str, rid: int) -> None:
         """Propagate a change of ``model``/``rid`` to stored computed fields of other records."""
-        stamp = self.now()
+        stamp = self.stamp()
         if model == "sale.order.line":
             line = self.records[model].get(rid)
             if line:
@@ -1257,7 +1380,7 @@ class OdooSim:
         """Unlink ``ids`` with the ORM's ``ondelete`` rules; all or nothing."""
         plan: dict[str, set[int]] = {}
         self._plan_delete(model, set(ids), plan)
-        stamp = self.now()
+        stamp = self.stamp()
         orders = {
             line.get("order_id")
             for lid in plan.get("sale.order.line", set())
@@ -1636,7 +1759,9 @@ def _scalar_pred(where: str, ftype: str, get: Callable[[Record], Any], op: str, 
             if not isinstance(v, str):
                 raise app_error("ValueError", f"Invalid value {v!r} for date field {where}")
             if ftype == "datetime" and len(v) == 10:
-                return v + " 00:00:00"
+                return v + " 00:00:00.000000"
+            if ftype == "datetime" and len(v) == 19:
+                return v + ".000000"  # PostgreSQL reads a whole second as .000000
             if ftype == "date" and len(v) > 10:
                 return v[:10]
             return v
@@ -1719,6 +1844,15 @@ def _response(result: Any) -> Response:
     return Response(body.encode(), media_type="text/xml")
 
 
-def _fault_response(err: OdooError) -> Response:
-    body = xmlrpc.client.dumps(err.fault(), methodresponse=True, allow_none=False)
+async def _json_body(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _fault_response(err: OdooError, *, legacy: bool = False) -> Response:
+    fault = err.legacy_fault() if legacy else err.fault()
+    body = xmlrpc.client.dumps(fault, methodresponse=True, allow_none=False)
     return Response(body.encode(), media_type="text/xml")

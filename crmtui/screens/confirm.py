@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+import crmtui.i18n_console  # noqa: F401  (registers the confirmation keys)
 import crmtui.i18n_sync_ui  # noqa: F401  (registers the sync screens' text)
 from crmtui.i18n import t
 from crmtui.text import literal
@@ -36,11 +37,15 @@ _DIALOG_CSS = """
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """Yes or no. ``y``/Enter confirms, ``n``/Escape cancels."""
+    """Yes or no, the one confirmation style of the console.
+
+    Bordered; "No" is focused so a stray Enter never confirms; the yes key is the language's own
+    (``o`` for *oui* in French, ``y`` in English); ``n`` and Escape answer no.
+    """
 
     DEFAULT_CSS = _DIALOG_CSS.format(name="ConfirmScreen")
     BINDINGS = [
-        Binding("y", "confirm", t("sync_ui.confirm.yes"), id="confirm.yes"),
+        Binding(t("console.confirm.yes_key"), "confirm", t("sync_ui.confirm.yes"), id="confirm.yes"),
         Binding("n,escape", "cancel", t("sync_ui.confirm.no"), id="confirm.no"),
     ]
 
@@ -53,7 +58,7 @@ class ConfirmScreen(ModalScreen[bool]):
         super().__init__()
         self.title_text = title
         self.body = body
-        self.confirm_label = confirm_label or t("sync_ui.confirm.yes")
+        self.confirm_label = confirm_label or t("console.confirm.yes_hint")
 
     def compose(self) -> ComposeResult:
         """Title, body, two buttons (No is focused: Enter alone never destroys)."""
@@ -64,7 +69,7 @@ class ConfirmScreen(ModalScreen[bool]):
             )
             with Horizontal():
                 yield Button(self.confirm_label, variant="error", id="confirm-yes")
-                yield Button(t("sync_ui.confirm.no"), id="confirm-no")
+                yield Button(t("console.confirm.no_hint"), id="confirm-no")
 
     def on_mount(self) -> None:
         """Focus "No" so a stray Enter cancels."""

@@ -19,6 +19,7 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label
 
+import crmtui.i18n_console  # noqa: F401 - registers the navigation texts
 import crmtui.i18n_reco  # noqa: F401 - registers the reco.* keys
 from crmtui.engine.reco import (
     RecoConfig,
@@ -109,6 +110,7 @@ class CustomersScreen(Screen[None]):
             "m", "mark_bad", t("reco.key.mark_bad"), id="customers.mark_bad", tooltip=t("reco.tip.mark_bad")
         ),
         Binding("g", "recompute", t("reco.key.recompute"), id="customers.recompute"),
+        Binding("escape", "leave", t("console.key.back"), show=False, id="customers.leave"),
     ]
 
     customer_key: reactive[str | None] = reactive(None)
@@ -152,7 +154,8 @@ class CustomersScreen(Screen[None]):
         self.query_one("#history-table", DataTable).add_columns(
             t("reco.col.date"), t("reco.col.product"), t("reco.col.qty"), t("reco.col.total")
         )
-        self.query_one("#customer-search", Input).focus()
+        # The table has the focus on entry, so global keys stay keys; ``/`` goes to the search box.
+        self.query_one("#customer-table", DataTable).focus()
         self.search("")
 
     def reload(self) -> None:
@@ -193,7 +196,14 @@ class CustomersScreen(Screen[None]):
             )
         if not rows:
             self.query_one("#customer-summary", Label).update(t("reco.customers.none"))
+            # Nothing found: the panels below must not keep showing the previous customer.
+            self.query_one("#customer-mix", Label).update("")
+            self.query_one("#reco-table", DataTable).clear()
+            self.query_one("#history-table", DataTable).clear()
+            self.recos = []
+            self.customer_name = ""
             self.customer_key = None
+            self.refresh_bindings()
             return
         keys = [r["customer_key"] for r in rows]
         if self.customer_key in keys:
@@ -285,6 +295,13 @@ class CustomersScreen(Screen[None]):
     def action_search(self) -> None:
         """Focus the search box."""
         self.query_one("#customer-search", Input).focus()
+
+    async def action_leave(self) -> None:
+        """Escape: leave the search box for the list, else go back to the dashboard."""
+        if isinstance(self.focused, Input):
+            self.query_one("#customer-table", DataTable).focus()
+        else:
+            await self.app.run_action("back_home")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """``m`` only when a recommendation can be chosen."""

@@ -1,6 +1,6 @@
 """Deletions review: decide what happens to contacts flagged with the deletion tag.
 
-``a`` archive (confirmed), ``d`` delete (type the email to confirm), ``i`` ignore, ``space``
+``a`` archive (confirmed), ``D`` delete (type the email to confirm), ``i`` ignore, ``space``
 multi-select, ``/`` filter, ``u`` undo a decision not yet applied, ``p`` apply the decisions.
 Every decision is recorded and audited by the store (who: the OS user ``@console``) before
 anything is written remotely; applying runs :func:`crmtui.engine.decisions.apply_decisions` in a
@@ -60,13 +60,13 @@ class DeletionsScreen(Screen[None]):
 
     BINDINGS = [
         Binding("a", "archive", t("sync_ui.key.archive"), id="deletions.archive"),
-        Binding("d", "delete", t("sync_ui.key.delete"), id="deletions.delete"),
+        Binding("D", "delete", t("sync_ui.key.delete"), id="deletions.delete"),
         Binding("i", "ignore", t("sync_ui.key.ignore"), id="deletions.ignore"),
         Binding("u", "undo", t("sync_ui.key.undo"), id="deletions.undo"),
         Binding("p", "apply", t("sync_ui.key.apply"), id="deletions.apply"),
         Binding("slash", "filter", t("sync_ui.key.filter"), id="deletions.filter"),
         Binding("space", "toggle_select", t("sync_ui.key.select"), show=False, id="deletions.select"),
-        Binding("escape", "clear", t("sync_ui.key.clear"), show=False, id="deletions.clear"),
+        Binding("escape", "clear", t("console.key.back"), show=False, id="deletions.clear"),
     ]
 
     selected: var[frozenset[str]] = var(frozenset())
@@ -223,7 +223,7 @@ class DeletionsScreen(Screen[None]):
         if self.is_mounted:
             self._redraw()
 
-    def action_clear(self) -> None:
+    async def action_clear(self) -> None:
         """Escape: close the filter (clearing it), else drop the selection."""
         field = self.query_one("#deletions-filter", Input)
         if field.has_class("-visible"):
@@ -233,6 +233,8 @@ class DeletionsScreen(Screen[None]):
         elif self.selected:
             self.selected = frozenset()
             self._redraw()
+        else:
+            await self.app.run_action("back_home")
 
     # -- decisions ------------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 Each has a resubscribe link (the list's hosted signup form with the email prefilled). ``l`` (or
 Enter) copies the link to the clipboard (OSC 52: works over SSH), ``m`` records that the person was reached
-(audited), ``e`` exports the list to a CSV that is safe to open in a spreadsheet.
+(audited), ``x`` exports the list to a CSV that is safe to open in a spreadsheet.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class ForgottenScreen(Screen[None]):
     BINDINGS = [
         Binding("l", "copy_link", t("sync_ui.key.copy"), id="forgotten.copy"),
         Binding("m", "mark_reached", t("sync_ui.key.reached"), id="forgotten.reached"),
-        Binding("e", "export", t("sync_ui.key.export"), id="forgotten.export"),
+        Binding("x", "export", t("sync_ui.key.export"), id="forgotten.export"),
     ]
 
     DEFAULT_CSS = """

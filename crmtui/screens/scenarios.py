@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Label, Static, Tree
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label, Static, Tree
 
+import crmtui.i18n_console  # noqa: F401 - registers the confirmation texts
 import crmtui.i18n_scenarios  # noqa: F401 - registers the screen's strings
 from crmtui.engine import ab
 from crmtui.engine import scenarios as sc
 from crmtui.i18n import t
+from crmtui.screens.confirm import ConfirmScreen
 from crmtui.screens.scenario_edit import EditorData, ScenarioEditScreen, load_editor_data
 from crmtui.screens.template_preview import TemplatePreviewScreen
 from crmtui.store import Store
@@ -33,32 +34,6 @@ class _Row:
     unknown: int
 
 
-class ConfirmStop(ModalScreen[bool]):
-    """Asks before stopping a scenario (its running sequences stop)."""
-
-    BINDINGS = [Binding("escape", "cancel", t("key.back"), id="scenarios.confirm.cancel")]
-
-    def __init__(self, name: str) -> None:
-        super().__init__()
-        self.scenario_name = name
-
-    def compose(self) -> ComposeResult:
-        """The question and two buttons."""
-        with Vertical(id="confirm-stop"):
-            yield Label(literal(t("scenarios.confirm.stop", name=printable(self.scenario_name))))
-            with Horizontal():
-                yield Button(t("scenarios.key.stop"), id="yes", variant="error")
-                yield Button(t("key.back"), id="no")
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
-
-    def action_cancel(self) -> None:
-        """Close without stopping."""
-        self.dismiss(False)
-
-
 class ScenariosScreen(Screen[None]):
     """The Scenarios screen."""
 
@@ -69,17 +44,16 @@ class ScenariosScreen(Screen[None]):
         Binding("x", "stop", t("scenarios.key.stop"), id="scenarios.stop"),
         Binding("n", "send_now", t("scenarios.key.tick"), id="scenarios.tick"),
         Binding("v", "preview", t("scenarios.key.preview"), id="scenarios.preview"),
+        # Ledger actions: never on a navigation key (k/K open Customers and Recommendation quality
+        # everywhere), always confirmed, shown in the footer and the help.
+        Binding("m", "resolve('sent')", t("console.scenarios.key.resolve_sent"), id="scenarios.resolve_sent"),
         Binding(
-            "k", "resolve('sent')", t("scenarios.key.resolve_sent"), show=False, id="scenarios.resolve_sent"
-        ),
-        Binding(
-            "K",
+            "M",
             "resolve('not_sent')",
-            t("scenarios.key.resolve_not_sent"),
-            show=False,
+            t("console.scenarios.key.resolve_not_sent"),
             id="scenarios.resolve_not",
         ),
-        Binding("R", "reset_tests", t("scenarios.key.reset_tests"), show=False, id="scenarios.reset_tests"),
+        Binding("R", "reset_tests", t("scenarios.key.reset_tests"), id="scenarios.reset_tests"),
         Binding("N", "new_scenario", t("scenario_edit.key.new"), id="scenarios.new"),
         Binding("E", "edit_scenario", t("scenario_edit.key.edit"), id="scenarios.edit"),
         Binding(
@@ -114,7 +88,9 @@ class ScenariosScreen(Screen[None]):
             t("scenarios.col.active"),
             t("scenarios.col.unknown"),
         )
-        self.query_one("#scenario-unknown", DataTable).add_columns("key", "scenario", "contact", "error")
+        self.query_one("#scenario-unknown", DataTable).add_columns(
+            t("console.col.key"), t("console.col.scenario"), t("console.col.contact"), t("console.col.error")
+        )
         self.reload()
         self.set_interval(5.0, self.reload)
 
@@ -296,7 +272,14 @@ class ScenariosScreen(Screen[None]):
             if confirmed:
                 self._change("stopped")
 
-        self.app.push_screen(ConfirmStop(name), done)
+        self.app.push_screen(
+            ConfirmScreen(
+                t("scenarios.confirm.stop", name=printable(name)),
+                t("console.scenarios.stop.body"),
+                confirm_label=t("scenarios.key.stop"),
+            ),
+            done,
+        )
 
     def action_send_now(self) -> None:
         """Run one tick in the background."""
@@ -330,29 +313,54 @@ class ScenariosScreen(Screen[None]):
         preview.update(literal(f"{contacts[0]} · {out.subject}\n\n{out.text}"))
 
     def action_resolve(self, outcome: str) -> None:
-        """Settle the highlighted unknown send as sent or not sent (audited)."""
+        """Settle the highlighted unknown send as sent or not sent, after a confirmation (audited)."""
         queue = self.query_one("#scenario-unknown", DataTable)
         if queue.row_count == 0:
             return
         key = queue.coordinate_to_cell_key(queue.cursor_coordinate).row_key.value
-        if key is not None and scenario_repo(self.store).resolve_unknown(str(key), outcome, actor="console"):
-            self.notify(t("scenarios.cli.resolved", key=str(key)[:16], outcome=outcome))
-        self.reload()
+        if key is None:
+            return
+        contact = str(queue.get_row(key)[2]) if queue.is_valid_row_index(queue.cursor_row) else ""
+
+        def decided(confirmed: bool | None) -> None:
+            if confirmed and scenario_repo(self.store).resolve_unknown(str(key), outcome, actor="console"):
+                self.notify(t("scenarios.cli.resolved", key=str(key)[:16], outcome=outcome))
+            self.reload()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                t(f"console.scenarios.resolve.{outcome}.title", key=str(key)[:12]),
+                t(f"console.scenarios.resolve.{outcome}.body", contact=printable(contact)),
+            ),
+            decided,
+        )
 
     def action_reset_tests(self) -> None:
-        """Delete a draft scenario's test sequences so the test can run again."""
+        """Delete a draft scenario's test sequences so the test can run again (after a confirmation)."""
         name = self.selected()
         repo = scenario_repo(self.store)
         scenario = repo.get(name) if name else None
         if scenario is None:
             return
-        try:
-            n = repo.reset_test_sequences(scenario.id, actor="console")
-        except ValueError as exc:
-            self.notify(printable(str(exc)), severity="warning", markup=False)
-            return
-        self.notify(f"{n}")
-        self.reload()
+
+        def decided(confirmed: bool | None) -> None:
+            if not confirmed or scenario is None:
+                return
+            try:
+                n = repo.reset_test_sequences(scenario.id, actor="console")
+            except ValueError as exc:
+                self.notify(printable(str(exc)), severity="warning", markup=False)
+                return
+            self.notify(t("console.scenarios.reset.done", n=n))
+            self.reload()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                t("console.scenarios.reset.title", name=printable(scenario.name)),
+                t("console.scenarios.reset.body"),
+            ),
+            decided,
+        )
 
     # -- editors and the preview for a contact -----------------------------------------------------
 

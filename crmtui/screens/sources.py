@@ -21,9 +21,10 @@ from textual.widgets import DataTable, Footer, Label
 
 import crmtui.i18n_etl  # noqa: F401 - registers the etl.* keys
 from crmtui.connectors.errors import ConnectorError
-from crmtui.engine.etl import MappingRow, SourceManager, describe_source, mapping
+from crmtui.engine.etl import MappingRow, SourceManager, describe_source, export_kind, mapping
 from crmtui.engine.events import Event, StepProgressed
 from crmtui.i18n import t
+from crmtui.screens.column_map import ColumnMapScreen
 from crmtui.screens.source_form import SOURCE_KINDS, SourceFormScreen
 from crmtui.store.etl import EtlRun, SourceStats, etl_repo
 from crmtui.text import literal, printable
@@ -49,6 +50,7 @@ class SourcesScreen(Screen[None]):
         Binding("n", "run_source", t("key.etl_run"), id="sources.run"),
         Binding("f", "run_full", t("key.etl_full"), id="sources.full"),
         Binding("m", "toggle_mapping", t("key.etl_mapping"), id="sources.mapping"),
+        Binding("M", "map_column", t("key.etl_map_column"), id="sources.map_column"),
         Binding("a", "add_source", t("key.etl_add"), id="sources.add", tooltip=t("key.etl_add.tip")),
         Binding("E", "edit_source", t("key.etl_edit"), id="sources.edit", tooltip=t("key.etl_edit.tip")),
     ]
@@ -248,13 +250,37 @@ class SourcesScreen(Screen[None]):
         """Fill the mapping table; unmapped and always-empty fields are highlighted."""
         grid = self.query_one("#mapping-table", DataTable)
         grid.clear()
+        self._mapping_rows = {f"{row.table}|{row.field}": row for row in rows}
         for row in rows:
             style = {"unmapped": "bold red", "empty": "yellow"}.get(row.state, "")
             feeder = row.feeder or t("mapping.unmapped")
             filled = f"{row.filled}/{row.rows}" + (f"  {t('mapping.empty')}" if row.state == "empty" else "")
             grid.add_row(
-                literal(row.table), literal(row.field, style), literal(feeder, style), literal(filled, style)
+                literal(row.table),
+                literal(row.field, style),
+                literal(feeder, style),
+                literal(filled, style),
+                key=f"{row.table}|{row.field}",
             )
+
+    def action_map_column(self) -> None:
+        """In the iSaVigne mapping view: map one of the operator's headers to the selected row's field."""
+        grid = self.query_one("#mapping-table", DataTable)
+        if not grid.display or self.selected() != "isavigne" or not grid.row_count:
+            self.notify(t("colmap.where"), markup=False)
+            return
+        key = str(grid.coordinate_to_cell_key(grid.cursor_coordinate).row_key.value)
+        row = getattr(self, "_mapping_rows", {}).get(key)
+        kind = export_kind(row.table) if row is not None else None
+        if row is None or kind is None or row.feeder is None:
+            self.notify(t("colmap.no_field"), severity="warning", markup=False)
+            return
+
+        def done(saved: str | None) -> None:
+            if saved is not None:
+                self.mapping_worker("isavigne")
+
+        self.app.push_screen(ColumnMapScreen(self.app.settings, kind, row.feeder), done)  # type: ignore[attr-defined]
 
     @on(Progressed)
     def _progressed(self, message: Progressed) -> None:

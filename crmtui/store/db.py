@@ -92,6 +92,7 @@ class Store:
 
         from crmtui.store.audit import AuditRepo
         from crmtui.store.contacts import ContactsRepo
+        from crmtui.store.erase import ErasureRepo
         from crmtui.store.etl import EtlRepo
         from crmtui.store.events import EventsRepo
         from crmtui.store.locks import LocksRepo
@@ -109,6 +110,7 @@ class Store:
         self.events = EventsRepo(self)
         self.scenarios = ScenarioRepo(self)
         self.reco = RecoRepo(self)
+        self.erasure = ErasureRepo(self)
 
     # -- connections ----------------------------------------------------------------------
 

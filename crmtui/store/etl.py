@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from crmtui.records.canonical import RECORD_TYPES, TABLES, Batch, Canonical, SkippedRow
 from crmtui.store._util import dumps, loads, now_iso
+from crmtui.store.etl_schema import rekey_products
 
 if TYPE_CHECKING:
     from crmtui.store.db import Store
@@ -131,6 +132,8 @@ class EtlRepo:
         changed: dict[str, int] = {}
         with self.store.write() as db:
             conn = db.conn
+            if batch.rekeys:
+                rekey_products(db, batch.rekeys)
             for cls in RECORD_TYPES:
                 rows = groups.get(cls)
                 if not rows:

@@ -172,3 +172,55 @@ def _m0010(db: sqlite_utils.Database) -> None:
         );
         """,
     )
+
+
+PRODUCT_KEY_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("product_catalog", "product_key"),
+    ("sales_lines", "product_key"),
+    ("stock_levels", "product_key"),
+    ("contact_history", "product_key_suggested"),
+    ("reco_results", "product_key"),
+    ("reco_product_state", "product_key"),
+    ("reco_feedback", "product_key"),
+    ("reco_suggestions", "product_key"),
+)
+"""Every column holding a product key: a key change (#11) moves them all, so a product keeps its
+sales history, stock, recommendations, feedback and suggestions."""
+
+
+def _existing(db: sqlite_utils.Database) -> list[tuple[str, str]]:
+    tables = set(db.table_names())
+    return [(table, column) for table, column in PRODUCT_KEY_COLUMNS if table in tables]
+
+
+def rekey_products(db: sqlite_utils.Database, pairs: list[tuple[str, str]]) -> int:
+    """Move product keys ``old → new`` in every table, inside the caller's transaction.
+
+    A row that would collide with one already under the new key (a product both sources know)
+    is dropped in favour of the existing one. Returns the products moved.
+    """
+    moved = 0
+    columns = _existing(db)
+    for old, new in pairs:
+        if old == new:
+            continue
+        if not db.execute("SELECT 1 FROM product_catalog WHERE product_key = ?", (old,)).fetchone():
+            continue
+        moved += 1
+        for table, column in columns:
+            db.execute(f"UPDATE OR IGNORE {table} SET {column} = ? WHERE {column} = ?", (new, old))
+            db.execute(f"DELETE FROM {table} WHERE {column} = ?", (old,))
+    return moved
+
+
+@migration(11, "etl: product keys are the product's own reference, without a source prefix")
+def _m0011(db: sqlite_utils.Database) -> None:
+    # Before #11 an iSaVigne product was "isavigne-<reference>"; it is now "<reference>", the key
+    # Odoo's default_code gives too, so moving from iSaVigne to Odoo keeps every product's history.
+    # (Odoo's own "odoo-<id>" keys are moved by the next Odoo run, which reads default_code.)
+    for table, column in _existing(db):
+        db.execute(
+            f"UPDATE OR IGNORE {table} SET {column} = substr({column}, 10) WHERE {column} LIKE 'isavigne-%'"
+        )
+        if table in ("product_catalog", "reco_product_state", "reco_feedback"):
+            db.execute(f"DELETE FROM {table} WHERE {column} LIKE 'isavigne-%'")

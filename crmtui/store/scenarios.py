@@ -546,6 +546,8 @@ class ScenarioRepo:
             return 0
         # One sequence per person: every spelling of an address (NFD, full-width, case) is one key.
         emails = sorted({key for key in map(email_key, emails) if key})
+        gone = self.store.erasure.suppressed_emails(emails)  # erased or deleted: never enrolled
+        emails = [e for e in emails if e not in gone]
         at = iso(now + first.delay) if first.trigger in ("entry", "delay") else None
         status = "active" if at is not None else "waiting"
         created = 0
@@ -651,9 +653,10 @@ class ScenarioRepo:
         """Whether ``email`` must never receive a scenario email (suppressed or unsubscribed)."""
         return self._suppressed(self.store.db.conn, email_key(email))
 
-    @staticmethod
-    def _suppressed(conn: Any, email: str) -> bool:
+    def _suppressed(self, conn: Any, email: str) -> bool:
         if conn.execute("SELECT 1 FROM suppressions WHERE email = ?", (email,)).fetchone():
+            return True
+        if self.store.erasure.is_suppressed(email):  # erased or deleted: keyed-hash suppression
             return True
         row = conn.execute(
             "SELECT mailchimp_status, forgotten FROM contacts WHERE email = ?", (email,)

@@ -959,9 +959,11 @@ class TestLoadPeople:
         assert created["id"] > max(ids)
 
     def test_large_load_is_fast(self, sim: CopperSim) -> None:
-        started = time.perf_counter()
+        # CPU time of this process (parallel workers do not count) with a generous budget: a guard
+        # against a quadratic load, not a benchmark.
+        started = time.process_time()
         sim.load_people({"name": f"P{i} X", "emails": email(f"p{i}@x.fr")} for i in range(50_000))
-        assert time.perf_counter() - started < 5.0
+        assert time.process_time() - started < 30.0
         assert sim.person_by_email("P49999@x.fr") is not None
 
 

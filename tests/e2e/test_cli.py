@@ -16,15 +16,15 @@ from crmtui.store.locks import RUN_LOCK
 
 def test_sandbox_database_starts_afresh_with_the_simulators(tmp_path: Path) -> None:
     db = tmp_path / "data" / "crmtui-sandbox.db"
-    assert main(["--headless", "--only", "sync"]) == 0
-    assert main(["--headless", "--only", "sync"]) == 0
+    assert main(["--headless", "--only", "sync", "--sandbox"]) == 0
+    assert main(["--headless", "--only", "sync", "--sandbox"]) == 0
     store = Store(db)
     assert store.runs.count() == 1  # the simulators were re-seeded, so was their database
     store.close()
 
 
 def test_headless_ok_exit_0_and_records_a_run(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    assert main(["--headless"]) == 0
+    assert main(["--headless", "--sandbox"]) == 0
     out = capsys.readouterr().out
     assert "finished: ok" in out
     db = tmp_path / "data" / "crmtui-sandbox.db"
@@ -87,7 +87,7 @@ def test_python_dash_m_works_in_a_subprocess(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COPPER", "MAILCHIMP"))}
     env["CRMTUI_DATA_DIR"] = str(tmp_path / "sub")
     done = subprocess.run(
-        [sys.executable, "-m", "crmtui", "--headless", "--lang", "fr"],
+        [sys.executable, "-m", "crmtui", "--headless", "--sandbox", "--lang", "fr"],
         capture_output=True,
         text=True,
         env=env,
@@ -103,7 +103,7 @@ def test_no_secret_reaches_the_store_logs_or_reports(tmp_path: Path) -> None:
     from crmtui.sandbox.mailchimp import DEFAULT_API_KEY
     from crmtui.sandbox.odoo import DEFAULT_KEY
 
-    assert main(["--headless", "--production"]) == 0
+    assert main(["--headless", "--sandbox", "--production"]) == 0
     secrets = [COPPER_KEY.encode(), DEFAULT_API_KEY.encode(), DEFAULT_KEY.encode()]
     files = [p for p in (tmp_path / "data").rglob("*") if p.is_file()]
     assert any(p.suffix == ".db" for p in files) and any(p.name.startswith("import_report_") for p in files)

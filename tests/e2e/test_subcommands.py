@@ -81,12 +81,14 @@ def test_cron_install_status_remove_keeps_other_entries(
     fake.write_text(f'#!/bin/sh\nif [ "$1" = "-l" ]; then cat {table}; else cat > {table}; fi\n')
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("CRMTUI_CRONTAB", str(fake))
+    monkeypatch.setenv("HOME", str(tmp_path))
     assert main(["cron", "install", "--every", "15m"]) == 0
     assert main(["cron", "install", "--every", "30m"]) == 0  # replaces, never duplicates
     lines = table.read_text().splitlines()
     assert lines[0] == "0 3 * * * /usr/bin/backup"
     ours = [line for line in lines if line.endswith(MARKER)]
-    assert len(ours) == 1 and ours[0].startswith("*/30 * * * *") and "--headless" in ours[0]
+    assert len(ours) == 1 and ours[0].startswith("*/30 * * * *") and "--headless --no-sandbox" in ours[0]
+    assert (tmp_path / ".local" / "state").is_dir()  # the log redirection's folder exists
     capsys.readouterr()
     assert main(["cron", "status"]) == 0
     assert "*/30" in capsys.readouterr().out

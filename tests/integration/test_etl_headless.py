@@ -40,7 +40,7 @@ def test_headless_only_etl_on_exports(
 def test_headless_only_etl_sandbox_runs_both_sources(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    assert main(["--headless", "--only", "etl"]) == 0
+    assert main(["--headless", "--only", "etl", "--sandbox"]) == 0
     out = capsys.readouterr().out
     assert "isavigne:" in out and "odoo:" in out
     store = Store(tmp_path / "data" / "crmtui-sandbox.db")
@@ -52,11 +52,39 @@ def test_headless_only_etl_sandbox_runs_both_sources(
         store.close()
 
 
-def test_headless_etl_with_a_missing_folder_is_a_config_error(
+def test_headless_etl_with_a_missing_folder_fails_the_etl_step_only(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ISAVIGNE_EXPORT_PATH", str(tmp_path / "nowhere"))
-    code = main(["--headless", "--only", "etl", "--no-sandbox"])
+    code = main(["--headless", "--only", "etl"])
     captured = capsys.readouterr()
-    assert code == 2
-    assert "ISAVIGNE_EXPORT_PATH" in captured.err and "Traceback" not in captured.out + captured.err
+    text = captured.out + captured.err
+    assert code == 1
+    assert "step etl: failed" in text and "ISAVIGNE_EXPORT_PATH" in text and "Traceback" not in text
+    # Not the sandbox: the estate's (missing) folder was the only configuration.
+    assert "sandbox" not in captured.out.split("\n")[0]
+
+
+def test_headless_with_only_the_export_folder_never_uses_the_sandbox(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_exports(tmp_path / "ex", customers=5, seed=3, export_date=date(2025, 6, 1))
+    monkeypatch.setenv("ISAVIGNE_EXPORT_PATH", str(tmp_path / "ex"))
+    assert main(["--headless", "--only", "etl"]) == 0
+    assert "odoo:" not in capsys.readouterr().out
+    assert (tmp_path / "data" / "crmtui.db").exists()
+    assert not (tmp_path / "data" / "crmtui-sandbox.db").exists()
+
+
+def test_headless_with_nothing_configured_exits_2_with_advice(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--headless", "--only", "etl"]) == 2
+    err = capsys.readouterr().err
+    assert "crmtui --sandbox" in err
+
+
+def test_a_missing_export_folder_does_not_stop_sync(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ISAVIGNE_EXPORT_PATH", str(tmp_path / "nowhere"))
+    assert main(["--headless", "--only", "sync", "--sandbox"]) == 0
+    assert "step sync: ok" in capsys.readouterr().out

@@ -169,10 +169,10 @@ async def test_csv_edge_cases(settings: Settings, store: Store, tmp_path: Path) 
     )
     result = await _run(settings, store, folder)
     repo = etl_repo(store)
-    a1 = repo.get("product_catalog", "isavigne-A1")
+    a1 = repo.get("product_catalog", "A1")
     assert a1 is not None and a1["name"] == 'Crémant "Brut", Jura' and a1["category"] == "MOUSSEUX"
     assert a1["list_price_eur"] == 12.5 and a1["price_segment"] == "ENTRY"
-    a2 = repo.get("product_catalog", "isavigne-A2")
+    a2 = repo.get("product_catalog", "A2")
     assert a2 is not None and a2["list_price_eur"] == 1234.0 and a2["category"] == "ROUGE"
     assert a2["price_segment"] == "LUXURY"
     stock = repo.rows("stock_levels")

@@ -157,11 +157,11 @@ async def test_wrong_url_is_not_found(env: Env, sim: OdooSim) -> None:
 
 async def test_fault_kinds_are_typed(odoo: OdooClient, sim: OdooSim) -> None:
     messages = []
-    with pytest.raises(OdooFault) as f1:
+    with pytest.raises(OdooWarning) as f1:
         await odoo.search_read("x_wine.tasting", [], ["name"])
     assert (
-        f1.value.code == 1
-        and f1.value.message == "execute_kw x_wine.tasting.search_read: KeyError: 'x_wine.tasting'"
+        f1.value.code == 2
+        and f1.value.message == "execute_kw x_wine.tasting.search_read: Object x_wine.tasting doesn't exist"
     )
     messages.append(str(f1.value))
     with pytest.raises(OdooWarning) as f2:

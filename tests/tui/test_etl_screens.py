@@ -115,3 +115,28 @@ async def test_keys_and_palette_reach_both_screens(settings: Settings, store: St
     from crmtui.commands import GLOBAL_COMMANDS
 
     assert {"show_sources", "show_quality"} <= {c.action for c in GLOBAL_COMMANDS}
+
+
+async def test_mapping_view_maps_an_operators_header_into_the_env(
+    settings: Settings, store: Store, tmp_path: Path
+) -> None:
+    s = dataclasses.replace(_settings(settings, tmp_path), sandbox=False)
+    app = make_app(s, store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.push_screen(SourcesScreen())
+        await settle(app, pilot)
+        await pilot.press("m")
+        await settle(app, pilot)
+        grid = app.screen.query_one("#mapping-table", DataTable)
+        keys = [str(grid.coordinate_to_cell_key((i, 0)).row_key.value) for i in range(grid.row_count)]
+        grid.move_cursor(row=keys.index("customers|customer_key"))
+        await pilot.press("M")
+        await settle(app, pilot)
+        field = app.screen.query_one("#colmap-header")
+        field.value = "Numéro fidélité"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SourcesScreen)
+        env = (tmp_path / ".env").read_text()
+        assert "ISAVIGNE_COLUMNS=" in env and "clients:numero_fidelite=code" in env
+        assert app.settings.isavigne_columns == {"clients": {"numero_fidelite": "code"}}  # type: ignore[attr-defined]

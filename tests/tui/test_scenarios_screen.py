@@ -6,7 +6,8 @@ from textual.widgets import DataTable, Tree
 
 from crmtui.app import make_app
 from crmtui.config import Settings
-from crmtui.screens.scenarios import ConfirmStop, ScenariosScreen
+from crmtui.screens.confirm import ConfirmScreen
+from crmtui.screens.scenarios import ScenariosScreen
 from crmtui.store import Store
 from crmtui.store.scenarios import Audience, Scenario, Step, TemplateRow, Variant, scenario_repo
 
@@ -52,7 +53,8 @@ async def test_list_steps_start_pause_and_stop_with_confirmation(settings: Setti
         assert scenario_repo(store).all()[0].status == "paused"
         await pilot.press("x")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmStop)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.focused is not None and app.screen.focused.id == "confirm-no"
         await pilot.press("escape")
         await pilot.pause()
         assert scenario_repo(store).all()[0].status == "paused"

@@ -91,7 +91,7 @@ def test_delete_confirmation_refuses_a_wrong_text(synced_app: CrmApp, snap_compa
     async def run_before(pilot: Pilot[int]) -> None:
         await pilot.press("b")
         await _settle(pilot)
-        await pilot.press("d", "n", "o", "enter")
+        await pilot.press("D", "n", "o", "enter")
         await _settle(pilot)
 
     assert snap_compare(synced_app, terminal_size=(80, 24), run_before=run_before)

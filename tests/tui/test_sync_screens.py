@@ -159,7 +159,7 @@ async def test_delete_one_with_typed_confirmation(sb: Sandbox, prod: Settings, s
         assert decision is not None and decision.copper_id in sb.copper.people
         assert subscriber_hash(email) in sb.mailchimp.members
 
-        await pilot.press("d")
+        await pilot.press("D")
         modal = app.screen
         assert isinstance(modal, TypedConfirmScreen)
         # A wrong text is refused and the modal stays.
@@ -192,7 +192,7 @@ async def test_cancel_a_delete_changes_nothing(sb: Sandbox, prod: Settings, sync
         assert decision is not None
         audit_before = len(synced.audit.recent(1000))
 
-        await pilot.press("d")
+        await pilot.press("D")
         assert isinstance(app.screen, TypedConfirmScreen)
         await pilot.press(*email[:3])  # started typing, not submitted
         await pilot.press("escape")
@@ -298,7 +298,7 @@ async def test_copy_link_mark_reached_and_export(prod: Settings, synced: Store) 
         reached = {r["email"]: r for r in synced.sync.forgotten_rows()}[email]
         assert reached["reached_at"] and reached["reached_by"].endswith("@console")
 
-        await pilot.press("e")
+        await pilot.press("x")
         await settle(pilot, app)
         assert screen.last_export is not None
         path = Path(screen.last_export)

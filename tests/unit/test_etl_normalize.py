@@ -157,6 +157,16 @@ def test_parse_date_round_trips_both_layouts(moment: datetime, with_time: bool) 
         ("Carton 6x75cl", None, 6.0),
         ("Carton", 6, 6.0),
         ("Carton", None, None),
+        ("Caisse", None, 12.0),
+        ("caisse", None, 12.0),
+        ("Caisse de 6", None, 6.0),
+        ("carton 12", None, 12.0),
+        ("bouteille", None, 1.0),
+        ("demi-bouteille", None, 0.5),
+        ("magnum", None, 2.0),
+        ("jéroboam", None, 4.0),
+        ("75 cl", None, 1.0),
+        ("1,5 l", None, 2.0),
         ("BIB 5L", None, 500 / 75),
         ("BIB 3 litres", None, 4.0),
         ("1,5 l", None, 2.0),
@@ -234,7 +244,8 @@ def test_category(colour: str | None, name: str | None, expected: str) -> None:
     [
         ("DUPONT Marie", "Marie", "DUPONT"),
         ("LE GALL Anne Sophie", "Anne Sophie", "LE GALL"),
-        ("Dupont Marie", "Marie", "Dupont"),
+        ("Jean Dupont", "Jean", "Dupont"),
+        ("Jean Pierre Dupont", "Jean", "Pierre Dupont"),
         ("DUPONT", None, "DUPONT"),
         ("  DUPONT   Marie ", "Marie", "DUPONT"),
         ("", None, None),
@@ -243,6 +254,19 @@ def test_category(colour: str | None, name: str | None, expected: str) -> None:
 )
 def test_split_name(full: str, first: str | None, last: str | None) -> None:
     assert split_name(full) == (first, last)
+
+
+def test_split_name_last_first_setting() -> None:
+    assert split_name("Dupont Jean", "last_first") == ("Jean", "Dupont")
+    assert split_name("DUPONT Marie", "last_first") == ("Marie", "DUPONT")
+    assert split_name("Jean Dupont") == ("Jean", "Dupont")
+
+
+def test_split_grapes() -> None:
+    from crmtui.records.normalize import split_grapes
+
+    assert split_grapes(" Merlot ,Cabernet  Franc,, ") == "Merlot, Cabernet Franc"
+    assert split_grapes("") is None
 
 
 _upper_word = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZÉÈÀ", min_size=1, max_size=12)
@@ -261,7 +285,8 @@ def test_split_name_capital_last_names(last: list[str], first: list[str]) -> Non
 @given(st.lists(st.text(alphabet="abcdefXYZé'-", min_size=1, max_size=8), min_size=1, max_size=4))
 def test_split_name_loses_no_word(words: list[str]) -> None:
     first, last = split_name(" ".join(words))
-    assert " ".join(w for w in (last, first) if w).split() == words
+    in_order = [" ".join(w for w in pair if w).split() for pair in ((last, first), (first, last))]
+    assert words in in_order
 
 
 def test_name_key_ignores_case_accents_and_hyphens() -> None:

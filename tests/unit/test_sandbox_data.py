@@ -352,7 +352,10 @@ def test_two_hundred_thousand_contacts_stream() -> None:
     elapsed = time.process_time() - start
     assert seen == data.summary["copper_people"]
     assert members == data.summary["mailchimp_members"]
-    assert elapsed < 15, f"{elapsed:.1f} s for 200k contacts on both sides"
+    # A guard against an accidental quadratic, not a benchmark (bench/ measures throughput): about 8 s
+    # of CPU alone, but CPU time still inflates on a machine shared by many workers (17 s seen under
+    # `-n 2` with 8 test runs at once), so the budget is generous; quadratic would be hours.
+    assert elapsed < 90, f"{elapsed:.1f} s for 200k contacts on both sides"
 
 
 # ------------------------------------------------------------------------------------------------

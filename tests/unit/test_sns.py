@@ -193,3 +193,14 @@ async def test_fetch_failure_is_a_rejection() -> None:
     with pytest.raises(SnsRejected) as info:
         await v.verify(SnsPublisher(sandbox_pki(), TOPIC).notification("{}"))
     assert info.value.reason == "cert_fetch"
+
+
+async def test_a_genuine_message_older_than_one_hour_is_refused() -> None:
+    pub = SnsPublisher(sandbox_pki(), TOPIC, version=2)
+    envelope = pub.notification(json.dumps({"eventType": "Bounce"}))
+    now = datetime.now(UTC)
+    assert (await verifier(clock=lambda: now + timedelta(minutes=59)).verify(envelope)).message_id
+    for later in (now + timedelta(minutes=61), now - timedelta(minutes=16)):
+        with pytest.raises(SnsRejected) as info:
+            await verifier(clock=lambda later=later: later).verify(envelope)  # type: ignore[misc]
+        assert info.value.reason == "stale"
