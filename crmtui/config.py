@@ -112,8 +112,10 @@ class Settings:
     max_change_share: float = 0.05
     """SYNC_MAX_CHANGE_SHARE: circuit breaker: stop before writing when a run would archive, delete,
     unsubscribe or untag more than this share of the audience."""
-    archive_action: str = "archive"
-    """SYNC_ARCHIVE_ACTION: what "archive" does in Mailchimp: ``archive`` or ``unsubscribe``."""
+    archive_action: str = "unsubscribe"
+    """SYNC_ARCHIVE_ACTION: what "archive" (a decision or a hand-added ``📥 INACTIF``) does in
+    Mailchimp: ``unsubscribe`` (the document's "désabonnement automatique", the default) or
+    ``archive`` (the member leaves the audience)."""
 
     rfm_vip_monetary: float = 1000.0
     """RFM_VIP_MONETARY: total spent (€) from which an active customer is VIP."""
@@ -572,7 +574,7 @@ def load_settings(
         kw["max_change_share"] = _share(get("SYNC_MAX_CHANGE_SHARE"), "SYNC_MAX_CHANGE_SHARE", problems)
     if get("SYNC_ARCHIVE_ACTION"):
         kw["archive_action"] = _choice(
-            get("SYNC_ARCHIVE_ACTION").lower(), "SYNC_ARCHIVE_ACTION", ("archive", "unsubscribe"), problems
+            get("SYNC_ARCHIVE_ACTION").lower(), "SYNC_ARCHIVE_ACTION", ("unsubscribe", "archive"), problems
         )
 
     if get("RFM_VIP_MONETARY"):

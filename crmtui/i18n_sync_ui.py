@@ -163,11 +163,11 @@ SYNC_UI_CATALOGUE: dict[str, dict[str, str]] = {
     "sync_ui.archive.body": {
         "fr": (
             "Dans Copper, l'étiquette de suppression sera remplacée par « 📥 INACTIF » ; dans Mailchimp, "
-            "le contact quittera l'audience. La décision est appliquée avec « p »."
+            "le contact sera désabonné (archivé avec SYNC_ARCHIVE_ACTION=archive). La décision est appliquée avec « p »."
         ),
         "en": (
             "In Copper the deletion tag will be replaced by “📥 INACTIF”; in Mailchimp the contact "
-            "leaves the audience. The decision is applied with “p”."
+            "is unsubscribed (archived with SYNC_ARCHIVE_ACTION=archive). The decision is applied with “p”."
         ),
     },
     "sync_ui.delete.title": {"fr": "Supprimer définitivement ?", "en": "Delete for good?"},

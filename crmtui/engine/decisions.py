@@ -1,7 +1,8 @@
 """Applying operator decisions on contacts flagged for deletion.
 
 - **archive**: in Copper the deletion tag is replaced by ``📥 INACTIF``; in Mailchimp the member
-  leaves the audience (archived, or unsubscribed with ``SYNC_ARCHIVE_ACTION=unsubscribe``). The
+  is unsubscribed (the default, the document's "désabonnement automatique"), or archived with
+  ``SYNC_ARCHIVE_ACTION=archive``. The
   member's status before is kept, so removing ``📥 INACTIF`` later restores it.
 - **delete**: the full Copper person and Mailchimp member are written to ``tombstones`` first; then
   the Copper person is deleted and the member is permanently deleted.

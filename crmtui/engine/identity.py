@@ -53,24 +53,29 @@ def tag_key(tag: str) -> str:
     return _SPACES.sub(" ", text).strip().upper()
 
 
-_DELETION_KEYS = {"A SUPPRIMER", tag_key("🗑 A SUPPRIMER"), tag_key("🗑A SUPPRIMER")}
-_INACTIVE_KEYS = {tag_key(INACTIVE_TAG), "INACTIF", tag_key("📥INACTIF")}
+# The two emoji the documents put in front of their tags; either may stand anywhere or be absent.
+_WASTEBASKET = "\U0001f5d1"  # 🗑
+_INBOX_TRAY = "\U0001f4e5"  # 📥
+
+
+def _word_key(tag: str, emoji: str) -> str:
+    """``tag_key`` without ``emoji`` (wherever it stands) and without any space: the bare words."""
+    return tag_key(tag).replace(emoji, "").replace(" ", "")
 
 
 def is_deletion_tag(tag: str) -> bool:
     """Whether ``tag`` is any spelling of ``🗑️ À SUPPRIMER``.
 
-    Case, accents, extra or missing spaces, with or without the emoji or its variation selector,
-    NFC or NFD: all are recognised.
+    Case, accents, extra or missing spaces, the emoji before, after, between the words or absent,
+    with or without its variation selector, NFC or NFD: all are recognised (``À supprimer 🗑️``,
+    ``a  supprimer``, ``🗑 A SUPPRIMER``).
     """
-    key = tag_key(tag)
-    return key in _DELETION_KEYS or key.replace(" ", "") in {k.replace(" ", "") for k in _DELETION_KEYS}
+    return _word_key(tag, _WASTEBASKET) == "ASUPPRIMER"
 
 
 def is_inactive_tag(tag: str) -> bool:
-    """Whether ``tag`` is ``📥 INACTIF`` (any spacing/case, with or without the emoji)."""
-    key = tag_key(tag)
-    return key in _INACTIVE_KEYS or key.replace(" ", "") in {k.replace(" ", "") for k in _INACTIVE_KEYS}
+    """Whether ``tag`` is ``📥 INACTIF`` (any spacing/case/accents, the emoji anywhere or absent)."""
+    return _word_key(tag, _INBOX_TRAY) == "INACTIF"
 
 
 def find_deletion_tag(tags: list[str] | tuple[str, ...]) -> str | None:

@@ -29,7 +29,13 @@ from typing import Any
 
 from crmtui.config import Settings
 from crmtui.connectors.copper import CopperClient, CopperPerson
-from crmtui.connectors.errors import ConnectorError, DuplicateRecord, ForgottenEmail, NotFound
+from crmtui.connectors.errors import (
+    ComplianceState,
+    ConnectorError,
+    DuplicateRecord,
+    ForgottenEmail,
+    NotFound,
+)
 from crmtui.connectors.mailchimp import MailchimpClient, MailchimpMember, MemberInput
 from crmtui.engine.cycle import StepContext, StepResult, register_step
 from crmtui.engine.events import Notice, StepProgressed
@@ -127,6 +133,7 @@ def sync_options(settings: Settings) -> SyncOptions:
         unsubscribed_tag=settings.unsubscribed_tag,
         cleaned_tag=settings.cleaned_tag,
         fields=tuple(f for f in FIELDS if f in settings.field_map),
+        archive_action=settings.archive_action,
     )
 
 
@@ -513,7 +520,12 @@ class SyncEngine:
             return ""
         audience = max(len(mc_now), self.store.contacts.count(), 1)
         risky = sum(
-            1 for p in plans if any(op.kind is OpKind.MC_TAGS and op.payload.get("remove") for op in p.ops)
+            1
+            for p in plans
+            if any(
+                (op.kind is OpKind.MC_TAGS and op.payload.get("remove")) or op.kind is OpKind.MC_INACTIVE
+                for op in p.ops
+            )
         )
         limit = self.settings.max_change_share
         if audience >= 20 and risky > limit * audience:
@@ -643,7 +655,22 @@ class SyncEngine:
             elif op.kind is OpKind.MC_TAGS:
                 await self.mailchimp.update_tags(op.email, add=p["add"], remove=p["remove"], is_syncing=True)
             elif op.kind is OpKind.MC_STATUS:
-                await self.mailchimp.upsert_member(op.email, status_if_new=p["status"], status=p["status"])
+                try:
+                    await self.mailchimp.upsert_member(
+                        op.email, status_if_new=p["status"], status=p["status"]
+                    )
+                except ComplianceState:
+                    if not (p.get("reactivate") and p["status"] == "subscribed"):
+                        raise
+                    # Archived by unsubscribing: Mailchimp never re-subscribes an unsubscribed
+                    # address directly; "pending" sends its confirmation email (consent kept).
+                    await self.mailchimp.upsert_member(op.email, status_if_new="pending", status="pending")
+                    return "sent", {"status": "pending"}, None
+            elif op.kind is OpKind.MC_INACTIVE:
+                if p["action"] == "unsubscribe":
+                    await self.mailchimp.patch_member(op.email, status="unsubscribed")
+                else:
+                    await self.mailchimp.archive_member(op.email)
             elif op.kind is OpKind.COPPER_CREATE:
                 fields = p["fields"]
                 name = (
@@ -794,6 +821,15 @@ class SyncEngine:
             rows.append(row)
             if any(op.kind is OpKind.MC_STATUS and op.payload.get("reactivate") for op in plan.ops):
                 self.store.sync.reactivated(plan.email)
+            for op in plan.ops:
+                if op.kind is OpKind.MC_INACTIVE:  # remembered like an applied archive decision
+                    self.store.sync.record_inactive(
+                        plan.email,
+                        copper_id=op.payload.get("copper_id"),
+                        name=plan.name,
+                        previous_status=op.payload["previous"],
+                        run_id=self.run_id or None,
+                    )
         for start in range(0, len(rows), 1000):
             self.store.sync.save_contacts(rows[start : start + 1000])
 

@@ -38,6 +38,7 @@ class OpKind(StrEnum):
     MC_TAGS = "mc_tags"  # tags endpoint: add and remove (removals cannot go through the batch)
     MC_STATUS = "mc_status"  # reactivate an archived member with its previous status
     MC_EMAIL = "mc_email"  # the Copper person's email changed: the member follows it
+    MC_INACTIVE = "mc_inactive"  # 📥 INACTIF added by hand in Copper: unsubscribe (or archive) the member
     COPPER_EMAIL = "copper_email"  # the member's address changed in Mailchimp: the person follows it
     COPPER_CREATE = "copper_create"
     COPPER_UPDATE = "copper_update"  # fields and/or the whole tag list
@@ -179,6 +180,7 @@ class SyncOptions:
     unsubscribed_tag: str = "Désabonné Mailchimp"
     cleaned_tag: str = "Adresse invalide Mailchimp"
     fields: tuple[str, ...] = FIELDS  # the fields the mapping syncs (SYNC_FIELD_MAP)
+    archive_action: str = "unsubscribe"  # SYNC_ARCHIVE_ACTION: what 📥 INACTIF does to the member
 
     def status_tag(self, status: str) -> str | None:
         """The Copper tag mirroring a Mailchimp status, if any."""
@@ -288,6 +290,22 @@ def plan_contact(
             return plan
         if any(is_inactive_tag(t) for t in copper.tags):
             plan.outcome = Outcome.INACTIVE
+            # Tagged by hand (no archive decision applied): the same effect as an archive decision,
+            # and the status before is remembered so that removing the tag restores it.
+            leaves = mc is not None and (
+                mc.status in ("subscribed", "pending")
+                if opts.archive_action == "unsubscribe"
+                else mc.status != "archived"
+            )
+            if leaves and mc is not None and memory.archived_previous_status is None:
+                plan.ops.append(
+                    Op(
+                        OpKind.MC_INACTIVE,
+                        email,
+                        {"action": opts.archive_action, "previous": mc.status, "copper_id": copper.id},
+                    )
+                )
+                plan.direction = Direction.TO_MAILCHIMP
             return plan
 
     # 2. Forgotten: Mailchimp refuses it forever; make sure Copper shows it needs a resubscribe.
@@ -499,6 +517,8 @@ def project(
             mc = replace(mc, tags=tuple(sorted((set(mc.tags) | set(p["add"])) - set(p["remove"]))))
         elif op.kind is OpKind.MC_STATUS:
             mc = replace(mc, status=p["status"]) if mc else MailchimpSide(op.email, p["status"], {})
+        elif op.kind is OpKind.MC_INACTIVE and mc is not None:
+            mc = replace(mc, status="unsubscribed" if p["action"] == "unsubscribe" else "archived")
         elif op.kind is OpKind.MC_EMAIL and mc is not None:
             mc = replace(mc, email=op.email)
         elif op.kind is OpKind.COPPER_EMAIL and copper is not None:

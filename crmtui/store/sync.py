@@ -363,6 +363,27 @@ class SyncRepo:
                 actor, "decision.reactivated", email, before=_public(before) if before else None
             )
 
+    def record_inactive(
+        self, email: str, *, copper_id: int | None, name: str, previous_status: str, run_id: int | None
+    ) -> None:
+        """A hand-added ``📥 INACTIF`` was applied: kept like an applied archive decision (audited),
+        with the status before, so removing the tag restores it."""
+        from crmtui.store.audit import AuditRepo
+
+        with self.store.write() as db:
+            db.execute(
+                "INSERT INTO deletion_queue (email, copper_id, name, tag, detected_at, run_id, decision, "
+                "decided_at, decided_by, state, applied_at, previous_status) "
+                "VALUES (?, ?, ?, '📥 INACTIF', ?, ?, 'archive', ?, 'copper tag', 'applied', ?, ?) "
+                "ON CONFLICT(email) DO UPDATE SET decision = 'archive', state = 'applied', "
+                "decided_by = 'copper tag', applied_at = excluded.applied_at, "
+                "previous_status = excluded.previous_status, error = NULL",
+                (email, copper_id, name, now_iso(), run_id, now_iso(), now_iso(), previous_status),
+            )
+            AuditRepo(self.store).record(
+                "sync", "decision.archive.tagged", email, after={"previous_status": previous_status}
+            )
+
     def tombstone(self, email: str, source: str, record: dict[str, Any], reason: str) -> None:
         """Keep the full record before a permanent delete."""
         with self.store.write() as db:

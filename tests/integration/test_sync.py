@@ -219,10 +219,19 @@ async def test_email_change_follows_the_person(sandbox: Sandbox, settings: Setti
     assert len(sandbox.mailchimp.members) == count_before  # followed, not duplicated
 
 
-async def test_archive_decision_then_reactivation(sandbox: Sandbox, settings: Settings, store: Store) -> None:
+@pytest.mark.parametrize(("action", "status"), [("", "unsubscribed"), ("archive", "archived")])
+async def test_archive_decision_then_reactivation(
+    sandbox: Sandbox, tmp_path: Path, action: str, status: str
+) -> None:
+    # The document's archive is "désabonnement automatique de Mailchimp" (the default);
+    # SYNC_ARCHIVE_ACTION=archive keeps the older option (the member leaves the audience).
+    settings = make_settings(sandbox, tmp_path, **({"SYNC_ARCHIVE_ACTION": action} if action else {}))
+    store = Store(settings.store_path)
     await sync(settings, store)
     pending = [
-        d for d in store.sync.decisions(("pending",)) if d.copper_id and sandbox.mailchimp.member(d.email)
+        d
+        for d in store.sync.decisions(("pending",))
+        if d.copper_id and (sandbox.mailchimp.member(d.email) or {}).get("status") == "subscribed"
     ]
     target = pending[0]
     status_before = sandbox.mailchimp.member(target.email)["status"]
@@ -231,12 +240,16 @@ async def test_archive_decision_then_reactivation(sandbox: Sandbox, settings: Se
     assert outcome.applied == 1
     person = sandbox.copper.people[target.copper_id]
     assert INACTIVE_TAG in person["tags"] and not any(is_deletion_tag(t) for t in person["tags"])
-    assert sandbox.mailchimp.member(target.email)["status"] == "archived"
+    assert sandbox.mailchimp.member(target.email)["status"] == status
     assert any(a["action"] == "decision.archive" for a in store.audit.recent())
     # The operator removes the inactive tag in Copper: the member comes back with its old status.
     copper_put(sandbox, person["id"], tags=[t for t in person["tags"] if t != INACTIVE_TAG])
     await sync(settings, store)
-    assert sandbox.mailchimp.member(target.email)["status"] == status_before
+    # After an unsubscribe, Mailchimp refuses "subscribed" (compliance): the member gets the
+    # confirmation email ("pending") instead, and is subscribed again once they confirm.
+    restored = "pending" if status == "unsubscribed" else status_before
+    assert sandbox.mailchimp.member(target.email)["status"] == restored
+    store.close()
 
 
 async def test_delete_decision_keeps_tombstones(sandbox: Sandbox, settings: Settings, store: Store) -> None:
