@@ -61,6 +61,9 @@ KINDS = ("produits", "clients", "ventes", "stock")
 
 EXTENSIONS = (".csv", ".txt", ".xlsx", ".xlsm")
 
+_LINE_PRODUCT_REF = ("produit_key", "reference", "ref", "code_article", "code_produit", "article", "produit")
+"""The product column of a sales or stock line (the document's ``produit_key`` first)."""
+
 ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "clients": {
         "code": ("code_client", "code", "n_client", "numero_client", "id_client", "ref_client", "client"),
@@ -100,15 +103,7 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "order_ref": ("n_piece", "no_piece", "num_piece", "numero_piece", "piece", "n_facture", "facture"),
         "date": ("date", "date_vente", "date_piece", "date_facture"),
         "customer": ("code_client", "client"),
-        "reference": (
-            "produit_key",
-            "reference",
-            "ref",
-            "code_article",
-            "code_produit",
-            "article",
-            "produit",
-        ),
+        "reference": _LINE_PRODUCT_REF,
         "quantity": ("quantite", "qte", "qty"),
         "unit": ("unite", "conditionnement", "format"),
         "pack_size": ("colisage", "nb_bouteilles"),
@@ -117,15 +112,7 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "channel": ("canal", "origine", "channel"),
     },
     "stock": {
-        "reference": (
-            "produit_key",
-            "reference",
-            "ref",
-            "code_article",
-            "code_produit",
-            "article",
-            "produit",
-        ),
+        "reference": _LINE_PRODUCT_REF,
         "warehouse": ("entrepot", "depot", "magasin", "emplacement"),
         "quantity": ("quantite", "stock", "qte"),
         "unit": ("unite", "conditionnement", "format"),

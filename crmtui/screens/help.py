@@ -11,7 +11,7 @@ from textual.widgets import Label, Static
 
 import crmtui.i18n_console  # noqa: F401 - registers the key map texts
 from crmtui.i18n import t
-from crmtui.screens.keymap import Section, bindings_of, key_label
+from crmtui.screens.keymap import Section, bindings_of, rows_of
 
 
 class HelpScreen(ModalScreen[None]):
@@ -35,12 +35,11 @@ class HelpScreen(ModalScreen[None]):
         super().__init__()
         self.sections: list[Section] = []
         if current is not None:
-            rows = tuple((key_label(b.key), b.description) for b in bindings_of(current) if b.description)
+            rows = rows_of(bindings_of(current))
             if rows:
                 self.sections.append(Section(t("console.keymap.screen", name=title), rows))
         if global_bindings:
-            rows = tuple((key_label(b.key), b.description) for b in global_bindings if b.description)
-            self.sections.append(Section(t("console.keymap.global"), rows))
+            self.sections.append(Section(t("console.keymap.global"), rows_of(global_bindings)))
 
     def compose(self) -> ComposeResult:
         """Title, the keys of this screen and of every screen, then the body."""

@@ -51,6 +51,11 @@ def screen_actions(screen: DOMNode) -> list[Binding]:
     ]
 
 
+def rows_of(bindings: Iterable[Binding]) -> tuple[tuple[str, str], ...]:
+    """``(key as printed, description)`` for every described binding."""
+    return tuple((key_label(b.key), b.description) for b in bindings if b.description)
+
+
 @dataclass(frozen=True)
 class Section:
     """One block of the key map: a title and (key, description) rows."""
@@ -63,13 +68,9 @@ def keymap_sections(
     app_bindings: Iterable[Binding], modes: Mapping[str, type[DOMNode]], titles: Mapping[str, str]
 ) -> list[Section]:
     """Every key: the app's global ones, then one section per screen (``modes``), in order."""
-    sections = [
-        Section(
-            titles["global"], tuple((key_label(b.key), b.description) for b in app_bindings if b.description)
-        )
-    ]
+    sections = [Section(titles["global"], rows_of(app_bindings))]
     for name, screen in modes.items():
-        rows = tuple((key_label(b.key), b.description) for b in bindings_of(screen) if b.description)
+        rows = rows_of(bindings_of(screen))
         if rows:
             sections.append(Section(titles.get(name, name), rows))
     return sections
