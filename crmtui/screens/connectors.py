@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Label
 from crmtui.config import Settings
 from crmtui.engine.connectivity import CONNECTORS, Verdict, check_connectors
 from crmtui.i18n import t
+from crmtui.screens.workers import deliver
 from crmtui.text import literal
 from crmtui.widgets.status import StatusBar
 
@@ -83,7 +84,7 @@ class ConnectorsScreen(Screen[None]):
             calls = calls_by_service(run.summary)
             if calls:
                 break
-        self.app.call_from_thread(self.show_rows, calls)
+        deliver(self.app, self.show_rows, calls)
 
     def show_rows(self, calls: dict[str, int]) -> None:
         """Fill the table from the settings, the last checks and the call counts."""

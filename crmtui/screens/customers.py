@@ -31,6 +31,7 @@ from crmtui.engine.reco import (
     rule_label,
 )
 from crmtui.i18n import t
+from crmtui.screens.workers import deliver
 from crmtui.store.reco import StoredReco, reco_repo
 from crmtui.text import literal, printable
 from crmtui.widgets.status import StatusBar
@@ -176,7 +177,7 @@ class CustomersScreen(Screen[None]):
     def search(self, text: str) -> None:
         """Find customers in a thread."""
         rows = reco_repo(self.app.store).search_customers(text)  # type: ignore[attr-defined]
-        self.app.call_from_thread(self.show_found, rows)
+        deliver(self.app, self.show_found, rows)
 
     def show_found(self, rows: list[dict[str, Any]]) -> None:
         """Fill the customer list; keep the shown customer when it is still listed."""

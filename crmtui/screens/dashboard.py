@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label
 
 from crmtui.i18n import t
+from crmtui.screens.workers import deliver
 from crmtui.store.contacts import PendingDecision
 from crmtui.store.runs import Run
 from crmtui.text import literal
@@ -90,7 +91,7 @@ class DashboardScreen(Screen[None]):
             last_runs=store.runs.recent(8),
             pending_list=store.contacts.pending(50),
         )
-        self.app.call_from_thread(self.show_data, data)
+        deliver(self.app, self.show_data, data)
         return data
 
     def show_data(self, data: DashboardData) -> None:

@@ -28,6 +28,7 @@ from crmtui.engine.events import Event, StepProgressed
 from crmtui.i18n import t
 from crmtui.messages import EngineReported
 from crmtui.screens.confirm import ConfirmScreen, TypedConfirmScreen
+from crmtui.screens.workers import deliver
 from crmtui.store.locks import RUN_LOCK, LockHeld
 from crmtui.store.sync import Decision
 from crmtui.text import literal, printable
@@ -126,7 +127,7 @@ class DeletionsScreen(Screen[None]):
         shown = [d for d in rows if d.state != "applied" or d.decision == "ignore"]
         # Open decisions first, ignored ones after: the queue is what still needs a look.
         shown.sort(key=lambda d: (d.decision == "ignore" and d.state == "applied", d.detected_at, d.email))
-        self.app.call_from_thread(self.show_queue, shown)
+        deliver(self.app, self.show_queue, shown)
 
     def show_queue(self, decisions: list[Decision]) -> None:
         """Put the queue on screen; selections of contacts no longer listed are dropped."""

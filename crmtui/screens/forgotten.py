@@ -20,6 +20,7 @@ from textual.worker import Worker
 import crmtui.i18n_sync_ui  # noqa: F401  (registers the sync screens' text)
 from crmtui.export import export_forgotten
 from crmtui.i18n import t
+from crmtui.screens.workers import deliver
 from crmtui.text import literal, printable
 from crmtui.widgets.status import StatusBar
 from crmtui.widgets.sync_common import console_actor, notify_worker_error
@@ -75,7 +76,7 @@ class ForgottenScreen(Screen[None]):
     def reload(self) -> None:
         """Read the list in a thread."""
         rows = self.app.store.sync.forgotten_rows()  # type: ignore[attr-defined]
-        self.app.call_from_thread(self.show_rows, rows)
+        deliver(self.app, self.show_rows, rows)
 
     def show_rows(self, rows: list[dict[str, Any]]) -> None:
         """Put the list on screen."""

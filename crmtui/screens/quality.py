@@ -11,6 +11,7 @@ import crmtui.i18n_etl  # noqa: F401 - registers the quality.* keys
 from crmtui.engine.etl import quality_label
 from crmtui.i18n import t
 from crmtui.records.canonical import RFM_SEGMENTS
+from crmtui.screens.workers import deliver
 from crmtui.store.etl import QualityIssue, etl_repo
 from crmtui.text import literal
 from crmtui.widgets.etl_bars import BarChart
@@ -56,7 +57,7 @@ class QualityScreen(Screen[None]):
         repo = etl_repo(self.app.store)  # type: ignore[attr-defined]
         issues, when, path = repo.latest_quality()
         segments = repo.segment_counts()
-        self.app.call_from_thread(self.show, issues, when, path, segments)
+        deliver(self.app, self.show, issues, when, path, segments)
 
     def show(
         self, issues: list[QualityIssue], when: str | None, path: str | None, segments: dict[str, int]

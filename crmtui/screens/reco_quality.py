@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Label
 import crmtui.i18n_reco  # noqa: F401 - registers the reco.* keys
 from crmtui.engine.reco import RecoConfig, category_label, conversions, reco_config, rule_label
 from crmtui.i18n import t
+from crmtui.screens.workers import deliver
 from crmtui.store.reco import Adjustment, Conversion, reco_repo
 from crmtui.text import literal, printable
 from crmtui.widgets.etl_bars import BarChart
@@ -82,7 +83,7 @@ class RecoQualityScreen(Screen[None]):
             conversions(store, config),
             config.conversion_days,
         )
-        self.app.call_from_thread(self.show, *data)
+        deliver(self.app, self.show, *data)
 
     def show(
         self,

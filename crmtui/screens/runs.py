@@ -9,6 +9,7 @@ from textual.widgets import DataTable, Footer, Label
 
 from crmtui.i18n import t
 from crmtui.screens.dashboard import short_time
+from crmtui.screens.workers import deliver
 from crmtui.store.runs import Run
 from crmtui.text import literal
 from crmtui.widgets.status import StatusBar
@@ -46,7 +47,7 @@ class RunsScreen(Screen[None]):
     def reload(self) -> None:
         """Read runs in a thread and show them."""
         runs = self.app.store.runs.recent(200)  # type: ignore[attr-defined]
-        self.app.call_from_thread(self.show_runs, runs)
+        deliver(self.app, self.show_runs, runs)
 
     def show_runs(self, runs: list[Run]) -> None:
         """Fill the table."""

@@ -21,6 +21,7 @@ from crmtui.i18n import t
 from crmtui.screens.confirm import ConfirmScreen
 from crmtui.screens.scenario_edit import EditorData, ScenarioEditScreen, load_editor_data
 from crmtui.screens.template_preview import TemplatePreviewScreen
+from crmtui.screens.workers import deliver
 from crmtui.store import Store
 from crmtui.store.scenarios import Scenario, scenario_repo
 from crmtui.text import literal, printable
@@ -133,7 +134,7 @@ class ScenariosScreen(Screen[None]):
             )
         unknown = repo.unknown()
         ledger = repo.ledger_counts()
-        self.app.call_from_thread(self.show, rows, unknown, ledger)
+        deliver(self.app, self.show, rows, unknown, ledger)
 
     def show(self, rows: list[_Row], unknown: list[dict[str, object]], ledger: dict[str, int]) -> None:
         """Fill the widgets (UI thread)."""

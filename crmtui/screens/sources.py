@@ -26,6 +26,7 @@ from crmtui.engine.events import Event, StepProgressed
 from crmtui.i18n import t
 from crmtui.screens.column_map import ColumnMapScreen
 from crmtui.screens.source_form import SOURCE_KINDS, SourceFormScreen
+from crmtui.screens.workers import deliver
 from crmtui.store.etl import EtlRun, SourceStats, etl_repo
 from crmtui.text import literal, printable
 from crmtui.widgets.status import StatusBar
@@ -130,7 +131,7 @@ class SourcesScreen(Screen[None]):
                     errors,
                 )
             )
-        self.app.call_from_thread(self.show_sources, views)
+        deliver(self.app, self.show_sources, views)
 
     def show_sources(self, views: list[SourceView]) -> None:
         """Fill the sources and errors tables."""
@@ -244,7 +245,7 @@ class SourcesScreen(Screen[None]):
     def mapping_worker(self, name: str) -> None:
         """Compute the mapping view in a thread."""
         rows = mapping(self.app.store, name)  # type: ignore[attr-defined]
-        self.app.call_from_thread(self.show_mapping, rows)
+        deliver(self.app, self.show_mapping, rows)
 
     def show_mapping(self, rows: list[MappingRow]) -> None:
         """Fill the mapping table; unmapped and always-empty fields are highlighted."""

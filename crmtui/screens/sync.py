@@ -29,6 +29,7 @@ from crmtui.engine.events import CycleFinished, CycleStarted, Event, Notice, Ste
 from crmtui.i18n import t
 from crmtui.messages import EngineReported
 from crmtui.screens.confirm import ConfirmScreen
+from crmtui.screens.workers import deliver
 from crmtui.store.locks import LockHeld
 from crmtui.store.runs import Run
 from crmtui.store.sync import OpRow
@@ -450,7 +451,7 @@ class SyncScreen(Screen[None]):
         """Read the last recorded sync (any cycle that included it)."""
         runs = self.app.store.runs.recent(50)  # type: ignore[attr-defined]
         last = next((run for run in runs if is_sync_run(run) and run.status != "running"), None)
-        self.app.call_from_thread(self.show_run, last)
+        deliver(self.app, self.show_run, last)
 
     def show_run(self, run: Run | None) -> None:
         """Summary, report path and stop reason of ``run`` (unless a run is in progress)."""

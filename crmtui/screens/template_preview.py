@@ -32,6 +32,7 @@ from crmtui.engine.preview import (
     search_contacts,
 )
 from crmtui.i18n import t
+from crmtui.screens.workers import deliver
 from crmtui.store import Store
 from crmtui.store.scenarios import Scenario, Step
 from crmtui.text import literal, printable
@@ -186,7 +187,7 @@ class TemplatePreviewScreen(ModalScreen[None]):
             self.pool = contact_pool(self.store, self.scenario)
         pool, audience = self.pool
         found = search_contacts(self.store, pool, audience, text)
-        self.app.call_from_thread(self._show_found, found)
+        deliver(self.app, self._show_found, found)
 
     def _show_found(self, found: list[Found]) -> None:
         results = self.query_one("#preview-results", OptionList)

@@ -362,18 +362,27 @@ class TestOwnLimits:
         caplog: pytest.LogCaptureFixture,
     ) -> None:
         # The real budget is 180 a minute; the same rolling rule at 10 per 0.25 s keeps this fast.
-        # Our window (2 s) is far longer than the server's (0.25 s): the simulator shares our process and its
-        # GIL, so on a loaded machine it may handle a burst late; it would have to be 1.75 s late to count 11.
+        # Our window (2 s) is far longer than the server's (0.25 s).
+        #
+        # The simulator is called in-process through httpx.ASGITransport, not over the loopback server
+        # thread: the server stamps a request when it *handles* it, and a server thread starved of the
+        # GIL on a loaded 2-core CI machine handled a whole burst late, squeezing 11 requests our
+        # limiter had spread over 2 s into the server's 0.25 s (CI stop 18 failed that way). In-process,
+        # the server's stamp follows ours within the same event-loop step, so the test measures our
+        # limiter and nothing else. The loopback path is covered by the other tests of this module.
         #
         # What this proves is "our limiter keeps the server from refusing us", so it is asserted on the
-        # simulator's own count of 429s, not on `copper.retries`: under `pytest -n auto` on a loaded machine
-        # a loopback request could still time out (the client's 2 s default here) and be retried, which
-        # says nothing about the limiter and made this test fail about one run in four. The timeout is
-        # generous for the same reason; any retry that happens must not be a 429.
+        # simulator's own count of 429s, not on `copper.retries`.
         sim.rate_limit, sim.rate_window = 10, 0.25
         ids = seed(sim, 20)
+        inproc = httpx.AsyncClient(transport=httpx.ASGITransport(app=sim.app))
         copper = make_client(
-            http, served[1], rate_limit=(10, 2.0), max_concurrency=4, sleep=asyncio.sleep, timeout=30.0
+            inproc,
+            "http://copper.test" + BASE_PATH,
+            rate_limit=(10, 2.0),
+            max_concurrency=4,
+            sleep=asyncio.sleep,
+            timeout=30.0,
         )
         with caplog.at_level(logging.WARNING, logger="crmtui"):
             people = await asyncio.gather(*(copper.get_person(pid) for pid in ids))
@@ -381,6 +390,7 @@ class TestOwnLimits:
         assert sim.rate_limited == 0, "the simulator had to refuse a call: our limiter let too many through"
         assert not [r for r in caplog.records if "429" in r.getMessage()]
         assert sim.control.total_calls == 20 + copper.retries
+        await inproc.aclose()
 
     async def test_without_our_limiter_the_simulator_says_429(
         self, sim: CopperSim, served: tuple[CopperSim, str], http: httpx.AsyncClient

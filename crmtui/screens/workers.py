@@ -1,0 +1,28 @@
+"""Handing a thread worker's result to the screen, unless a newer worker has replaced it.
+
+An ``exclusive`` worker group cancels the running worker when a new one starts, but a thread cannot
+be stopped: the old one still finishes its read and calls back. Without a guard its stale rows can
+land *after* the fresh ones (a reload started before a decision was saved overwrites the reload
+started after it). :func:`deliver` checks, on the UI thread, that the calling worker was not
+cancelled before running the callback. Cancellation also happens on the UI thread, so the check and
+the cancel cannot interleave: the last started worker's result is the one on screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual.app import App
+from textual.worker import get_current_worker
+
+
+def deliver(app: App[Any], callback: Callable[..., object], *args: Any, **kwargs: Any) -> None:
+    """From a worker thread, run ``callback(*args, **kwargs)`` on the UI thread if still current."""
+    worker = get_current_worker()
+
+    def guarded() -> None:
+        if not worker.is_cancelled:
+            callback(*args, **kwargs)
+
+    app.call_from_thread(guarded)
