@@ -140,6 +140,10 @@ ERASE_CATALOGUE: dict[str, dict[str, str]] = {
     },
     # the console
     "erase.ui.key": {"fr": "Effacer (RGPD)", "en": "Erase (GDPR)"},
+    "erase.ui.tip": {
+        "fr": "Effacer définitivement cette personne partout (Mailchimp, Copper, base, journaux)",
+        "en": "Erase this person for good everywhere (Mailchimp, Copper, store, logs)",
+    },
     "erase.ui.title": {
         "fr": "Effacer définitivement cette personne (RGPD art. 17) ?",
         "en": "Erase this person for good (GDPR art. 17)?",
