@@ -103,11 +103,30 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="sync: let a run archive/untag more than SYNC_MAX_CHANGE_SHARE of the audience",
     )
+    _log_level_option(parser, default="info")
     subs = parser.add_subparsers(dest="command", metavar="COMMAND")
     _register_builtin()
     for name, (help_text, configure, _) in SUBCOMMANDS.items():
-        configure(subs.add_parser(name, help=help_text))
+        sub = subs.add_parser(name, help=help_text)
+        configure(sub)
+        # Every command takes it, before or after its name: `crmtui scenarios status --log-level debug`.
+        _log_level_option(sub, default=argparse.SUPPRESS)
     return parser
+
+
+def _log_level(value: str) -> str:
+    from crmtui.logs import LEVELS
+
+    level = value.strip().lower()
+    if level not in LEVELS:
+        raise argparse.ArgumentTypeError(t("cli.log_level.help"))
+    return level
+
+
+def _log_level_option(parser: argparse.ArgumentParser, default: object) -> None:
+    if any("--log-level" in action.option_strings for action in parser._actions):
+        return  # a command that defines its own
+    parser.add_argument("--log-level", type=_log_level, default=default, help=t("cli.log_level.help"))
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -136,7 +155,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger.addHandler(logging.NullHandler())
     parser = build_parser()
     args = parser.parse_args(argv)
+    from crmtui.logs import log_to_stderr, set_level
+
+    level = set_level(args.log_level)
     if args.command:
+        if _explicit_log_level(argv):
+            log_to_stderr(level)  # sub-commands print their log lines too when asked for a level
         return SUBCOMMANDS[args.command][2](args)
     try:
         settings = settings_from_args(args)
@@ -153,6 +177,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     with sandbox_services(settings, demo=not args.headless) as settings:
         return _dispatch(args, settings)
+
+
+def _explicit_log_level(argv: Sequence[str] | None) -> bool:
+    words = sys.argv[1:] if argv is None else list(argv)
+    return any(w == "--log-level" or w.startswith("--log-level=") for w in words)
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
