@@ -6,11 +6,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from crmtui.export import export_forgotten
 from crmtui.records.emails import email_key
 from crmtui.sandbox.control import Fault
 from crmtui.sandbox.harness import Sandbox, running_sandbox
 from tests.integration.test_erase_crash import CP_DELETE, MC_DELETE, _ops
-from tests.integration.test_erase_e2e import EMAIL, copper_holders, crmtui, environment, plant
+from tests.integration.test_erase_e2e import (
+    EMAIL,
+    FIRST,
+    LAST,
+    copper_holders,
+    crmtui,
+    environment,
+    occurrences,
+    plant,
+)
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -37,6 +47,11 @@ def test_dry_run_touches_nothing_and_the_exit_code_says_who_confirmed(tmp_path: 
         first = crmtui(env, tmp_path, "--headless", "--full")
         assert first.returncode in (0, 1), first.stdout + first.stderr
         data = tmp_path / "data"
+        # An export the operator took from the console (Forgotten emails, x) names them too.
+        export = export_forgotten(
+            [{"email": EMAIL, "name": f"{FIRST} {LAST}"}, {"email": "autre@exemple.fr", "name": "Autre"}],
+            data / "reports",
+        )
         sb.mailchimp.control.reset_calls()
         sb.copper.control.reset_calls()
 
@@ -47,6 +62,7 @@ def test_dry_run_touches_nothing_and_the_exit_code_says_who_confirmed(tmp_path: 
         assert "Mailchimp: subscribed: will be permanently deleted" in dry.stdout, dry.stdout
         assert "Copper: will be deleted (1 person(s))" in dry.stdout, dry.stdout
         assert "Dry run done" in dry.stdout
+        assert f"{export.name}: rewritten without their 1 line(s)" in dry.stdout
         assert _snapshot(data) == before
         assert not (tmp_path / ".env").exists()
         assert _writes(sb) == {}, _writes(sb)
@@ -73,6 +89,11 @@ def test_dry_run_touches_nothing_and_the_exit_code_says_who_confirmed(tmp_path: 
         assert [(o["state"], o["mailchimp"], o["copper"]) for o in _ops(data / "crmtui.db")] == [
             ("done", "deleted", "deleted")
         ]
+
+        # No form of their email, name or phone is left in the store's raw bytes, logs, reports, export.
+        files = [p for p in data.rglob("*") if p.is_file()]
+        assert export in files and b"autre@exemple.fr" in export.read_bytes()
+        assert occurrences(files) == {}
 
         # Bad input: one message, exit 2, nothing done.
         bad = crmtui(env, tmp_path, "erase", "--yes", "not-an-address")
