@@ -73,7 +73,7 @@ def _erase_in_thread(screen: Screen[Any], email: str, done: Callable[[ConsoleEra
     store = app.store
     result = ConsoleErasure(None)
     try:
-        settings = ensure_secret(app.settings, app.settings.env_file)
+        settings = ensure_secret(app.settings, app.settings.env_file, store)
     except EraseError as exc:
         app.call_from_thread(_finish, app, ConsoleErasure(None, error=str(exc)), done)
         return
