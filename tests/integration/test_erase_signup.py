@@ -90,3 +90,28 @@ async def test_a_new_signup_after_erasure_is_mailchimps_double_opt_in_only(
     scenario = repo.get(scenario_id)
     assert scenario is not None
     assert repo.enrol(scenario, [email], now=T0) == 0
+
+
+async def test_already_gone_is_success_and_every_copper_holder_goes(
+    sb: Sandbox, prod: Settings, store: Store
+) -> None:
+    email = "deux.fiches@exemple.fr"
+    sb.copper.load_people(
+        [
+            {"name": "Deux Fiches", "emails": [{"email": email, "category": "work"}]},
+            {"name": "Deux Fiches bis", "emails": [{"email": email.upper(), "category": "personal"}]},
+        ],
+        allow_duplicate_emails=True,
+    )
+    assert _copper_holders(sb, email) == 2 and subscriber_hash(email) not in sb.mailchimp.members
+    sb.mailchimp.control.reset_calls()
+    sb.copper.control.reset_calls()
+    outcome = await erase(prod, store, [email, "personne@exemple.fr"], actor="test")
+    assert outcome.confirmed
+    both, nobody = outcome.results
+    assert (both.mailchimp, both.copper, both.copper_people) == ("absent", "deleted", 2)
+    assert (nobody.mailchimp, nobody.copper, nobody.copper_people) == ("absent", "absent", 0)
+    assert _copper_holders(sb, email) == 0
+    assert sb.copper.control.calls["DELETE /people/{id}"] == 2
+    assert sb.mailchimp.control.calls.get("POST /lists/{id}/members/{id}/actions/delete-permanent", 0) == 0
+    assert store.erasure.is_suppressed(email) and store.erasure.is_suppressed("personne@exemple.fr")
