@@ -36,6 +36,7 @@ from crmtui.connectors.errors import (
     ForgottenEmail,
     NotFound,
 )
+from crmtui.connectors.http import RateWait
 from crmtui.connectors.mailchimp import MailchimpClient, MailchimpMember, MemberInput
 from crmtui.connectors.mailchimp import subscriber_hash as mailchimp_subscriber_hash
 from crmtui.engine.cycle import StepContext, StepResult, register_step
@@ -1036,6 +1037,9 @@ def _prefixed(prefix: str, counts: dict[str, int]) -> dict[str, int]:
 def make_clients(
     settings: Settings,
     *,
+    store: Store | None = None,
+    emit: Callable[[Any], None] | None = None,
+    deadline: float | None = None,
     copper_options: dict[str, Any] | None = None,
     mailchimp_options: dict[str, Any] | None = None,
 ) -> tuple[CopperClient, MailchimpClient]:
@@ -1043,20 +1047,35 @@ def make_clients(
 
     Args:
         settings: credentials and base URLs.
+        store: when given, Copper's 180 requests a minute and Mailchimp's 10 connections are
+            counted in it, across every crmtui process using it (console, cron, ``serve``).
+        emit: event sink; a 429 that is waited out becomes a warning :class:`Notice` saying for
+            what and how long.
+        deadline: ``time.monotonic()`` instant the run must end by; a 429 is not waited past it.
         copper_options: extra :class:`CopperClient` arguments (``rate_limit``, ``retry``...).
         mailchimp_options: extra :class:`MailchimpClient` arguments (``max_concurrency``...).
     """
+    on_wait: Callable[[RateWait], None] | None = None
+    if emit is not None:
+        sink = emit
+
+        def on_wait(wait: RateWait) -> None:
+            sink(Notice("warning", wait.message))
+
+    shared: dict[str, Any] = {"on_wait": on_wait, "deadline": deadline}
+    if store is not None:
+        shared["budgets"] = store.budgets
     copper = CopperClient(
         api_key=settings.copper_api_key,
         user_email=settings.copper_api_email,
         base_url=settings.copper_base_url,
-        **(copper_options or {}),
+        **{**shared, **(copper_options or {})},
     )
     mailchimp = MailchimpClient(
         api_key=settings.mailchimp_api_key,
         list_id=settings.mailchimp_list_id,
         base_url=settings.mailchimp_api_root,
-        **(mailchimp_options or {}),
+        **{**shared, **(mailchimp_options or {})},
     )
     return copper, mailchimp
 
@@ -1077,7 +1096,9 @@ async def run_sync(
     from crmtui.engine.report import write_report
 
     own = clients is None
-    copper, mailchimp = clients or make_clients(settings)
+    # A cycle should end before the next one is due: no 429 is waited out past one interval.
+    deadline = time.monotonic() + settings.sync_interval
+    copper, mailchimp = clients or make_clients(settings, store=store, emit=emit, deadline=deadline)
     try:
         if not dry_run:
             await _deliver_inbound_events(settings, store, copper, mailchimp, emit)
