@@ -525,6 +525,7 @@ def _load_parts() -> None:
         "i18n_input",
         "i18n_erase",
         "i18n_sync_doc",
+        "i18n_budget",
     ):
         try:
             importlib.import_module(f"crmtui.{part}")
