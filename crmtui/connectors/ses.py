@@ -25,6 +25,7 @@ from botocore.credentials import Credentials
 
 from crmtui.connectors.errors import AuthError, OutcomeUnknown, RequestRejected
 from crmtui.connectors.http import RetryPolicy, RollingWindowLimiter, ServiceClient
+from crmtui.connectors.ses_ids import ses_headers
 from crmtui.connectors.smtp import OutgoingEmail, QuotaExceeded, RecipientRejected, Throttled
 from crmtui.secrets import Secret
 
@@ -198,7 +199,8 @@ class SesClient(ServiceClient):
                 "Simple": {
                     "Subject": {"Data": message.subject, "Charset": "UTF-8"},
                     "Body": body,
-                    "Headers": [{"Name": k, "Value": v} for k, v in message.extra_headers().items()],
+                    # No Message-ID (SES sets its own); our id rides in References instead.
+                    "Headers": ses_headers(message.extra_headers(), message.message_id),
                 }
             },
             "EmailTags": [
