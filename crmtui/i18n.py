@@ -482,6 +482,7 @@ def _load_parts() -> None:
         "i18n_console",
         "i18n_input",
         "i18n_erase",
+        "i18n_sending",
     ):
         try:
             importlib.import_module(f"crmtui.{part}")
