@@ -103,11 +103,30 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="sync: let a run archive/untag more than SYNC_MAX_CHANGE_SHARE of the audience",
     )
+    _log_level_option(parser, default="info")
     subs = parser.add_subparsers(dest="command", metavar="COMMAND")
     _register_builtin()
     for name, (help_text, configure, _) in SUBCOMMANDS.items():
-        configure(subs.add_parser(name, help=help_text))
+        sub = subs.add_parser(name, help=help_text)
+        configure(sub)
+        # Every command takes it, before or after its name: `crmtui scenarios status --log-level debug`.
+        _log_level_option(sub, default=argparse.SUPPRESS)
     return parser
+
+
+def _log_level(value: str) -> str:
+    from crmtui.logs import LEVELS
+
+    level = value.strip().lower()
+    if level not in LEVELS:
+        raise argparse.ArgumentTypeError(t("cli.log_level.help"))
+    return level
+
+
+def _log_level_option(parser: argparse.ArgumentParser, default: object) -> None:
+    if any("--log-level" in action.option_strings for action in parser._actions):
+        return  # a command that defines its own
+    parser.add_argument("--log-level", type=_log_level, default=default, help=t("cli.log_level.help"))
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -136,7 +155,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger.addHandler(logging.NullHandler())
     parser = build_parser()
     args = parser.parse_args(argv)
+    from crmtui.logs import log_to_stderr, set_level
+
+    level = set_level(args.log_level)
     if args.command:
+        if _explicit_log_level(argv):
+            log_to_stderr(level)  # sub-commands print their log lines too when asked for a level
         return SUBCOMMANDS[args.command][2](args)
     try:
         settings = settings_from_args(args)
@@ -153,6 +177,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     with sandbox_services(settings, demo=not args.headless) as settings:
         return _dispatch(args, settings)
+
+
+def _explicit_log_level(argv: Sequence[str] | None) -> bool:
+    words = sys.argv[1:] if argv is None else list(argv)
+    return any(w == "--log-level" or w.startswith("--log-level=") for w in words)
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
@@ -187,18 +216,54 @@ def sandbox_services(settings: Settings, *, demo: bool = False) -> Iterator[Sett
         return
     from crmtui.sandbox.harness import running_sandbox
 
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(settings.store_path) + suffix).unlink(missing_ok=True)
-    exports = settings.data_dir / "sandbox-exports"
-    with running_sandbox(SANDBOX_CONTACTS, SANDBOX_SEED, exports_dir=exports, serve=demo) as sandbox:
-        live = sandbox.apply_to(settings)
-        if not demo:
-            yield live
-            return
-        from crmtui.sandbox.demo import running_demo
+    with _own_sandbox_files(settings) as settings:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(settings.store_path) + suffix).unlink(missing_ok=True)
+        exports = settings.data_dir / "sandbox-exports"
+        with running_sandbox(SANDBOX_CONTACTS, SANDBOX_SEED, exports_dir=exports, serve=demo) as sandbox:
+            live = sandbox.apply_to(settings)
+            if not demo:
+                yield live
+                return
+            from crmtui.sandbox.demo import running_demo
 
-        with running_demo(sandbox, live):
-            yield live
+            with running_demo(sandbox, live):
+                yield live
+
+
+@contextlib.contextmanager
+def _own_sandbox_files(settings: Settings) -> Iterator[Settings]:
+    """The sandbox database and folders, never shared with another sandbox process (issue #15).
+
+    Each sandbox process starts its own simulators; its database is recreated at each start. A
+    second one (the console running while the README's ``crmtui --headless --sandbox`` is tried)
+    must not delete the first one's database under it: the first process holds an exclusive
+    ``flock`` on ``<db>-sandbox.lock``; a process that finds it held works in a folder of its own
+    (``sandbox-<pid>/`` in the data folder), says so, and removes that folder when it ends.
+    """
+    import dataclasses
+    import fcntl
+    import os
+    import shutil
+
+    from crmtui.files import private_dir
+
+    lock_path = settings.store_path.with_suffix(".lock")
+    private_dir(lock_path.parent)
+    handle = open(lock_path, "a+")  # noqa: SIM115 (held for the whole run)
+    own: Path | None = None
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            own = private_dir(settings.data_dir / f"sandbox-{os.getpid()}")
+            settings = dataclasses.replace(settings, data_dir=own, db_path=own / settings.db_path.name)
+            print(t("sandbox.side_by_side", path=printable(str(own))), file=sys.stderr)
+        yield settings
+    finally:
+        handle.close()
+        if own is not None:
+            shutil.rmtree(own, ignore_errors=True)
 
 
 SANDBOX_CONTACTS = 500

@@ -23,6 +23,7 @@ from crmtui.cli import (
 )
 from crmtui.config import ConfigError
 from crmtui.i18n import t
+from crmtui.intervals import cron_schedule
 
 # -- connectors test -----------------------------------------------------------------------------
 
@@ -115,28 +116,12 @@ MARKER = "# crmtui-managed"
 
 def _configure_cron(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=("install", "remove", "status"))
-    p.add_argument("--every", default="15m", help="interval: 5m, 15m, 30m, 1h, 2h... (default 15m)")
+    p.add_argument(
+        "--every",
+        default="15m",
+        help="interval: 5m, 15m, 30m, 1h, 2h... 1d (daily at 00:00), 1w = 7d = 168h (Mondays at 00:00); default 15m",
+    )
     p.add_argument("--only", default=None, help="steps for the cron run (etl,sync,scenarios)")
-
-
-def cron_schedule(every: str) -> str:
-    """The five cron fields for an interval like ``15m`` or ``2h``.
-
-    Raises:
-        ValueError: an interval cron cannot express evenly.
-    """
-    text = every.strip().lower()
-    if text.endswith("m") and text[:-1].isdigit():
-        minutes = int(text[:-1])
-        if minutes <= 0 or 60 % minutes:
-            raise ValueError(t("cron.bad_every", every=every))
-        return "* * * * *" if minutes == 1 else f"*/{minutes} * * * *"
-    if text.endswith("h") and text[:-1].isdigit():
-        hours = int(text[:-1])
-        if hours <= 0 or 24 % hours:
-            raise ValueError(t("cron.bad_every", every=every))
-        return "0 * * * *" if hours == 1 else f"0 */{hours} * * *"
-    raise ValueError(t("cron.bad_every", every=every))
 
 
 def _crontab() -> str | None:

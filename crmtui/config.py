@@ -24,6 +24,7 @@ import platformdirs
 from dotenv import dotenv_values
 
 from crmtui.i18n import detect_language, set_language, t
+from crmtui.intervals import parse_interval
 from crmtui.secrets import Secret, mask, redact, register_secret, url_password
 from crmtui.text import printable
 
@@ -89,7 +90,8 @@ class Settings:
 
     # -- sync ----------------------------------------------------------------------------------
     sync_interval: int = 3600
-    """SYNC_INTERVAL: seconds between cycles in the console (``900``, ``15m``, ``1h``)."""
+    """SYNC_INTERVAL: seconds between automatic cycles in the console (``3600``, ``15m``, ``1h``, ``1d``,
+    ``7d``, ``168h``, ``1w``, ``weekly``/``hebdomadaire``; ``0`` or ``off``: none). See :mod:`crmtui.intervals`."""
     sync_mode: SyncMode = "test"
     """SYNC_MODE: ``test`` (only emails matching TEST_EMAIL_FILTER) or ``production``."""
     test_email_filter: str = "@exemple"
@@ -363,7 +365,6 @@ SECRET_VARS = frozenset(
 )
 
 _DC = re.compile(r"-([a-z]{2}\d{1,3})$")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$", re.IGNORECASE)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -804,12 +805,11 @@ def _url(value: str, var: str, problems: list[Problem]) -> str:
 
 
 def _duration(value: str, var: str, problems: list[Problem]) -> int:
-    m = _DURATION.match(value)
-    if not m:
+    try:
+        return parse_interval(value, allow_off=True)
+    except ValueError:
         problems.append(Problem(var, t("config.bad_duration", value=value), t("config.bad_duration.fix")))
         return 3600
-    amount, unit = float(m.group(1)), m.group(2).lower()
-    return int(amount * {"": 1, "s": 1, "m": 60, "h": 3600}[unit])
 
 
 def _share(value: str, var: str, problems: list[Problem]) -> float:

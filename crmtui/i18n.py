@@ -209,12 +209,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "config.bad_choice.fix": {"fr": "mettez l'une de : {choices}", "en": "use one of: {choices}"},
     "config.bad_duration": {
-        "fr": "« {value} » n'est pas une durée (exemples : 900, 15m, 1h)",
-        "en": "“{value}” is not a duration (examples: 900, 15m, 1h)",
+        "fr": "« {value} » n'est pas une durée (exemples : 900, 15m, 1h, 1d, 7d, 1w)",
+        "en": "“{value}” is not a duration (examples: 900, 15m, 1h, 1d, 7d, 1w)",
     },
     "config.bad_duration.fix": {
-        "fr": "un nombre de secondes, ou un nombre suivi de s, m ou h",
-        "en": "a number of seconds, or a number followed by s, m or h",
+        "fr": "un nombre de secondes, ou un nombre suivi de s, m, h, d (j) ou w ; hebdomadaire, quotidien ; 0 pour aucun cycle automatique",
+        "en": "a number of seconds, or a number followed by s, m, h, d or w; weekly, daily; 0 for no automatic cycle",
     },
     "config.bad_share": {
         "fr": "« {value} » n'est pas une part valable (exemples : 0.05, 5%)",
@@ -415,9 +415,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "sandbox.env_written": {"fr": "Fichier .env écrit : {path}", "en": ".env written: {path}"},
     "sandbox.stop": {"fr": "Ctrl+C pour arrêter.", "en": "Ctrl+C to stop."},
+    "sandbox.side_by_side": {
+        "fr": "Un autre crmtui utilise déjà le bac à sable : celui-ci a ses propres simulateurs et sa propre base "
+        "dans {path} (supprimée à la fin).",
+        "en": "Another crmtui is already using the sandbox: this one has its own simulators and its own database "
+        "in {path} (removed when it ends).",
+    },
     "cron.bad_every": {
-        "fr": "« {every} » : choisissez un intervalle qui divise l'heure ou la journée (5m, 15m, 30m, 1h, 2h...)",
-        "en": "“{every}”: choose an interval that divides the hour or the day (5m, 15m, 30m, 1h, 2h...)",
+        "fr": "« {every} » : choisissez un intervalle qui divise l'heure ou la journée (5m, 15m, 30m, 1h, 2h...), "
+        "ou 1d (chaque jour à 00:00), ou 1w / 7d / 168h (chaque lundi à 00:00)",
+        "en": "“{every}”: choose an interval that divides the hour or the day (5m, 15m, 30m, 1h, 2h...), "
+        "or 1d (every day at 00:00), or 1w / 7d / 168h (every Monday at 00:00)",
     },
     "cron.no_crontab": {
         "fr": "La commande crontab est introuvable. Ajoutez cette ligne à la planification de votre système :",
@@ -482,6 +490,7 @@ def _load_parts() -> None:
         "i18n_console",
         "i18n_input",
         "i18n_erase",
+        "i18n_sync_doc",
         "i18n_sending",
     ):
         try:

@@ -63,8 +63,7 @@ SENDING_CATALOGUE: dict[str, dict[str, str]] = {
     "sending.account.sender_refused": {
         "fr": "{service} refuse l'expéditeur ({detail}). Correctif : mettez dans EMAIL_FROM une adresse "
         "que le relais accepte.",
-        "en": "{service} refuses the sender ({detail}). Fix: set EMAIL_FROM to an address the relay "
-        "accepts.",
+        "en": "{service} refuses the sender ({detail}). Fix: set EMAIL_FROM to an address the relay accepts.",
     },
     "sending.account.quota": {
         "fr": "{service} : le quota d'envoi quotidien est épuisé ({detail}). Correctif : attendez sa "

@@ -76,7 +76,7 @@ from crmtui.connectors.smtp import (
 )
 from crmtui.engine import ab
 from crmtui.engine.events import EventSink, StepProgressed, ignore
-from crmtui.engine.templates import Template, render
+from crmtui.engine.templates import KNOWN_VARIABLES, Template, TemplateProblem, render
 from crmtui.i18n import t
 from crmtui.records.emails import email_key
 from crmtui.store import Store
@@ -655,9 +655,7 @@ async def run_tick(
             if chosen is None:
                 continue
             result.scenarios += 1
-            width = concurrency or max(
-                1, min(16, int(getattr(chosen, "concurrency", 0) or chosen.rate or 8))
-            )
+            width = concurrency or max(1, min(16, int(getattr(chosen, "concurrency", 0) or chosen.rate or 8)))
             try:
                 await _run_scenario(
                     settings,
@@ -709,7 +707,7 @@ async def _run_scenario(
     slots = asyncio.Semaphore(width)
     tasks: set[asyncio.Task[None]] = set()
     stop = asyncio.Event()
-    state: dict[str, Any] = {"throttled": 0}
+    state: dict[str, Any] = {"throttled": 0, "stop_reason": ""}
     templates = {name: Template(t.name, t.subject, t.html, t.text) for name, t in scenario.templates.items()}
     steps = {s.position: s for s in scenario.steps}
     held: set[int] = set()
@@ -797,6 +795,17 @@ async def _run_scenario(
                 await slots.acquire()
                 try:
                     prepared = _prepare(settings, repo, scenario, step, due, templates, from_addr)
+                except TemplateProblem as exc:
+                    # Validation catches syntax and unknown names; what is left (``{% if x > 1 %}``
+                    # on a text value...) stops this scenario before anything is claimed.
+                    slots.release()
+                    state["stop_reason"] = _problem_text(exc)
+                    stop.set()
+                    break
+                except BaseException:
+                    slots.release()
+                    raise
+                try:
                     now = clock()
                     rules = ClaimRules(
                         now=now,
@@ -854,6 +863,9 @@ async def _run_scenario(
                     emit(StepProgressed("scenarios", done, None, scenario.name))
         if tasks:
             await asyncio.gather(*list(tasks))
+        if state["stop_reason"]:  # this scenario's own problem (a template that cannot render)
+            result.errors.append(f"{scenario.name}: {state['stop_reason']}")
+            return
         if not state["throttled"] or cancel.is_set() or stop.is_set():
             return
         # Throttled sends are deferred (known not sent): pause, then another pass picks them up.
@@ -920,7 +932,7 @@ def _prepare(
         reco = recommendation_variables(repo.store, due.contact, reco_config(settings))
         suggested = reco.pop("recommended_product_key", "")
         values.update(reco)
-    rendered = render(tpl, values)
+    rendered = render(tpl, values, known=template_names(repo))
     body_html, links = rendered.html, []
     if signer is not None and body_html:
         from crmtui.engine.tracking import track_html
@@ -941,12 +953,25 @@ def _prepare(
     return _Prepared(key, template, variant_id, rendered.subject, message, links, suggested)
 
 
+def template_names(repo: Any) -> frozenset[str]:
+    """Variables that render as "" for a contact without a value: the base ones and every contact
+    field (validation has refused any other name already)."""
+    names: set[str] = repo.contact_field_names()
+    return KNOWN_VARIABLES | names
+
+
 def uses_recommendation(template: Template) -> bool:
     """Whether a template names any recommendation variable (they cost a query per send)."""
-    from crmtui.engine.templates import RECOMMENDATION_VARIABLES, VARIABLE
+    from crmtui.engine.templates import RECOMMENDATION_VARIABLES, variables
 
-    text = " ".join((template.subject, template.html, template.text))
-    return any(name in RECOMMENDATION_VARIABLES for name in VARIABLE.findall(text))
+    names = {*variables(template.subject), *variables(template.html), *variables(template.text)}
+    return bool(names & RECOMMENDATION_VARIABLES)
+
+
+def _problem_text(problem: TemplateProblem) -> str:
+    from crmtui.engine.scenarios import problem_text
+
+    return problem_text(problem)
 
 
 def _record_links(store: Store, message_id: str, links: list[str]) -> None:

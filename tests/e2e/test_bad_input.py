@@ -10,6 +10,7 @@ import csv
 import logging
 import os
 import stat
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from crmtui.config import ConfigError, load_settings
 from crmtui.engine.etl import write_quality_report
 from crmtui.export import cell, write_csv
 from crmtui.files import private_dir, write_private_text
-from crmtui.logs import close_logging, setup_logging
+from crmtui.logs import KEEP_DAYS, DailyLogHandler, close_logging, daily_log_name, setup_logging
 from crmtui.secrets import redact, redact_url
 from crmtui.store import Store
 from crmtui.store.etl import QualityIssue
@@ -250,13 +251,29 @@ def test_the_daily_log_is_private_after_rotation(tmp_path: Path) -> None:
     os.umask(0o022)
     setup_logging(tmp_path / "logs")
     logger = logging.getLogger("crmtui")
-    daily = next(h for h in logger.handlers if isinstance(h, logging.handlers.TimedRotatingFileHandler))
+    daily = next(h for h in logger.handlers if isinstance(h, DailyLogHandler))
     logger.warning("before")
-    daily.doRollover()  # what midnight does, long after start-up
-    logger.warning("after")
+    # What midnight does, long after start-up: a record of the next day opens the next day's file.
+    tomorrow = logger.makeRecord("crmtui", logging.WARNING, __file__, 1, "after", None, None)
+    tomorrow.created += 86400
+    daily.handle(tomorrow)
     close_logging()
-    files = list((tmp_path / "logs").iterdir())
-    assert len(files) == 3 and all(_mode(p) == 0o600 for p in files)
+    files = sorted(p.name for p in (tmp_path / "logs").iterdir())
+    next_day = date.fromtimestamp(tomorrow.created)
+    assert daily_log_name() in files and daily_log_name(next_day) in files and len(files) == 3
+    assert all(_mode(tmp_path / "logs" / name) == 0o600 for name in files)
+
+
+def test_daily_logs_older_than_two_weeks_are_removed(tmp_path: Path) -> None:
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    old = folder / daily_log_name(date.today() - timedelta(days=KEEP_DAYS))
+    kept = folder / daily_log_name(date.today() - timedelta(days=KEEP_DAYS - 1))
+    for path in (old, kept):
+        path.write_text("x\n")
+    setup_logging(folder, per_run=False)
+    close_logging()
+    assert not old.exists() and kept.exists()
 
 
 # -- U+2028 / U+2029 -------------------------------------------------------------------------------------

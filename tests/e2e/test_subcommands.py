@@ -105,3 +105,60 @@ def test_cron_without_crontab_prints_the_line(
     assert main(["cron", "install"]) == 2
     assert "--headless" in capsys.readouterr().err
     assert os.environ["PATH"] == str(tmp_path)
+
+
+def test_cron_install_weekly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table = tmp_path / "crontab.txt"
+    table.write_text("")
+    fake = tmp_path / "crontab"
+    fake.write_text(f'#!/bin/sh\nif [ "$1" = "-l" ]; then cat {table}; else cat > {table}; fi\n')
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("CRMTUI_CRONTAB", str(fake))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for every in ("1w", "7d", "168h"):
+        assert main(["cron", "install", "--every", every]) == 0
+        [ours] = [line for line in table.read_text().splitlines() if line.endswith(MARKER)]
+        assert ours.startswith("0 0 * * 1 "), every
+    assert main(["cron", "install", "--every", "1d"]) == 0
+    assert table.read_text().startswith("0 0 * * * ")
+    capsys.readouterr()
+    assert main(["cron", "install", "--every", "2d"]) == 2
+    err = capsys.readouterr().err
+    assert "2d" in err and "1w" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--log-level", "debug", "config", "check"],
+        ["config", "check", "--log-level", "debug"],
+        ["config", "check", "--log-level=DEBUG"],
+        ["cron", "install", "--every", "7m", "--log-level", "warning"],
+    ],
+)
+def test_every_command_takes_log_level(argv: list[str]) -> None:
+    import logging
+
+    from crmtui.logs import close_logging
+
+    try:
+        code = main(argv)
+        assert code in (0, 2)
+        expected = "DEBUG" if "debug" in " ".join(argv).lower() else "WARNING"
+        assert logging.getLevelName(logging.getLogger("crmtui").level) == expected
+    finally:
+        main(["--log-level", "info", "config", "check"])
+        close_logging()
+        for handler in list(logging.getLogger("crmtui").handlers):
+            if getattr(handler, "_crmtui_stderr", False):
+                logging.getLogger("crmtui").removeHandler(handler)
+
+
+def test_an_unknown_log_level_is_one_message(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--log-level", "verbose", "config", "check"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "debug" in err and "Traceback" not in err

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from crmtui.config import load_settings
 from crmtui.connectors.errors import AuthError
-from crmtui.logs import close_logging, setup_logging
+from crmtui.logs import close_logging, daily_log_name, setup_logging
 from crmtui.secrets import Secret, redact
 
 CANARIES = {
@@ -35,7 +35,7 @@ def test_canaries_never_reach_the_log_files(tmp_path: Path) -> None:
         log.exception("failure")
     close_logging()
     assert run_log is not None and run_log.name.startswith("sync_log_")
-    for path in (run_log, tmp_path / "logs" / "crmtui.log"):
+    for path in (run_log, tmp_path / "logs" / daily_log_name()):
         text = path.read_text()
         assert "***" in text
         for var in ("COPPER_API_KEY", "MAILCHIMP_API_KEY", "ODOO_API_KEY"):
