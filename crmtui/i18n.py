@@ -85,6 +85,29 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "no": {"fr": "non", "en": "no"},
     # -- runs and connectors screens --------------------------------------------------------
     "runs.title": {"fr": "Historique des exécutions", "en": "Run history"},
+    "runs.key.open": {"fr": "Ouvrir", "en": "Open"},
+    "runs.dry_run": {"fr": "à blanc", "en": "dry run"},
+    "runs.detail.title": {"fr": "Exécution n° {id}", "en": "Run #{id}"},
+    "runs.detail.head": {
+        "fr": "Exécution n° {id} · {kind} · {mode} · {status}",
+        "en": "Run #{id} · {kind} · {mode} · {status}",
+    },
+    "runs.detail.when": {
+        "fr": "Début {started} · fin {finished} · durée {duration}",
+        "en": "Started {started} · finished {finished} · took {duration}",
+    },
+    "runs.detail.counts": {
+        "fr": "{total} opérations : {ok} réussies, {failed} en échec, {skipped} ignorées",
+        "en": "{total} operations: {ok} ok, {failed} failed, {skipped} skipped",
+    },
+    "runs.detail.steps": {"fr": "Étapes :", "en": "Steps:"},
+    "runs.detail.report": {"fr": "Rapport", "en": "Report"},
+    "runs.detail.log": {"fr": "Journal", "en": "Log"},
+    "runs.detail.none": {"fr": "(aucun fichier pour cette exécution)", "en": "(no file for this run)"},
+    "runs.detail.tail": {
+        "fr": "(les {n} dernières lignes sur {total})",
+        "en": "(the last {n} lines of {total})",
+    },
     "connectors.title": {"fr": "Connecteurs", "en": "Connectors"},
     "connectors.untested": {"fr": "non testé (t pour tester)", "en": "not tested (t to test)"},
     "connectors.testing": {
@@ -415,6 +438,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "sandbox.env_written": {"fr": "Fichier .env écrit : {path}", "en": ".env written: {path}"},
     "sandbox.stop": {"fr": "Ctrl+C pour arrêter.", "en": "Ctrl+C to stop."},
+    "web.serving": {
+        "fr": "Console dans le navigateur : {url} (Ctrl+C pour arrêter). Écoute sur la boucle locale "
+        "seulement : pour un accès distant, passez par un proxy inverse avec authentification.",
+        "en": "Console in the browser: {url} (Ctrl+C to stop). Listening on loopback only: for remote use, "
+        "put an authenticating reverse proxy in front.",
+    },
+    "web.bad_port": {"fr": "Port invalide : {port} (1 à 65535).", "en": "Invalid port: {port} (1 to 65535)."},
+    "web.cannot_listen": {
+        "fr": "Impossible d'écouter sur le port {port} : {reason}. Choisissez-en un autre avec --port.",
+        "en": "Cannot listen on port {port}: {reason}. Pick another one with --port.",
+    },
     "sandbox.side_by_side": {
         "fr": "Un autre crmtui utilise déjà le bac à sable : celui-ci a ses propres simulateurs et sa propre base "
         "dans {path} (supprimée à la fin).",
@@ -491,6 +525,7 @@ def _load_parts() -> None:
         "i18n_input",
         "i18n_erase",
         "i18n_sync_doc",
+        "i18n_budget",
         "i18n_sending",
     ):
         try:

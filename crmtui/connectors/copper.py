@@ -38,7 +38,7 @@ from crmtui.connectors.errors import (
     RateLimited,
     RequestRejected,
 )
-from crmtui.connectors.http import RetryPolicy, ServiceClient
+from crmtui.connectors.http import RateWait, RetryPolicy, ServiceClient, SharedBudgets, account_key
 from crmtui.records.emails import email_key
 from crmtui.secrets import Secret, register_secret
 
@@ -258,6 +258,10 @@ class CopperClient(ServiceClient):
         sleep: injectable sleep for backoff and the budget (tests pass a fast one).
         search_cap: Copper's search cap (100,000); :meth:`iter_people` uses it when
             ``X-PW-TOTAL`` is missing and to tell a real cap from an overcounted total.
+        budgets: the store's shared budgets, so every crmtui process together stays under the
+            account's 180 a minute (None: this process only).
+        on_wait: told when a 429 is waited out (see :class:`ServiceClient`).
+        deadline: ``time.monotonic()`` instant past which a 429 is not waited for.
     """
 
     def __init__(
@@ -273,6 +277,9 @@ class CopperClient(ServiceClient):
         timeout: float = 30.0,
         sleep: Callable[[float], Any] = asyncio.sleep,
         search_cap: int = SEARCH_CAP,
+        budgets: SharedBudgets | None = None,
+        on_wait: Callable[[RateWait], None] | None = None,
+        deadline: float | None = None,
     ) -> None:
         if isinstance(api_key, Secret):
             key = api_key.reveal()
@@ -297,6 +304,10 @@ class CopperClient(ServiceClient):
             timeout=timeout,
             sleep=sleep,
             owns_client=owns_client,
+            budgets=budgets,
+            budget_name=f"{SERVICE}:{account_key(key)}",
+            on_wait=on_wait,
+            deadline=deadline,
         )
         self.user_email = user_email
         self.search_cap = search_cap

@@ -41,7 +41,7 @@ from botocore.credentials import Credentials
 
 from crmtui.connectors.errors import AuthError, ConnectorError, OutcomeUnknown, RateLimited, RequestRejected
 from crmtui.connectors.http import RetryPolicy, RollingWindowLimiter, ServiceClient
-from crmtui.connectors.ses_ids import SES_SET_HEADERS
+from crmtui.connectors.ses_ids import ses_headers
 from crmtui.connectors.smtp import (
     AccountRefused,
     OutgoingEmail,
@@ -285,13 +285,8 @@ class SesClient(ServiceClient):
                 "Simple": {
                     "Subject": {"Data": message.subject, "Charset": "UTF-8"},
                     "Body": body,
-                    # No Message-ID: SES replaces it with <MessageId@REGION.amazonses.com> (see
-                    # crmtui.connectors.ses_ids), so replies are matched on SES's MessageId instead.
-                    "Headers": [
-                        {"Name": k, "Value": v}
-                        for k, v in message.extra_headers().items()
-                        if k.lower() not in SES_SET_HEADERS
-                    ],
+                    # No Message-ID (SES sets its own); our id rides in References instead.
+                    "Headers": ses_headers(message.extra_headers(), message.message_id),
                 }
             },
             "EmailTags": [

@@ -91,6 +91,7 @@ class Store:
             migrations.check_version(self)
 
         from crmtui.store.audit import AuditRepo
+        from crmtui.store.budgets import BudgetsRepo
         from crmtui.store.contacts import ContactsRepo
         from crmtui.store.erase import ErasureRepo
         from crmtui.store.etl import EtlRepo
@@ -111,6 +112,7 @@ class Store:
         self.scenarios = ScenarioRepo(self)
         self.reco = RecoRepo(self)
         self.erasure = ErasureRepo(self)
+        self.budgets = BudgetsRepo(self)
 
     # -- connections ----------------------------------------------------------------------
 
