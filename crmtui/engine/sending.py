@@ -5,7 +5,8 @@ For every active scenario inside its send window, a tick walks the due sequences
 1. renders the email (variant chosen from the ledger key, so a retry gets the same variant);
 2. **claims** it (:meth:`ScenarioRepo.claim`: one ``BEGIN IMMEDIATE`` transaction checking
    suppressions, window and days in the scenario's time zone, the exact daily cap, the cooldown
-   across scenarios and the recipient filters);
+   (every email crmtui sent the contact, in any scenario, this one's earlier steps included) and
+   the recipient filters);
 3. sends it through SES or SMTP, paced at the provider's rate;
 4. records the outcome: ``sent`` (with the provider's id, the campaign email, the counters, the
    ``contact_history`` row and the next step, in one transaction), ``failed`` (this recipient was
@@ -49,6 +50,7 @@ import functools
 import ipaddress
 import logging
 import os
+import re
 import signal
 import socket
 import threading
@@ -65,6 +67,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from email_validator import EmailNotValidError, validate_email
 
+import crmtui.i18n_scenarios  # noqa: F401 - registers the footer strings
 from crmtui.config import Settings
 from crmtui.connectors.errors import AuthError, ConnectorError, NetworkError, OutcomeUnknown
 from crmtui.connectors.smtp import (
@@ -76,7 +79,7 @@ from crmtui.connectors.smtp import (
 )
 from crmtui.engine import ab
 from crmtui.engine.events import EventSink, StepProgressed, ignore
-from crmtui.engine.templates import KNOWN_VARIABLES, Template, TemplateProblem, render
+from crmtui.engine.templates import KNOWN_VARIABLES, Rendered, Template, TemplateProblem, render
 from crmtui.i18n import t
 from crmtui.records.emails import email_key
 from crmtui.store import Store
@@ -933,6 +936,8 @@ def _prepare(
         suggested = reco.pop("recommended_product_key", "")
         values.update(reco)
     rendered = render(tpl, values, known=template_names(repo))
+    if scenario.include_unsubscribe and not uses_unsubscribe_link(tpl):
+        rendered = with_unsubscribe_footer(rendered, str(values["unsubscribe_link"]))
     body_html, links = rendered.html, []
     if signer is not None and body_html:
         from crmtui.engine.tracking import track_html
@@ -958,6 +963,40 @@ def template_names(repo: Any) -> frozenset[str]:
     field (validation has refused any other name already)."""
     names: set[str] = repo.contact_field_names()
     return KNOWN_VARIABLES | names
+
+
+def uses_unsubscribe_link(template: Template) -> bool:
+    """Whether a template places ``{{unsubscribe_link}}`` itself (in its HTML, or its text when text-only)."""
+    from crmtui.engine.templates import variables
+
+    body = template.html or template.text
+    return "unsubscribe_link" in variables(body)
+
+
+def with_unsubscribe_footer(rendered: Rendered, url: str) -> Rendered:
+    """``include_unsubscribe``: a footer unsubscribe link for a template that has none of its own."""
+    import html as html_mod
+
+    label = t("scenarios.footer.unsubscribe")
+    body_html = rendered.html
+    if body_html:
+        footer = (
+            '<p style="font-size:12px;color:#666666"><a href="'
+            + html_mod.escape(url, quote=True)
+            + '">'
+            + html_mod.escape(label)
+            + "</a></p>"
+        )
+        end = _BODY_END.search(body_html)
+        body_html = (
+            body_html[: end.start()] + footer + body_html[end.start() :] if end else body_html + footer
+        )
+    line = t("scenarios.footer.unsubscribe_text", url=url)
+    body_text = rendered.text.rstrip("\n") + "\n\n" + line + "\n" if rendered.text.strip() else line + "\n"
+    return Rendered(rendered.subject, body_html, body_text)
+
+
+_BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 
 
 def uses_recommendation(template: Template) -> bool:
