@@ -9,11 +9,18 @@ SES v2 simulator (faithful to WIRE.md §4.1):
   ``FromEmailAddress`` must be a verified identity (else ``400 MessageRejected`` "Email address is
   not verified..."), rate limited at ``MaxSendRate`` with a token bucket (``429`` with
   ``x-amzn-ErrorType: TooManyRequestsException`` and ``{"message":"Maximum sending rate
-  exceeded."}``), a daily quota (``400 LimitExceededException`` "Daily message quota exceeded."),
-  configurable rejections (``400 MessageRejected``) and ``{"MessageId": ...}`` on success; ``Simple``
-  and ``Raw`` content (``Raw.Data`` is base64 on the wire); the message as its recipient receives it
-  is kept (``messages[i]["raw"]``), with SES's own ``Message-ID`` ``<MessageId@REGION.amazonses.com>``
-  and ``Date`` in place of any the client gave (see :meth:`SesSim.delivered`);
+  exceeded."}``), a daily quota (``429 TooManyRequestsException`` "Daily message quota
+  exceeded."), configurable rejections (``400 MessageRejected``) and ``{"MessageId": ...}`` on
+  success; ``Simple`` and ``Raw`` content (``Raw.Data`` is base64 on the wire); the message as its
+  recipient receives it is kept (``messages[i]["raw"]``), with SES's own ``Message-ID``
+  ``<MessageId@REGION.amazonses.com>`` and ``Date`` in place of any the client gave (see
+  :meth:`SesSim.delivered`). The account-level errors of SendEmail can be switched on:
+  ``sending_paused`` (``400 SendingPausedException``), ``suspended`` (``400
+  AccountSuspendedException``), an unknown configuration set (``404 NotFoundException``, when
+  ``configuration_sets`` is given), and the SES sandbox's rule that recipients must be verified
+  too (``production_access=False``). Codes and meanings:
+  https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendEmail.html (section Errors); the
+  quota and rate messages: https://docs.aws.amazon.com/ses/latest/dg/manage-sending-quotas-errors.html;
 - ``GET /v2/email/account``: ``SendQuota{Max24HourSend, MaxSendRate, SentLast24Hours}``...;
 - ``POST /v2/email/identities``: CreateEmailIdentity (verifies at once, as a sandbox should).
 
@@ -127,6 +134,11 @@ class SesSim:
         throttled: 429 answers given.
         rejected: ``MessageRejected`` answers given.
         reject_addresses: recipients refused with ``MessageRejected``.
+        sending_paused: SendEmail answers ``SendingPausedException`` (GetAccount: SendingEnabled false).
+        suspended: SendEmail answers ``AccountSuspendedException`` (EnforcementStatus SHUTDOWN).
+        production_access: False for the SES sandbox: recipients must be verified identities too.
+        configuration_sets: the existing configuration sets (None: any name is accepted).
+        refused: account-level refusals given (unverified sender, paused, suspended, quota...).
     """
 
     def __init__(
@@ -152,6 +164,10 @@ class SesSim:
         self.clock = clock
         self.check_signature = check_signature
         self.reject_addresses: set[str] = set()
+        self.sending_paused = False
+        self.suspended = False
+        self.production_access = True
+        self.configuration_sets: set[str] | None = None
         self.lock = threading.Lock()
         self.reset()
         routes = [
@@ -169,6 +185,7 @@ class SesSim:
         self.messages: list[dict[str, Any]] = []
         self.throttled = 0
         self.rejected = 0
+        self.refused = 0
         self.sent_times: list[float] = []
         self._tokens = float(self.max_send_rate)
         self._stamp = self.clock()
@@ -201,6 +218,11 @@ class SesSim:
                 self._tokens -= 1.0
                 return True
             return False
+
+    def _refuse(self, status: int, code: str, message: str) -> JSONResponse:
+        with self.lock:
+            self.refused += 1
+        return self._error(status, code, message)
 
     @staticmethod
     def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -372,16 +394,39 @@ class SesSim:
         recipients = [*to, *cc, *bcc]
         if not sender or not recipients:
             return self._error(400, "BadRequestException", "Missing required sender or recipient.")
-        if not self.is_verified(sender):
-            self.rejected += 1
+        # The account-level refusals first: none of them sends anything.
+        if self.suspended:
+            return self._refuse(
+                400,
+                "AccountSuspendedException",
+                "The message can't be sent because the account's ability to send email has been "
+                "permanently restricted.",
+            )
+        if self.sending_paused:
+            return self._refuse(
+                400,
+                "SendingPausedException",
+                "The message can't be sent because the account's ability to send email is currently paused.",
+            )
+        config_set = data.get("ConfigurationSetName")
+        if config_set and self.configuration_sets is not None and config_set not in self.configuration_sets:
+            return self._refuse(404, "NotFoundException", f"Configuration set <{config_set}> does not exist.")
+        unverified = [] if self.is_verified(sender) else [_addr(sender)]
+        if not self.production_access:  # the SES sandbox: recipients must be verified too
+            unverified += [_addr(a) for a in recipients if not self.is_verified(a)]
+        if unverified:
+            with self.lock:
+                self.rejected += 1
+                self.refused += not self.is_verified(sender)
             return self._error(
                 400,
                 "MessageRejected",
                 f"Email address is not verified. The following identities failed the check in region "
-                f"{self.region.upper()}: {_addr(sender)}",
+                f"{self.region.upper()}: {', '.join(unverified)}",
             )
         if self.max_24h_send >= 0 and len(self.messages) >= self.max_24h_send:
-            return self._error(400, "LimitExceededException", "Daily message quota exceeded.")
+            # The API answers a throttling error for the daily quota (manage-sending-quotas-errors).
+            return self._refuse(429, "TooManyRequestsException", "Daily message quota exceeded.")
         if not self._take_token():
             with self.lock:
                 self.throttled += 1
@@ -425,14 +470,14 @@ class SesSim:
         return JSONResponse(
             {
                 "DedicatedIpAutoWarmupEnabled": False,
-                "EnforcementStatus": "HEALTHY",
-                "ProductionAccessEnabled": True,
+                "EnforcementStatus": "SHUTDOWN" if self.suspended else "HEALTHY",
+                "ProductionAccessEnabled": self.production_access,
                 "SendQuota": {
                     "Max24HourSend": self.max_24h_send,
                     "MaxSendRate": self.max_send_rate,
                     "SentLast24Hours": float(len(self.messages)),
                 },
-                "SendingEnabled": True,
+                "SendingEnabled": not (self.sending_paused or self.suspended),
                 "SuppressionAttributes": {"SuppressedReasons": ["BOUNCE", "COMPLAINT"]},
             }
         )
@@ -473,6 +518,9 @@ class _SinkHandler:
         self, server: SMTPServer, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
         with self.sink.lock:
+            if self.sink.refuse_mail:
+                self.sink.refused += 1
+                return self.sink.refuse_mail
             if self.sink.throttle_next > 0:
                 self.sink.throttle_next -= 1
                 self.sink.throttled += 1
@@ -484,6 +532,10 @@ class _SinkHandler:
     async def handle_RCPT(  # noqa: N802 - aiosmtpd hook name
         self, server: SMTPServer, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
+        if self.sink.refuse_rcpt:
+            with self.sink.lock:
+                self.sink.refused += 1
+            return self.sink.refuse_rcpt
         if address.lower() in self.sink.reject_addresses:
             with self.sink.lock:
                 self.sink.rejected += 1
@@ -528,6 +580,12 @@ class SmtpSink:
             bytes (:func:`parse_message` gives the full message).
         throttle_next: answer ``454 Throttling failure`` to that many next ``MAIL FROM``.
         reject_addresses: recipients refused with ``550``.
+        refuse_mail: a reply to give every ``MAIL FROM`` instead of 250, e.g. ``530 5.7.0
+            Authentication required`` (RFC 4954 §6) or ``454 Throttling failure: Daily message
+            quota exceeded`` (Amazon SES SMTP, manage-sending-quotas-errors).
+        refuse_rcpt: a reply to give every ``RCPT TO``, e.g. Postfix's ``554 5.7.1 <addr>: Relay
+            access denied`` (smtpd_relay_restrictions, https://www.postfix.org/SMTPD_ACCESS_README.html).
+        refused: scripted refusals given.
     """
 
     def __init__(
@@ -561,6 +619,9 @@ class SmtpSink:
         self.throttled = 0
         self.rejected = 0
         self.reject_addresses: set[str] = set()
+        self.refuse_mail = ""
+        self.refuse_rcpt = ""
+        self.refused = 0
         kwargs: dict[str, Any] = {}
         if username:
             # A loopback test sink: AUTH without TLS is the point, not a risk.
