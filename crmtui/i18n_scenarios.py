@@ -118,6 +118,8 @@ SCENARIOS_CATALOGUE: dict[str, dict[str, str]] = {
         "en": "stop_on_unsubscribe = false is refused: an unsubscribed contact never receives marketing email "
         "(their sequence always stops)",
     },
+    "scenarios.footer.unsubscribe": {"fr": "Se désinscrire", "en": "Unsubscribe"},
+    "scenarios.footer.unsubscribe_text": {"fr": "Se désinscrire : {url}", "en": "Unsubscribe: {url}"},
     "scenarios.v.toml": {
         "fr": "fichier de scénario illisible : {detail}",
         "en": "unreadable scenario file: {detail}",

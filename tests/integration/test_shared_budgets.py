@@ -14,6 +14,7 @@ What is asserted is the simulator's own count of refusals (``rate_limited``, ``r
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -30,6 +31,7 @@ from crmtui.engine.sync import make_clients
 from crmtui.i18n import set_language
 from crmtui.sandbox.control import Fault
 from crmtui.sandbox.copper import BASE_PATH, CopperSim
+from crmtui.sandbox.harness import running_sandbox
 from crmtui.sandbox.loopback import serve_in_thread
 from crmtui.sandbox.mailchimp import DEFAULT_API_KEY, MailchimpSim
 from crmtui.secrets import Secret
@@ -156,7 +158,9 @@ class TestCopperWindow:
     ) -> None:
         # The same two bursts, each process counting only its own calls: 30 calls reach a server that
         # allows 20, so it refuses some. Each refusal is waited out (Copper sends no Retry-After: the
-        # rest of the window) and said in one line; every call succeeds in the end.
+        # rest of the window) and said in one line; every call succeeds in the end. The simulator's
+        # window is 6 s here, so the two bursts overlap in it even if one process is descheduled.
+        copper.rate_window = 6.0
         ids = seed(copper, 30)
         url = copper_served[1]
         results = run_workers(
@@ -219,6 +223,23 @@ class TestOperatorIsTold:
             data_dir=tmp_path,
         )
 
+    async def test_make_clients_wires_the_stores_budgets(self, settings: Settings, store_path: Path) -> None:
+        # What the sync, decisions, erasure and `crmtui serve` build: both clients count in the store.
+        with Store(store_path) as store:
+            copper_client, mailchimp = make_clients(settings, store=store)
+            assert copper_client.limiter is not None
+            assert copper_client.limiter.shared is store.budgets
+            assert (copper_client.limiter.max_calls, copper_client.limiter.window) == (180, 61.0)
+            assert mailchimp.budgets is store.budgets and mailchimp.shared_slots == 10
+            # One budget per account, never the credential itself.
+            assert copper_client.budget_name.startswith("copper:") and KEY not in copper_client.budget_name
+            await copper_client.aclose()
+            await mailchimp.aclose()
+        alone, alone_mc = make_clients(settings)
+        assert alone.limiter is not None and alone.limiter.shared is None
+        await alone.aclose()
+        await alone_mc.aclose()
+
     async def test_a_429_is_waited_out_with_a_notice_in_french(
         self, copper: CopperSim, settings: Settings, store_path: Path
     ) -> None:
@@ -267,3 +288,37 @@ class TestOperatorIsTold:
         assert "the next run resumes" in caught.value.hint
         assert copper.control.total_calls == 1
         assert events == []
+
+
+def test_headless_output_says_what_a_429_waits_for(tmp_path: Path) -> None:
+    # A cron run (`crmtui --headless`, a real process) meets a 429 with Retry-After from the Copper
+    # simulator: its progress output says, in the operator's language, what it waits for.
+    with running_sandbox(20, seed=5) as sb:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(
+                ("COPPER", "MAILCHIMP", "SYNC_", "CRMTUI", "SES_", "SMTP_", "ODOO", "ISAVIGNE")
+            )
+        }
+        env.update(sb.env())
+        for var in ("ODOO_URL", "ODOO_DB", "ODOO_USER", "ODOO_API_KEY"):
+            env.pop(var, None)
+        env.update(SYNC_MODE="production", CRMTUI_DATA_DIR=str(tmp_path / "data"), CRMTUI_LANG="fr")
+        sb.copper.control.add_fault(Fault(kind="rate_limit", retry_after=1.0))
+        run = subprocess.run(
+            [sys.executable, "-m", "crmtui", "--no-sandbox", "--env-file", str(tmp_path / ".env")]
+            + ["--headless", "--only", "sync"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        pending = len(sb.copper.control.faults)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert pending == 0  # the scripted 429 was answered
+    expected = (
+        "[warning] Copper : trop de requêtes (HTTP 429), le service demande d'attendre ; reprise dans 1 s"
+    )
+    assert expected in run.stdout, run.stdout
