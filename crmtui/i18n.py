@@ -526,6 +526,7 @@ def _load_parts() -> None:
         "i18n_erase",
         "i18n_sync_doc",
         "i18n_budget",
+        "i18n_sending",
     ):
         try:
             importlib.import_module(f"crmtui.{part}")

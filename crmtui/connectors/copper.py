@@ -4,7 +4,9 @@ Wire facts come from ``docs/WIRE.md`` §1. What this module adds to the shared p
 :mod:`crmtui.connectors.http`:
 
 - the three ``X-PW-*`` auth headers, and a rolling budget of 180 requests a minute (Copper's
-  limit) so a normal run never receives a 429;
+  limit) so a normal run never receives a 429; with ``budgets`` (the store's) it is counted across
+  every crmtui process on the account, and a 429 (no ``Retry-After`` on Copper) waits for the rest
+  of the window;
 - typed records (:class:`CopperPerson`, :class:`CopperWebhook`) instead of raw JSON;
 - error bodies (``{"success": false, "status": ..., "message": ...}``) turned into typed errors:
   :class:`AuthError` on 401, :class:`NotFound` on 404, :class:`DuplicateRecord` when an email

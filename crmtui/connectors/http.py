@@ -14,7 +14,10 @@ One :class:`ServiceClient` per service wraps one injected ``httpx.AsyncClient`` 
 - a **call counter** per endpoint (benchmarks and the Connectors screen read it);
 - **redaction**: errors and log lines go through :func:`crmtui.secrets.redact`;
 - **safety for writes**: a non-idempotent request that may have reached the server before the
-  connection broke raises :class:`OutcomeUnknown` instead of being sent again.
+  connection broke raises :class:`OutcomeUnknown` instead of being sent again. A 502/503/504 to a
+  write is retried only when the client allows it (``retry_gateway_writes``): a gateway may answer
+  so *after* the service accepted the request (an SES send behind a proxy), so the email sender
+  turns it off and gets :meth:`ServiceClient.raise_for_error` (``OutcomeUnknown``) instead.
 
 Service clients subclass it and override :meth:`ServiceClient.raise_for_error` to turn their error
 bodies into typed exceptions.
@@ -269,6 +272,9 @@ class ServiceClient:
         on_wait: told each time a 429 is waited out (the engine turns it into a notice).
         deadline: ``time.monotonic()`` instant the run must end by: a 429 whose wait would end
             later is not waited for (the next run resumes).
+        retry_gateway_writes: retry a non-idempotent request answered 502/503/504 (the services
+            that read a record back before writing again keep it; SES sends turn it off, since
+            nothing proves the gateway did not forward the request).
     """
 
     def __init__(
@@ -289,6 +295,7 @@ class ServiceClient:
         shared_slots: int | None = None,
         on_wait: Callable[[RateWait], None] | None = None,
         deadline: float | None = None,
+        retry_gateway_writes: bool = True,
     ) -> None:
         self.service = service
         self.client = client
@@ -314,6 +321,7 @@ class ServiceClient:
         self.clock_offset: float | None = None
         """Service clock minus ours, in seconds, from the last ``Date`` header (None: unknown)."""
         self._owns_client = owns_client
+        self.retry_gateway_writes = retry_gateway_writes
         """Whether :meth:`aclose` closes ``client`` (True when the subclass created it)."""
 
     async def aclose(self) -> None:
@@ -350,6 +358,10 @@ class ServiceClient:
         if status >= 500:
             raise ServerError(self.service, f"server error (HTTP {status}) after retries", status=status)
         raise RequestRejected(self.service, f"request rejected (HTTP {status}): {text}", status=status)
+
+    def refusal_for_429(self, response: httpx.Response) -> ConnectorError | None:
+        """A 429 that retrying cannot cure (SES's daily quota), as the error to raise at once; else None."""
+        return None
 
     # -- the request loop -----------------------------------------------------------------
 
@@ -506,6 +518,9 @@ class ServiceClient:
         self._note_clock(response)
         status = response.status_code
         if status == 429:
+            final = self.refusal_for_429(response)
+            if final is not None:
+                raise final
             retry_after = parse_retry_after(response.headers.get("retry-after"))
             error = RateLimited(
                 self.service,
@@ -544,8 +559,9 @@ class ServiceClient:
             error = ServerError(self.service, f"server error (HTTP {status})", status=status)
             if idempotent:
                 raise Retryable(error, parse_retry_after(response.headers.get("retry-after")))
-            # A 502/503/504 from a gateway means the request never reached the service.
-            if status in (502, 503, 504):
+            # A 502/503/504 comes from a gateway, which may or may not have forwarded the request:
+            # retried only for services whose writes are read back first (never an email send).
+            if status in (502, 503, 504) and self.retry_gateway_writes:
                 raise Retryable(error, parse_retry_after(response.headers.get("retry-after")))
             self.raise_for_error(response)
         if status >= 400:

@@ -491,7 +491,8 @@ def shared_slots(api_key: str, limit: int = MAX_CONNECTIONS) -> asyncio.Semaphor
     """The one semaphore every client of ``api_key`` shares in the running event loop.
 
     Mailchimp counts connections per user, so two clients of the same key (sync and scenarios)
-    must share the budget. Semaphores belong to one loop, hence one table per loop.
+    must share the budget. Semaphores belong to one loop, hence one table per loop. Other
+    processes are counted by the store's leases when the client has ``budgets``.
     """
     loop = asyncio.get_running_loop()
     table = _SHARED_SLOTS.setdefault(loop, {})

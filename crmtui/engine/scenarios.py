@@ -544,6 +544,8 @@ def summarize(result: TickResult) -> str:
     )
     if refused:
         text += f"; {t('scenarios.tick.refused')}: {refused}"
+    if result.held_back:
+        text += f"; {t('scenarios.tick.held_back', n=result.held_back, filter=result.test_filter)}"
     if result.recovered:
         text += f"; {t('scenarios.tick.recovered', n=result.recovered)}"
     return text
@@ -600,5 +602,6 @@ async def scenarios_step(ctx: StepContext) -> StepResult:
             "throttled": result.throttled,
             "recovered": result.recovered,
             "refused": dict(result.refused),
+            "held_back": result.held_back,
         },
     )

@@ -23,6 +23,7 @@ from typing import Any
 import sqlite_utils
 
 from crmtui.i18n import t
+from crmtui.store._util import fold
 
 BUSY_TIMEOUT_MS = 15_000
 
@@ -98,6 +99,7 @@ class Store:
         from crmtui.store.events import EventsRepo
         from crmtui.store.locks import LocksRepo
         from crmtui.store.reco import RecoRepo
+        from crmtui.store.review import ReviewRepo
         from crmtui.store.runs import RunsRepo
         from crmtui.store.scenarios import ScenarioRepo
         from crmtui.store.sync import SyncRepo
@@ -107,6 +109,7 @@ class Store:
         self.audit = AuditRepo(self)
         self.contacts = ContactsRepo(self)
         self.sync = SyncRepo(self)
+        self.review = ReviewRepo(self)
         self.etl = EtlRepo(self)
         self.events = EventsRepo(self)
         self.scenarios = ScenarioRepo(self)
@@ -142,6 +145,8 @@ class Store:
                 raise sqlite3.OperationalError("cannot switch to WAL mode")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = NORMAL")
+            # The review filter's casefold (store.review_schema): SQLite's own lower() folds ASCII only.
+            conn.create_function("crm_fold", 1, fold, deterministic=True)
         except sqlite3.Error as exc:
             raise translate_error(exc, self.path) from exc
         with self._conn_lock:

@@ -246,6 +246,7 @@ def _m0001(db: sqlite_utils.Database) -> None:
 # reco 30–39, events 40–49, erasure 60–69, budgets 70–79) and registers them on import.
 _AREA_MODULES = (
     "crmtui.store.sync_schema",
+    "crmtui.store.review_schema",
     "crmtui.store.etl_schema",
     "crmtui.store.scenario_schema",
     "crmtui.store.reco_schema",

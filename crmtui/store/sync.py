@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from crmtui.store._util import dumps, loads, now_iso
+from crmtui.store._util import dumps, loads, now_iso, search_text
 
 if TYPE_CHECKING:
     from crmtui.store.db import Store
@@ -303,7 +303,7 @@ class SyncRepo:
         with self.store.write() as db:
             cur = db.execute(
                 "INSERT OR IGNORE INTO deletion_queue (email, copper_id, name, tag, detected_at, run_id, state, "
-                "copper_state, mc_state) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+                "copper_state, mc_state, search) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
                 (
                     email,
                     copper_id,
@@ -313,6 +313,7 @@ class SyncRepo:
                     run_id,
                     None if copper_state is None else dumps(copper_state),
                     None if mc_state is None else dumps(mc_state),
+                    search_text(name, email, tag),
                 ),
             )
             return bool(cur.rowcount)
@@ -409,12 +410,22 @@ class SyncRepo:
         with self.store.write() as db:
             db.execute(
                 "INSERT INTO deletion_queue (email, copper_id, name, tag, detected_at, run_id, decision, "
-                "decided_at, decided_by, state, applied_at, previous_status) "
-                "VALUES (?, ?, ?, '📥 INACTIF', ?, ?, 'archive', ?, 'copper tag', 'applied', ?, ?) "
+                "decided_at, decided_by, state, applied_at, previous_status, search) "
+                "VALUES (?, ?, ?, '📥 INACTIF', ?, ?, 'archive', ?, 'copper tag', 'applied', ?, ?, ?) "
                 "ON CONFLICT(email) DO UPDATE SET decision = 'archive', state = 'applied', "
                 "decided_by = 'copper tag', applied_at = excluded.applied_at, "
                 "previous_status = excluded.previous_status, error = NULL",
-                (email, copper_id, name, now_iso(), run_id, now_iso(), now_iso(), previous_status),
+                (
+                    email,
+                    copper_id,
+                    name,
+                    now_iso(),
+                    run_id,
+                    now_iso(),
+                    now_iso(),
+                    previous_status,
+                    search_text(name, email, "📥 INACTIF"),
+                ),
             )
             AuditRepo(self.store).record(
                 "sync", "decision.archive.tagged", email, after={"previous_status": previous_status}

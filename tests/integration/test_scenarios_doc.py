@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -61,7 +62,8 @@ html = """{DOC_TEMPLATE}"""
 
 @pytest.fixture
 def live(settings: Settings) -> Settings:
-    return serve_settings(settings)
+    # Production mode: these documented examples email @vignoble.fr, which TEST mode holds back.
+    return dataclasses.replace(serve_settings(settings), sync_mode="production")
 
 
 async def test_doc_template_tracking_base_link_is_tracked_signed_and_redirects(

@@ -223,6 +223,23 @@ class TestOperatorIsTold:
             data_dir=tmp_path,
         )
 
+    async def test_make_clients_wires_the_stores_budgets(self, settings: Settings, store_path: Path) -> None:
+        # What the sync, decisions, erasure and `crmtui serve` build: both clients count in the store.
+        with Store(store_path) as store:
+            copper_client, mailchimp = make_clients(settings, store=store)
+            assert copper_client.limiter is not None
+            assert copper_client.limiter.shared is store.budgets
+            assert (copper_client.limiter.max_calls, copper_client.limiter.window) == (180, 61.0)
+            assert mailchimp.budgets is store.budgets and mailchimp.shared_slots == 10
+            # One budget per account, never the credential itself.
+            assert copper_client.budget_name.startswith("copper:") and KEY not in copper_client.budget_name
+            await copper_client.aclose()
+            await mailchimp.aclose()
+        alone, alone_mc = make_clients(settings)
+        assert alone.limiter is not None and alone.limiter.shared is None
+        await alone.aclose()
+        await alone_mc.aclose()
+
     async def test_a_429_is_waited_out_with_a_notice_in_french(
         self, copper: CopperSim, settings: Settings, store_path: Path
     ) -> None:
