@@ -22,7 +22,7 @@ scenario.send_window_start = '00:00'
 scenario.send_window_end = '24:00'
 
 [audience]
-emails = ["client@vignoble.fr"]
+emails = ["client@exemple-vignoble.fr"]
 
 [[steps]]
 position = 1
@@ -48,7 +48,7 @@ html = "<p>Offre</p><a href='https://votre-site.com/court'>Voir</a>"
 """
 
 HUMAN = {"user-agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Firefox/126.0"}
-TESTERS = ["test1@domaine-exemple.fr", "test2@domaine-exemple.fr", "test3@domaine-exemple.fr"]
+TESTERS = ["test1@exemple.fr", "test2@exemple.fr", "test3@exemple.fr"]
 
 
 @pytest.fixture
