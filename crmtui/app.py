@@ -108,6 +108,14 @@ class CrmApp(App[int]):
         """Start the background passes when asked (the sandbox console: its demo moves by itself)."""
         if self.background_every:
             self.set_interval(self.background_every, self._background_due)
+        self._check_unfinished_erasures()
+
+    @work(thread=True, exclusive=True, group="app:erasures", exit_on_error=False, description="Erasures")
+    def _check_unfinished_erasures(self) -> None:
+        """Say so when an erasure waits to be finished (its address is kept until then)."""
+        n = len(self.store.erasure.unfinished())
+        if n:
+            self.call_from_thread(self.notify, t("erase.unfinished", n=n), severity="warning", timeout=15)
 
     # -- palette --------------------------------------------------------------------------
 
