@@ -118,6 +118,9 @@ class Settings:
     """SYNC_ARCHIVE_ACTION: what "archive" (a decision or a hand-added ``📥 INACTIF``) does in
     Mailchimp: ``unsubscribe`` (the document's "désabonnement automatique", the default) or
     ``archive`` (the member leaves the audience)."""
+    report_verbose: bool = False
+    """SYNC_REPORT_VERBOSE: list every contact compared and found identical in the report (``--verbose``);
+    by default they are only counted, so a 20k audience does not make a 20k-line report."""
 
     rfm_vip_monetary: float = 1000.0
     """RFM_VIP_MONETARY: total spent (€) from which an active customer is VIP."""
@@ -304,6 +307,7 @@ FIELD_VARS: dict[str, str] = {
     "full_every": "SYNC_FULL_EVERY",
     "max_change_share": "SYNC_MAX_CHANGE_SHARE",
     "archive_action": "SYNC_ARCHIVE_ACTION",
+    "report_verbose": "SYNC_REPORT_VERBOSE",
     "rfm_vip_monetary": "RFM_VIP_MONETARY",
     "rfm_vip_orders": "RFM_VIP_ORDERS",
     "rfm_at_risk_days": "RFM_AT_RISK_DAYS",
@@ -577,6 +581,8 @@ def load_settings(
         kw["archive_action"] = _choice(
             get("SYNC_ARCHIVE_ACTION").lower(), "SYNC_ARCHIVE_ACTION", ("unsubscribe", "archive"), problems
         )
+    if get("SYNC_REPORT_VERBOSE"):
+        kw["report_verbose"] = get("SYNC_REPORT_VERBOSE").lower() in ("1", "true", "yes", "oui", "on")
 
     if get("RFM_VIP_MONETARY"):
         kw["rfm_vip_monetary"] = _float(get("RFM_VIP_MONETARY"), "RFM_VIP_MONETARY", problems)

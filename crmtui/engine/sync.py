@@ -99,6 +99,9 @@ class SyncReport:
     read_copper: int = 0
     read_mailchimp: int = 0
     unchanged: int = 0  # contacts already in sync whose stored state is current (not kept in results)
+    identical_settled: int = 0  # of those, compared and found identical (the rest: opted out, inactive)
+    identical_settled_list: list[tuple[str, str]] = field(default_factory=list)  # email, name; verbose only
+    verbose: bool = False  # list identical contacts in the report (--verbose, SYNC_REPORT_VERBOSE)
     suppressed: int = 0  # erased or deleted people a side still sent (never planned)
     calls: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -108,6 +111,24 @@ class SyncReport:
     def operations(self) -> list[ContactResult]:
         """Contacts the report details: something was (or would be) written, or went wrong."""
         return [r for r in self.results if r.plan.ops or not r.ok or r.forgotten_now]
+
+    @property
+    def applied(self) -> bool:
+        """Whether the operations were carried out (not a dry run, not stopped by the circuit breaker)."""
+        return not self.dry_run and not self.stopped
+
+    @property
+    def identical(self) -> int:
+        """Contacts compared and found identical on both sides: nothing written ("optimisation")."""
+        return self.identical_settled + sum(1 for r in self.results if _is_identical(r))
+
+    @property
+    def identical_contacts(self) -> list[tuple[str, str]]:
+        """Those contacts (email, name), when the run was asked to list them (``verbose``)."""
+        if not self.verbose:
+            return []
+        more = [(r.plan.email, r.plan.name) for r in self.results if _is_identical(r)]
+        return sorted([*self.identical_settled_list, *more])
 
     @property
     def invalid_emails(self) -> list[ContactResult]:
@@ -123,6 +144,10 @@ class SyncReport:
     def failed(self) -> int:
         """Detailed contacts with an error."""
         return sum(1 for r in self.operations if not r.ok)
+
+
+def _is_identical(result: ContactResult) -> bool:
+    return result.plan.outcome is Outcome.IDENTICAL and not result.plan.ops and result.ok
 
 
 def sync_options(settings: Settings) -> SyncOptions:
@@ -217,9 +242,14 @@ class SyncEngine:
         self.emit(StepProgressed(f"{STEP}:{phase}", done, total, detail))
 
     async def run(
-        self, *, dry_run: bool = False, full: bool | None = None, allow_large_change: bool = False
+        self,
+        *,
+        dry_run: bool = False,
+        full: bool | None = None,
+        allow_large_change: bool = False,
+        verbose: bool = False,
     ) -> SyncReport:
-        """Read, plan, guard, apply, report."""
+        """Read, plan, guard, apply, report (each step and each action in the log)."""
         started = time.monotonic()
         sync = self.store.sync
         runs_since_full = int(sync.cursor(CURSOR_RUNS_SINCE_FULL) or 0)
@@ -230,6 +260,13 @@ class SyncEngine:
                 copper_cursor is None or mc_cursor is None or runs_since_full + 1 >= self.settings.full_every
             )
         report = SyncReport(self.run_id, self.settings.sync_mode, dry_run, full, datetime.now())
+        report.verbose = verbose or self.settings.report_verbose
+        log.info(
+            "sync: %s read (%s mode%s)",
+            "full" if full else "incremental",
+            self.settings.sync_mode,
+            ", dry run" if dry_run else "",
+        )
         if not dry_run:
             superseded = sync.supersede_unfinished()
             if superseded:
@@ -242,6 +279,9 @@ class SyncEngine:
         requested_before = datetime.now(UTC).isoformat(timespec="seconds")
         requested = await self._read_requested_people(copper_now)
         mc_now, mc_max = await self._read_mailchimp(None if full else mc_cursor, full, report)
+        log.info(
+            "sync: read %d Copper people and %d Mailchimp members", report.read_copper, report.read_mailchimp
+        )
 
         if self.cancel.is_set():
             # A partial read must not be planned: absent people would look deleted.
@@ -251,10 +291,12 @@ class SyncEngine:
 
         # 2. Plan.
         plans, sides = self._plan(copper_now, mc_now, full, report)
+        _log_plan(plans, report)
 
         # 3. Guard.
         breaker = self._circuit_breaker(plans, mc_now, allow_large_change)
         if breaker:
+            log.warning("sync: %s", breaker)
             report.stopped = breaker
             report.results = [ContactResult(p) for p in plans]
             report.duration = time.monotonic() - started
@@ -262,6 +304,9 @@ class SyncEngine:
             return report
 
         if dry_run:
+            for plan in plans:
+                for op in plan.ops:
+                    log.info("%s (%s): %s → planned (dry run)", plan.email, plan.name, describe_op(op))
             report.results = [ContactResult(p) for p in plans]
             self._collect_lists(report)
             report.duration = time.monotonic() - started
@@ -283,6 +328,14 @@ class SyncEngine:
                     self.store.events.mark_copper_synced(requested, before=requested_before)
         self._collect_lists(report)
         report.duration = time.monotonic() - started
+        log.info(
+            "sync: %d operations, %d ok, %d errors, %d identical; cursors %s",
+            len(report.operations),
+            report.succeeded,
+            report.failed,
+            report.identical,
+            "kept (cancelled)" if self.cancel.is_set() else "moved",
+        )
         report.calls = {
             **_prefixed("copper", self.copper.call_counts()),
             **_prefixed("mailchimp", self.mailchimp.call_counts()),
@@ -455,6 +508,11 @@ class SyncEngine:
                 # Nothing to write and nothing new to remember: keep neither the plan nor the sides
                 # (a full reconcile of a large audience would otherwise hold them all in memory).
                 report.unchanged += 1
+                if plan.outcome is Outcome.IDENTICAL:
+                    report.identical_settled += 1
+                    log.debug("%s (%s): compared, identical: nothing to write", email, plan.name)
+                    if report.verbose:
+                        report.identical_settled_list.append((email, plan.name))
             else:
                 plans.append(plan)
                 sides[email] = (copper, mc)
@@ -547,6 +605,7 @@ class SyncEngine:
         for plan in plans:
             for op in plan.ops:
                 if op.kind is OpKind.QUEUE_DELETION:
+                    log.info("%s (%s): %s → queued", plan.email, plan.name, describe_op(op))
                     copper, mc = sides[plan.email]
                     sync.queue_deletion(
                         plan.email,
@@ -574,6 +633,11 @@ class SyncEngine:
             executed.update(id(op) for op, *_ in batch)
             sync.mark_ops((op_ids[id(op)], state, result, error) for op, state, result, error in batch)
             for op, state, _, error in batch:
+                name = results[op.email].plan.name
+                if state == "sent":
+                    log.info("%s (%s): %s → ok", op.email, name, describe_op(op))
+                else:
+                    log.warning("%s (%s): %s → %s: %s", op.email, name, describe_op(op), state, error or "")
                 if state not in ("sent", "forgotten"):
                     results[op.email].ok = False
                     results[op.email].errors.append(error or state)
@@ -840,6 +904,59 @@ class SyncEngine:
         ]
 
 
+def describe_op(op: Op) -> str:
+    """One operation in a log line: what it writes where (names of tags, fields; never a secret)."""
+    p = op.payload
+    if op.kind is OpKind.MC_UPSERT:
+        what = "new member" if p.get("new") else "update member"
+        parts = [f"Mailchimp: {what} ({p.get('status')})"]
+        if p.get("fields"):
+            parts.append("fields " + ", ".join(sorted(p["fields"])))
+        if p.get("tags"):
+            parts.append("tags + " + ", ".join(p["tags"]))
+        return "; ".join(parts)
+    if op.kind is OpKind.MC_TAGS:
+        return f"Mailchimp: tags + [{', '.join(p['add'])}] - [{', '.join(p['remove'])}]"
+    if op.kind is OpKind.MC_STATUS:
+        return f"Mailchimp: status → {p['status']}" + (" (reactivation)" if p.get("reactivate") else "")
+    if op.kind is OpKind.MC_INACTIVE:
+        return f"Mailchimp: {p['action']} (📥 INACTIF; was {p['previous']})"
+    if op.kind is OpKind.MC_EMAIL:
+        return f"Mailchimp: address {p['old']} → {op.email}"
+    if op.kind is OpKind.COPPER_EMAIL:
+        return f"Copper: person {p['id']} emails → {', '.join(p['emails'])}"
+    if op.kind is OpKind.COPPER_CREATE:
+        return "Copper: new person" + (f"; tags {', '.join(p['tags'])}" if p.get("tags") else "")
+    if op.kind is OpKind.COPPER_UPDATE:
+        parts = [f"Copper: update person {p['id']}"]
+        if p.get("fields"):
+            parts.append("fields " + ", ".join(sorted(p["fields"])))
+        if "tags" in p:
+            parts.append("tags = " + ", ".join(p["tags"]))
+        return "; ".join(parts)
+    if op.kind is OpKind.QUEUE_DELETION:
+        return f"deletion queue (tag {p.get('tag')})"
+    return op.kind.value
+
+
+def _log_plan(plans: list[ContactPlan], report: SyncReport) -> None:
+    counts: dict[str, int] = {}
+    for plan in plans:
+        counts[plan.outcome.value] = counts.get(plan.outcome.value, 0) + 1
+        if plan.outcome is Outcome.IDENTICAL and not plan.ops:
+            log.debug("%s (%s): compared, identical: nothing to write", plan.email, plan.name)
+        elif not plan.ops and plan.outcome is not Outcome.IDENTICAL:
+            log.info("%s (%s): %s, nothing to write", plan.email, plan.name, plan.outcome.value)
+    writes = sum(1 for p in plans if p.ops)
+    detail = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+    log.info(
+        "sync: planned %d contacts with writes; %d already in sync%s",
+        writes,
+        report.unchanged,
+        f"; outcomes: {detail}" if detail else "",
+    )
+
+
 def _settled(
     plan: ContactPlan, row: ContactRow | None, copper: CopperSide | None, mc: MailchimpSide | None
 ) -> bool:
@@ -929,11 +1046,12 @@ async def run_sync(
     dry_run: bool = False,
     full: bool | None = None,
     allow_large_change: bool = False,
+    verbose: bool = False,
     emit: Callable[[Any], None] = lambda e: None,
     cancel: asyncio.Event | None = None,
     clients: tuple[CopperClient, MailchimpClient] | None = None,
 ) -> SyncReport:
-    """Run one sync and write its report file."""
+    """Run one sync and write its report file (``verbose``: list identical contacts too)."""
     from crmtui.engine.report import write_report
 
     own = clients is None
@@ -942,12 +1060,15 @@ async def run_sync(
         if not dry_run:
             await _deliver_inbound_events(settings, store, copper, mailchimp, emit)
         engine = SyncEngine(settings, store, copper, mailchimp, emit=emit, cancel=cancel, run_id=run_id)
-        report = await engine.run(dry_run=dry_run, full=full, allow_large_change=allow_large_change)
+        report = await engine.run(
+            dry_run=dry_run, full=full, allow_large_change=allow_large_change, verbose=verbose
+        )
     finally:
         if own:
             await copper.aclose()
             await mailchimp.aclose()
-    write_report(report, settings.report_dir)
+    path = write_report(report, settings.report_dir)
+    log.info("sync: report %s", path)
     return report
 
 
@@ -991,6 +1112,7 @@ async def sync_step(ctx: StepContext) -> StepResult:
         dry_run=ctx.dry_run,
         full=ctx.options.get("full"),
         allow_large_change=bool(ctx.options.get("allow_large_change")),
+        verbose=bool(ctx.options.get("verbose")),
         emit=ctx.emit,
         cancel=ctx.cancel,
     )
