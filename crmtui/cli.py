@@ -222,18 +222,54 @@ def sandbox_services(settings: Settings, *, demo: bool = False) -> Iterator[Sett
         return
     from crmtui.sandbox.harness import running_sandbox
 
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(settings.store_path) + suffix).unlink(missing_ok=True)
-    exports = settings.data_dir / "sandbox-exports"
-    with running_sandbox(SANDBOX_CONTACTS, SANDBOX_SEED, exports_dir=exports, serve=demo) as sandbox:
-        live = sandbox.apply_to(settings)
-        if not demo:
-            yield live
-            return
-        from crmtui.sandbox.demo import running_demo
+    with _own_sandbox_files(settings) as settings:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(settings.store_path) + suffix).unlink(missing_ok=True)
+        exports = settings.data_dir / "sandbox-exports"
+        with running_sandbox(SANDBOX_CONTACTS, SANDBOX_SEED, exports_dir=exports, serve=demo) as sandbox:
+            live = sandbox.apply_to(settings)
+            if not demo:
+                yield live
+                return
+            from crmtui.sandbox.demo import running_demo
 
-        with running_demo(sandbox, live):
-            yield live
+            with running_demo(sandbox, live):
+                yield live
+
+
+@contextlib.contextmanager
+def _own_sandbox_files(settings: Settings) -> Iterator[Settings]:
+    """The sandbox database and folders, never shared with another sandbox process (issue #15).
+
+    Each sandbox process starts its own simulators; its database is recreated at each start. A
+    second one (the console running while the README's ``crmtui --headless --sandbox`` is tried)
+    must not delete the first one's database under it: the first process holds an exclusive
+    ``flock`` on ``<db>-sandbox.lock``; a process that finds it held works in a folder of its own
+    (``sandbox-<pid>/`` in the data folder), says so, and removes that folder when it ends.
+    """
+    import dataclasses
+    import fcntl
+    import os
+    import shutil
+
+    from crmtui.files import private_dir
+
+    lock_path = settings.store_path.with_suffix(".lock")
+    private_dir(lock_path.parent)
+    handle = open(lock_path, "a+")  # noqa: SIM115 (held for the whole run)
+    own: Path | None = None
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            own = private_dir(settings.data_dir / f"sandbox-{os.getpid()}")
+            settings = dataclasses.replace(settings, data_dir=own, db_path=own / settings.db_path.name)
+            print(t("sandbox.side_by_side", path=printable(str(own))), file=sys.stderr)
+        yield settings
+    finally:
+        handle.close()
+        if own is not None:
+            shutil.rmtree(own, ignore_errors=True)
 
 
 SANDBOX_CONTACTS = 500

@@ -415,6 +415,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "sandbox.env_written": {"fr": "Fichier .env écrit : {path}", "en": ".env written: {path}"},
     "sandbox.stop": {"fr": "Ctrl+C pour arrêter.", "en": "Ctrl+C to stop."},
+    "sandbox.side_by_side": {
+        "fr": "Un autre crmtui utilise déjà le bac à sable : celui-ci a ses propres simulateurs et sa propre base "
+        "dans {path} (supprimée à la fin).",
+        "en": "Another crmtui is already using the sandbox: this one has its own simulators and its own database "
+        "in {path} (removed when it ends).",
+    },
     "cron.bad_every": {
         "fr": "« {every} » : choisissez un intervalle qui divise l'heure ou la journée (5m, 15m, 30m, 1h, 2h...), "
         "ou 1d (chaque jour à 00:00), ou 1w / 7d / 168h (chaque lundi à 00:00)",

@@ -83,6 +83,14 @@ SCENARIOS_CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "modèle « {template} » : variable(s) inconnue(s) {names}",
         "en": "template “{template}”: unknown variable(s) {names}",
     },
+    "scenarios.v.template_syntax": {
+        "fr": "modèle « {template} » ({part}, ligne {line}) : erreur de syntaxe : {detail}",
+        "en": "template “{template}” ({part}, line {line}): syntax error: {detail}",
+    },
+    "scenarios.v.template_render": {
+        "fr": "modèle « {template} » ({part}) : rendu impossible : {detail}",
+        "en": "template “{template}” ({part}): cannot be rendered: {detail}",
+    },
     "scenarios.v.toml": {
         "fr": "fichier de scénario illisible : {detail}",
         "en": "unreadable scenario file: {detail}",

@@ -25,6 +25,7 @@ from botocore.credentials import Credentials
 
 from crmtui.connectors.errors import AuthError, OutcomeUnknown, RequestRejected
 from crmtui.connectors.http import RetryPolicy, RollingWindowLimiter, ServiceClient
+from crmtui.connectors.ses_ids import SES_SET_HEADERS
 from crmtui.connectors.smtp import OutgoingEmail, QuotaExceeded, RecipientRejected, Throttled
 from crmtui.secrets import Secret
 
@@ -198,7 +199,13 @@ class SesClient(ServiceClient):
                 "Simple": {
                     "Subject": {"Data": message.subject, "Charset": "UTF-8"},
                     "Body": body,
-                    "Headers": [{"Name": k, "Value": v} for k, v in message.extra_headers().items()],
+                    # No Message-ID: SES replaces it with <MessageId@REGION.amazonses.com> (see
+                    # crmtui.connectors.ses_ids), so replies are matched on SES's MessageId instead.
+                    "Headers": [
+                        {"Name": k, "Value": v}
+                        for k, v in message.extra_headers().items()
+                        if k.lower() not in SES_SET_HEADERS
+                    ],
                 }
             },
             "EmailTags": [

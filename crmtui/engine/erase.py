@@ -267,15 +267,29 @@ def _learn_person(ident: dict[str, Any], person: Any) -> None:
 async def _mailchimp_step(
     store: Store, mailchimp: MailchimpClient, op: dict[str, Any], matcher: Callable[[str], str]
 ) -> tuple[str, str]:
+    """``delete-permanent`` of every address Mailchimp holds, each asked once.
+
+    The intent (``mc_sent``) is recorded before each request: a run killed after Mailchimp deleted
+    the member but before its answer was recorded finds the member gone on the rerun, counts it as
+    deleted by that run and does not ask again. A member still there was not deleted, so it is asked
+    (again): the only way to a confirmed erasure.
+    """
     ident = op["identity"]
+    sent = ident.setdefault("mc_sent", [])
     gone_now = False
     for email in list(ident["emails"]):
         member = await mailchimp.get_member(email)
-        if member is not None:
-            _learn_member(ident, member)
-            store.erasure.update(op["id"], identity=ident)
+        if member is None:
+            gone_now = gone_now or email in sent
+            continue
+        _learn_member(ident, member)
+        if email not in sent:
+            sent.append(email)
+        store.erasure.update(op["id"], identity=ident)
         if await mailchimp.delete_permanent(email):
             gone_now = True
+        elif email in sent:
+            gone_now = True  # our own earlier request, whose answer was lost, did it
     return ("deleted" if gone_now else "absent"), ""
 
 
@@ -303,18 +317,28 @@ async def _copper_people(copper: CopperClient, ident: dict[str, Any]) -> dict[in
 async def _copper_step(
     store: Store, copper: CopperClient, op: dict[str, Any], matcher: Callable[[str], str]
 ) -> tuple[str, str]:
+    """``DELETE /people/{id}`` of every person holding one of the addresses, each asked once.
+
+    As for Mailchimp, the intent (``copper_sent``: the person ids) is recorded before the requests:
+    an id asked before a crash and no longer found was deleted by that run, and is not asked again.
+    """
     ident = op["identity"]
     people = await _copper_people(copper, ident)
+    sent = [int(i) for i in ident.get("copper_sent", [])]
+    done_before = [pid for pid in sent if pid not in people]
     for person in people.values():
         _learn_person(ident, person)
         _add(ident, "copper_ids", person.id)
+        if person.id not in sent:
+            sent.append(person.id)
+    ident["copper_sent"] = sent
     store.erasure.update(op["id"], identity=ident)
-    deleted = 0
+    deleted = len(done_before)
     for person in people.values():
         if await copper.delete_person(person.id):
             deleted += 1
     detail = dict(op["detail"])
-    detail["copper_people"] = len(people)
+    detail["copper_people"] = len(people) + len(done_before)
     store.erasure.update(op["id"], detail=detail)
     op["detail"] = detail
     return ("deleted" if deleted else "absent"), ""

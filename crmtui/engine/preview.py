@@ -9,8 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crmtui.config import Settings
-from crmtui.engine.sending import _prepare, link_problem, pick_variant, template_values, uses_recommendation
-from crmtui.engine.templates import Template, render
+from crmtui.engine.scenarios import problem_text
+from crmtui.engine.sending import (
+    _prepare,
+    link_problem,
+    pick_variant,
+    template_names,
+    template_values,
+    uses_recommendation,
+)
+from crmtui.engine.templates import Template, TemplateProblem, render
 from crmtui.i18n import t
 from crmtui.records.emails import email_key
 from crmtui.store import Store
@@ -112,17 +120,20 @@ def render_preview(
     unsaved = variant == AUTO and len(step.variants) > 1 and not (scenario.id and step.id)
     note = t("scenario_preview.unsaved") if unsaved else ""
     if not problem:
-        prepared = _prepare(
-            settings,
-            repo,
-            scenario,
-            step,
-            DueSend(0, contact, step.position, ""),
-            templates,
-            settings.email_from or "",
-            template=template,
-            variant_id=variant_id,
-        )
+        try:
+            prepared = _prepare(
+                settings,
+                repo,
+                scenario,
+                step,
+                DueSend(0, contact, step.position, ""),
+                templates,
+                settings.email_from or "",
+                template=template,
+                variant_id=variant_id,
+            )
+        except TemplateProblem as exc:
+            return Preview(contact, template, name, "", "", "", note=problem_text(exc))
         message = prepared.message
         return Preview(contact, template, name, message.subject, message.text, message.html, note=note)
     # Sending is refused without a signed link; show the rest with an empty link.
@@ -132,7 +143,10 @@ def render_preview(
         from crmtui.engine.reco import reco_config, recommendation_variables
 
         values.update(recommendation_variables(store, contact, reco_config(settings)))
-    out = render(tpl, values)
+    try:
+        out = render(tpl, values, known=template_names(repo))
+    except TemplateProblem as exc:
+        return Preview(contact, template, name, "", "", "", note="; ".join((problem, problem_text(exc))))
     return Preview(
         contact,
         template,

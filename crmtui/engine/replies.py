@@ -5,7 +5,10 @@
 message:
 
 1. takes the Message-IDs it answers (``In-Reply-To`` first, then ``References`` newest first)
-   and looks them up in ``campaign_emails`` (our Message-IDs, stored without ``<>``);
+   and looks them up in ``campaign_emails``: our own Message-IDs (stored without ``<>``: what
+   the SMTP path sends) and, for an id of the form ``<MessageId@REGION.amazonses.com>``, SES's
+   MessageId (``provider_id``). SES overrides any Message-ID it is given with that form (AWS's
+   "Amazon SES header fields" page), so a reply to an SES-sent email names only SES's id;
 2. skips machine mail that answers us (out-of-office with ``Auto-Submitted``/``X-Autoreply``/
    ``Precedence: auto_reply``, delivery and read reports): it is counted, never acted on;
 3. for each (scenario, contact) answered, records one ``contact_history`` row (``EMAIL``,
@@ -35,6 +38,7 @@ import crmtui.i18n_replies  # noqa: F401 - registers the replies strings
 from crmtui.config import Settings
 from crmtui.connectors.errors import ConnectorError
 from crmtui.connectors.imap import ImapClient, MailHeaders
+from crmtui.connectors.ses_ids import provider_id_of
 from crmtui.engine.cycle import StepContext
 from crmtui.engine.events import Notice
 from crmtui.i18n import t
@@ -145,6 +149,8 @@ class _Poll:
         found: dict[tuple[int, str], SentEmail] = {}
         for mid in mail.referenced_ids():
             sent = self.store.events.email(mid)
+            if sent is None and (provider_id := provider_id_of(mid)):
+                sent = self.store.events.email_by_provider_id(provider_id)
             if sent is not None:
                 found.setdefault((sent.scenario_id, sent.contact), sent)
         return list(found.values())

@@ -44,7 +44,7 @@ from crmtui.engine.cycle import StepContext, StepResult, register_step
 from crmtui.engine.events import Notice
 from crmtui.engine.replies import poll_before_tick
 from crmtui.engine.sending import TickResult, run_tick
-from crmtui.engine.templates import Template, unknown_variables
+from crmtui.engine.templates import Template, TemplateProblem, syntax_problems, unknown_variables
 from crmtui.i18n import t
 from crmtui.records.emails import email_key
 from crmtui.store import Store
@@ -143,16 +143,45 @@ def validate(scenario: Scenario, known_variables: Iterable[str] | None = None) -
             problems.append(t("scenarios.v.subject", template=tpl.name))
         if not tpl.html.strip() and not tpl.text.strip():
             problems.append(t("scenarios.v.body", template=tpl.name))
-        unknown = unknown_variables(Template(tpl.name, tpl.subject, tpl.html, tpl.text), known)
-        if unknown:
-            problems.append(
-                t(
-                    "scenarios.v.unknown_variable",
-                    template=tpl.name,
-                    names=", ".join("{{" + n + "}}" for n in unknown),
-                )
-            )
+        problems += template_problems(Template(tpl.name, tpl.subject, tpl.html, tpl.text), known)
     return problems
+
+
+def template_problems(template: Template, known: Iterable[str]) -> list[str]:
+    """A template's syntax errors (part and line named) and unknown variables, in plain words."""
+    problems = [
+        t("scenarios.v.template_syntax", template=p.template, part=p.part, line=p.line, detail=p.detail)
+        for p in syntax_problems(template)
+    ]
+    unknown = unknown_variables(template, known)
+    if unknown:
+        problems.append(
+            t(
+                "scenarios.v.unknown_variable",
+                template=template.name,
+                names=", ".join("{{" + n + "}}" for n in unknown),
+            )
+        )
+    return problems
+
+
+def problem_text(problem: TemplateProblem) -> str:
+    """A :class:`TemplateProblem` met while rendering, in plain words."""
+    if problem.kind == "syntax":
+        return t(
+            "scenarios.v.template_syntax",
+            template=problem.template,
+            part=problem.part,
+            line=problem.line,
+            detail=problem.detail,
+        )
+    if problem.kind == "undefined":
+        return t(
+            "scenarios.v.unknown_variable", template=problem.template, names="{{" + problem.detail + "}}"
+        )
+    return t(
+        "scenarios.v.template_render", template=problem.template, part=problem.part, detail=problem.detail
+    )
 
 
 def known_variables(store: Store | None = None) -> set[str]:

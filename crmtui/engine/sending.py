@@ -50,7 +50,7 @@ from crmtui.connectors.errors import ConnectorError, OutcomeUnknown
 from crmtui.connectors.smtp import OutgoingEmail, QuotaExceeded, RecipientRejected, Throttled
 from crmtui.engine import ab
 from crmtui.engine.events import EventSink, Notice, StepProgressed, ignore
-from crmtui.engine.templates import Template, render
+from crmtui.engine.templates import KNOWN_VARIABLES, Template, TemplateProblem, render
 from crmtui.records.emails import email_key
 from crmtui.store import Store
 from crmtui.store.scenarios import (
@@ -660,6 +660,17 @@ async def _run_scenario(
                 await slots.acquire()
                 try:
                     prepared = _prepare(settings, repo, scenario, step, due, templates, from_addr)
+                except TemplateProblem as exc:
+                    # Validation catches syntax and unknown names; what is left (``{% if x > 1 %}``
+                    # on a text value...) stops this scenario before anything is claimed.
+                    slots.release()
+                    state["stop_reason"] = _problem_text(exc)
+                    stop.set()
+                    break
+                except BaseException:
+                    slots.release()
+                    raise
+                try:
                     now = clock()
                     rules = ClaimRules(
                         now=now,
@@ -782,7 +793,7 @@ def _prepare(
         reco = recommendation_variables(repo.store, due.contact, reco_config(settings))
         suggested = reco.pop("recommended_product_key", "")
         values.update(reco)
-    rendered = render(tpl, values)
+    rendered = render(tpl, values, known=template_names(repo))
     body_html, links = rendered.html, []
     if signer is not None and body_html:
         from crmtui.engine.tracking import track_html
@@ -803,12 +814,25 @@ def _prepare(
     return _Prepared(key, template, variant_id, rendered.subject, message, links, suggested)
 
 
+def template_names(repo: Any) -> frozenset[str]:
+    """Variables that render as "" for a contact without a value: the base ones and every contact
+    field (validation has refused any other name already)."""
+    names: set[str] = repo.contact_field_names()
+    return KNOWN_VARIABLES | names
+
+
 def uses_recommendation(template: Template) -> bool:
     """Whether a template names any recommendation variable (they cost a query per send)."""
-    from crmtui.engine.templates import RECOMMENDATION_VARIABLES, VARIABLE
+    from crmtui.engine.templates import RECOMMENDATION_VARIABLES, variables
 
-    text = " ".join((template.subject, template.html, template.text))
-    return any(name in RECOMMENDATION_VARIABLES for name in VARIABLE.findall(text))
+    names = {*variables(template.subject), *variables(template.html), *variables(template.text)}
+    return bool(names & RECOMMENDATION_VARIABLES)
+
+
+def _problem_text(problem: TemplateProblem) -> str:
+    from crmtui.engine.scenarios import problem_text
+
+    return problem_text(problem)
 
 
 def _record_links(store: Store, message_id: str, links: list[str]) -> None:

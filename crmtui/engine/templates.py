@@ -1,27 +1,47 @@
-"""Email templates: ``{{variables}}``, validation, HTML escaping and a derived text part.
+"""Email templates: Jinja2 (sandboxed), validation, HTML escaping and a derived text part.
 
-A template has a subject, an HTML body and a text body. ``{{ name }}`` is replaced by the contact's
-value (``first_name``, ``email``...) or a scenario value (``scenario_name``, ``unsubscribe_link``).
+A template has a subject, an HTML body and a text body, rendered by Jinja2's
+:class:`~jinja2.sandbox.SandboxedEnvironment` (a template cannot reach Python internals, files or
+the network). ``{{ name }}`` is replaced by the contact's value (``first_name``, ``email``...) or a
+scenario value (``scenario_name``, ``unsubscribe_link``), as before; Jinja2 statements choose text
+by the contact's values (the estate's "templates conditionnels")::
+
+    {% if segment == "VIP" %}Votre remise VIP vous attend.{% else %}Découvrez nos cuvées.{% endif %}
+
 Rules:
 
-- a variable that is not known is an error when the scenario is **validated**, never a blank
-  in a sent email;
-- values are HTML-escaped in the HTML body (a contact named ``<script>`` stays text), kept as
-  they are in the text body, and stripped of line breaks in the subject (no header injection);
+- a variable that is not known (:data:`KNOWN_VARIABLES` and the store's contact fields) is an error
+  when the scenario is **validated**, as is a syntax error (part and line named), never a blank or
+  a traceback in a sent email; rendering uses ``StrictUndefined``, so a name that slipped past
+  validation raises :class:`TemplateProblem` instead of sending an empty value;
+- a known variable the contact has no value for renders as "" (``None`` too);
+- values are HTML-escaped in the HTML body exactly as before Jinja2 (``html.escape(quote=True)``:
+  a contact named ``<script>`` stays text; ``tests/fixtures/templates_golden.json`` holds the old
+  renderer's outputs), kept as they are in the text body, and stripped of line breaks in the
+  subject (no header injection);
+- ``{{tracking_base}}https://site/page`` (the estate's link form) is the plain link
+  ``https://site/page``: the sender tracks it like any other link (signed click URL);
 - when only HTML is given, the text part is derived from it (links kept as ``text (url)``).
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError, meta
+from jinja2 import Template as JinjaTemplate
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
 
 VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-"""``{{ name }}``: letters, digits and underscores, spaces allowed inside the braces."""
-
+"""``{{ name }}``: letters, digits and underscores, spaces allowed inside the braces (a fallback
+for :func:`variables` when a template does not parse)."""
 RECOMMENDATION_VARIABLES = frozenset(
     {"recommended_product", "recommended_product_url", "recommendation_reason"}
 )
@@ -100,9 +120,92 @@ class Rendered:
     text: str
 
 
+class TemplateProblem(Exception):
+    """A template that does not parse, names an undefined variable, or fails while rendering.
+
+    Attributes:
+        template: the template's name.
+        part: ``subject``, ``html`` or ``text``.
+        kind: ``syntax``, ``undefined`` or ``render``.
+        detail: Jinja2's own words (for ``undefined``: the variable's name).
+        line: the line in that part (0 when unknown).
+    """
+
+    def __init__(self, template: str, part: str, kind: str, detail: str, line: int = 0) -> None:
+        self.template, self.part, self.kind, self.detail, self.line = template, part, kind, detail, line
+        super().__init__(f"{template} ({part}, line {line}): {kind}: {detail}")
+
+
+def _html_value(value: Any) -> Any:
+    """Autoescaping as before Jinja2: ``html.escape(str(value), quote=True)`` (``&#x27;`` for ``'``),
+    ``None`` as "", and markup that is already safe (``|safe``, ``|e``) left alone."""
+    if value is None:
+        return ""
+    if hasattr(value, "__html__"):
+        return value
+    return Markup(html.escape(str(value), quote=True))
+
+
+def _text_value(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def _environment(escape: bool) -> SandboxedEnvironment:
+    return SandboxedEnvironment(
+        autoescape=escape,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        finalize=_html_value if escape else _text_value,
+    )
+
+
+_HTML_ENV = _environment(True)
+_TEXT_ENV = _environment(False)
+_PARTS = ("subject", "html", "text")
+
+
+def _undefined_name(exc: UndefinedError) -> str:
+    match = re.match(r"^'([^']+)' is undefined$", str(exc))
+    return match.group(1) if match else ""
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(source: str, escape: bool) -> JinjaTemplate:
+    return (_HTML_ENV if escape else _TEXT_ENV).from_string(source)
+
+
+def _compile(template: Template, part: str, source: str) -> JinjaTemplate:
+    try:
+        return _compiled(source, part == "html")
+    except TemplateSyntaxError as exc:
+        raise TemplateProblem(
+            template.name, part, "syntax", exc.message or str(exc), exc.lineno or 0
+        ) from None
+
+
+def syntax_problems(template: Template) -> list[TemplateProblem]:
+    """The syntax errors of ``template``, one per part that does not parse (empty when it parses)."""
+    found = []
+    for part in _PARTS:
+        source = getattr(template, part)
+        if not source:
+            continue
+        try:
+            _compile(template, part, source)
+        except TemplateProblem as exc:
+            found.append(exc)
+    return found
+
+
 def variables(text: str) -> list[str]:
-    """The variable names used in ``text``, in order of appearance (repeats kept)."""
-    return VARIABLE.findall(text)
+    """The variable names ``text`` reads (sorted, each once; names it sets itself left out).
+
+    A text that does not parse falls back to the plain ``{{ name }}`` occurrences.
+    """
+    try:
+        return sorted(meta.find_undeclared_variables(_TEXT_ENV.parse(text)))
+    except TemplateSyntaxError:
+        return sorted(set(VARIABLE.findall(text)))
 
 
 def unknown_variables(template: Template, known: Iterable[str] = KNOWN_VARIABLES) -> list[str]:
@@ -112,24 +215,53 @@ def unknown_variables(template: Template, known: Iterable[str] = KNOWN_VARIABLES
     return sorted(used - allowed)
 
 
-def _fill(text: str, values: Mapping[str, str], escape: bool) -> str:
-    def sub(match: re.Match[str]) -> str:
-        value = values.get(match.group(1), "")
-        return html.escape(value, quote=True) if escape else value
+def _render_part(template: Template, part: str, context: Mapping[str, Any]) -> str:
+    source = getattr(template, part)
+    compiled = _compile(template, part, source)
+    try:
+        return compiled.render(context)
+    except UndefinedError as exc:
+        name = _undefined_name(exc)
+        kind, detail = ("undefined", name) if name else ("render", str(exc))
+        raise TemplateProblem(template.name, part, kind, detail) from None
+    except TemplateError as exc:
+        raise TemplateProblem(template.name, part, "render", str(exc)) from None
+    except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
+        # e.g. ``{% if total_spent_eur > 100 %}`` for a contact without a value ("" > 100).
+        raise TemplateProblem(template.name, part, "render", f"{type(exc).__name__}: {exc}") from None
 
-    return VARIABLE.sub(sub, text)
+
+def _untrack_prefix(text: str, base: str) -> str:
+    """``{base}https://x`` → ``https://x`` (the estate's ``{{tracking_base}}URL`` link form)."""
+    if not base:
+        return text
+    for scheme in ("https://", "http://"):
+        text = text.replace(base + scheme, scheme)
+    return text
 
 
-def render(template: Template, values: Mapping[str, object]) -> Rendered:
-    """Render ``template`` with ``values`` (missing values become "", None too).
+def render(
+    template: Template, values: Mapping[str, object], known: Iterable[str] = KNOWN_VARIABLES
+) -> Rendered:
+    """Render ``template`` with ``values``.
 
-    Validation (:func:`unknown_variables`) is what rejects unknown names; rendering never fails.
+    Args:
+        values: the contact's and the scenario's values (``None`` renders as "").
+        known: variables that render as "" when ``values`` has none for this contact.
+
+    Raises:
+        TemplateProblem: a syntax error, a variable neither in ``values`` nor in ``known``
+            (validation reports those first), or an error while rendering.
     """
-    text_values = {k: "" if v is None else str(v) for k, v in values.items()}
-    subject = " ".join(_fill(template.subject, text_values, escape=False).split())
-    body_html = _fill(template.html, text_values, escape=True) if template.html else ""
+    context: dict[str, Any] = dict.fromkeys(known, "")
+    context.update(values)
+    base = str(context.get("tracking_base") or "")
+    subject = " ".join(_untrack_prefix(_render_part(template, "subject", context), base).split())
+    body_html = ""
+    if template.html:
+        body_html = _untrack_prefix(_render_part(template, "html", context), html.escape(base, quote=True))
     if template.text:
-        body_text = _fill(template.text, text_values, escape=False)
+        body_text = _untrack_prefix(_render_part(template, "text", context), base)
     elif body_html:
         body_text = html_to_text(body_html)
     else:

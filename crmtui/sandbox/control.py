@@ -11,11 +11,15 @@ Admin API (JSON in, JSON out):
 - ``POST /__sim__/faults``         -> body ``{"kind": ..., "times": 1, "status": 503,
   "retry_after": null, "seconds": 30, "path_prefix": ""}``; ``kind`` is one of
   ``status`` (answer ``status``, default 503), ``rate_limit`` (429, with ``Retry-After`` when
-  ``retry_after`` is given), ``hang`` (sleep ``seconds`` before answering normally, so the client
+  ``retry_after`` is given; ``"method": "DELETE"`` limits any fault to one method), ``hang`` (sleep ``seconds`` before answering normally, so the client
   times out), ``reset`` (drop the connection without a complete response), ``truncate``
-  (answer normally but cut the body in half).
+  (answer normally but cut the body in half), ``hold`` (keep the request waiting until
+  ``POST /__sim__/release`` or ``seconds`` pass; with ``"after": true`` the service handles the
+  request first and only its answer is held: the change is made, the client never hears of it).
+  A held request is the deterministic "the client died here" point of the crash tests.
 - ``DELETE /__sim__/faults``       -> clear pending faults
 - ``POST /__sim__/latency``        -> body ``{"seconds": 0.05}`` added to every request
+- ``POST /__sim__/release``        -> let every held request go on
 
 The same controls are reachable in-process through the :class:`SimControl` object.
 """
@@ -24,6 +28,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+import time
 from collections import Counter, deque
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -35,8 +41,8 @@ from crmtui.connectors.http import endpoint_key
 
 ADMIN_PREFIX = "/__sim__"
 
-FaultKind = Literal["status", "rate_limit", "hang", "reset", "truncate"]
-_KINDS = {"status", "rate_limit", "hang", "reset", "truncate"}
+FaultKind = Literal["status", "rate_limit", "hang", "reset", "truncate", "hold"]
+_KINDS = {"status", "rate_limit", "hang", "reset", "truncate", "hold"}
 
 
 @dataclass
@@ -48,6 +54,10 @@ class Fault:
     retry_after: float | None = None
     seconds: float = 30.0
     path_prefix: str = ""
+    method: str = ""
+    """Only requests with this method (empty: any)."""
+    after: bool = False
+    """``hold`` only: handle the request, then hold its answer (else hold it before handling)."""
 
 
 @dataclass
@@ -57,6 +67,11 @@ class SimControl:
     calls: Counter[str] = field(default_factory=Counter)
     latency: float = 0.0
     faults: deque[Fault] = field(default_factory=deque)
+    holding: int = 0
+    """Requests held by a ``hold`` fault right now."""
+    held: int = 0
+    """Requests a ``hold`` fault has held since the last reset."""
+    gate: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def count(self, key: str) -> None:
         """Record one call to ``key`` (``"METHOD /path/{id}"``)."""
@@ -65,6 +80,7 @@ class SimControl:
     def reset_calls(self) -> None:
         """Zero every call counter."""
         self.calls.clear()
+        self.held = 0
 
     @property
     def total_calls(self) -> int:
@@ -75,17 +91,34 @@ class SimControl:
         """Queue ``fault`` for the next ``times`` matching requests."""
         if fault.kind not in _KINDS:
             raise ValueError(f"unknown fault kind {fault.kind!r}")
+        if fault.kind == "hold" and not self.holding:
+            self.gate.clear()
         for _ in range(times):
             self.faults.append(fault)
+
+    def release(self) -> None:
+        """Let every held request go on (and any later one, until a new ``hold`` is queued)."""
+        self.gate.set()
+
+    def wait_held(self, n: int = 1, timeout: float = 60.0) -> bool:
+        """Wait (from a test's thread) until ``n`` requests have been held; False on timeout."""
+        deadline = time.monotonic() + timeout
+        while self.held < n:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
 
     def clear_faults(self) -> None:
         """Drop every pending fault."""
         self.faults.clear()
 
-    def take_fault(self, path: str) -> Fault | None:
-        """Pop the first queued fault that applies to ``path``."""
+    def take_fault(self, path: str, method: str = "") -> Fault | None:
+        """Pop the first queued fault that applies to ``path`` (and ``method``, when the fault names one)."""
         for i, fault in enumerate(self.faults):
-            if path.startswith(fault.path_prefix):
+            if path.startswith(fault.path_prefix) and (
+                not fault.method or not method or fault.method.upper() == method.upper()
+            ):
                 del self.faults[i]
                 return fault
         return None
@@ -153,17 +186,52 @@ def with_control(
         control.count(endpoint_key(scope["method"], counted))
         if control.latency:
             await asyncio.sleep(control.latency)
-        fault = control.take_fault(counted)
+        fault = control.take_fault(counted, scope["method"])
         if fault is None:
             await app(scope, receive, send)
             return
-        await _apply_fault(fault, scope, receive, send, app, fault_body)
+        await _apply_fault(fault, scope, receive, send, app, fault_body, control)
 
     return wrapped
 
 
+async def _wait_gate(fault: Fault, control: SimControl) -> None:
+    control.holding += 1
+    control.held += 1
+    try:
+        deadline = time.monotonic() + fault.seconds
+        while not control.gate.is_set() and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+    finally:
+        control.holding -= 1
+
+
+async def _hold(
+    fault: Fault, scope: Scope, receive: Receive, send: Send, app: ASGIApp, control: SimControl
+) -> None:
+    if not fault.after:
+        await _wait_gate(fault, control)
+        await app(scope, receive, send)
+        return
+    messages: list[Message] = []
+
+    async def capture(message: Message) -> None:
+        messages.append(message)
+
+    await app(scope, receive, capture)
+    await _wait_gate(fault, control)
+    for message in messages:
+        await send(message)
+
+
 async def _apply_fault(
-    fault: Fault, scope: Scope, receive: Receive, send: Send, app: ASGIApp, fault_body: Any
+    fault: Fault,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    app: ASGIApp,
+    fault_body: Any,
+    control: SimControl,
 ) -> None:
     if fault.kind in ("status", "rate_limit"):
         status = 429 if fault.kind == "rate_limit" else fault.status
@@ -176,6 +244,9 @@ async def _apply_fault(
     if fault.kind == "hang":
         await asyncio.sleep(fault.seconds)
         await app(scope, receive, send)
+        return
+    if fault.kind == "hold":
+        await _hold(fault, scope, receive, send, app, control)
         return
     if fault.kind == "reset":
         if not _on_real_socket(scope):
@@ -231,6 +302,9 @@ async def _admin(scope: Scope, receive: Receive, send: Send, control: SimControl
         await _send_json(send, 200, {"queued": [asdict(f) for f in control.faults]})
     elif sub == "/faults" and method == "DELETE":
         control.clear_faults()
+        await _send_json(send, 200, {"ok": True})
+    elif sub == "/release" and method == "POST":
+        control.release()
         await _send_json(send, 200, {"ok": True})
     elif sub == "/latency" and method == "POST":
         control.latency = float(data.get("seconds", 0.0))

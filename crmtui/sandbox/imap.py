@@ -5,6 +5,7 @@ synchronous and asynchronous code can use it, like :class:`~crmtui.sandbox.mail.
 
     with ImapSandbox(users={"replies@domaine-exemple.fr": "s3cret"}) as imap:
         imap.reply("replies@domaine-exemple.fr", to_message_id="abc@domaine-exemple.fr", from_addr="c@x.fr")
+        imap.answer("replies@domaine-exemple.fr", ses.messages[0]["raw"])  # as a mail client answers
         # point IMAP_HOST/IMAP_PORT at imap.host/imap.port with IMAP_SSL=no
 
 Three things the stock testing server lacks are added here, and only here:
@@ -24,15 +25,18 @@ too, and a ``UID FETCH`` takes one UID or one range, not a comma list.
 from __future__ import annotations
 
 import asyncio
+import email.policy
 import email.utils
+import html
 import logging
+import re
 import ssl
 import sys
 import threading
 import types
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from email.message import Message
+from email.message import EmailMessage, Message
 from email.mime.text import MIMEText
 from typing import Any
 
@@ -59,6 +63,17 @@ def _import_testing_server() -> Any:
 
 
 _its = _import_testing_server()
+
+
+def _text_of(message: EmailMessage) -> str:
+    """The text a mail client quotes: the text/plain part, else the HTML with its tags dropped."""
+    part = message.get_body(preferencelist=("plain", "html"))
+    if not isinstance(part, EmailMessage):
+        return ""
+    text = str(part.get_content())
+    if part.get_content_subtype() == "html":
+        text = html.unescape(re.sub(r"<[^>]+>", "", text))
+    return text
 
 
 def _unquote(value: str) -> str:
@@ -236,6 +251,77 @@ class ImapSandbox:
         for name, value in (headers or {}).items():
             msg[name] = value
         return self.deliver(user, msg, folder)
+
+    def answer(
+        self,
+        user: str,
+        delivered: bytes | Message,
+        *,
+        body: str = "Merci, je vous rappelle.",
+        from_addr: str = "",
+        headers: dict[str, str] | None = None,
+        folder: str = "INBOX",
+    ) -> int:
+        """Deliver to ``user`` the reply a mail client writes when its user answers ``delivered``.
+
+        ``delivered`` is the message as its recipient received it (``SesSim.messages[i]["raw"]``,
+        ``SmtpSink.messages[i]["raw"]``), so the reply names the Message-ID the provider really
+        delivered (SES's own, not the one crmtui would have set). As RFC 5322 §3.6.4 says a reply
+        does: ``In-Reply-To`` is the parent's ``Message-ID``; ``References`` is the parent's
+        ``References`` (else its single ``In-Reply-To``) followed by its ``Message-ID``; the subject
+        gets one ``Re: `` (§3.6.5); the body quotes the parent's text after an attribution line.
+
+        Args:
+            user: the mailbox receiving the reply (crmtui's reply address).
+            delivered: the raw message answered.
+            body: what the person writes above the quote.
+            from_addr: who answers (default: the parent's first ``To``).
+            headers: further headers (``Auto-Submitted`` for an out-of-office...).
+            folder: the folder it lands in.
+
+        Returns:
+            The reply's UID.
+        """
+        parent = email.message_from_bytes(
+            delivered if isinstance(delivered, bytes) else delivered.as_bytes(), policy=email.policy.default
+        )
+        parent_id = str(parent.get("Message-ID") or "").strip()
+        chain = str(parent.get("References") or "").split()
+        if not chain:
+            in_reply_to = str(parent.get("In-Reply-To") or "").split()
+            chain = in_reply_to if len(in_reply_to) == 1 else []
+        subject = str(parent.get("Subject") or "")
+        if not subject.lower().startswith("re:"):
+            subject = f"Re: {subject}"
+        sender = from_addr or str(parent.get("To") or "")
+        # Lines up to RFC 5322's 998 characters: folded at 78, the stdlib would encode a long
+        # In-Reply-To as an encoded-word, which no mail client does.
+        msg = EmailMessage(policy=email.policy.SMTP.clone(max_line_length=998))
+        msg["From"] = sender
+        msg["To"] = str(parent.get("Reply-To") or parent.get("From") or user)
+        msg["Subject"] = subject
+        msg["Date"] = email.utils.formatdate(usegmt=True)
+        msg["Message-ID"] = email.utils.make_msgid(domain="sandbox.invalid")
+        if parent_id:
+            msg["In-Reply-To"] = parent_id
+            msg["References"] = " ".join([*chain, parent_id])
+        for name, value in (headers or {}).items():
+            msg[name] = value
+        quoted = "\n".join(f"> {line}".rstrip() for line in _text_of(parent).splitlines())
+        when = str(parent.get("Date") or "")
+        author = str(parent.get("From") or "")
+        attribution = f"Le {when}, {author} a écrit :" if when else f"{author} a écrit :"
+        msg.set_content(f"{body}\n\n{attribution}\n{quoted}\n")
+        return self.deliver(user, msg.as_bytes(), folder)
+
+    def messages(self, user: str, folder: str = "INBOX") -> dict[int, bytes]:
+        """``uid -> raw bytes`` of every message in a folder."""
+
+        def read() -> dict[int, bytes]:
+            box = self._state.mailboxes.get(user, {}).get(folder, [])
+            return {m.uid: bytes(m.as_bytes()) for m in box}
+
+        return dict(self._call(read))
 
     def flags(self, user: str, folder: str = "INBOX") -> dict[int, list[str]]:
         """``uid -> flags`` of every message in a folder (to check that nothing was marked read)."""

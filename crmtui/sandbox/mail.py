@@ -10,7 +10,10 @@ SES v2 simulator (faithful to WIRE.md §4.1):
   not verified..."), rate limited at ``MaxSendRate`` with a token bucket (``429`` with
   ``x-amzn-ErrorType: TooManyRequestsException`` and ``{"message":"Maximum sending rate
   exceeded."}``), a daily quota (``400 LimitExceededException`` "Daily message quota exceeded."),
-  configurable rejections (``400 MessageRejected``) and ``{"MessageId": ...}`` on success;
+  configurable rejections (``400 MessageRejected``) and ``{"MessageId": ...}`` on success; ``Simple``
+  and ``Raw`` content (``Raw.Data`` is base64 on the wire); the message as its recipient receives it
+  is kept (``messages[i]["raw"]``), with SES's own ``Message-ID`` ``<MessageId@REGION.amazonses.com>``
+  and ``Date`` in place of any the client gave (see :meth:`SesSim.delivered`);
 - ``GET /v2/email/account``: ``SendQuota{Max24HourSend, MaxSendRate, SentLast24Hours}``...;
 - ``POST /v2/email/identities``: CreateEmailIdentity (verifies at once, as a sandbox should).
 
@@ -22,10 +25,13 @@ latency before accepting a message.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import email
 import email.header
 import email.parser
 import email.policy
+import email.utils
 import json
 import re
 import ssl
@@ -37,6 +43,10 @@ import warnings
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from pathlib import Path
 from typing import Any
 
@@ -87,8 +97,12 @@ class SesSim:
 
     Attributes:
         app: the ASGI app (with the shared ``/__sim__`` controls).
-        deliveries: accepted messages per Message-ID header.
-        messages: every accepted SendEmail body, with ``MessageId`` and the headers as a dict.
+        deliveries: accepted messages per delivery key: the ``ledger_key`` email tag crmtui puts on
+            every send, else the Message-ID the client submitted, else SES's MessageId. (SES replaces
+            the Message-ID, so the delivered header cannot tell a re-send from a new message.)
+        messages: every accepted SendEmail: ``MessageId``, ``From``, ``To``, ``Subject``, the
+            ``Headers`` as submitted, ``Tags``, ``Body``, ``raw`` (the delivered RFC 5322 bytes;
+            :func:`parse_message` reads them) and ``MessageIdHeader`` (the delivered Message-ID).
         throttled: 429 answers given.
         rejected: ``MessageRejected`` answers given.
         reject_addresses: recipients refused with ``MessageRejected``.
@@ -150,7 +164,7 @@ class SesSim:
         return addr in self.verified or addr.rsplit("@", 1)[-1] in self.verified
 
     def duplicates(self) -> dict[str, int]:
-        """Message-IDs accepted more than once."""
+        """Delivery keys (see :attr:`deliveries`) accepted more than once."""
         return {k: v for k, v in self.deliveries.items() if v > 1}
 
     def _take_token(self) -> bool:
@@ -206,6 +220,78 @@ class SesSim:
 
     # -- endpoints -------------------------------------------------------------------------------
 
+    def message_id_header(self, ses_id: str) -> str:
+        """The Message-ID SES gives a message: ``<MessageId@REGION.amazonses.com>``.
+
+        Amazon's "Amazon SES header fields" page
+        (https://docs.aws.amazon.com/ses/latest/dg/header-fields.html): "If you provide a
+        Message-ID header, Amazon SES overrides the header with its own value". The value is the
+        API's MessageId at ``<region>.amazonses.com`` (github.com/Mnexa-AI/e2a pull 498 shows it
+        from live Gmail headers: ``<010f…-000000@<region>.amazonses.com>``; drewblas/aws-ses pull 68
+        moved from ``@email.amazonses.com`` to ``@#{region}.amazonses.com`` for the same reason).
+        """
+        return f"<{ses_id}@{self.region}.amazonses.com>"
+
+    def delivered(self, message: Message, ses_id: str, accepted: datetime) -> bytes:
+        """``message`` as SES hands it on: its own Message-ID and Date replace the client's.
+
+        Same page: "If you specify a Date header, Amazon SES overrides it with a timestamp that
+        corresponds to the date and time in the UTC time zone when Amazon SES accepted the
+        message."
+        """
+        del message["Message-ID"]
+        del message["Date"]
+        message["Date"] = email.utils.format_datetime(accepted.astimezone(UTC), usegmt=True)
+        message["Message-ID"] = self.message_id_header(ses_id)
+        # Lines up to 998 characters (RFC 5322 §2.1.1): a Message-ID stays on its header line, as SES sends it.
+        return message.as_bytes(policy=email.policy.compat32.clone(linesep="\r\n", max_line_length=998))
+
+    @staticmethod
+    def _simple_mime(sender: str, to: list[str], cc: list[str], simple: dict[str, Any]) -> Message:
+        body = simple.get("Body") or {}
+        text = (body.get("Text") or {}).get("Data")
+        html = (body.get("Html") or {}).get("Data")
+        parts = [
+            MIMEText(str(data), kind, str(part.get("Charset") or "utf-8"))
+            for kind, part, data in (
+                ("plain", body.get("Text") or {}, text),
+                ("html", body.get("Html") or {}, html),
+            )
+            if data is not None
+        ]
+        msg: Message
+        if len(parts) == 1:
+            msg = parts[0]
+        else:
+            msg = MIMEMultipart("alternative")
+            for part in parts:
+                msg.attach(part)
+        subject = simple["Subject"]
+        msg["From"] = sender
+        msg["To"] = ", ".join(to)
+        if cc:
+            msg["Cc"] = ", ".join(cc)
+        data = str(subject["Data"])
+        msg["Subject"] = (
+            data if data.isascii() else Header(data, str(subject.get("Charset") or "utf-8")).encode()
+        )
+        for header in simple.get("Headers") or []:
+            msg[str(header["Name"])] = str(header["Value"])
+        return msg
+
+    @staticmethod
+    def _bodies(message: Message) -> dict[str, dict[str, str]]:
+        """The text and HTML parts of a raw message, as a Simple ``Body``."""
+        out: dict[str, dict[str, str]] = {}
+        for part in message.walk():
+            kind = {"text/plain": "Text", "text/html": "Html"}.get(part.get_content_type())
+            if kind and kind not in out and not part.is_multipart():
+                payload = part.get_payload(decode=True)
+                if isinstance(payload, bytes):
+                    charset = part.get_content_charset() or "utf-8"
+                    out[kind] = {"Data": payload.decode(charset, "replace"), "Charset": charset}
+        return out
+
     async def _send(self, request: Request) -> JSONResponse:
         body = await request.body()
         refused = self._verify(request, body)
@@ -213,12 +299,35 @@ class SesSim:
             return refused
         try:
             data = json.loads(body)
-            sender = str(data["FromEmailAddress"])
-            to = [str(a) for a in data["Destination"]["ToAddresses"]]
-            simple = data["Content"]["Simple"]
-            subject = simple["Subject"]["Data"]
-        except (ValueError, KeyError, TypeError):
+            destination = data.get("Destination") or {}
+            to = [str(a) for a in destination.get("ToAddresses") or []]
+            cc = [str(a) for a in destination.get("CcAddresses") or []]
+            bcc = [str(a) for a in destination.get("BccAddresses") or []]
+            content = data["Content"]
+            if "Raw" in content:
+                # "The raw data of the message needs to base64-encoded if you are accessing Amazon
+                # SES directly through the HTTPS interface" (botocore sesv2 RawMessage.Data).
+                mime = email.message_from_bytes(base64.b64decode(content["Raw"]["Data"], validate=True))
+                sender = str(data.get("FromEmailAddress") or mime.get("From") or "")
+                if not (to or cc or bcc):
+                    to = [a for _, a in email.utils.getaddresses(mime.get_all("To", []))]
+                    cc = [a for _, a in email.utils.getaddresses(mime.get_all("Cc", []))]
+                    bcc = [a for _, a in email.utils.getaddresses(mime.get_all("Bcc", []))]
+                subject = _decoded(str(mime.get("Subject") or ""))
+                headers = {k: _decoded(str(v)) for k, v in mime.items()}
+                bodies = self._bodies(mime)
+            else:
+                simple = content["Simple"]
+                sender = str(data["FromEmailAddress"])
+                subject = str(simple["Subject"]["Data"])
+                headers = {str(h["Name"]): str(h["Value"]) for h in simple.get("Headers") or []}
+                bodies = simple.get("Body") or {}
+                mime = self._simple_mime(sender, to, cc, simple)
+        except (ValueError, KeyError, TypeError, binascii.Error):
             return self._error(400, "BadRequestException", "Invalid request body.")
+        recipients = [*to, *cc, *bcc]
+        if not sender or not recipients:
+            return self._error(400, "BadRequestException", "Missing required sender or recipient.")
         if not self.is_verified(sender):
             self.rejected += 1
             return self._error(
@@ -233,28 +342,34 @@ class SesSim:
             with self.lock:
                 self.throttled += 1
             return self._error(429, "TooManyRequestsException", "Maximum sending rate exceeded.")
-        bad = [a for a in to if _addr(a) in self.reject_addresses]
+        bad = [a for a in recipients if _addr(a) in self.reject_addresses]
         if bad:
             with self.lock:
                 self.rejected += 1
             return self._error(400, "MessageRejected", f"Address blacklisted: {_addr(bad[0])}")
-        headers = {h["Name"]: h["Value"] for h in simple.get("Headers") or []}
-        message_id = str(uuid.uuid4())
-        ses_id = f"0107{int(time.time() * 1000):013x}-{message_id}-000000"
+        tags = {str(t["Name"]): str(t["Value"]) for t in data.get("EmailTags") or []}
+        ses_id = f"0107{int(time.time() * 1000):013x}-{uuid.uuid4()}-000000"
+        accepted = datetime.now(UTC)
+        raw = self.delivered(mime, ses_id, accepted)
+        key = tags.get("ledger_key") or _message_id(headers.get("Message-ID")) or ses_id
         with self.lock:
-            self.deliveries[_message_id(headers.get("Message-ID")) or ses_id] += 1
+            self.deliveries[key] += 1
             self.sent_times.append(self.clock())
             self.messages.append(
                 {
                     "MessageId": ses_id,
                     "From": sender,
                     "To": to,
+                    "Cc": cc,
+                    "Bcc": bcc,
                     "Subject": subject,
                     "Headers": headers,
-                    "Tags": {t["Name"]: t["Value"] for t in data.get("EmailTags") or []},
+                    "Tags": tags,
                     "ConfigurationSetName": data.get("ConfigurationSetName"),
-                    "Body": simple.get("Body") or {},
-                    "at": datetime.now(UTC).isoformat(),
+                    "Body": bodies,
+                    "MessageIdHeader": self.message_id_header(ses_id),
+                    "raw": raw,
+                    "at": accepted.isoformat(),
                 }
             )
         return JSONResponse({"MessageId": ses_id})

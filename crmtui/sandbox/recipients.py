@@ -8,7 +8,7 @@ in the store: the only way an action reaches the statistics is through ``crmtui 
 
 Behaviour depends on the email: :class:`Rates` are chosen by a fragment of the subject line
 (``{"nouveautés": Rates(open=0.35, click=0.3)}``), which is how an A/B test's variants differ for
-the people reading them. Every decision is drawn from a generator seeded with ``(seed, Message-ID)``,
+the people reading them. Every decision is drawn from a generator seeded with ``(seed, ledger key)``,
 so a run with the same seed and the same sends does the same things. What was done is kept in
 :attr:`SimulatedRecipients.truth`, the ground truth the statistics must match.
 
@@ -87,7 +87,7 @@ class SimulatedRecipients:
     Args:
         rates: behaviour per subject fragment; the first fragment found in the subject wins.
         default: behaviour for emails matching no fragment.
-        seed: seeds every decision (with the Message-ID).
+        seed: seeds every decision (with the ledger key, else the Message-ID).
         delay: ``(min, max)`` seconds between delivery and the recipient's actions.
         user_agent: the mail client's user agent.
     """
@@ -119,7 +119,7 @@ class SimulatedRecipients:
     def plan(self, message: Delivered) -> Plan:
         """Decide (deterministically) what this email's recipient does."""
         rates = self.rates.get(self.label(message.subject), self.default)
-        rng = random.Random(f"{self.seed}|{message.message_id or message.ses_id}")
+        rng = random.Random(f"{self.seed}|{message.key or message.message_id or message.ses_id}")
         opened = rng.random() < rates.open
         clicked = opened and rng.random() < rates.click
         unsubscribed = opened and rng.random() < rates.unsubscribe

@@ -3,8 +3,9 @@
 configuration set with an SNS event destination does.
 
 The feed reads :attr:`crmtui.sandbox.mail.SesSim.messages` from a cursor (SES publishes events
-asynchronously, after ``SendEmail`` has answered), builds the records of WIRE.md §4.2 (our
-``Message-ID`` in ``commonHeaders``, the email tags, among them the ledger key, in ``mail.tags``),
+asynchronously, after ``SendEmail`` has answered), builds the records of WIRE.md §4.2 (the
+``Message-ID`` the client submitted, if any, in ``commonHeaders``; the email tags, among them the
+ledger key, in ``mail.tags``),
 signs the SNS envelopes with the sandbox's test PKI (:func:`crmtui.sandbox.sns.sandbox_pki`, the CA
 that ``crmtui serve`` trusts in sandbox mode) and POSTs them like SNS: ``text/plain`` bodies, the
 ``x-amz-sns-*`` headers, a few retries when the endpoint does not answer 200.
@@ -52,12 +53,15 @@ class Delivered:
 
     Attributes:
         ses_id: SES's ``MessageId``.
-        message_id: our ``Message-ID`` header, without angle brackets.
+        message_id: the delivered ``Message-ID`` header (SES's ``MessageId@REGION.amazonses.com``),
+            without angle brackets.
+        key: the ``ledger_key`` email tag ("" when absent).
         recipient: the address it went to.
         subject: the subject line.
         html: the HTML body ("" for text only).
         headers: the extra headers sent (``List-Unsubscribe``...).
         delivered_at: when the Delivery event says it arrived.
+        raw: the message as delivered (``ImapSandbox.answer`` replies to it).
     """
 
     ses_id: str
@@ -67,6 +71,8 @@ class Delivered:
     html: str
     headers: dict[str, str]
     delivered_at: datetime
+    key: str = ""
+    raw: bytes = b""
 
     @property
     def open_url(self) -> str:
@@ -191,12 +197,14 @@ class SesEventFeed:
         body = message.get("Body") or {}
         return Delivered(
             ses_id=str(message["MessageId"]),
-            message_id=str((message.get("Headers") or {}).get("Message-ID", "")).strip("<>"),
+            message_id=str(message.get("MessageIdHeader") or "").strip("<>"),
             recipient=str(message["To"][0]).lower(),
             subject=str(message.get("Subject", "")),
             html=str((body.get("Html") or {}).get("Data", "")),
             headers=dict(message.get("Headers") or {}),
             delivered_at=delivered_at,
+            key=str((message.get("Tags") or {}).get("ledger_key", "")),
+            raw=bytes(message.get("raw") or b""),
         )
 
     async def publish_new(self, client: httpx.AsyncClient, concurrency: int = 16) -> list[Delivered]:

@@ -30,7 +30,7 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static, TextAr
 
 import crmtui.i18n_scenarios  # noqa: F401 - registers the editor strings
 from crmtui.engine import scenarios as sc
-from crmtui.engine.templates import Template, unknown_variables
+from crmtui.engine.templates import Template
 from crmtui.i18n import t
 from crmtui.screens.confirm import ConfirmScreen
 from crmtui.store import Store
@@ -399,15 +399,7 @@ class TemplateEditScreen(ModalScreen[tuple[str, TemplateRow] | None]):
             problems.append(t("scenarios.v.subject", template=row.name))
         if not row.html.strip() and not row.text.strip():
             problems.append(t("scenarios.v.body", template=row.name))
-        unknown = unknown_variables(Template(row.name, row.subject, row.html, row.text), self.known)
-        if unknown:
-            problems.append(
-                t(
-                    "scenarios.v.unknown_variable",
-                    template=row.name,
-                    names=", ".join("{{" + n + "}}" for n in unknown),
-                )
-            )
+        problems += sc.template_problems(Template(row.name, row.subject, row.html, row.text), self.known)
         return problems
 
     @on(Button.Pressed, "#tpl-apply")

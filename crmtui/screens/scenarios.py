@@ -295,8 +295,8 @@ class ScenariosScreen(Screen[None]):
 
     def action_preview(self) -> None:
         """Render the first step's template for the first enrolled contact."""
-        from crmtui.engine.sending import pick_variant, template_values
-        from crmtui.engine.templates import Template, render
+        from crmtui.engine.sending import pick_variant, template_names, template_values
+        from crmtui.engine.templates import Template, TemplateProblem, render
 
         name = self.selected()
         repo = scenario_repo(self.store)
@@ -310,7 +310,13 @@ class ScenariosScreen(Screen[None]):
         template, _ = pick_variant(scenario, step, contacts[0])
         row = scenario.templates[template]
         values = template_values(self.app.settings, scenario, contacts[0], repo.contact_values(contacts[0]))  # type: ignore[attr-defined]
-        out = render(Template(row.name, row.subject, row.html, row.text), values)
+        try:
+            out = render(
+                Template(row.name, row.subject, row.html, row.text), values, known=template_names(repo)
+            )
+        except TemplateProblem as exc:
+            preview.update(literal(sc.problem_text(exc)))
+            return
         preview.update(literal(f"{contacts[0]} · {out.subject}\n\n{out.text}"))
 
     def action_resolve(self, outcome: str) -> None:

@@ -323,6 +323,7 @@ class ScenarioRepo:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._field_names: frozenset[str] | None = None
 
     # -- definitions ------------------------------------------------------------------------
 
@@ -666,13 +667,18 @@ class ScenarioRepo:
         return int(n)
 
     def contact_field_names(self) -> set[str]:
-        """Columns of ``contacts`` and ``customers`` (the contact fields a template may name)."""
-        db = self.store.db
-        names: set[str] = set()
-        for table in ("contacts", "customers"):
-            if table in db.table_names():
-                names |= {c.name for c in db.table(table).columns}
-        return names
+        """Columns of ``contacts`` and ``customers`` (the contact fields a template may name).
+
+        Read once per repository: the columns are the migrations' and do not change while open.
+        """
+        if self._field_names is None:
+            db = self.store.db
+            names: set[str] = set()
+            for table in ("contacts", "customers"):
+                if table in db.table_names():
+                    names |= {c.name for c in db.table(table).columns}
+            self._field_names = frozenset(names)
+        return set(self._field_names)
 
     def contact_values(self, email: str) -> dict[str, Any]:
         """Template values of a contact: synced contact fields, then canonical customer fields."""

@@ -120,11 +120,15 @@ class RecordingSender:
 
 
 async def send_scenario(
-    settings: Settings, store: Store, emails: list[str], sender: RecordingSender | None = None
+    settings: Settings,
+    store: Store,
+    emails: list[str],
+    sender: RecordingSender | None = None,
+    scenario: str = SCENARIO,
 ) -> tuple[int, RecordingSender]:
-    """Save, activate and enrol the test scenario, then run one tick at :data:`T0`."""
+    """Save, activate and enrol a scenario (TOML; the test scenario by default), then run one tick at :data:`T0`."""
     repo = scenario_repo(store)
-    scenario_id = repo.save(loads_toml(SCENARIO))
+    scenario_id = repo.save(loads_toml(scenario))
     repo.set_status(scenario_id, "active")
     scenario = repo.get(scenario_id)
     assert scenario is not None
