@@ -85,6 +85,29 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "no": {"fr": "non", "en": "no"},
     # -- runs and connectors screens --------------------------------------------------------
     "runs.title": {"fr": "Historique des exécutions", "en": "Run history"},
+    "runs.key.open": {"fr": "Ouvrir", "en": "Open"},
+    "runs.dry_run": {"fr": "à blanc", "en": "dry run"},
+    "runs.detail.title": {"fr": "Exécution n° {id}", "en": "Run #{id}"},
+    "runs.detail.head": {
+        "fr": "Exécution n° {id} · {kind} · {mode} · {status}",
+        "en": "Run #{id} · {kind} · {mode} · {status}",
+    },
+    "runs.detail.when": {
+        "fr": "Début {started} · fin {finished} · durée {duration}",
+        "en": "Started {started} · finished {finished} · took {duration}",
+    },
+    "runs.detail.counts": {
+        "fr": "{total} opérations : {ok} réussies, {failed} en échec, {skipped} ignorées",
+        "en": "{total} operations: {ok} ok, {failed} failed, {skipped} skipped",
+    },
+    "runs.detail.steps": {"fr": "Étapes :", "en": "Steps:"},
+    "runs.detail.report": {"fr": "Rapport", "en": "Report"},
+    "runs.detail.log": {"fr": "Journal", "en": "Log"},
+    "runs.detail.none": {"fr": "(aucun fichier pour cette exécution)", "en": "(no file for this run)"},
+    "runs.detail.tail": {
+        "fr": "(les {n} dernières lignes sur {total})",
+        "en": "(the last {n} lines of {total})",
+    },
     "connectors.title": {"fr": "Connecteurs", "en": "Connectors"},
     "connectors.untested": {"fr": "non testé (t pour tester)", "en": "not tested (t to test)"},
     "connectors.testing": {

@@ -1,22 +1,36 @@
-"""Run history: every recorded cycle with its outcome, report and log files."""
+"""Run history: every recorded cycle with its outcome; Enter opens one run's steps, report and log."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual import work
 from textual.app import ComposeResult
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label
+from textual.binding import Binding
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Label, Log
 
 from crmtui.i18n import t
 from crmtui.screens.dashboard import short_time
 from crmtui.screens.workers import deliver
 from crmtui.store.runs import Run
-from crmtui.text import literal
+from crmtui.text import literal, printable
 from crmtui.widgets.status import StatusBar
+
+LOG_TAIL = 2_000
+"""At most this many lines of a log are shown (the end of it: a daily log can be long)."""
 
 
 class RunsScreen(Screen[None]):
     """The last 200 runs, newest first."""
+
+    BINDINGS = [
+        Binding("enter", "open_run", t("runs.key.open"), id="runs.open"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runs: dict[str, Run] = {}
 
     def compose(self) -> ComposeResult:
         """Status bar, title, table, footer."""
@@ -37,6 +51,7 @@ class RunsScreen(Screen[None]):
             t("col.duration"),
             t("col.summary"),
         )
+        table.focus()
         self.reload()
 
     def on_screen_resume(self) -> None:
@@ -53,22 +68,140 @@ class RunsScreen(Screen[None]):
         """Fill the table."""
         table = self.query_one(DataTable)
         table.clear()
+        self.runs = {str(run.id): run for run in runs}
         for run in runs:
-            mode = (
-                run.mode.upper()
-                + (" · dry run" if run.dry_run else "")
-                + (" · sandbox" if run.sandbox else "")
-            )
             table.add_row(
                 str(run.id),
                 short_time(run.started_at),
                 literal(run.kind),
-                literal(mode),
+                literal(mode_text(run)),
                 literal(t(f"status.{run.status}")),
                 literal(_duration(run)),
                 literal(f"{run.total} · {run.succeeded} ✔ · {run.failed} ✘ · {run.skipped} ↷"),
                 key=str(run.id),
             )
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row (DataTable handles Enter itself when focused)."""
+        event.stop()
+        self._open(event.row_key.value)
+
+    def action_open_run(self) -> None:
+        """Open the run under the cursor."""
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        self._open(key)
+
+    def _open(self, key: str | None) -> None:
+        run = self.runs.get(str(key)) if key is not None else None
+        if run is not None:
+            self.app.push_screen(RunDetailScreen(run))
+
+
+def mode_text(run: Run) -> str:
+    """``PRODUCTION · dry run · sandbox`` in the operator's language."""
+    parts = [run.mode.upper()]
+    if run.dry_run:
+        parts.append(t("runs.dry_run"))
+    if run.sandbox:
+        parts.append(t("headless.sandbox"))
+    return " · ".join(parts)
+
+
+def detail_lines(run: Run) -> list[str]:
+    """What one run did: its steps (status, detail, errors), then its report, then its log.
+
+    Every line comes from files or rows crmtui wrote from remote data, so each is made printable
+    (no escape codes); a missing file is said, never fatal.
+    """
+    lines = [
+        t(
+            "runs.detail.head",
+            id=run.id,
+            kind=run.kind,
+            mode=mode_text(run),
+            status=t(f"status.{run.status}"),
+        ),
+        t(
+            "runs.detail.when",
+            started=run.started_at,
+            finished=run.finished_at or "—",
+            duration=_duration(run),
+        ),
+        t("runs.detail.counts", total=run.total, ok=run.succeeded, failed=run.failed, skipped=run.skipped),
+        "",
+        t("runs.detail.steps"),
+    ]
+    for name, step in (run.summary or {}).items():
+        if not isinstance(step, dict):
+            continue
+        status = str(step.get("status") or "?")
+        lines.append(f"  {name}: {t(f'status.{status}') if status in _STATUSES else status}")
+        detail = step.get("detail")
+        if detail:
+            lines.append(f"    {detail}")
+        for error in step.get("errors") or []:
+            lines.append(f"    ✘ {error}")
+    for title, path in ((t("runs.detail.report"), run.report_path), (t("runs.detail.log"), run.log_path)):
+        lines += ["", f"── {title} ──"]
+        lines += _file_lines(path)
+    return [printable(line) for line in lines]
+
+
+_STATUSES = frozenset({"ok", "failed", "partial", "running", "interrupted"})
+
+
+def _file_lines(path: str | None) -> list[str]:
+    if not path:
+        return [t("runs.detail.none")]
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        return [t("sync_ui.report_missing", error=exc.strerror or type(exc).__name__)]
+    lines = text.splitlines()
+    if len(lines) > LOG_TAIL:
+        return [t("runs.detail.tail", n=LOG_TAIL, total=len(lines)), *lines[-LOG_TAIL:]]
+    return lines
+
+
+class RunDetailScreen(ModalScreen[None]):
+    """One run: steps and errors, the report and the log, scrollable; Escape closes it."""
+
+    DEFAULT_CSS = """
+    RunDetailScreen { align: center middle; }
+    RunDetailScreen > #run-detail-title { dock: top; width: 100%; background: $primary; color: $text; padding: 0 1; }
+    RunDetailScreen > Log { width: 100%; height: 1fr; background: $surface; }
+    """
+    BINDINGS = [
+        Binding("escape", "close", t("key.close"), id="run_detail.close"),
+        Binding("q", "close", t("key.close"), show=False, id="run_detail.close_q"),
+    ]
+
+    def __init__(self, run: Run) -> None:
+        super().__init__()
+        self.run = run
+
+    def compose(self) -> ComposeResult:
+        """Title and the lines."""
+        yield Label(literal(t("runs.detail.title", id=self.run.id)), id="run-detail-title")
+        yield Log(id="run-detail-log", highlight=False, auto_scroll=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Read the files in a thread."""
+        self.query_one(Log).focus()
+        self.load()
+
+    @work(thread=True, exclusive=True, group="runs:detail", exit_on_error=False, description="Reading a run")
+    def load(self) -> None:
+        """Read the report and the log (UTF-8; unreadable bytes are replaced, never fatal)."""
+        deliver(self.app, self.query_one(Log).write_lines, detail_lines(self.run))
+
+    def action_close(self) -> None:
+        """Back to the history."""
+        self.dismiss(None)
 
 
 def _duration(run: Run) -> str:

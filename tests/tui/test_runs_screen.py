@@ -1,0 +1,71 @@
+"""Run history: Enter on a past run opens its steps, errors, report and log (issue #15)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Log
+
+from crmtui.app import make_app
+from crmtui.config import Settings
+from crmtui.screens.runs import RunDetailScreen, RunsScreen
+from crmtui.store import Store
+
+
+def _run_with_files(store: Store, tmp_path: Path) -> int:
+    report = tmp_path / "sync_report_1.txt"
+    report.write_text(
+        "Contact mis à jour: Jean Dupont\nPoison \x1b[31mred\x1b[0m [bold]x[/bold]\n", encoding="utf-8"
+    )
+    log = tmp_path / "sync_log_1.txt"
+    log.write_text("12:00:01 INFO run 1 started\n12:00:09 INFO run 1 finished: partial\n", encoding="utf-8")
+    run_id = store.runs.start("cycle", mode="production")
+    store.runs.finish(
+        run_id,
+        "partial",
+        total=3,
+        succeeded=2,
+        failed=1,
+        summary={"sync": {"status": "partial", "detail": "1 error", "errors": ["copper: HTTP 500"]}},
+        report_path=str(report),
+        log_path=str(log),
+    )
+    return run_id
+
+
+async def _open_detail(settings: Settings, store: Store) -> tuple[RunDetailScreen, str]:
+    app = make_app(settings, store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("h")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, RunsScreen)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, RunDetailScreen)
+        text = "\n".join(screen.query_one(Log).lines)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, RunsScreen)
+        return screen, text
+
+
+async def test_enter_on_a_run_opens_its_steps_report_and_log(
+    settings: Settings, store: Store, tmp_path: Path
+) -> None:
+    run_id = _run_with_files(store, tmp_path)
+    screen, text = await _open_detail(settings, store)
+    assert screen.run.id == run_id
+    assert "copper: HTTP 500" in text  # the step's error
+    assert "Contact mis à jour: Jean Dupont" in text  # the report
+    assert "run 1 finished: partial" in text  # the log
+    assert "\x1b" not in text  # escape codes from a hostile name are shown, not obeyed
+
+
+async def test_a_missing_report_is_said_not_fatal(settings: Settings, store: Store, tmp_path: Path) -> None:
+    _run_with_files(store, tmp_path)
+    (tmp_path / "sync_report_1.txt").unlink()
+    _, text = await _open_detail(settings, store)
+    assert "run 1 finished: partial" in text
