@@ -84,6 +84,29 @@ def _addr(value: str) -> str:
     return email.utils.parseaddr(value)[1].lower() or value.lower()
 
 
+def _typed_throttling(app: Any) -> Any:
+    """Give the scripted 429s (``Fault("rate_limit")``) SES's ``x-amzn-ErrorType`` header.
+
+    SES answers throttling with ``TooManyRequestsException`` in ``x-amzn-ErrorType`` (WIRE.md §4.1);
+    boto3's sesv2 client reads the code from that header (botocore/parsers.py
+    ``RestJSONParser._inject_error_code``) and, without it, reports the bare status ``"429"`` (seen in
+    tests/contract/test_ses_sim.py, which drives this simulator with boto3).
+    """
+
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+        async def typed(message: Any) -> None:
+            if message["type"] == "http.response.start" and message.get("status") == 429:
+                headers = list(message.get("headers") or [])
+                if not any(k.lower() == b"x-amzn-errortype" for k, _ in headers):
+                    headers.append((b"x-amzn-errortype", b"TooManyRequestsException"))
+                    message = {**message, "headers": headers}
+            await send(message)
+
+        await app(scope, receive, typed if scope["type"] == "http" else send)
+
+    return wrapped
+
+
 class SesSim:
     """An in-memory SES v2 account.
 
@@ -138,7 +161,9 @@ class SesSim:
             Route("/v2/email/account", self._account, methods=["GET"]),
             Route("/v2/email/identities", self._identity, methods=["POST"]),
         ]
-        self.app = with_control(Starlette(routes=routes), self.control, fault_body=self._fault_body)
+        self.app = _typed_throttling(
+            with_control(Starlette(routes=routes), self.control, fault_body=self._fault_body)
+        )
 
     def reset(self) -> None:
         """Forget every message and counter (identities and settings stay)."""
