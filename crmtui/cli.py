@@ -328,6 +328,7 @@ def _register_builtin() -> None:
         "crmtui.commands_serve",
         "crmtui.commands_scenarios",
         "crmtui.commands_erase",
+        "crmtui.commands_web",
     ):
         try:
             importlib.import_module(module)

@@ -77,7 +77,7 @@ def build_app(settings: Settings, store: Any, topics: list[str], *, loop: bool =
         from crmtui.engine.sync import make_clients
 
         def clients() -> tuple[Any, Any]:
-            copper, mailchimp = make_clients(settings)
+            copper, mailchimp = make_clients(settings, store=store)
             return (copper if connectors["copper"] else None, mailchimp if connectors["mailchimp"] else None)
 
         kw["clients"] = clients

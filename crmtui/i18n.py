@@ -438,6 +438,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "sandbox.env_written": {"fr": "Fichier .env écrit : {path}", "en": ".env written: {path}"},
     "sandbox.stop": {"fr": "Ctrl+C pour arrêter.", "en": "Ctrl+C to stop."},
+    "web.serving": {
+        "fr": "Console dans le navigateur : {url} (Ctrl+C pour arrêter). Écoute sur la boucle locale "
+        "seulement : pour un accès distant, passez par un proxy inverse avec authentification.",
+        "en": "Console in the browser: {url} (Ctrl+C to stop). Listening on loopback only: for remote use, "
+        "put an authenticating reverse proxy in front.",
+    },
+    "web.bad_port": {"fr": "Port invalide : {port} (1 à 65535).", "en": "Invalid port: {port} (1 to 65535)."},
+    "web.cannot_listen": {
+        "fr": "Impossible d'écouter sur le port {port} : {reason}. Choisissez-en un autre avec --port.",
+        "en": "Cannot listen on port {port}: {reason}. Pick another one with --port.",
+    },
     "sandbox.side_by_side": {
         "fr": "Un autre crmtui utilise déjà le bac à sable : celui-ci a ses propres simulateurs et sa propre base "
         "dans {path} (supprimée à la fin).",
@@ -514,6 +525,8 @@ def _load_parts() -> None:
         "i18n_input",
         "i18n_erase",
         "i18n_sync_doc",
+        "i18n_budget",
+        "i18n_sending",
     ):
         try:
             importlib.import_module(f"crmtui.{part}")

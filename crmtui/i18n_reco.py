@@ -101,9 +101,9 @@ RECO_CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Pick a customer in the list.",
     },
     "reco.customers.summary": {
-        "fr": "{name} · segment {segment} · {orders} commandes · {spent} € · panier moyen {aov} € · "
+        "fr": "{name} · segment {segment} · {orders} commandes · {spent} · panier moyen {aov} · "
         "dernier achat {last}",
-        "en": "{name} · segment {segment} · {orders} orders · {spent} € · average order {aov} € · "
+        "en": "{name} · segment {segment} · {orders} orders · {spent} · average order {aov} · "
         "last purchase {last}",
     },
     "reco.customers.mix": {"fr": "Achats par catégorie : {mix}", "en": "Purchases by category: {mix}"},

@@ -91,6 +91,35 @@ SCENARIOS_CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "modèle « {template} » ({part}) : rendu impossible : {detail}",
         "en": "template “{template}” ({part}): cannot be rendered: {detail}",
     },
+    "scenarios.v.day_unknown": {
+        "fr": "jour(s) d'envoi inconnu(s) : {names} (mon…sun, lun…dim, lundi…dimanche, 1…7, ou mon-fri)",
+        "en": "unknown send day(s): {names} (mon…sun, lun…dim, monday…sunday, 1…7, or mon-fri)",
+    },
+    "scenarios.v.domain_bad": {
+        "fr": "exclude_domains : {names} n'est pas un nom de domaine (ex. gmail.com)",
+        "en": "exclude_domains: {names} is not a domain name (e.g. gmail.com)",
+    },
+    "scenarios.v.bool": {
+        "fr": "{key} : « {value} » n'est ni true ni false",
+        "en": "{key}: “{value}” is neither true nor false",
+    },
+    "scenarios.v.conflict": {
+        "fr": "{key} = {value} contredit {other} = {other_value} : n'en gardez qu'un",
+        "en": "{key} = {value} contradicts {other} = {other_value}: keep only one",
+    },
+    "scenarios.v.misplaced": {
+        "fr": "des lignes « scenario.… » sont tombées dans la table [{table}] : placez-les avant la première "
+        "ligne [section] du fichier",
+        "en": "“scenario.…” lines landed in the [{table}] table: put them before the file's first [section] line",
+    },
+    "scenarios.v.stop_on_unsubscribe": {
+        "fr": "stop_on_unsubscribe = false est refusé : un contact désinscrit ne reçoit jamais d'email marketing "
+        "(sa séquence s'arrête toujours)",
+        "en": "stop_on_unsubscribe = false is refused: an unsubscribed contact never receives marketing email "
+        "(their sequence always stops)",
+    },
+    "scenarios.footer.unsubscribe": {"fr": "Se désinscrire", "en": "Unsubscribe"},
+    "scenarios.footer.unsubscribe_text": {"fr": "Se désinscrire : {url}", "en": "Unsubscribe: {url}"},
     "scenarios.v.toml": {
         "fr": "fichier de scénario illisible : {detail}",
         "en": "unreadable scenario file: {detail}",

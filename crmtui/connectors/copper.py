@@ -4,7 +4,9 @@ Wire facts come from ``docs/WIRE.md`` §1. What this module adds to the shared p
 :mod:`crmtui.connectors.http`:
 
 - the three ``X-PW-*`` auth headers, and a rolling budget of 180 requests a minute (Copper's
-  limit) so a normal run never receives a 429;
+  limit) so a normal run never receives a 429; with ``budgets`` (the store's) it is counted across
+  every crmtui process on the account, and a 429 (no ``Retry-After`` on Copper) waits for the rest
+  of the window;
 - typed records (:class:`CopperPerson`, :class:`CopperWebhook`) instead of raw JSON;
 - error bodies (``{"success": false, "status": ..., "message": ...}``) turned into typed errors:
   :class:`AuthError` on 401, :class:`NotFound` on 404, :class:`DuplicateRecord` when an email
@@ -38,7 +40,7 @@ from crmtui.connectors.errors import (
     RateLimited,
     RequestRejected,
 )
-from crmtui.connectors.http import RetryPolicy, ServiceClient
+from crmtui.connectors.http import RateWait, RetryPolicy, ServiceClient, SharedBudgets, account_key
 from crmtui.records.emails import email_key
 from crmtui.secrets import Secret, register_secret
 
@@ -258,6 +260,10 @@ class CopperClient(ServiceClient):
         sleep: injectable sleep for backoff and the budget (tests pass a fast one).
         search_cap: Copper's search cap (100,000); :meth:`iter_people` uses it when
             ``X-PW-TOTAL`` is missing and to tell a real cap from an overcounted total.
+        budgets: the store's shared budgets, so every crmtui process together stays under the
+            account's 180 a minute (None: this process only).
+        on_wait: told when a 429 is waited out (see :class:`ServiceClient`).
+        deadline: ``time.monotonic()`` instant past which a 429 is not waited for.
     """
 
     def __init__(
@@ -273,6 +279,9 @@ class CopperClient(ServiceClient):
         timeout: float = 30.0,
         sleep: Callable[[float], Any] = asyncio.sleep,
         search_cap: int = SEARCH_CAP,
+        budgets: SharedBudgets | None = None,
+        on_wait: Callable[[RateWait], None] | None = None,
+        deadline: float | None = None,
     ) -> None:
         if isinstance(api_key, Secret):
             key = api_key.reveal()
@@ -297,6 +306,10 @@ class CopperClient(ServiceClient):
             timeout=timeout,
             sleep=sleep,
             owns_client=owns_client,
+            budgets=budgets,
+            budget_name=f"{SERVICE}:{account_key(key)}",
+            on_wait=on_wait,
+            deadline=deadline,
         )
         self.user_email = user_email
         self.search_cap = search_cap

@@ -5,11 +5,19 @@ One :class:`ServiceClient` per service wraps one injected ``httpx.AsyncClient`` 
 - **retries** (tenacity) on 429, 5xx, connection errors, timeouts and truncated bodies, with
   jittered exponential backoff that honours ``Retry-After``; never on other 4xx;
 - **our own limits**, so a normal run never receives a 429: a rolling-window request budget
-  (Copper: 180 a minute) and a cap on requests in flight (Mailchimp: 10 connections);
+  (Copper: 180 a minute) and a cap on requests in flight (Mailchimp: 10 connections). Each is
+  counted in this process first (the fast path) and, when a :class:`SharedBudgets` is wired in
+  (the store's ``budgets``), across every crmtui process using the same store, so ``crmtui serve``
+  and a cron sync together stay under the service's limit;
+- **429s waited out**: ``Retry-After`` when the service sends one, else the rest of the rolling
+  window, announced to the operator (``on_wait``) and never past the run's ``deadline``;
 - a **call counter** per endpoint (benchmarks and the Connectors screen read it);
 - **redaction**: errors and log lines go through :func:`crmtui.secrets.redact`;
 - **safety for writes**: a non-idempotent request that may have reached the server before the
-  connection broke raises :class:`OutcomeUnknown` instead of being sent again.
+  connection broke raises :class:`OutcomeUnknown` instead of being sent again. A 502/503/504 to a
+  write is retried only when the client allows it (``retry_gateway_writes``): a gateway may answer
+  so *after* the service accepted the request (an SES send behind a proxy), so the email sender
+  turns it off and gets :meth:`ServiceClient.raise_for_error` (``OutcomeUnknown``) instead.
 
 Service clients subclass it and override :meth:`ServiceClient.raise_for_error` to turn their error
 bodies into typed exceptions.
@@ -19,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import hashlib
 import logging
 import random
 import re
@@ -26,7 +35,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any, Literal, Protocol, Self
 
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
@@ -44,6 +53,7 @@ from crmtui.connectors.errors import (
     ServerError,
     TimedOut,
 )
+from crmtui.i18n import t
 from crmtui.secrets import redact
 
 log = logging.getLogger("crmtui.connectors")
@@ -54,17 +64,53 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 _ID_SEGMENT = re.compile(r"^(\d+|[0-9a-f]{32}|[0-9a-f-]{36}|[^/]*@[^/]*|[0-9a-zA-Z]{10})$")
 
 
+def account_key(secret: str) -> str:
+    """A short stable key for one account's shared budget, derived from its credential (not it)."""
+    return hashlib.sha256(secret.encode()).hexdigest()[:16]
+
+
 def endpoint_key(method: str, path: str) -> str:
     """Group a request into an endpoint key such as ``"GET /people/{id}"``."""
     parts = [("{id}" if _ID_SEGMENT.match(p) else p) for p in path.split("/")]
     return f"{method.upper()} {'/'.join(parts)}"
 
 
+class SharedBudgets(Protocol):
+    """Budgets shared by every crmtui process: the store implements it (``store.budgets``).
+
+    The connectors only know this interface, never the store. Times are unix seconds: processes
+    share the wall clock, not the monotonic one.
+    """
+
+    def take_call(self, name: str, max_calls: int, window: float, now: float | None = None) -> float:
+        """Record one request if it fits in the rolling window (0.0), else the seconds to wait."""
+        ...
+
+    def refused(self, name: str, max_calls: int, window: float, now: float | None = None) -> float:
+        """A 429 without ``Retry-After``: pause every process for the rest of the window; its length."""
+        ...
+
+    def pause(self, name: str, until: float) -> None:
+        """Hold every process off ``name`` until ``until`` (a ``Retry-After``)."""
+        ...
+
+    def acquire_slot(self, name: str, max_slots: int, ttl: float) -> str | None:
+        """One of ``max_slots`` simultaneous connections (a lease), or None when all are in use."""
+        ...
+
+    def release_slot(self, lease: str) -> None:
+        """Give a connection slot back."""
+        ...
+
+
 class RollingWindowLimiter:
     """At most ``max_calls`` acquisitions in any rolling ``window`` seconds.
 
     Copper counts requests over a rolling minute; we count the same way on our side and wait for
-    the oldest call to leave the window instead of letting the server answer 429.
+    the oldest call to leave the window instead of letting the server answer 429. The in-process
+    count is the fast path (a process that filled the window waits without asking anyone); with
+    ``shared``, each request is then also recorded in the shared budget, which holds it back while
+    other processes filled the window.
     """
 
     def __init__(
@@ -74,31 +120,86 @@ class RollingWindowLimiter:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Any] = asyncio.sleep,
+        shared: SharedBudgets | None = None,
+        name: str = "",
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.max_calls = max_calls
         self.window = window
+        self.shared = shared
+        self.name = name
         self._clock = clock
+        self._wall = wall
         self._sleep = sleep
         self._stamps: deque[float] = deque()
         self._lock = asyncio.Lock()
 
     async def acquire(self) -> None:
-        """Wait until one more call fits in the window, then record it."""
+        """Wait until one more call fits in the window (ours, then the shared one), then record it."""
         async with self._lock:
             while True:
                 now = self._clock()
                 while self._stamps and now - self._stamps[0] >= self.window:
                     self._stamps.popleft()
                 if len(self._stamps) < self.max_calls:
-                    self._stamps.append(now)
-                    return
+                    break
                 await self._sleep(self.window - (now - self._stamps[0]) + 0.001)
+            if self.shared is not None:
+                while (
+                    wait := self.shared.take_call(self.name, self.max_calls, self.window, self._wall())
+                ) > 0:
+                    await self._sleep(wait + 0.001)
+            self._stamps.append(self._clock())
+
+    def refused(self) -> float:
+        """The service answered 429 without ``Retry-After``: seconds to the end of its window.
+
+        When our window is full, a slot opens as our oldest call leaves it; when it is not, someone
+        else used the account's budget and only a full window surely clears it. With ``shared``,
+        every other process holds off until then too (the refused request waits in its retry).
+        """
+        if self.shared is not None:
+            wait = self.shared.refused(self.name, self.max_calls, self.window, self._wall())
+        else:
+            now = self._clock()
+            while self._stamps and now - self._stamps[0] >= self.window:
+                self._stamps.popleft()
+            wait = self.window
+            if len(self._stamps) >= self.max_calls:
+                wait = max(1.0, min(self._stamps[0] + self.window - now, self.window))
+        return wait
+
+    def pause(self, seconds: float) -> None:
+        """Hold the other processes off for ``seconds`` (the service's ``Retry-After``)."""
+        if self.shared is not None:
+            self.shared.pause(self.name, self._wall() + seconds)
 
     @property
     def in_window(self) -> int:
         """Calls counted in the current window."""
         now = self._clock()
         return sum(1 for s in self._stamps if now - s < self.window)
+
+
+WaitReason = Literal["window", "retry_after", "backoff"]
+
+
+@dataclass(frozen=True)
+class RateWait:
+    """The service refused a request with 429; the client waits ``seconds`` before trying again.
+
+    Attributes:
+        service: the service ("copper").
+        seconds: how long the client waits.
+        reason: ``window`` (the rest of the service's rolling window), ``retry_after`` (the
+            service said so), ``backoff`` (neither is known).
+        message: one line for the operator, in the current language.
+    """
+
+    service: str
+    seconds: float
+    reason: WaitReason
+    message: str
 
 
 @dataclass(frozen=True)
@@ -126,10 +227,13 @@ class Retryable(Exception):
     403 under throttling); ``error`` is raised if the retries run out.
     """
 
-    def __init__(self, error: ConnectorError, retry_after: float | None = None) -> None:
+    def __init__(
+        self, error: ConnectorError, retry_after: float | None = None, reason: WaitReason | None = None
+    ) -> None:
         super().__init__(str(error))
         self.error = error
         self.retry_after = retry_after
+        self.reason = reason
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -161,6 +265,16 @@ class ServiceClient:
         timeout: per-request timeout in seconds (connect, read, write, pool).
         sleep: injectable sleep for backoff (tests pass a fast one).
         owns_client: close ``client`` in :meth:`aclose` (the subclass created it).
+        budgets: the budgets shared with the other crmtui processes (``store.budgets``), or None
+            to count in this process only.
+        budget_name: the shared budgets' key, one per service account ("copper:<key hash>").
+        shared_slots: simultaneous connections allowed across every process (needs ``budgets``).
+        on_wait: told each time a 429 is waited out (the engine turns it into a notice).
+        deadline: ``time.monotonic()`` instant the run must end by: a 429 whose wait would end
+            later is not waited for (the next run resumes).
+        retry_gateway_writes: retry a non-idempotent request answered 502/503/504 (the services
+            that read a record back before writing again keep it; SES sends turn it off, since
+            nothing proves the gateway did not forward the request).
     """
 
     def __init__(
@@ -176,12 +290,28 @@ class ServiceClient:
         timeout: float = 30.0,
         sleep: Callable[[float], Any] = asyncio.sleep,
         owns_client: bool = False,
+        budgets: SharedBudgets | None = None,
+        budget_name: str | None = None,
+        shared_slots: int | None = None,
+        on_wait: Callable[[RateWait], None] | None = None,
+        deadline: float | None = None,
+        retry_gateway_writes: bool = True,
     ) -> None:
         self.service = service
         self.client = client
         self.base_url = base_url.rstrip("/")
         self.headers = dict(headers or {})
-        self.limiter = RollingWindowLimiter(*rate_limit, sleep=sleep) if rate_limit else None
+        self.budgets = budgets
+        self.budget_name = budget_name or service
+        self.limiter = (
+            RollingWindowLimiter(*rate_limit, sleep=sleep, shared=budgets, name=self.budget_name)
+            if rate_limit
+            else None
+        )
+        self.shared_slots = shared_slots if budgets is not None else None
+        self.on_wait = on_wait
+        self.deadline = deadline
+        self._announced_until = 0.0
         self.semaphore = asyncio.Semaphore(max_concurrency) if max_concurrency else None
         self.retry = retry or RetryPolicy()
         self.timeout = timeout
@@ -191,6 +321,7 @@ class ServiceClient:
         self.clock_offset: float | None = None
         """Service clock minus ours, in seconds, from the last ``Date`` header (None: unknown)."""
         self._owns_client = owns_client
+        self.retry_gateway_writes = retry_gateway_writes
         """Whether :meth:`aclose` closes ``client`` (True when the subclass created it)."""
 
     async def aclose(self) -> None:
@@ -227,6 +358,10 @@ class ServiceClient:
         if status >= 500:
             raise ServerError(self.service, f"server error (HTTP {status}) after retries", status=status)
         raise RequestRejected(self.service, f"request rejected (HTTP {status}): {text}", status=status)
+
+    def refusal_for_429(self, response: httpx.Response) -> ConnectorError | None:
+        """A 429 that retrying cannot cure (SES's daily quota), as the error to raise at once; else None."""
+        return None
 
     # -- the request loop -----------------------------------------------------------------
 
@@ -337,7 +472,10 @@ class ServiceClient:
             # counted when it really leaves, so our window never runs behind the server's.
             if self.semaphore is not None:
                 await self.semaphore.acquire()
+            lease: str | None = None
             try:
+                if self.shared_slots is not None:
+                    lease = await self._take_slot(self.shared_slots)
                 if self.limiter is not None:
                     await self.limiter.acquire()
                 self.calls[key] += 1
@@ -354,6 +492,8 @@ class ServiceClient:
                 response = await self.client.send(request)
                 await response.aread()
             finally:
+                if lease is not None and self.budgets is not None:
+                    self.budgets.release_slot(lease)
                 if self.semaphore is not None:
                     self.semaphore.release()
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
@@ -378,19 +518,50 @@ class ServiceClient:
         self._note_clock(response)
         status = response.status_code
         if status == 429:
+            final = self.refusal_for_429(response)
+            if final is not None:
+                raise final
             retry_after = parse_retry_after(response.headers.get("retry-after"))
             error = RateLimited(
-                self.service, "too many requests (HTTP 429)", retry_after=retry_after, status=429
+                self.service,
+                "too many requests (HTTP 429)",
+                hint=t("budget.refused.fix"),
+                retry_after=retry_after,
+                status=429,
             )
             if retry_after is not None and retry_after > self.retry.max_retry_after:
                 raise error
-            raise Retryable(error, retry_after)
+            reason: WaitReason = "backoff"
+            if retry_after is not None:
+                reason = "retry_after"
+                if self.limiter is not None:
+                    self.limiter.pause(retry_after)
+            elif self.limiter is not None:
+                # Copper sends no Retry-After (WIRE.md §1.2): wait for its rolling window to turn over
+                # (unless this client waits for nothing that long: ``connectors test``).
+                reason, retry_after = "window", self.limiter.refused()
+                if retry_after > self.retry.max_retry_after:
+                    raise error
+            if (
+                retry_after is not None
+                and self.deadline is not None
+                and time.monotonic() + retry_after > self.deadline
+            ):
+                raise RateLimited(
+                    self.service,
+                    t("budget.past_deadline", service=self.label, seconds=round(retry_after)),
+                    hint=t("budget.past_deadline.fix"),
+                    retry_after=retry_after,
+                    status=429,
+                )
+            raise Retryable(error, retry_after, reason)
         if status >= 500:
             error = ServerError(self.service, f"server error (HTTP {status})", status=status)
             if idempotent:
                 raise Retryable(error, parse_retry_after(response.headers.get("retry-after")))
-            # A 502/503/504 from a gateway means the request never reached the service.
-            if status in (502, 503, 504):
+            # A 502/503/504 comes from a gateway, which may or may not have forwarded the request:
+            # retried only for services whose writes are read back first (never an email send).
+            if status in (502, 503, 504) and self.retry_gateway_writes:
                 raise Retryable(error, parse_retry_after(response.headers.get("retry-after")))
             self.raise_for_error(response)
         if status >= 400:
@@ -439,9 +610,50 @@ class ServiceClient:
         ceiling = min(self.retry.cap, self.retry.base * 2 ** (state.attempt_number - 1))
         return random.uniform(0, ceiling)  # full jitter
 
+    @property
+    def label(self) -> str:
+        """The service's name for people ("Copper")."""
+        return _LABELS.get(self.service, self.service.capitalize())
+
+    async def _take_slot(self, max_slots: int) -> str:
+        """A connection slot shared with the other processes; polls while they hold them all."""
+        assert self.budgets is not None
+        delay = 0.02
+        ttl = max(120.0, 4 * self.timeout)  # a lease outlives any single request
+        while (lease := self.budgets.acquire_slot(self.budget_name, max_slots, ttl)) is None:
+            await self._sleep(delay)
+            delay = min(delay * 2, 0.5)
+        return lease
+
+    def _announce(self, exc: Retryable, seconds: float) -> None:
+        """Tell the operator what a 429 makes us wait for (once per pause, not once per request)."""
+        until = time.monotonic() + seconds
+        if until <= self._announced_until + 1.0:
+            return
+        self._announced_until = until
+        shown = max(1, round(seconds))
+        reason = exc.reason or "backoff"
+        if reason == "window" and self.limiter is not None:
+            window = self.limiter.window
+            per = "min" if abs(window - 60.0) <= 1.5 else f"{window:g} s"
+            message = t(
+                "budget.wait.window",
+                service=self.label,
+                limit=self.limiter.max_calls,
+                per=per,
+                seconds=shown,
+            )
+        else:
+            message = t(f"budget.wait.{reason}", service=self.label, seconds=shown)
+        log.warning("%s", message)
+        if self.on_wait is not None:
+            self.on_wait(RateWait(self.service, seconds, reason, message))
+
     def _before_sleep(self, state: RetryCallState) -> None:
         self.retries += 1
         exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, Retryable) and isinstance(exc.error, RateLimited):
+            self._announce(exc, state.next_action.sleep if state.next_action else 0.0)
         log.warning(
             "%s: attempt %d failed (%s); retrying",
             self.service,
@@ -471,6 +683,8 @@ class ServiceClient:
         """A copy of the per-endpoint call counters."""
         return dict(self.calls)
 
+
+_LABELS = {"ses": "SES", "smtp": "SMTP", "imap": "IMAP"}
 
 _NET_HINT = "check the network and the service URL, then run again; nothing was lost"
 

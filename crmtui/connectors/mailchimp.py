@@ -52,7 +52,14 @@ from crmtui.connectors.errors import (
     RateLimited,
     RequestRejected,
 )
-from crmtui.connectors.http import Retryable, RetryPolicy, ServiceClient
+from crmtui.connectors.http import (
+    RateWait,
+    Retryable,
+    RetryPolicy,
+    ServiceClient,
+    SharedBudgets,
+    account_key,
+)
 from crmtui.records.emails import email_key
 from crmtui.secrets import Secret, register_secret
 
@@ -484,7 +491,8 @@ def shared_slots(api_key: str, limit: int = MAX_CONNECTIONS) -> asyncio.Semaphor
     """The one semaphore every client of ``api_key`` shares in the running event loop.
 
     Mailchimp counts connections per user, so two clients of the same key (sync and scenarios)
-    must share the budget. Semaphores belong to one loop, hence one table per loop.
+    must share the budget. Semaphores belong to one loop, hence one table per loop. Other
+    processes are counted by the store's leases when the client has ``budgets``.
     """
     loop = asyncio.get_running_loop()
     table = _SHARED_SLOTS.setdefault(loop, {})
@@ -512,6 +520,10 @@ class MailchimpClient(ServiceClient):
         retry: retry policy (attempts, backoff).
         timeout: per-request timeout, seconds.
         sleep: injectable sleep for backoff (tests pass a fast one).
+        budgets: the store's shared budgets: the ``max_concurrency`` connections are then counted
+            across every crmtui process, not only in this one (None: this process only).
+        on_wait: told when a 429 is waited out (see :class:`ServiceClient`).
+        deadline: ``time.monotonic()`` instant past which a 429 is not waited for.
     """
 
     def __init__(
@@ -526,6 +538,9 @@ class MailchimpClient(ServiceClient):
         retry: RetryPolicy | None = None,
         timeout: float = 30.0,
         sleep: Callable[[float], Any] = asyncio.sleep,
+        budgets: SharedBudgets | None = None,
+        on_wait: Callable[[RateWait], None] | None = None,
+        deadline: float | None = None,
     ) -> None:
         if isinstance(api_key, Secret):
             key = api_key.reveal()
@@ -553,6 +568,11 @@ class MailchimpClient(ServiceClient):
             timeout=timeout,
             sleep=sleep,
             owns_client=owns_client,
+            budgets=budgets,
+            budget_name=f"{SERVICE}:{account_key(key)}",
+            shared_slots=max_concurrency,
+            on_wait=on_wait,
+            deadline=deadline,
         )
         self.list_id = list_id
         self._key = key

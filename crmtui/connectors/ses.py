@@ -6,12 +6,28 @@ counters, redaction), and ``botocore.auth.SigV4Auth`` signs each request with th
 
 Throttling: the client paces itself at ``MaxSendRate`` from GetAccount (a rolling one-second
 window), so a normal run never sees a 429; a ``TooManyRequestsException`` that still comes back
-is retried with backoff and, if it persists, raised as :class:`Throttled` (known not sent). A
-``MessageRejected`` fails only that message (:class:`RecipientRejected`).
+is retried with backoff and, if it persists, raised as :class:`Throttled` (known not sent).
+
+What an answer proves (SendEmail's errors:
+https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendEmail.html, section Errors):
+
+- an SES error code (``x-amzn-ErrorType``) on a 4xx is an explicit refusal: the message was not
+  sent. ``MessageRejected`` fails only that message (:class:`RecipientRejected`), unless it says
+  the *sender* identity is not verified; that one, ``SendingPausedException``,
+  ``AccountSuspendedException``, ``MailFromDomainNotVerifiedException``,
+  ``LimitExceededException`` and ``NotFoundException`` (the configuration set) concern the account
+  (:class:`AccountRefused`), and a throttling error saying "Daily message quota exceeded"
+  (https://docs.aws.amazon.com/ses/latest/dg/manage-sending-quotas-errors.html) is
+  :class:`QuotaExceeded`: the batch stops, nobody is marked failed;
+- anything else after the request left — a 5xx (a gateway's 502/503/504 as well as SES's own
+  500), a 4xx without an SES error code, a timeout, a reset, a truncated body — proves nothing:
+  :class:`OutcomeUnknown`, never re-sent (the HTTP layer does not retry gateway answers to a send:
+  ``retry_gateway_writes=False``). The ledger key travels as a message tag, so SES events settle it.
 """
 
 from __future__ import annotations
 
+import email.utils
 import json
 import re
 from collections.abc import Callable
@@ -23,10 +39,16 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from crmtui.connectors.errors import AuthError, OutcomeUnknown, RequestRejected
+from crmtui.connectors.errors import AuthError, ConnectorError, OutcomeUnknown, RateLimited, RequestRejected
 from crmtui.connectors.http import RetryPolicy, RollingWindowLimiter, ServiceClient
-from crmtui.connectors.ses_ids import SES_SET_HEADERS
-from crmtui.connectors.smtp import OutgoingEmail, QuotaExceeded, RecipientRejected, Throttled
+from crmtui.connectors.ses_ids import ses_headers
+from crmtui.connectors.smtp import (
+    AccountRefused,
+    OutgoingEmail,
+    QuotaExceeded,
+    RecipientRejected,
+    Throttled,
+)
 from crmtui.secrets import Secret
 
 SEND_PATH = "/v2/email/outbound-emails"
@@ -34,7 +56,45 @@ ACCOUNT_PATH = "/v2/email/account"
 _TAG_VALUE = re.compile(r"[^A-Za-z0-9_.@-]")
 
 RECIPIENT_ERRORS = frozenset({"MessageRejected", "BadRequestException"})
-"""Error codes that concern one message only."""
+"""Error codes that concern one message only (but see :func:`unverified_identities`)."""
+
+ACCOUNT_ERRORS = {
+    "AccountSuspendedException": "account_suspended",
+    "SendingPausedException": "sending_paused",
+    "AccountSendingPausedException": "sending_paused",  # the SES v1 name
+    "ConfigurationSetSendingPausedException": "sending_paused",  # SES v1
+    "MailFromDomainNotVerifiedException": "mail_from_unverified",
+    "LimitExceededException": "limit",
+    "NotFoundException": "not_found",
+    "ConfigurationSetDoesNotExistException": "not_found",  # SES v1
+}
+"""SendEmail error codes that concern the whole account, and their ``AccountRefused.reason``."""
+
+AUTH_ERRORS = frozenset(
+    {
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "AccessDeniedException",
+        "SignatureDoesNotMatch",
+        "MissingAuthenticationTokenException",
+    }
+)
+
+_UNVERIFIED = re.compile(r"Email address is not verified\..*?failed the check in region [^:]*:\s*(.*)", re.S)
+
+
+def unverified_identities(message: str) -> list[str]:
+    """The identities a ``MessageRejected`` "Email address is not verified" names (lower case).
+
+    SES (https://docs.aws.amazon.com/ses/latest/dg/troubleshoot-error-messages.html): "Email
+    address is not verified. The following identities failed the check in region REGION:
+    identity1, identity2". In the SES sandbox a recipient can be named too, so the caller
+    compares them with its own sender.
+    """
+    match = _UNVERIFIED.search(message)
+    if match is None:
+        return []
+    return [part.strip().strip("<>").lower() for part in match.group(1).split(",") if part.strip()]
 
 
 @dataclass(frozen=True)
@@ -46,12 +106,14 @@ class SesAccount:
         max_24h_send: messages per rolling 24 hours (-1: unlimited).
         sent_last_24h: messages sent in the last 24 hours.
         sending_enabled: whether the account may send.
+        enforcement_status: ``HEALTHY``, ``PROBATION`` or ``SHUTDOWN``.
     """
 
     max_send_rate: float
     max_24h_send: float
     sent_last_24h: float
     sending_enabled: bool
+    enforcement_status: str = "HEALTHY"
 
     @property
     def remaining_24h(self) -> float | None:
@@ -76,6 +138,14 @@ def error_code(response: httpx.Response) -> tuple[str, str]:
     return code, message
 
 
+def _is_send(response: httpx.Response) -> bool:
+    try:
+        request = response.request
+    except RuntimeError:  # a response built by hand, without its request
+        return False
+    return request.method == "POST" and request.url.path.endswith(SEND_PATH)
+
+
 class SesClient(ServiceClient):
     """SES v2 (``sesv2``) over the shared HTTP plumbing.
 
@@ -88,6 +158,7 @@ class SesClient(ServiceClient):
         max_in_flight: concurrent requests.
         sleep: injectable backoff sleep.
         retry: retry policy (429s are retried with backoff before :class:`Throttled`).
+        timeout: seconds per request (an unanswered send is then :class:`OutcomeUnknown`).
     """
 
     name = "ses"
@@ -104,6 +175,7 @@ class SesClient(ServiceClient):
         max_in_flight: int = 16,
         sleep: Callable[[float], Any] | None = None,
         retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
     ) -> None:
         kwargs: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
         super().__init__(
@@ -112,7 +184,9 @@ class SesClient(ServiceClient):
             base_url=endpoint_url or f"https://email.{region}.amazonaws.com",
             max_concurrency=max_in_flight,
             retry=retry or RetryPolicy(attempts=4, base=0.25, cap=2.0, max_retry_after=30.0),
-            timeout=30.0,
+            timeout=timeout,
+            # A 502/503/504 may come after SES accepted the message: never send it again.
+            retry_gateway_writes=False,
             **kwargs,
         )
         self.region = region
@@ -136,30 +210,41 @@ class SesClient(ServiceClient):
     # -- errors --------------------------------------------------------------------------------
 
     def raise_for_error(self, response: httpx.Response) -> None:
-        """SES error codes as typed errors (see WIRE.md §4.1)."""
+        """SES error codes as typed errors (see the module doc and WIRE.md §4.1)."""
         code, message = error_code(response)
         text = f"{code or 'HTTP ' + str(response.status_code)}: {message}".strip()
         status = response.status_code
+        is_send = _is_send(response)
+        if status >= 500 or (is_send and not code):
+            # A gateway's 502/503/504, SES's own 500, or a 4xx SES did not write: nothing proves
+            # the message was refused.
+            raise OutcomeUnknown(
+                "ses",
+                f"{text} (the message may or may not have been accepted)",
+                status=status,
+                hint="never re-sent automatically: SES events (the ledger key is a message tag) or "
+                "the console (Scenarios › unknown sends) settle it",
+            )
         if code in RECIPIENT_ERRORS:
             raise RecipientRejected("ses", text, title=code, status=status)
+        if "quota" in message.lower():
+            raise QuotaExceeded("ses", text, status=status)
         if code == "TooManyRequestsException" or status == 429:
             raise Throttled("ses", text, status=status)
-        if code == "LimitExceededException" or "quota" in message.lower():
-            raise QuotaExceeded("ses", text, status=status)
-        if status in (401, 403) or code in (
-            "UnrecognizedClientException",
-            "InvalidSignatureException",
-            "AccessDeniedException",
-            "SignatureDoesNotMatch",
-        ):
+        if code in ACCOUNT_ERRORS:
+            raise AccountRefused("ses", text, reason=ACCOUNT_ERRORS[code], title=code, status=status)
+        if status in (401, 403) or code in AUTH_ERRORS:
             raise AuthError(
                 "ses", text, status=status, hint="check SES_ACCESS_KEY_ID / SES_SECRET_ACCESS_KEY"
             )
-        if status >= 500:
-            raise OutcomeUnknown(
-                "ses", f"{text} (the message may or may not have been accepted)", status=status
-            )
         raise RequestRejected("ses", text, title=code, status=status)
+
+    def refusal_for_429(self, response: httpx.Response) -> ConnectorError | None:
+        """The daily quota comes as a throttling error too: no use retrying it within the run."""
+        code, message = error_code(response)
+        if "quota" in message.lower():
+            return QuotaExceeded("ses", f"{code or 'HTTP 429'}: {message}", status=429)
+        return None
 
     # -- calls -----------------------------------------------------------------------------------
 
@@ -173,6 +258,7 @@ class SesClient(ServiceClient):
             max_24h_send=float(quota["Max24HourSend"]) if quota.get("Max24HourSend") is not None else -1.0,
             sent_last_24h=float(quota.get("SentLast24Hours") or 0.0),
             sending_enabled=bool((body or {}).get("SendingEnabled", True)),
+            enforcement_status=str((body or {}).get("EnforcementStatus") or "HEALTHY"),
         )
         self.account = account
         self.set_rate(account.max_send_rate)
@@ -199,13 +285,8 @@ class SesClient(ServiceClient):
                 "Simple": {
                     "Subject": {"Data": message.subject, "Charset": "UTF-8"},
                     "Body": body,
-                    # No Message-ID: SES replaces it with <MessageId@REGION.amazonses.com> (see
-                    # crmtui.connectors.ses_ids), so replies are matched on SES's MessageId instead.
-                    "Headers": [
-                        {"Name": k, "Value": v}
-                        for k, v in message.extra_headers().items()
-                        if k.lower() not in SES_SET_HEADERS
-                    ],
+                    # No Message-ID (SES sets its own); our id rides in References instead.
+                    "Headers": ses_headers(message.extra_headers(), message.message_id),
                 }
             },
             "EmailTags": [
@@ -221,9 +302,10 @@ class SesClient(ServiceClient):
 
         Raises:
             Throttled: still 429 after the retries (known not sent).
-            QuotaExceeded: the daily quota is used up.
+            QuotaExceeded: the daily quota is used up (known not sent; stops the batch).
             RecipientRejected: ``MessageRejected`` / ``BadRequestException`` for this message.
-            OutcomeUnknown: the connection broke after sending, or a 500.
+            AccountRefused: the sender is not verified, sending is paused... (stops the batch).
+            OutcomeUnknown: no answer proving a refusal (5xx, timeout, reset, truncated body).
             AuthError, RequestRejected: account-level refusals (stop the batch).
         """
         raw = json.dumps(self.payload(message), ensure_ascii=False).encode()
@@ -235,14 +317,20 @@ class SesClient(ServiceClient):
         except Throttled:
             self.throttled += 1
             raise
-        except Exception as exc:
-            from crmtui.connectors.errors import RateLimited
-
-            if isinstance(exc, RateLimited) and not isinstance(exc, QuotaExceeded):
-                self.throttled += 1
-                raise Throttled("ses", str(exc.message), status=429) from exc
+        except RecipientRejected as exc:
+            names = unverified_identities(exc.message)
+            sender = email.utils.parseaddr(message.from_addr)[1].lower()
+            if sender and (sender in names or sender.rsplit("@", 1)[-1] in names):
+                raise AccountRefused(
+                    "ses", exc.message, reason="unverified_sender", title=exc.title, status=exc.status
+                ) from exc
             raise
-        message_id = (body or {}).get("MessageId")
+        except RateLimited as exc:
+            if isinstance(exc, QuotaExceeded):
+                raise
+            self.throttled += 1
+            raise Throttled("ses", str(exc.message), status=429) from exc
+        message_id = (body or {}).get("MessageId") if isinstance(body, dict) else None
         if not message_id:
             raise OutcomeUnknown("ses", "SendEmail answered without a MessageId")
         return str(message_id)

@@ -13,11 +13,26 @@ region's ``amazonses.com`` host (github.com/Mnexa-AI/e2a pull 498, from live Gma
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 SES_SET_HEADERS = frozenset({"message-id", "date"})
 """Headers (lower case) SES sets itself, so crmtui's SES sender never sends them."""
 
 _SES_HEADER_ID = re.compile(r"(?P<id>[^@\s<>]+)@(?:[a-z0-9-]+\.)*amazonses\.com", re.IGNORECASE)
+
+
+def ses_headers(headers: Mapping[str, str], message_id: str) -> list[dict[str, str]]:
+    """``Simple.Headers`` for SendEmail: ``headers`` without those SES sets, plus ``References``.
+
+    ``References: <our Message-ID>`` (unless ``headers`` has one): SES leaves References alone, and a
+    mail client answering puts the parent's References before its Message-ID (RFC 5322 §3.6.4), so
+    a reply still names our id when SES's MessageId was never recorded (a send whose outcome was
+    unknown, settled by an operator). twentyhq/twenty pull 25884 threads SES replies the same way.
+    """
+    out = [{"Name": k, "Value": v} for k, v in headers.items() if k.lower() not in SES_SET_HEADERS]
+    if message_id and not any(k.lower() == "references" for k in headers):
+        out.append({"Name": "References", "Value": f"<{message_id}>"})
+    return out
 
 
 def delivered_message_id(provider_id: str, region: str) -> str:

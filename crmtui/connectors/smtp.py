@@ -13,7 +13,11 @@ the tags (the ledger key) that come back with provider events.
 - ``5xx`` on ``RCPT`` or at the end of ``DATA`` → :class:`RecipientRejected`: only this
   recipient fails;
 - the connection drops or times out after the message body left → :class:`OutcomeUnknown`: it
-  may have been delivered, so it is never re-sent automatically.
+  may have been delivered, so it is never re-sent automatically;
+- an answer about the *account* rather than this message (``530``/``535`` authentication,
+  ``5yz`` relay denied, the sender refused at ``MAIL FROM``, ``454 Throttling failure: Daily
+  message quota exceeded``) → :class:`AccountRefused` or :class:`QuotaExceeded`: known not sent,
+  and the tick stops instead of failing every recipient one by one.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import compat32
+from typing import Any
 
 import aiosmtplib
 
@@ -59,6 +64,67 @@ class QuotaExceeded(RateLimited):
 
 class RecipientRejected(RequestRejected):
     """The provider refused this one recipient or message (SES ``MessageRejected``, SMTP 5xx)."""
+
+
+ACCOUNT_REASONS = (
+    "unverified_sender",
+    "mail_from_unverified",
+    "sending_paused",
+    "account_suspended",
+    "limit",
+    "not_found",
+    "auth",
+    "relay_denied",
+    "sender_refused",
+    "quota",
+    "refused",
+)
+"""Why an account was refused; each has a notice with the fix in the catalogue (``sending.account.*``)."""
+
+
+class AccountRefused(RequestRejected):
+    """The provider refused the account, not this message: known not sent, stop the batch.
+
+    SES: an unverified sender identity, ``SendingPausedException``, ``AccountSuspendedException``,
+    ``LimitExceededException``...; SMTP: ``530``/``535`` authentication, relay denied, the sender
+    refused. The message is not a failed recipient: it is due again once the account is fixed.
+
+    Attributes:
+        reason: one of :data:`ACCOUNT_REASONS`.
+    """
+
+    def __init__(self, service: str, message: str, *, reason: str, **kw: Any) -> None:
+        super().__init__(service, message, **kw)
+        self.reason = reason if reason in ACCOUNT_REASONS else "refused"
+
+
+_AUTH_CODES = frozenset({530, 535})
+"""RFC 4954: 530 authentication required, 535 authentication credentials invalid."""
+
+
+def _smtp_refusal(stage: str, code: int, text: str) -> ConnectorError:
+    """The typed error for an SMTP reply ``code``/``text`` refusing ``stage`` (mail, rcpt, data).
+
+    RFC 5321 §4.2.1: ``4yz`` is a transient refusal (deferred), ``5yz`` a permanent one; either
+    way the server said it did not take the message.
+    """
+    detail = f"{code} {text}".strip()
+    lowered = text.lower()
+    if code in _AUTH_CODES:
+        return AccountRefused("smtp", f"authentication refused ({detail})", reason="auth", status=code)
+    if "quota" in lowered:
+        # Amazon SES over SMTP: "454 Throttling failure: Daily message quota exceeded".
+        return QuotaExceeded("smtp", f"daily quota reached ({detail})", status=code)
+    if 400 <= code < 500:
+        label = {"mail": "MAIL FROM", "rcpt": "RCPT"}.get(stage, "message")
+        return Throttled("smtp", f"{label} deferred ({detail})", status=code)
+    if "relay" in lowered:
+        # Postfix "554 5.7.1 <x>: Relay access denied", Exchange "550 5.7.1 Unable to relay".
+        return AccountRefused("smtp", f"relay denied ({detail})", reason="relay_denied", status=code)
+    if stage == "mail":
+        return AccountRefused("smtp", f"sender refused ({detail})", reason="sender_refused", status=code)
+    label = "recipient refused" if stage == "rcpt" else "message refused"
+    return RecipientRejected("smtp", f"{label} ({detail})", status=code)
 
 
 @dataclass(frozen=True)
@@ -200,7 +266,12 @@ class SmtpSender:
             if self.username:
                 await client.login(self.username, self.password.reveal())
         except aiosmtplib.SMTPAuthenticationError as exc:
-            raise AuthError("smtp", f"login refused ({exc.code}): {exc.message}") from exc
+            raise AuthError(
+                "smtp",
+                f"login refused ({exc.code}): {exc.message}",
+                hint="check SMTP_USER / SMTP_PASSWORD",
+                status=exc.code,
+            ) from exc
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise NetworkError(
                 "smtp",
@@ -214,10 +285,11 @@ class SmtpSender:
 
         Raises:
             Throttled: 4xx before the message was accepted (454 and friends).
+            QuotaExceeded: the daily quota is used up (stops the batch).
             RecipientRejected: 5xx for this recipient or message.
             OutcomeUnknown: the connection broke after the body was sent.
             NetworkError: could not connect (nothing sent).
-            AuthError, RequestRejected: login or sender refused (stops the batch).
+            AuthError, AccountRefused: login, authentication, relay or sender refused (stops the batch).
         """
         async with self._slots:
             if self.limiter is not None:
@@ -229,7 +301,7 @@ class SmtpSender:
                 keep = True
                 self.sent += 1
                 return reply
-            except (Throttled, RecipientRejected):
+            except (Throttled, RecipientRejected, AccountRefused, QuotaExceeded):
                 keep = client.is_connected
                 raise
             finally:
@@ -245,26 +317,14 @@ class SmtpSender:
             await client.mail(sender)
         except aiosmtplib.SMTPResponseException as exc:
             await _reset(client)
-            if 400 <= exc.code < 500:
-                self.throttled += 1
-                raise Throttled(
-                    "smtp", f"MAIL FROM deferred ({exc.code} {exc.message})", status=exc.code
-                ) from exc
-            raise RequestRejected(
-                "smtp", f"sender {sender} refused ({exc.code} {exc.message})", status=exc.code
-            ) from exc
+            raise self._refused("mail", exc) from exc
         except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
             raise NetworkError("smtp", f"connection lost before sending: {exc}") from exc
         try:
             await client.rcpt(message.to)
         except aiosmtplib.SMTPResponseException as exc:
             await _reset(client)
-            if 400 <= exc.code < 500:
-                self.throttled += 1
-                raise Throttled("smtp", f"RCPT deferred ({exc.code} {exc.message})", status=exc.code) from exc
-            raise RecipientRejected(
-                "smtp", f"recipient refused ({exc.code} {exc.message})", status=exc.code
-            ) from exc
+            raise self._refused("rcpt", exc) from exc
         except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
             raise NetworkError("smtp", f"connection lost before sending: {exc}") from exc
         body = message.mime().as_bytes(policy=SMTP_POLICY)
@@ -273,14 +333,7 @@ class SmtpSender:
         except aiosmtplib.SMTPResponseException as exc:
             # A definite answer to DATA: the message was not accepted.
             await _reset(client)
-            if 400 <= exc.code < 500:
-                self.throttled += 1
-                raise Throttled(
-                    "smtp", f"message deferred ({exc.code} {exc.message})", status=exc.code
-                ) from exc
-            raise RecipientRejected(
-                "smtp", f"message refused ({exc.code} {exc.message})", status=exc.code
-            ) from exc
+            raise self._refused("data", exc) from exc
         except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
             raise OutcomeUnknown(
                 "smtp",
@@ -288,6 +341,12 @@ class SmtpSender:
                 hint="it may have been delivered; settle it in the console (Scenarios › unknown sends)",
             ) from exc
         return f"{response.code} {response.message}"[:200]
+
+    def _refused(self, stage: str, exc: aiosmtplib.SMTPResponseException) -> ConnectorError:
+        error = _smtp_refusal(stage, exc.code, exc.message)
+        if isinstance(error, Throttled):
+            self.throttled += 1
+        return error
 
     async def close(self) -> None:
         """Close every idle connection politely."""
@@ -314,6 +373,7 @@ async def _reset(client: aiosmtplib.SMTP) -> None:
 
 
 __all__ = [
+    "AccountRefused",
     "ConnectorError",
     "OutgoingEmail",
     "QuotaExceeded",

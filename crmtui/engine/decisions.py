@@ -62,7 +62,7 @@ async def apply_decisions(
     if not todo:
         return outcome
     own = clients is None
-    copper, mailchimp = clients or make_clients(settings)
+    copper, mailchimp = clients or make_clients(settings, store=store, emit=emit)
     try:
         for i, decision in enumerate(todo, 1):
             try:

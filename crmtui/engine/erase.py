@@ -509,7 +509,9 @@ async def erase(
     from crmtui.engine.sync import make_clients
 
     own = clients is None
-    copper, mailchimp = clients or make_clients(settings)
+    # A dry run writes nothing to the store, not even the shared budgets: its few reads count here only.
+    budgets_store = None if dry_run else store
+    copper, mailchimp = clients or make_clients(settings, store=budgets_store, emit=emit)
     try:
         if dry_run:
             for email, key in keys:

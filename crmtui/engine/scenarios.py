@@ -24,6 +24,10 @@ A scenario file is TOML, one per scenario, readable in a diff::
     subject = "Bienvenue {{first_name}}"
     html = "<p>Bonjour {{contact_name}}</p>"
 
+The estate document's settings lines are accepted as written, before the first ``[section]``
+(``scenario.send_days = 'mon,tue,wed,thu,fri'``, ``scenario.only_deliverable = True``...): see
+:mod:`crmtui.engine.scenario_settings`.
+
 The sending itself (claim, send, record) lives in :mod:`crmtui.engine.sending`.
 """
 
@@ -40,9 +44,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import crmtui.i18n_scenarios  # noqa: F401 - registers the scenario strings
 from crmtui.config import Settings
+from crmtui.engine import scenario_settings as settings_forms
 from crmtui.engine.cycle import StepContext, StepResult, register_step
 from crmtui.engine.events import Notice
 from crmtui.engine.replies import poll_before_tick
+from crmtui.engine.scenario_settings import DAY_NAMES
 from crmtui.engine.sending import TickResult, run_tick
 from crmtui.engine.templates import Template, TemplateProblem, syntax_problems, unknown_variables
 from crmtui.i18n import t
@@ -59,9 +65,6 @@ from crmtui.store.scenarios import (
     Variant,
     scenario_repo,
 )
-
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-"""ISO weekday names (1 = mon)."""
 
 SENDERS = ("auto", "ses", "smtp")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
@@ -97,6 +100,11 @@ def validate(scenario: Scenario, known_variables: Iterable[str] | None = None) -
             problems.append(t("scenarios.v.window", which=label, value=value))
     if not scenario.send_days or any(d not in range(1, 8) for d in scenario.send_days):
         problems.append(t("scenarios.v.days", value=scenario.send_days))
+    bad = settings_forms.bad_domains(scenario.exclude_domains)
+    if bad:
+        problems.append(t("scenarios.v.domain_bad", names=", ".join(f"“{d}”" for d in bad)))
+    if not scenario.stop_on_unsubscribe:
+        problems.append(t("scenarios.v.stop_on_unsubscribe"))
     if scenario.daily_cap < 0:
         problems.append(t("scenarios.v.cap", value=scenario.daily_cap))
     if scenario.cooldown_days < 0:
@@ -207,24 +215,29 @@ def known_variables(store: Store | None = None) -> set[str]:
 # -- TOML ---------------------------------------------------------------------------------------------
 
 
-def _days(value: Any) -> list[int]:
-    out: list[int] = []
-    for d in value or []:
-        if isinstance(d, int):
-            out.append(d)
-        elif str(d).lower()[:3] in DAY_NAMES:
-            out.append(DAY_NAMES.index(str(d).lower()[:3]) + 1)
-        else:
-            out.append(0)  # reported by validate()
-    return out
-
-
 def from_dict(data: dict[str, Any]) -> Scenario:
     """Build a scenario from a parsed TOML document.
 
+    The document's forms are accepted (:mod:`crmtui.engine.scenario_settings`): ``scenario.x``
+    and flat keys (``send_days``, ``exclude_domains``...), comma-separated strings or lists.
+
     Raises:
-        ScenarioInvalid: a key or a value has the wrong type (with the key named).
+        ScenarioInvalid: a key or a value has the wrong type or is not valid (each named).
     """
+    problems: list[str] = []
+    data, conflicts = settings_forms.flatten(data)
+    for key, other, value, other_value in conflicts:
+        problems.append(t("scenarios.v.conflict", key=key, other=other, value=value, other_value=other_value))
+    for table in settings_forms.misplaced_flat_keys(data):
+        problems.append(t("scenarios.v.misplaced", table=table))
+
+    def flag(section: dict[str, Any], key: str, default: bool) -> bool:
+        value = settings_forms.parse_bool(section.get(key, default))
+        if value is None:
+            problems.append(t("scenarios.v.bool", key=key, value=section.get(key)))
+            return default
+        return value
+
     try:
         window = data.get("window", {})
         filters = data.get("filters", {})
@@ -249,19 +262,29 @@ def from_dict(data: dict[str, Any]) -> Scenario:
             ]
             if not template and variants:
                 template = variants[0].template
+            # step_order, step_name, trigger_type, parent_step_id: the document's API names.
+            parent = s.get("parent", s.get("parent_step_id"))
             steps.append(
                 Step(
-                    position=int(s.get("position", i)),
-                    name=str(s.get("name") or f"step {i}"),
+                    position=int(s.get("position", s.get("step_order", i))),
+                    name=str(s.get("name") or s.get("step_name") or f"step {i}"),
                     template=template,
-                    trigger=str(s.get("trigger", "entry" if i == 1 else "delay")),
+                    trigger=str(
+                        s.get("trigger", s.get("trigger_type", "entry" if i == 1 else "delay"))
+                    ).lower(),
                     delay_days=float(s.get("delay_days", 0)),
                     delay_hours=float(s.get("delay_hours", 0)),
-                    parent_position=int(s["parent"]) if s.get("parent") is not None else None,
+                    parent_position=int(parent) if parent is not None else None,
                     variants=variants,
                 )
             )
-        return Scenario(
+        send_days, bad_days = settings_forms.parse_days(window.get("days", [1, 2, 3, 4, 5]))
+        if bad_days:
+            problems.append(t("scenarios.v.day_unknown", names=", ".join(f"“{d}”" for d in bad_days)))
+        domains, bad_domains = settings_forms.parse_domains(filters.get("exclude_domains", []))
+        if bad_domains:
+            problems.append(t("scenarios.v.domain_bad", names=", ".join(f"“{d}”" for d in bad_domains)))
+        scenario = Scenario(
             name=str(data.get("name", "")).strip(),
             description=str(data.get("description", "")),
             status=str(data.get("status", "draft")),
@@ -269,17 +292,17 @@ def from_dict(data: dict[str, Any]) -> Scenario:
             cooldown_days=float(data.get("cooldown_days", 0)),
             window_start=str(window.get("start", "09:00")),
             window_end=str(window.get("end", "18:00")),
-            send_days=_days(window.get("days", [1, 2, 3, 4, 5])),
+            send_days=send_days,
             timezone=str(data.get("timezone", "Europe/Paris")),
             min_validation_score=int(filters.get("min_validation_score", 0)),
-            only_deliverable=bool(filters.get("only_deliverable", True)),
-            exclude_domains=[str(d) for d in filters.get("exclude_domains", [])],
-            stop_on_reply=bool(options.get("stop_on_reply", True)),
-            stop_on_unsubscribe=bool(options.get("stop_on_unsubscribe", True)),
-            include_unsubscribe=bool(options.get("include_unsubscribe", True)),
+            only_deliverable=flag(filters, "only_deliverable", True),
+            exclude_domains=domains,
+            stop_on_reply=flag(options, "stop_on_reply", True),
+            stop_on_unsubscribe=flag(options, "stop_on_unsubscribe", True),
+            include_unsubscribe=flag(options, "include_unsubscribe", True),
             audience=Audience.from_dict(data.get("audience")),
             auto_winner=AutoWinner(
-                enabled=bool(abt.get("auto_winner", False)),
+                enabled=flag(abt, "auto_winner", False),
                 metric=str(abt.get("metric", "opened")),
                 min_sends=int(abt.get("min_sends", 100)),
                 alpha=float(abt.get("alpha", 0.05)),
@@ -289,7 +312,10 @@ def from_dict(data: dict[str, Any]) -> Scenario:
             templates=templates,
         )
     except (TypeError, ValueError, AttributeError, KeyError) as exc:
-        raise ScenarioInvalid([t("scenarios.v.toml", detail=str(exc))]) from exc
+        raise ScenarioInvalid([*problems, t("scenarios.v.toml", detail=str(exc))]) from exc
+    if problems:
+        raise ScenarioInvalid(problems)
+    return scenario
 
 
 def loads_toml(text: str) -> Scenario:
@@ -301,7 +327,14 @@ def loads_toml(text: str) -> Scenario:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioInvalid([t("scenarios.v.toml", detail=str(exc))]) from exc
+        # ``only_deliverable = True``: the document's Python spelling of TOML's ``true``.
+        fixed = settings_forms.python_booleans(text)
+        if fixed == text:
+            raise ScenarioInvalid([t("scenarios.v.toml", detail=str(exc))]) from exc
+        try:
+            data = tomllib.loads(fixed)
+        except tomllib.TOMLDecodeError:
+            raise ScenarioInvalid([t("scenarios.v.toml", detail=str(exc))]) from exc
     return from_dict(data)
 
 
@@ -511,6 +544,8 @@ def summarize(result: TickResult) -> str:
     )
     if refused:
         text += f"; {t('scenarios.tick.refused')}: {refused}"
+    if result.held_back:
+        text += f"; {t('scenarios.tick.held_back', n=result.held_back, filter=result.test_filter)}"
     if result.recovered:
         text += f"; {t('scenarios.tick.recovered', n=result.recovered)}"
     return text
@@ -567,5 +602,6 @@ async def scenarios_step(ctx: StepContext) -> StepResult:
             "throttled": result.throttled,
             "recovered": result.recovered,
             "refused": dict(result.refused),
+            "held_back": result.held_back,
         },
     )

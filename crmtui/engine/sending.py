@@ -5,12 +5,32 @@ For every active scenario inside its send window, a tick walks the due sequences
 1. renders the email (variant chosen from the ledger key, so a retry gets the same variant);
 2. **claims** it (:meth:`ScenarioRepo.claim`: one ``BEGIN IMMEDIATE`` transaction checking
    suppressions, window and days in the scenario's time zone, the exact daily cap, the cooldown
-   across scenarios and the recipient filters);
+   (every email crmtui sent the contact, in any scenario, this one's earlier steps included) and
+   the recipient filters);
 3. sends it through SES or SMTP, paced at the provider's rate;
 4. records the outcome: ``sent`` (with the provider's id, the campaign email, the counters, the
    ``contact_history`` row and the next step, in one transaction), ``failed`` (this recipient was
    refused), ``deferred`` (throttled or quota: known not sent, claimed again later, never counted
    as a failure) or ``unknown`` (no answer after sending: never re-sent automatically).
+
+What an answer means is the sender's business (see :mod:`crmtui.connectors.ses` and
+:mod:`crmtui.connectors.smtp`): only an explicit refusal makes a row ``failed`` (this recipient)
+or ``deferred``; an answer that proves nothing (a gateway's 5xx, a timeout, a reset, a truncated
+body) makes it ``unknown``, and an ``unknown`` row is never claimed again: SES events (the ledger
+key is a message tag) or the operator settle it.
+
+An **account-level** refusal (unverified sender, sending paused, daily quota, login or relay
+refused...) stops the tick for that sender: the send that got it is ``deferred`` (known not sent,
+due again), nothing more is claimed, nobody is marked failed, and the tick reports one notice
+with the fix (:func:`account_notice`). The first send of each scenario goes out alone, so such a
+refusal costs one request and leaves every other recipient unclaimed.
+
+Each scenario's ``sender`` is honoured: ``ses`` or ``smtp`` picks that one even when both are
+configured; ``auto`` prefers SES.
+
+**TEST mode** (``SYNC_MODE=test``) sends only to addresses containing ``TEST_EMAIL_FILTER``, as
+the sync does. The others are *held back*: not claimed, not sent, not failed; their sequence stays
+due, so they go out once ``SYNC_MODE=production``. The tick counts them (``held_back``).
 
 At most ``concurrency`` claims are in flight at once (a claim is taken only when a send slot is
 free), so a crash leaves at most that many ``unknown`` rows. A claim left ``claimed`` by a process
@@ -26,9 +46,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import ipaddress
 import logging
 import os
+import re
 import signal
 import socket
 import threading
@@ -45,12 +67,20 @@ from zoneinfo import ZoneInfo
 import httpx
 from email_validator import EmailNotValidError, validate_email
 
+import crmtui.i18n_scenarios  # noqa: F401 - registers the footer strings
 from crmtui.config import Settings
-from crmtui.connectors.errors import ConnectorError, OutcomeUnknown
-from crmtui.connectors.smtp import OutgoingEmail, QuotaExceeded, RecipientRejected, Throttled
+from crmtui.connectors.errors import AuthError, ConnectorError, NetworkError, OutcomeUnknown
+from crmtui.connectors.smtp import (
+    AccountRefused,
+    OutgoingEmail,
+    QuotaExceeded,
+    RecipientRejected,
+    Throttled,
+)
 from crmtui.engine import ab
-from crmtui.engine.events import EventSink, Notice, StepProgressed, ignore
-from crmtui.engine.templates import KNOWN_VARIABLES, Template, TemplateProblem, render
+from crmtui.engine.events import EventSink, StepProgressed, ignore
+from crmtui.engine.templates import KNOWN_VARIABLES, Rendered, Template, TemplateProblem, render
+from crmtui.i18n import t
 from crmtui.records.emails import email_key
 from crmtui.store import Store
 from crmtui.store.scenarios import (
@@ -338,13 +368,27 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def sender_kind(settings: Settings, which: str = "auto") -> str:
+    """Which sender ``which`` (a scenario's ``sender``: auto, ses, smtp) means here ("" if not configured)."""
+    ready = settings.connectors()
+    if which == "auto":
+        return "ses" if ready["ses"] else "smtp" if ready["smtp"] else ""
+    return which if which in ("ses", "smtp") and ready[which] else ""
+
+
 async def open_sender(settings: Settings, which: str = "auto") -> Sender | None:
-    """The configured sender: SES when its credentials are set (or asked), else SMTP; None if neither.
+    """The sender ``which`` names: SES or SMTP, or for ``auto`` SES when configured, else SMTP.
 
     SES is paced at its ``GetAccount`` MaxSendRate; SMTP at ``SMTP_MAX_RATE`` when set.
+
+    Returns:
+        None when that sender is not configured.
+
+    Raises:
+        ConnectorError: SES refused GetAccount, or says the account may not send.
     """
-    ready = settings.connectors()
-    if which in ("auto", "ses") and ready["ses"]:
+    which = sender_kind(settings, which)
+    if which == "ses":
         from crmtui.connectors.ses import SesClient
 
         client = SesClient(
@@ -356,12 +400,19 @@ async def open_sender(settings: Settings, which: str = "auto") -> Sender | None:
             configuration_set=settings.ses_configuration_set,
         )
         try:
-            await client.get_account()
+            account = await client.get_account()
+            if not account.sending_enabled:
+                suspended = account.enforcement_status.upper() == "SHUTDOWN"
+                raise AccountRefused(
+                    "ses",
+                    f"GetAccount: SendingEnabled is false (EnforcementStatus {account.enforcement_status})",
+                    reason="account_suspended" if suspended else "sending_paused",
+                )
         except BaseException:
             await client.client.aclose()
             raise
         return _OwnedClient(client)
-    if which in ("auto", "smtp") and ready["smtp"]:
+    if which == "smtp":
         from crmtui.connectors.smtp import SmtpSender
 
         return SmtpSender(
@@ -411,8 +462,11 @@ class TickResult:
         recovered: stale claims turned ``unknown`` at the start.
         refused: refusals by reason (window, cap, cooldown, suppressed, filtered...).
         throttled: throttling answers received (each retried later, never a failed recipient).
+        held_back: due sends not made because TEST mode excludes the address (they stay due).
+        test_filter: TEST_EMAIL_FILTER when sends were held back (for the summary line).
         scenarios: active scenarios looked at.
-        errors: sender-level problems that stopped a scenario (plain words).
+        errors: sender-level problems that stopped sending, one notice each (plain words, with
+            the fix); an account-level refusal gives exactly one, however many scenarios use it.
         winners: automatic winners picked at the end.
         duration: seconds.
     """
@@ -424,6 +478,8 @@ class TickResult:
     recovered: int = 0
     refused: Counter[str] = field(default_factory=Counter)
     throttled: int = 0
+    held_back: int = 0
+    test_filter: str = ""
     scenarios: int = 0
     errors: list[str] = field(default_factory=list)
     winners: list[str] = field(default_factory=list)
@@ -433,6 +489,29 @@ class TickResult:
     def total(self) -> int:
         """Sends attempted."""
         return self.sent + self.failed + self.deferred + self.unknown
+
+
+def account_notice(error: ConnectorError) -> str:
+    """The one notice for a refusal that concerns the whole sender, with its fix (fr/en catalogue)."""
+    if isinstance(error, AccountRefused):
+        reason = error.reason
+    elif isinstance(error, QuotaExceeded):
+        reason = "quota"
+    elif isinstance(error, AuthError):
+        reason = "auth"
+    elif isinstance(error, NetworkError):
+        reason = "unreachable"
+    else:
+        reason = "refused"
+    text = t(f"sending.account.{reason}", service=error.service.upper(), detail=error.message)
+    return f"{text} {t('sending.account.stopped')}"
+
+
+def in_test_scope(settings: Settings, address: str) -> bool:
+    """Whether TEST mode lets a scenario email ``address`` (the sync's rule: it contains the filter)."""
+    from crmtui.engine.sync import in_scope
+
+    return in_scope(address, settings)
 
 
 def _alive_checker() -> Callable[[str], bool]:
@@ -456,8 +535,45 @@ def _alive_checker() -> Callable[[str], bool]:
     return alive
 
 
-class _StopScenario(Exception):
-    """Internal: nothing more of this scenario in this tick."""
+class _Senders:
+    """The senders of one tick, opened on first use, one per kind; a refused one stays blocked.
+
+    An injected sender (tests, benchmarks) serves every scenario.
+    """
+
+    def __init__(self, settings: Settings, injected: Sender | None) -> None:
+        self.settings = settings
+        self.injected = injected
+        self.opened: dict[str, Sender | None] = {}
+        self.blocked: dict[str, str] = {}
+        """Sender kind -> the notice that stopped it in this tick."""
+
+    def kind(self, scenario: Scenario) -> str:
+        if self.injected is not None:
+            return "injected"
+        return sender_kind(self.settings, scenario.sender)
+
+    async def get(self, kind: str) -> Sender | None:
+        if kind == "injected":
+            return self.injected
+        if kind not in self.opened:
+            self.opened[kind] = await open_sender(self.settings, kind)
+        return self.opened[kind]
+
+    def block(self, kind: str, error: ConnectorError, *, result: TickResult) -> None:
+        """Stop ``kind`` for the rest of the tick with one notice (the first refusal only)."""
+        if kind in self.blocked:
+            return
+        notice = account_notice(error)
+        self.blocked[kind] = notice
+        result.errors.append(notice)
+        log.error("sending stopped: %s", notice)
+
+    async def close(self) -> None:
+        for sender in self.opened.values():
+            if sender is not None:
+                with contextlib.suppress(Exception):
+                    await sender.close()
 
 
 async def run_tick(
@@ -477,11 +593,12 @@ async def run_tick(
     """Run one tick over every active scenario (or ``scenario_names``).
 
     Args:
-        settings: configuration (EMAIL_FROM, links, sender credentials).
+        settings: configuration (EMAIL_FROM, links, sender credentials, SYNC_MODE).
         store: the open store.
-        sender: the sender to use; opened from the settings (and closed) when None.
+        sender: the sender to use for every scenario; when None, each scenario's ``sender``
+            (auto, ses, smtp) is opened from the settings (and closed).
         now: the clock (UTC); tests drive it.
-        emit: event sink (progress, notices).
+        emit: event sink (progress).
         cancel: set to stop between sends (claims in flight finish first).
         concurrency: sends in flight (default: the sender's rate, between 1 and 16).
         max_passes: passes over the due sends while throttled ones wait to be retried.
@@ -497,7 +614,7 @@ async def run_tick(
     started = time.monotonic()
     with _ticks_lock:
         _active_ticks += 1
-    own_sender = sender is None
+    senders = _Senders(settings, sender)
     try:
         result.recovered = repo.recover_stale(_alive_checker(), older_than=clock() - STALE_CLAIM)
         scenarios = [
@@ -516,28 +633,38 @@ async def run_tick(
         if problem:
             result.errors.append(problem)
             return result
-        if sender is None:
-            sender = await open_sender(settings)
-            if sender is None:
-                result.errors.append("no sender configured (set SES_* or SMTP_HOST)")
-                return result
         from_addr = settings.email_from or ""
         if not from_addr:
             result.errors.append("EMAIL_FROM is not set")
             return result
-        width = concurrency or max(1, min(16, int(getattr(sender, "concurrency", 0) or sender.rate or 8)))
         for scenario in scenarios:
             if cancel.is_set():
                 break
             if not scenario.steps:
                 continue
+            kind = senders.kind(scenario)
+            if not kind:
+                message = t("sending.no_sender", scenario=scenario.name, sender=scenario.sender)
+                if message not in result.errors:
+                    result.errors.append(message)
+                continue
+            if kind in senders.blocked:
+                continue
+            try:
+                chosen = await senders.get(kind)
+            except ConnectorError as exc:  # SES refused GetAccount, or says the account may not send
+                senders.block(kind, exc, result=result)
+                continue
+            if chosen is None:
+                continue
             result.scenarios += 1
+            width = concurrency or max(1, min(16, int(getattr(chosen, "concurrency", 0) or chosen.rate or 8)))
             try:
                 await _run_scenario(
                     settings,
                     store,
                     scenario,
-                    sender,
+                    chosen,
                     from_addr,
                     clock,
                     emit,
@@ -546,6 +673,7 @@ async def run_tick(
                     max_passes,
                     retry_pause,
                     result,
+                    functools.partial(senders.block, kind, result=result),
                 )
             except _StopScenario:
                 pass
@@ -553,11 +681,13 @@ async def run_tick(
     finally:
         with _ticks_lock:
             _active_ticks -= 1
-        if own_sender and sender is not None:
-            with contextlib.suppress(Exception):
-                await sender.close()
+        await senders.close()
         result.duration = time.monotonic() - started
     return result
+
+
+class _StopScenario(Exception):
+    """Internal: nothing more of this scenario in this tick."""
 
 
 async def _run_scenario(
@@ -573,6 +703,7 @@ async def _run_scenario(
     max_passes: int,
     retry_pause: float,
     result: TickResult,
+    stop_sender: Callable[[ConnectorError], None],
 ) -> None:
     repo = scenario_repo(store)
     owner = process_owner()
@@ -582,6 +713,9 @@ async def _run_scenario(
     state: dict[str, Any] = {"throttled": 0, "stop_reason": ""}
     templates = {name: Template(t.name, t.subject, t.html, t.text) for name, t in scenario.templates.items()}
     steps = {s.position: s for s in scenario.steps}
+    held: set[int] = set()
+    test_mode = settings.sync_mode != "production"
+    probed = False
     done = 0
 
     async def deliver(claim: Claim, message: OutgoingEmail, subject: str, suggested: str = "") -> None:
@@ -615,22 +749,19 @@ async def _run_scenario(
             result.deferred += 1
             result.throttled += 1
             state["throttled"] += 1
-        except QuotaExceeded as exc:
-            repo.mark_deferred(claim, str(exc))
-            result.deferred += 1
-            state["stop_reason"] = str(exc)
-            stop.set()
         except RecipientRejected as exc:
             repo.mark_failed(scenario, claim, str(exc), now=clock())
             result.failed += 1
         except OutcomeUnknown as exc:
+            # Nothing proves it was refused: held for SES events or the operator, never re-sent.
             repo.mark_unknown(claim, str(exc))
             result.unknown += 1
         except ConnectorError as exc:
-            # Connection refused, login refused, sender refused: nothing was sent; stop this scenario.
+            # Known not sent, for a reason about the account or the connection (unverified sender,
+            # paused, quota, login, relay, unreachable): due again later, never a failed recipient.
             repo.mark_deferred(claim, str(exc))
             result.deferred += 1
-            state["stop_reason"] = str(exc)
+            stop_sender(exc)
             stop.set()
         except Exception as exc:  # noqa: BLE001 - whatever it was, the send may have left
             log.exception("unexpected error while sending %s", claim.key)
@@ -656,6 +787,13 @@ async def _run_scenario(
                     break
                 step = steps.get(due.position)
                 if step is None:
+                    continue
+                if test_mode and not in_test_scope(settings, due.contact):
+                    # TEST mode: not claimed, not sent, not failed; the sequence stays due.
+                    if due.sequence_id not in held:
+                        held.add(due.sequence_id)
+                        result.held_back += 1
+                        result.test_filter = settings.test_email_filter
                     continue
                 await slots.acquire()
                 try:
@@ -719,13 +857,17 @@ async def _run_scenario(
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
                 done += 1
+                if not probed:
+                    # The first send goes alone: an account-level refusal then costs one request
+                    # and leaves every other recipient unclaimed.
+                    probed = True
+                    await task
                 if done % 100 == 0:
                     emit(StepProgressed("scenarios", done, None, scenario.name))
         if tasks:
             await asyncio.gather(*list(tasks))
-        if state["stop_reason"]:
+        if state["stop_reason"]:  # this scenario's own problem (a template that cannot render)
             result.errors.append(f"{scenario.name}: {state['stop_reason']}")
-            emit(Notice("warning", f"{scenario.name}: {state['stop_reason']}"))
             return
         if not state["throttled"] or cancel.is_set() or stop.is_set():
             return
@@ -794,6 +936,8 @@ def _prepare(
         suggested = reco.pop("recommended_product_key", "")
         values.update(reco)
     rendered = render(tpl, values, known=template_names(repo))
+    if scenario.include_unsubscribe and not uses_unsubscribe_link(tpl):
+        rendered = with_unsubscribe_footer(rendered, str(values["unsubscribe_link"]))
     body_html, links = rendered.html, []
     if signer is not None and body_html:
         from crmtui.engine.tracking import track_html
@@ -819,6 +963,40 @@ def template_names(repo: Any) -> frozenset[str]:
     field (validation has refused any other name already)."""
     names: set[str] = repo.contact_field_names()
     return KNOWN_VARIABLES | names
+
+
+def uses_unsubscribe_link(template: Template) -> bool:
+    """Whether a template places ``{{unsubscribe_link}}`` itself (in its HTML, or its text when text-only)."""
+    from crmtui.engine.templates import variables
+
+    body = template.html or template.text
+    return "unsubscribe_link" in variables(body)
+
+
+def with_unsubscribe_footer(rendered: Rendered, url: str) -> Rendered:
+    """``include_unsubscribe``: a footer unsubscribe link for a template that has none of its own."""
+    import html as html_mod
+
+    label = t("scenarios.footer.unsubscribe")
+    body_html = rendered.html
+    if body_html:
+        footer = (
+            '<p style="font-size:12px;color:#666666"><a href="'
+            + html_mod.escape(url, quote=True)
+            + '">'
+            + html_mod.escape(label)
+            + "</a></p>"
+        )
+        end = _BODY_END.search(body_html)
+        body_html = (
+            body_html[: end.start()] + footer + body_html[end.start() :] if end else body_html + footer
+        )
+    line = t("scenarios.footer.unsubscribe_text", url=url)
+    body_text = rendered.text.rstrip("\n") + "\n\n" + line + "\n" if rendered.text.strip() else line + "\n"
+    return Rendered(rendered.subject, body_html, body_text)
+
+
+_BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 
 
 def uses_recommendation(template: Template) -> bool:

@@ -36,10 +36,13 @@ from crmtui.connectors.errors import (
     ForgottenEmail,
     NotFound,
 )
+from crmtui.connectors.http import RateWait
 from crmtui.connectors.mailchimp import MailchimpClient, MailchimpMember, MemberInput
+from crmtui.connectors.mailchimp import subscriber_hash as mailchimp_subscriber_hash
 from crmtui.engine.cycle import StepContext, StepResult, register_step
 from crmtui.engine.events import Notice, StepProgressed
 from crmtui.engine.identity import RESUBSCRIBE_TAG, normalize_email
+from crmtui.engine.sync_log import describe_op, log_plan
 from crmtui.engine.sync_plan import (
     DEFAULT_MAPPING,
     FIELDS,
@@ -205,6 +208,7 @@ def mailchimp_side(member: MailchimpMember, mapping: Mapping[str, str] | None = 
         tags=tuple(member.tags),
         unique_id=member.unique_email_id,
         changed=changed,
+        hash=member.hash,
     )
 
 
@@ -237,6 +241,8 @@ class SyncEngine:
         self._email_changes: list[tuple[str, str]] = []  # (old, new) changed in Copper
         self._copper_deleted: set[str] = set()  # contacts whose Copper person a webhook says is gone
         self._mc_email_changes: list[tuple[str, str]] = []  # (old, new) changed in Mailchimp
+        # Member ids (``id``, ``unique_email_id``) Mailchimp answered to this run's writes, by contact.
+        self._mc_ids: dict[str, tuple[str, str]] = {}
 
     def _progress(self, phase: str, done: int, total: int | None = None, detail: str = "") -> None:
         self.emit(StepProgressed(f"{STEP}:{phase}", done, total, detail))
@@ -267,7 +273,9 @@ class SyncEngine:
             self.settings.sync_mode,
             ", dry run" if dry_run else "",
         )
+        in_doubt: list[tuple[str, dict[str, Any]]] = []
         if not dry_run:
+            in_doubt = sync.unfinished_member_creates()
             superseded = sync.supersede_unfinished()
             if superseded:
                 log.info(
@@ -289,9 +297,12 @@ class SyncEngine:
             report.duration = time.monotonic() - started
             return report
 
+        if in_doubt:
+            await self._find_in_doubt_members(in_doubt, mc_now, copper_now, report)
+
         # 2. Plan.
         plans, sides = self._plan(copper_now, mc_now, full, report)
-        _log_plan(plans, report)
+        log_plan(plans, report.unchanged)
 
         # 3. Guard.
         breaker = self._circuit_breaker(plans, mc_now, allow_large_change)
@@ -547,6 +558,66 @@ class SyncEngine:
                 copper_now[side.email] = side
         return pending
 
+    async def _find_in_doubt_members(
+        self,
+        in_doubt: list[tuple[str, dict[str, Any]]],
+        mc_now: dict[str, MailchimpSide],
+        copper_now: dict[str, CopperSide],
+        report: SyncReport,
+    ) -> None:
+        """Member creates an interrupted run sent without hearing back: find the members they made.
+
+        The answer carried the member's ids; without it, a member renamed in Mailchimp since (an
+        ``upemail`` before any read) would look like a stranger: a second Copper person, and the old
+        address created again. A create whose address Mailchimp does not hold now is matched with
+        the one member, read in this run, that no contact knows, whose address is no Copper
+        person's, and whose fields are the ones sent. Anything less certain is left as it is (and
+        said in the report).
+        """
+        sync = self.store.sync
+        known_uids, known_hashes = sync.mailchimp_unique_ids(), sync.mailchimp_hashes()
+        known_emails = sync.contacts_by_email(mc_now)
+        strangers = [
+            side
+            for email, side in mc_now.items()
+            if email not in copper_now
+            and email not in known_emails
+            and side.unique_id not in known_uids
+            and side.hash not in known_hashes
+        ]
+        claimed: set[str] = set()
+        found: list[tuple[str, str, str, int | None]] = []
+        for email, payload in in_doubt:
+            if email in mc_now or email in known_uids.values() or email not in copper_now:
+                continue  # Mailchimp holds it under this address (read now), or nothing to find
+            try:
+                if await self.mailchimp.get_member(email) is not None:
+                    continue  # there, unchanged: this run reads it as usual
+            except ConnectorError as exc:
+                report.warnings.append(f"{email}: cannot check the member an interrupted run created: {exc}")
+                continue
+            sent = {f: v for f, v in (payload.get("fields") or {}).items() if f in self.opts.fields}
+            matches = [
+                s
+                for s in strangers
+                if s.unique_id not in claimed
+                and all(clean(s.fields.get(f)) == clean(v) for f, v in sent.items())
+                and set(payload.get("tags") or ()) <= set(s.tags) | set(copper_now[email].tags)
+            ]
+            if len(matches) != 1:
+                if matches:
+                    report.warnings.append(
+                        f"{email}: created by an interrupted run; {len(matches)} new Mailchimp members "
+                        "could be it, none is assumed"
+                    )
+                continue
+            member = matches[0]
+            claimed.add(member.unique_id)
+            log.info("member created for %s by an interrupted run is now %s", email, member.email)
+            found.append((email, member.hash, member.unique_id, copper_now[email].id))
+        if found:
+            sync.record_member_ids(found)
+
     def _follow_email_changes(self, copper_now: dict[str, CopperSide]) -> None:
         """A Copper person whose email changed keeps its contact (and Mailchimp member)."""
         sync = self.store.sync
@@ -561,15 +632,35 @@ class SyncEngine:
     def _follow_mailchimp_email_changes(
         self, mc_now: dict[str, MailchimpSide], copper_now: dict[str, CopperSide]
     ) -> None:
-        """A member whose address changed in Mailchimp (same ``unique_email_id``) keeps its contact."""
+        """A member whose address changed in Mailchimp keeps its contact (and its Copper person).
+
+        A member is recognised by its ``unique_email_id`` first (it survives an address change), then
+        by its ``id`` (the subscriber hash), and only then by its address: the ids are stored from
+        the answer to the write that created the member, so a rename made in Mailchimp before the
+        sync ever read the member back is followed too, instead of making a second person.
+        """
         sync = self.store.sync
-        known = sync.mailchimp_unique_ids()
+        by_uid = sync.mailchimp_unique_ids()
+        by_hash = sync.mailchimp_hashes()
+        copper_ids = {email: copper_id for copper_id, email in sync.copper_ids().items()}
         for email, side in list(mc_now.items()):
-            old = known.get(side.unique_id) if side.unique_id else None
-            if old and old != email and old not in mc_now and email not in copper_now:
-                log.info("mailchimp member %s changed address: %s → %s", side.unique_id, old, email)
-                sync.rename_contact(old, email)
-                self._mc_email_changes.append((old, email))
+            old = (by_uid.get(side.unique_id) if side.unique_id else None) or (
+                by_hash.get(side.hash) if side.hash else None
+            )
+            if not old or old == email or old in mc_now:
+                continue
+            person = copper_now.get(email)
+            if person is not None and person.id != copper_ids.get(old):
+                # The new address is another Copper person's: two people, never merged silently.
+                log.warning("%s: member %s moved to another Copper person's address", email, side.unique_id)
+                continue
+            log.info("mailchimp member %s changed address: %s → %s", side.unique_id, old, email)
+            sync.rename_contact(old, email)
+            self._mc_email_changes.append((old, email))
+            by_uid = {u: (email if e == old else e) for u, e in by_uid.items()}
+            by_hash = {h: (email if e == old else e) for h, e in by_hash.items()}
+            if old in copper_ids:
+                copper_ids[email] = copper_ids.pop(old)
 
     def _circuit_breaker(
         self, plans: list[ContactPlan], mc_now: dict[str, MailchimpSide], allow_large_change: bool
@@ -627,11 +718,22 @@ class SyncEngine:
         created_ids: dict[str, int] = {}
 
         executed: set[int] = set()
+        op_states: dict[int, str] = {}
 
         async def record(batch: list[tuple[Op, str, Any, str | None]]) -> None:
             nonlocal done
             executed.update(id(op) for op, *_ in batch)
-            sync.mark_ops((op_ids[id(op)], state, result, error) for op, state, result, error in batch)
+            op_states.update((id(op), state) for op, state, *_ in batch)
+            ids = []
+            for op, state, _, _ in batch:
+                if state == "sent" and op.email in self._mc_ids:
+                    copper = sides[op.email][0]
+                    ids.append((op.email, *self._mc_ids[op.email], copper.id if copper else None))
+            with self.store.write():
+                sync.mark_ops((op_ids[id(op)], state, result, error) for op, state, result, error in batch)
+                # The member's identity is kept from the write's answer on, before anything else can
+                # fail: an address changed in Mailchimp before we read the member back is still ours.
+                sync.record_member_ids(ids)
             for op, state, _, error in batch:
                 name = results[op.email].plan.name
                 if state == "sent":
@@ -678,7 +780,7 @@ class SyncEngine:
                 results[op.email].ok = False
                 if "cancelled" not in results[op.email].errors:
                     results[op.email].errors.append("cancelled")
-        self._save_contacts(plans, sides, results, created_ids)
+        self._save_contacts(plans, sides, results, created_ids, op_states)
         return list(results.values())
 
     async def _mc_batch(
@@ -703,7 +805,11 @@ class SyncEngine:
         out: list[tuple[Op, str, Any, str | None]] = []
         for op, item in zip(ops, answer.items, strict=True):
             if item.ok:
-                out.append((op, "sent", {"outcome": item.outcome}, None))
+                result: dict[str, Any] = {"outcome": item.outcome}
+                if item.member is not None:
+                    self._remember_member(op.email, item.member)
+                    result.update(id=item.member.hash, unique_email_id=item.member.unique_email_id)
+                out.append((op, "sent", result, None))
             elif item.error_kind == "forgotten":
                 await self._record_forgotten(op.email, results[op.email])
                 out.append((op, "forgotten", None, "forgotten"))
@@ -711,24 +817,34 @@ class SyncEngine:
                 out.append((op, "failed", None, item.message or (item.error_kind or "error")))
         return out
 
+    def _remember_member(self, email: str, member: MailchimpMember) -> None:
+        """Keep the ids Mailchimp answered for ``email``'s member (stored with the op's result)."""
+        if member.hash or member.unique_email_id:
+            self._mc_ids[email] = (member.hash, member.unique_email_id)
+
     async def _single(self, op: Op, created_ids: dict[str, int]) -> tuple[str, Any, str | None]:
         p = op.payload
         try:
             if op.kind is OpKind.MC_EMAIL:
-                await self.mailchimp.patch_member(p["old"], email_address=op.email)
+                member = await self.mailchimp.patch_member(p["old"], email_address=op.email)
+                self._remember_member(op.email, member)
             elif op.kind is OpKind.MC_TAGS:
                 await self.mailchimp.update_tags(op.email, add=p["add"], remove=p["remove"], is_syncing=True)
             elif op.kind is OpKind.MC_STATUS:
                 try:
-                    await self.mailchimp.upsert_member(
+                    member = await self.mailchimp.upsert_member(
                         op.email, status_if_new=p["status"], status=p["status"]
                     )
+                    self._remember_member(op.email, member)
                 except ComplianceState:
                     if not (p.get("reactivate") and p["status"] == "subscribed"):
                         raise
                     # Archived by unsubscribing: Mailchimp never re-subscribes an unsubscribed
                     # address directly; "pending" sends its confirmation email (consent kept).
-                    await self.mailchimp.upsert_member(op.email, status_if_new="pending", status="pending")
+                    member = await self.mailchimp.upsert_member(
+                        op.email, status_if_new="pending", status="pending"
+                    )
+                    self._remember_member(op.email, member)
                     return "sent", {"status": "pending"}, None
             elif op.kind is OpKind.MC_INACTIVE:
                 if p["action"] == "unsubscribe":
@@ -837,6 +953,7 @@ class SyncEngine:
         sides: dict[str, tuple[CopperSide | None, MailchimpSide | None]],
         results: dict[str, ContactResult],
         created_ids: dict[str, int],
+        op_states: Mapping[int, str],
     ) -> None:
         rows: list[dict[str, Any]] = []
         for plan in plans:
@@ -844,17 +961,6 @@ class SyncEngine:
             res = results[plan.email]
             if res.forgotten_now:
                 continue  # recorded by record_forgotten; no base
-            if not res.ok:
-                # Keep the old base: the next run plans this contact again.
-                rows.append(
-                    {
-                        "email": plan.email,
-                        "copper_id": copper.id if copper else None,
-                        "copper_state": copper.to_json() if copper else None,
-                        "mc_state": mc.to_json() if mc else None,
-                    }
-                )
-                continue
             ops = [op for op in plan.ops if op.target != "local"]
             if plan.email in created_ids:
                 ops = [
@@ -863,13 +969,29 @@ class SyncEngine:
                     else op
                     for op in ops
                 ]
-            new_copper, new_mc = project(ops, copper, mc)
+            if not res.ok:
+                # Keep the old base: the next run plans this contact again. The snapshots show what
+                # did land (a member created now keeps its ids, so it is recognised after a rename).
+                done = [op for op in ops if op_states.get(id(op)) == "sent"]
+                new_copper, new_mc = self._with_member_ids(plan.email, *project(done, copper, mc))
+                rows.append(
+                    {
+                        "email": plan.email,
+                        "copper_id": new_copper.id if new_copper else None,
+                        "copper_state": new_copper.to_json() if new_copper else None,
+                        "mc_state": new_mc.to_json() if new_mc else None,
+                        **_member_columns(new_mc),
+                    }
+                )
+                continue
+            new_copper, new_mc = self._with_member_ids(plan.email, *project(ops, copper, mc))
             row: dict[str, Any] = {
                 "email": plan.email,
                 "copper_id": new_copper.id if new_copper else None,
                 "copper_state": new_copper.to_json() if new_copper else None,
                 "mc_state": new_mc.to_json() if new_mc else None,
                 "mailchimp_status": new_mc.status if new_mc else None,
+                **_member_columns(new_mc),
                 "synced_at": datetime.now(UTC).isoformat(timespec="seconds"),
             }
             if plan.new_base is not None and plan.outcome not in (
@@ -897,6 +1019,16 @@ class SyncEngine:
         for start in range(0, len(rows), 1000):
             self.store.sync.save_contacts(rows[start : start + 1000])
 
+    def _with_member_ids(
+        self, email: str, copper: CopperSide | None, mc: MailchimpSide | None
+    ) -> tuple[CopperSide | None, MailchimpSide | None]:
+        """The projected member with the ids Mailchimp answered (a new member has none before)."""
+        ids = self._mc_ids.get(email)
+        if mc is None or ids is None:
+            return copper, mc
+        member_hash, unique_id = ids
+        return copper, replace(mc, hash=member_hash or mc.hash, unique_id=unique_id or mc.unique_id)
+
     def _collect_lists(self, report: SyncReport) -> None:
         report.pending_decisions = [(d.email, d.name, d.tag) for d in self.store.sync.decisions(("pending",))]
         report.forgotten = [
@@ -904,57 +1036,14 @@ class SyncEngine:
         ]
 
 
-def describe_op(op: Op) -> str:
-    """One operation in a log line: what it writes where (names of tags, fields; never a secret)."""
-    p = op.payload
-    if op.kind is OpKind.MC_UPSERT:
-        what = "new member" if p.get("new") else "update member"
-        parts = [f"Mailchimp: {what} ({p.get('status')})"]
-        if p.get("fields"):
-            parts.append("fields " + ", ".join(sorted(p["fields"])))
-        if p.get("tags"):
-            parts.append("tags + " + ", ".join(p["tags"]))
-        return "; ".join(parts)
-    if op.kind is OpKind.MC_TAGS:
-        return f"Mailchimp: tags + [{', '.join(p['add'])}] - [{', '.join(p['remove'])}]"
-    if op.kind is OpKind.MC_STATUS:
-        return f"Mailchimp: status → {p['status']}" + (" (reactivation)" if p.get("reactivate") else "")
-    if op.kind is OpKind.MC_INACTIVE:
-        return f"Mailchimp: {p['action']} (📥 INACTIF; was {p['previous']})"
-    if op.kind is OpKind.MC_EMAIL:
-        return f"Mailchimp: address {p['old']} → {op.email}"
-    if op.kind is OpKind.COPPER_EMAIL:
-        return f"Copper: person {p['id']} emails → {', '.join(p['emails'])}"
-    if op.kind is OpKind.COPPER_CREATE:
-        return "Copper: new person" + (f"; tags {', '.join(p['tags'])}" if p.get("tags") else "")
-    if op.kind is OpKind.COPPER_UPDATE:
-        parts = [f"Copper: update person {p['id']}"]
-        if p.get("fields"):
-            parts.append("fields " + ", ".join(sorted(p["fields"])))
-        if "tags" in p:
-            parts.append("tags = " + ", ".join(p["tags"]))
-        return "; ".join(parts)
-    if op.kind is OpKind.QUEUE_DELETION:
-        return f"deletion queue (tag {p.get('tag')})"
-    return op.kind.value
-
-
-def _log_plan(plans: list[ContactPlan], report: SyncReport) -> None:
-    counts: dict[str, int] = {}
-    for plan in plans:
-        counts[plan.outcome.value] = counts.get(plan.outcome.value, 0) + 1
-        if plan.outcome is Outcome.IDENTICAL and not plan.ops:
-            log.debug("%s (%s): compared, identical: nothing to write", plan.email, plan.name)
-        elif not plan.ops and plan.outcome is not Outcome.IDENTICAL:
-            log.info("%s (%s): %s, nothing to write", plan.email, plan.name, plan.outcome.value)
-    writes = sum(1 for p in plans if p.ops)
-    detail = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-    log.info(
-        "sync: planned %d contacts with writes; %d already in sync%s",
-        writes,
-        report.unchanged,
-        f"; outcomes: {detail}" if detail else "",
-    )
+def _member_columns(mc: MailchimpSide | None) -> dict[str, str | None]:
+    """``contacts.mailchimp_hash``/``mailchimp_unique_id`` for a member (both None: not a member)."""
+    if mc is None:
+        return {"mailchimp_hash": None, "mailchimp_unique_id": None}
+    return {
+        "mailchimp_hash": mc.hash or mailchimp_subscriber_hash(mc.email),
+        "mailchimp_unique_id": mc.unique_id or None,
+    }
 
 
 def _settled(
@@ -1013,6 +1102,9 @@ def _prefixed(prefix: str, counts: dict[str, int]) -> dict[str, int]:
 def make_clients(
     settings: Settings,
     *,
+    store: Store | None = None,
+    emit: Callable[[Any], None] | None = None,
+    deadline: float | None = None,
     copper_options: dict[str, Any] | None = None,
     mailchimp_options: dict[str, Any] | None = None,
 ) -> tuple[CopperClient, MailchimpClient]:
@@ -1020,20 +1112,35 @@ def make_clients(
 
     Args:
         settings: credentials and base URLs.
+        store: when given, Copper's 180 requests a minute and Mailchimp's 10 connections are
+            counted in it, across every crmtui process using it (console, cron, ``serve``).
+        emit: event sink; a 429 that is waited out becomes a warning :class:`Notice` saying for
+            what and how long.
+        deadline: ``time.monotonic()`` instant the run must end by; a 429 is not waited past it.
         copper_options: extra :class:`CopperClient` arguments (``rate_limit``, ``retry``...).
         mailchimp_options: extra :class:`MailchimpClient` arguments (``max_concurrency``...).
     """
+    on_wait: Callable[[RateWait], None] | None = None
+    if emit is not None:
+        sink = emit
+
+        def on_wait(wait: RateWait) -> None:
+            sink(Notice("warning", wait.message))
+
+    shared: dict[str, Any] = {"on_wait": on_wait, "deadline": deadline}
+    if store is not None:
+        shared["budgets"] = store.budgets
     copper = CopperClient(
         api_key=settings.copper_api_key,
         user_email=settings.copper_api_email,
         base_url=settings.copper_base_url,
-        **(copper_options or {}),
+        **{**shared, **(copper_options or {})},
     )
     mailchimp = MailchimpClient(
         api_key=settings.mailchimp_api_key,
         list_id=settings.mailchimp_list_id,
         base_url=settings.mailchimp_api_root,
-        **(mailchimp_options or {}),
+        **{**shared, **(mailchimp_options or {})},
     )
     return copper, mailchimp
 
@@ -1055,7 +1162,9 @@ async def run_sync(
     from crmtui.engine.report import write_report
 
     own = clients is None
-    copper, mailchimp = clients or make_clients(settings)
+    # A cycle should end before the next one is due: no 429 is waited out past one interval.
+    deadline = time.monotonic() + settings.sync_interval
+    copper, mailchimp = clients or make_clients(settings, store=store, emit=emit, deadline=deadline)
     try:
         if not dry_run:
             await _deliver_inbound_events(settings, store, copper, mailchimp, emit)

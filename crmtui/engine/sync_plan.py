@@ -112,8 +112,9 @@ class MailchimpSide:
     status: str
     fields: Mapping[str, str]
     tags: tuple[str, ...] = ()
-    unique_id: str = ""
+    unique_id: str = ""  # Mailchimp's ``unique_email_id``: the member's identity across address changes
     changed: str = ""
+    hash: str = ""  # Mailchimp's ``id`` (MD5 of the address it holds, lower-cased): changes with it
 
     def to_json(self) -> dict[str, Any]:
         """For the store."""
@@ -124,6 +125,7 @@ class MailchimpSide:
             "tags": list(self.tags),
             "unique_id": self.unique_id,
             "changed": self.changed,
+            "hash": self.hash,
         }
 
     @classmethod
@@ -136,6 +138,7 @@ class MailchimpSide:
             tags=tuple(data.get("tags") or ()),
             unique_id=data.get("unique_id") or "",
             changed=data.get("changed") or "",
+            hash=data.get("hash") or "",
         )
 
 
@@ -548,7 +551,7 @@ def project(
         elif op.kind is OpKind.MC_INACTIVE and mc is not None:
             mc = replace(mc, status="unsubscribed" if p["action"] == "unsubscribe" else "archived")
         elif op.kind is OpKind.MC_EMAIL and mc is not None:
-            mc = replace(mc, email=op.email)
+            mc = replace(mc, email=op.email, hash="")  # the new id is the one Mailchimp answers
         elif op.kind is OpKind.COPPER_EMAIL and copper is not None:
             copper = replace(copper, email=op.email, other_emails=tuple(p["emails"][1:]))
         elif op.kind is OpKind.COPPER_CREATE:

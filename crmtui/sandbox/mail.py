@@ -9,11 +9,18 @@ SES v2 simulator (faithful to WIRE.md §4.1):
   ``FromEmailAddress`` must be a verified identity (else ``400 MessageRejected`` "Email address is
   not verified..."), rate limited at ``MaxSendRate`` with a token bucket (``429`` with
   ``x-amzn-ErrorType: TooManyRequestsException`` and ``{"message":"Maximum sending rate
-  exceeded."}``), a daily quota (``400 LimitExceededException`` "Daily message quota exceeded."),
-  configurable rejections (``400 MessageRejected``) and ``{"MessageId": ...}`` on success; ``Simple``
-  and ``Raw`` content (``Raw.Data`` is base64 on the wire); the message as its recipient receives it
-  is kept (``messages[i]["raw"]``), with SES's own ``Message-ID`` ``<MessageId@REGION.amazonses.com>``
-  and ``Date`` in place of any the client gave (see :meth:`SesSim.delivered`);
+  exceeded."}``), a daily quota (``429 TooManyRequestsException`` "Daily message quota
+  exceeded."), configurable rejections (``400 MessageRejected``) and ``{"MessageId": ...}`` on
+  success; ``Simple`` and ``Raw`` content (``Raw.Data`` is base64 on the wire); the message as its
+  recipient receives it is kept (``messages[i]["raw"]``), with SES's own ``Message-ID``
+  ``<MessageId@REGION.amazonses.com>`` and ``Date`` in place of any the client gave (see
+  :meth:`SesSim.delivered`). The account-level errors of SendEmail can be switched on:
+  ``sending_paused`` (``400 SendingPausedException``), ``suspended`` (``400
+  AccountSuspendedException``), an unknown configuration set (``404 NotFoundException``, when
+  ``configuration_sets`` is given), and the SES sandbox's rule that recipients must be verified
+  too (``production_access=False``). Codes and meanings:
+  https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendEmail.html (section Errors); the
+  quota and rate messages: https://docs.aws.amazon.com/ses/latest/dg/manage-sending-quotas-errors.html;
 - ``GET /v2/email/account``: ``SendQuota{Max24HourSend, MaxSendRate, SentLast24Hours}``...;
 - ``POST /v2/email/identities``: CreateEmailIdentity (verifies at once, as a sandbox should).
 
@@ -45,8 +52,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from email.header import Header
 from email.message import Message
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +134,11 @@ class SesSim:
         throttled: 429 answers given.
         rejected: ``MessageRejected`` answers given.
         reject_addresses: recipients refused with ``MessageRejected``.
+        sending_paused: SendEmail answers ``SendingPausedException`` (GetAccount: SendingEnabled false).
+        suspended: SendEmail answers ``AccountSuspendedException`` (EnforcementStatus SHUTDOWN).
+        production_access: False for the SES sandbox: recipients must be verified identities too.
+        configuration_sets: the existing configuration sets (None: any name is accepted).
+        refused: account-level refusals given (unverified sender, paused, suspended, quota...).
     """
 
     def __init__(
@@ -154,6 +164,10 @@ class SesSim:
         self.clock = clock
         self.check_signature = check_signature
         self.reject_addresses: set[str] = set()
+        self.sending_paused = False
+        self.suspended = False
+        self.production_access = True
+        self.configuration_sets: set[str] | None = None
         self.lock = threading.Lock()
         self.reset()
         routes = [
@@ -171,6 +185,7 @@ class SesSim:
         self.messages: list[dict[str, Any]] = []
         self.throttled = 0
         self.rejected = 0
+        self.refused = 0
         self.sent_times: list[float] = []
         self._tokens = float(self.max_send_rate)
         self._stamp = self.clock()
@@ -203,6 +218,11 @@ class SesSim:
                 self._tokens -= 1.0
                 return True
             return False
+
+    def _refuse(self, status: int, code: str, message: str) -> JSONResponse:
+        with self.lock:
+            self.refused += 1
+        return self._error(status, code, message)
 
     @staticmethod
     def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -257,52 +277,72 @@ class SesSim:
         """
         return f"<{ses_id}@{self.region}.amazonses.com>"
 
-    def delivered(self, message: Message, ses_id: str, accepted: datetime) -> bytes:
-        """``message`` as SES hands it on: its own Message-ID and Date replace the client's.
+    def delivered(self, raw: bytes, ses_id: str, accepted: datetime) -> bytes:
+        """``raw`` as SES hands it on: its own Message-ID and Date replace the client's.
 
         Same page: "If you specify a Date header, Amazon SES overrides it with a timestamp that
         corresponds to the date and time in the UTC time zone when Amazon SES accepted the
-        message."
+        message." The rest of the message is kept byte for byte.
         """
-        del message["Message-ID"]
-        del message["Date"]
-        message["Date"] = email.utils.format_datetime(accepted.astimezone(UTC), usegmt=True)
-        message["Message-ID"] = self.message_id_header(ses_id)
-        # Lines up to 998 characters (RFC 5322 §2.1.1): a Message-ID stays on its header line, as SES sends it.
-        return message.as_bytes(policy=email.policy.compat32.clone(linesep="\r\n", max_line_length=998))
+        crlf, lf = raw.find(b"\r\n\r\n"), raw.find(b"\n\n")
+        sep = b"\n\n" if lf >= 0 and (crlf < 0 or lf < crlf) else b"\r\n\r\n"
+        head, _, body = raw.partition(sep)
+        kept: list[bytes] = []
+        dropping = False
+        for line in head.splitlines():
+            if line[:1] in (b" ", b"\t"):  # a folded continuation belongs to the header above
+                if not dropping:
+                    kept.append(line)
+                continue
+            dropping = line.split(b":", 1)[0].strip().lower() in (b"message-id", b"date")
+            if not dropping:
+                kept.append(line)
+        date = email.utils.format_datetime(accepted.astimezone(UTC), usegmt=True)
+        kept += [f"Date: {date}".encode(), f"Message-ID: {self.message_id_header(ses_id)}".encode()]
+        return b"\r\n".join(kept) + b"\r\n\r\n" + body
 
     @staticmethod
-    def _simple_mime(sender: str, to: list[str], cc: list[str], simple: dict[str, Any]) -> Message:
+    def _simple_raw(sender: str, to: list[str], cc: list[str], simple: dict[str, Any]) -> bytes:
+        """The RFC 5322 message SES builds from ``Simple`` content (text and/or HTML, base64 parts).
+
+        Built by hand: the stdlib's generator folds every header through ``email.header``, which
+        cost 2.5 ms a message and capped the simulator well below the send rates tests ask for.
+        """
+
+        def header(value: str, charset: str = "utf-8") -> str:
+            return value if value.isascii() else Header(value, charset).encode()
+
+        def address(value: str) -> str:
+            name, addr = email.utils.parseaddr(value)
+            return email.utils.formataddr((name, addr), charset="utf-8") if name else (addr or value)
+
         body = simple.get("Body") or {}
-        text = (body.get("Text") or {}).get("Data")
-        html = (body.get("Html") or {}).get("Data")
-        parts = [
-            MIMEText(str(data), kind, str(part.get("Charset") or "utf-8"))
-            for kind, part, data in (
-                ("plain", body.get("Text") or {}, text),
-                ("html", body.get("Html") or {}, html),
-            )
-            if data is not None
-        ]
-        msg: Message
-        if len(parts) == 1:
-            msg = parts[0]
-        else:
-            msg = MIMEMultipart("alternative")
-            for part in parts:
-                msg.attach(part)
+        parts = []
+        for kind, key in (("plain", "Text"), ("html", "Html")):
+            part = body.get(key) or {}
+            if part.get("Data") is not None:
+                charset = str(part.get("Charset") or "utf-8")
+                data = base64.encodebytes(str(part["Data"]).encode(charset)).replace(b"\n", b"\r\n")
+                parts.append(
+                    f"Content-Type: text/{kind}; charset={charset}\r\n"
+                    "Content-Transfer-Encoding: base64\r\n\r\n".encode()
+                    + data
+                )
         subject = simple["Subject"]
-        msg["From"] = sender
-        msg["To"] = ", ".join(to)
+        lines = [f"From: {address(sender)}", f"To: {', '.join(address(a) for a in to)}"]
         if cc:
-            msg["Cc"] = ", ".join(cc)
-        data = str(subject["Data"])
-        msg["Subject"] = (
-            data if data.isascii() else Header(data, str(subject.get("Charset") or "utf-8")).encode()
-        )
-        for header in simple.get("Headers") or []:
-            msg[str(header["Name"])] = str(header["Value"])
-        return msg
+            lines.append(f"Cc: {', '.join(address(a) for a in cc)}")
+        lines.append(f"Subject: {header(str(subject['Data']), str(subject.get('Charset') or 'utf-8'))}")
+        lines += [f"{h['Name']}: {h['Value']}" for h in simple.get("Headers") or []]
+        lines.append("MIME-Version: 1.0")
+        head = "\r\n".join(lines).encode() + b"\r\n"
+        if len(parts) == 1:
+            return head + parts[0]
+        boundary = f"=_{uuid.uuid4().hex}"
+        out = head + f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'.encode()
+        for part in parts:
+            out += f"--{boundary}\r\n".encode() + part
+        return out + f"--{boundary}--\r\n".encode()
 
     @staticmethod
     def _bodies(message: Message) -> dict[str, dict[str, str]]:
@@ -332,7 +372,8 @@ class SesSim:
             if "Raw" in content:
                 # "The raw data of the message needs to base64-encoded if you are accessing Amazon
                 # SES directly through the HTTPS interface" (botocore sesv2 RawMessage.Data).
-                mime = email.message_from_bytes(base64.b64decode(content["Raw"]["Data"], validate=True))
+                submitted = base64.b64decode(content["Raw"]["Data"], validate=True)
+                mime = email.message_from_bytes(submitted)
                 sender = str(data.get("FromEmailAddress") or mime.get("From") or "")
                 if not (to or cc or bcc):
                     to = [a for _, a in email.utils.getaddresses(mime.get_all("To", []))]
@@ -347,22 +388,45 @@ class SesSim:
                 subject = str(simple["Subject"]["Data"])
                 headers = {str(h["Name"]): str(h["Value"]) for h in simple.get("Headers") or []}
                 bodies = simple.get("Body") or {}
-                mime = self._simple_mime(sender, to, cc, simple)
+                submitted = self._simple_raw(sender, to, cc, simple)
         except (ValueError, KeyError, TypeError, binascii.Error):
             return self._error(400, "BadRequestException", "Invalid request body.")
         recipients = [*to, *cc, *bcc]
         if not sender or not recipients:
             return self._error(400, "BadRequestException", "Missing required sender or recipient.")
-        if not self.is_verified(sender):
-            self.rejected += 1
+        # The account-level refusals first: none of them sends anything.
+        if self.suspended:
+            return self._refuse(
+                400,
+                "AccountSuspendedException",
+                "The message can't be sent because the account's ability to send email has been "
+                "permanently restricted.",
+            )
+        if self.sending_paused:
+            return self._refuse(
+                400,
+                "SendingPausedException",
+                "The message can't be sent because the account's ability to send email is currently paused.",
+            )
+        config_set = data.get("ConfigurationSetName")
+        if config_set and self.configuration_sets is not None and config_set not in self.configuration_sets:
+            return self._refuse(404, "NotFoundException", f"Configuration set <{config_set}> does not exist.")
+        unverified = [] if self.is_verified(sender) else [_addr(sender)]
+        if not self.production_access:  # the SES sandbox: recipients must be verified too
+            unverified += [_addr(a) for a in recipients if not self.is_verified(a)]
+        if unverified:
+            with self.lock:
+                self.rejected += 1
+                self.refused += not self.is_verified(sender)
             return self._error(
                 400,
                 "MessageRejected",
                 f"Email address is not verified. The following identities failed the check in region "
-                f"{self.region.upper()}: {_addr(sender)}",
+                f"{self.region.upper()}: {', '.join(unverified)}",
             )
         if self.max_24h_send >= 0 and len(self.messages) >= self.max_24h_send:
-            return self._error(400, "LimitExceededException", "Daily message quota exceeded.")
+            # The API answers a throttling error for the daily quota (manage-sending-quotas-errors).
+            return self._refuse(429, "TooManyRequestsException", "Daily message quota exceeded.")
         if not self._take_token():
             with self.lock:
                 self.throttled += 1
@@ -375,7 +439,7 @@ class SesSim:
         tags = {str(t["Name"]): str(t["Value"]) for t in data.get("EmailTags") or []}
         ses_id = f"0107{int(time.time() * 1000):013x}-{uuid.uuid4()}-000000"
         accepted = datetime.now(UTC)
-        raw = self.delivered(mime, ses_id, accepted)
+        raw = self.delivered(submitted, ses_id, accepted)
         key = tags.get("ledger_key") or _message_id(headers.get("Message-ID")) or ses_id
         with self.lock:
             self.deliveries[key] += 1
@@ -406,14 +470,14 @@ class SesSim:
         return JSONResponse(
             {
                 "DedicatedIpAutoWarmupEnabled": False,
-                "EnforcementStatus": "HEALTHY",
-                "ProductionAccessEnabled": True,
+                "EnforcementStatus": "SHUTDOWN" if self.suspended else "HEALTHY",
+                "ProductionAccessEnabled": self.production_access,
                 "SendQuota": {
                     "Max24HourSend": self.max_24h_send,
                     "MaxSendRate": self.max_send_rate,
                     "SentLast24Hours": float(len(self.messages)),
                 },
-                "SendingEnabled": True,
+                "SendingEnabled": not (self.sending_paused or self.suspended),
                 "SuppressionAttributes": {"SuppressedReasons": ["BOUNCE", "COMPLAINT"]},
             }
         )
@@ -454,6 +518,9 @@ class _SinkHandler:
         self, server: SMTPServer, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
         with self.sink.lock:
+            if self.sink.refuse_mail:
+                self.sink.refused += 1
+                return self.sink.refuse_mail
             if self.sink.throttle_next > 0:
                 self.sink.throttle_next -= 1
                 self.sink.throttled += 1
@@ -465,6 +532,10 @@ class _SinkHandler:
     async def handle_RCPT(  # noqa: N802 - aiosmtpd hook name
         self, server: SMTPServer, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
+        if self.sink.refuse_rcpt:
+            with self.sink.lock:
+                self.sink.refused += 1
+            return self.sink.refuse_rcpt
         if address.lower() in self.sink.reject_addresses:
             with self.sink.lock:
                 self.sink.rejected += 1
@@ -509,6 +580,12 @@ class SmtpSink:
             bytes (:func:`parse_message` gives the full message).
         throttle_next: answer ``454 Throttling failure`` to that many next ``MAIL FROM``.
         reject_addresses: recipients refused with ``550``.
+        refuse_mail: a reply to give every ``MAIL FROM`` instead of 250, e.g. ``530 5.7.0
+            Authentication required`` (RFC 4954 §6) or ``454 Throttling failure: Daily message
+            quota exceeded`` (Amazon SES SMTP, manage-sending-quotas-errors).
+        refuse_rcpt: a reply to give every ``RCPT TO``, e.g. Postfix's ``554 5.7.1 <addr>: Relay
+            access denied`` (smtpd_relay_restrictions, https://www.postfix.org/SMTPD_ACCESS_README.html).
+        refused: scripted refusals given.
     """
 
     def __init__(
@@ -542,6 +619,9 @@ class SmtpSink:
         self.throttled = 0
         self.rejected = 0
         self.reject_addresses: set[str] = set()
+        self.refuse_mail = ""
+        self.refuse_rcpt = ""
+        self.refused = 0
         kwargs: dict[str, Any] = {}
         if username:
             # A loopback test sink: AUTH without TLS is the point, not a risk.

@@ -1056,6 +1056,16 @@ class MailchimpSim:
         if new_email is not None and new_email != m.email_address:
             email_changed = new_email.lower() != m.email_address.lower()
             if email_changed:
+                # An address change (PATCH/PUT with a new email_address, API v3 since Nov 2016:
+                # brandonseydel/MailChimp.Net#135) keeps the member and its unique_email_id, "an
+                # identifier for the address across all of Mailchimp", while its ``id``, "the MD5 hash
+                # of the lowercase version of the list member's email address" (List Members
+                # reference, get-member-info), follows the new address. UNCONFIRMED: whether
+                # unique_email_id can ever change on an upemail; the webhook calls its id ``new_id``
+                # (mailchimp/mailchimp-client-lib-codegen#171, ibericode/mailchimp-user-sync#108)
+                # and no public source found shows it differing from the unique_email_id before
+                # (the sync follows a rename by unique_email_id; if real Mailchimp changed it, the
+                # upemail webhook's old_email/new_email would be the way to follow instead).
                 uid = m.unique_email_id
                 self._remove(m)
                 m.uid = uid

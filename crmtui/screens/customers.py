@@ -30,6 +30,7 @@ from crmtui.engine.reco import (
     recompute,
     rule_label,
 )
+from crmtui.formats import money
 from crmtui.i18n import t
 from crmtui.screens.workers import deliver
 from crmtui.store.reco import StoredReco, reco_repo
@@ -259,8 +260,8 @@ class CustomersScreen(Screen[None]):
             name=printable(name),
             segment=printable(row.get("segment") or "-"),
             orders=row.get("purchase_count") or 0,
-            spent=f"{float(row.get('total_spent_eur') or 0):,.2f}",
-            aov="-" if aov is None else f"{float(aov):,.2f}",
+            spent=money(float(row.get("total_spent_eur") or 0)),
+            aov="-" if aov is None else money(float(aov)),
             last=printable((row.get("last_purchase_date") or "-")[:10]),
         )
         self.query_one("#customer-summary", Label).update(Text(summary))
@@ -288,7 +289,7 @@ class CustomersScreen(Screen[None]):
                 literal((p["date_sale"] or "")[:10]),
                 literal(p["name"]),
                 literal(f"{float(p['quantity_units'] or 0):g}"),
-                literal(f"{float(p['price_total_eur'] or 0):,.2f}"),
+                literal(money(float(p["price_total_eur"] or 0))),
             )
 
     # -- actions -------------------------------------------------------------------------------

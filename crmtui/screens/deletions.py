@@ -5,12 +5,20 @@ multi-select, ``/`` filter, ``u`` undo a decision not yet applied, ``p`` apply t
 Every decision is recorded and audited by the store (who: the OS user ``@console``) before
 anything is written remotely; applying runs :func:`crmtui.engine.decisions.apply_decisions` in a
 thread worker under the run lock, with progress.
+
+The table holds a window of the queue (:data:`WINDOW` rows) read from SQL by one exclusive worker
+(:meth:`DeletionsScreen.load`): the first rows on opening, a fresh window around the cursor when it
+comes within :data:`MARGIN` rows of either edge, the first or last rows for Home/End, the filter's
+matches (debounced while typing). Counts come from SQL too; the selection is a set of emails kept
+across pages, with the entries it names read fresh on every load. A superseded load never lands
+(:func:`crmtui.screens.workers.deliver`).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from rich.text import Text
 from textual import on, work
@@ -19,8 +27,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.reactive import reactive, var
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, ProgressBar
-from textual.worker import Worker
+from textual.worker import Worker, WorkerState
 
 import crmtui.i18n_sync_ui  # noqa: F401  (registers the sync screens' text)
 from crmtui.engine.decisions import DecisionsOutcome, apply_decisions
@@ -30,20 +39,25 @@ from crmtui.messages import EngineReported
 from crmtui.screens.confirm import ConfirmScreen, TypedConfirmScreen
 from crmtui.screens.workers import deliver
 from crmtui.store.locks import RUN_LOCK, LockHeld
+from crmtui.store.review import Key, QueueCounts, review_key
 from crmtui.store.sync import Decision
 from crmtui.text import literal, printable
 from crmtui.widgets.status import StatusBar
 from crmtui.widgets.sync_common import console_actor, engine_work_running, notify_worker_error
-from crmtui.widgets.sync_decisions import DecisionTable, can_undo, is_open
+from crmtui.widgets.sync_decisions import DecisionTable, can_undo, is_open, matches
 
-LIST_STATES = ("pending", "decided", "failed", "applied")
-"""Queue states read for the screen (applied archives and deletes are then left out)."""
+WINDOW = 300
+"""Rows held in the table at a time."""
+MARGIN = 60
+"""Rows from either edge of the window at which the next window is read (more than a screen's page)."""
+FILTER_DELAY = 0.15
+"""Seconds of quiet typing before the filter runs."""
 
 _MAX_LISTED = 8
 """How many emails a confirmation lists before "… and N more"."""
 
 
-def _listing(decisions: Sequence[Decision]) -> Text:
+def _listing(decisions: Sequence[Decision], total: int | None = None) -> Text:
     text = Text()
     for decision in decisions[:_MAX_LISTED]:
         text.append("  • ")
@@ -51,9 +65,26 @@ def _listing(decisions: Sequence[Decision]) -> Text:
         if decision.name:
             text.append(f"  {printable(decision.name)}")
         text.append("\n")
-    if len(decisions) > _MAX_LISTED:
-        text.append(t("sync_ui.and_more", n=len(decisions) - _MAX_LISTED) + "\n")
+    total = len(decisions) if total is None else total
+    if total > _MAX_LISTED:
+        text.append(t("sync_ui.and_more", n=total - _MAX_LISTED) + "\n")
     return text
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What one load read: a window of the list, where the cursor goes, and the whole list's figures."""
+
+    needle: str
+    rows: list[Decision]
+    cursor: int
+    at_start: bool
+    at_end: bool
+    counts: QueueCounts
+    picked: dict[str, Decision] = field(default_factory=dict)
+    """The selected emails still listed, read fresh."""
+    to_apply: list[Decision] = field(default_factory=list)
+    """The first decisions ``p`` would apply (for its confirmation)."""
 
 
 class DeletionsScreen(Screen[None]):
@@ -71,7 +102,7 @@ class DeletionsScreen(Screen[None]):
     ]
 
     selected: var[frozenset[str]] = var(frozenset())
-    """Emails picked with space (actions apply to them, else to the row under the cursor)."""
+    """Emails picked with space, on any page (actions apply to them, else to the row under the cursor)."""
     needle: reactive[str] = reactive("")
     """The filter text."""
     applying: reactive[bool] = reactive(False, bindings=True)
@@ -80,7 +111,17 @@ class DeletionsScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.decisions: list[Decision] = []
-        """The queue as last read from the store (the table shows it, filtered)."""
+        """The window of the (filtered) queue on screen, as last read from the store."""
+        self.counts = QueueCounts()
+        """The whole list's counts (whatever the filter), as last read."""
+        self._by_email: dict[str, Decision] = {}
+        self._picked: dict[str, Decision] = {}
+        self._picked_open = 0
+        self._picked_undoable = 0
+        self._to_apply: list[Decision] = []
+        self._loaded_needle = ""
+        self._loading = False
+        self._filter_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         """Status bar, title and counts, the filter (hidden until ``/``), the table, progress, footer."""
@@ -104,15 +145,32 @@ class DeletionsScreen(Screen[None]):
     """
 
     def on_mount(self) -> None:
-        """Read the queue."""
+        """Read the first rows."""
         self.query_one(DecisionTable).focus()
-        self.reload()
+        self._load("first")
 
     def on_screen_resume(self) -> None:
         """A sync may have queued contacts meanwhile."""
         self.reload()
 
     # -- reading --------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Read the window again around the row under the cursor (it follows its contact if it moved)."""
+        self._load("around")
+
+    def _load(self, mode: str) -> None:
+        """Start a load: ``first``, ``last`` or ``around`` the row under the cursor, with the current filter."""
+        table = self.query_one(DecisionTable)
+        email = table.current_email()
+        current = self._by_email.get(email or "")
+        anchor = review_key(current) if current is not None and mode == "around" else None
+        if mode == "around" and anchor is None:
+            mode = "first"
+        refilter = self.needle != self._loaded_needle
+        self._loading = True
+        self._loaded_needle = self.needle
+        self.load(mode, self.needle, anchor, email, self.selected, refilter)
 
     @work(
         thread=True,
@@ -121,33 +179,90 @@ class DeletionsScreen(Screen[None]):
         exit_on_error=False,
         description="Reading the queue",
     )
-    def reload(self) -> None:
-        """Read the queue in a thread; applied archives and deletes are done and left out."""
-        rows = self.app.store.sync.decisions(LIST_STATES)  # type: ignore[attr-defined]
-        shown = [d for d in rows if d.state != "applied" or d.decision == "ignore"]
-        # Open decisions first, ignored ones after: the queue is what still needs a look.
-        shown.sort(key=lambda d: (d.decision == "ignore" and d.state == "applied", d.detected_at, d.email))
-        deliver(self.app, self.show_queue, shown)
+    def load(
+        self,
+        mode: str,
+        needle: str,
+        anchor: Key | None,
+        email: str | None,
+        selected: frozenset[str],
+        refilter: bool = False,
+    ) -> None:
+        """Read a window of the list, its counts and the selected entries, in a thread.
 
-    def show_queue(self, decisions: list[Decision]) -> None:
-        """Put the queue on screen; selections of contacts no longer listed are dropped."""
-        self.decisions = decisions
-        emails = {d.email for d in decisions}
-        self.selected = frozenset(e for e in self.selected if e in emails)
-        self._redraw()
+        ``around``: the rows before and after ``anchor`` (the row under the cursor); ``refilter``: the
+        filter changed, so a cursor on a row it hides goes to the first match instead.
+        """
+        review = self.app.store.review  # type: ignore[attr-defined]
+        picked = review.listed_decisions(sorted(selected | ({email} if email else set())))
+        current = picked.get(email or "")
+        if mode == "around":
+            # The contact under the cursor may have moved (an ignore lists it last): follow it. If the
+            # filter hides it, a new filter starts at its first match; otherwise the window opens where
+            # the contact was (it was applied, or a sync closed it).
+            if current is not None and matches(current, needle):
+                anchor = review_key(current)
+            else:
+                current = None
+                anchor = None if refilter else anchor
+        if email is not None and email not in selected:
+            picked.pop(email, None)
+        if mode == "first" or anchor is None and mode != "last":
+            page = review.deletion_page(needle, limit=WINDOW)
+            rows, cursor, at_start, at_end = page.rows, 0, page.at_start, page.at_end
+        elif mode == "last":
+            page = review.deletion_page(needle, limit=WINDOW, last=True)
+            rows, cursor, at_start, at_end = page.rows, len(page.rows) - 1, page.at_start, page.at_end
+        else:
+            back = review.deletion_page(needle, limit=WINDOW // 2, before=anchor)
+            ahead = review.deletion_page(needle, limit=WINDOW - len(back.rows), after=anchor, inclusive=True)
+            rows, cursor = back.rows + ahead.rows, len(back.rows)
+            at_start, at_end = back.at_start, ahead.at_end
+            if at_end and not at_start and len(rows) < WINDOW:  # near the end: a full window all the same
+                more = review.deletion_page(needle, limit=WINDOW - len(rows), before=review_key(rows[0]))
+                rows, cursor, at_start = more.rows + rows, cursor + len(more.rows), more.at_start
+            if current is not None:
+                cursor = next((i for i, d in enumerate(rows) if d.email == current.email), cursor)
+        loaded = Loaded(
+            needle,
+            rows,
+            cursor,
+            at_start,
+            at_end,
+            review.deletion_counts(),
+            picked,
+            review.to_apply(_MAX_LISTED),
+        )
+        deliver(self.app, self.show_queue, loaded)
 
-    def _redraw(self) -> None:
-        self.query_one(DecisionTable).show(self.decisions, self.selected, self.needle)
+    def show_queue(self, loaded: Loaded) -> None:
+        """Put the window on screen; selections of contacts no longer listed are dropped."""
+        self._loading = False
+        self.decisions = loaded.rows
+        self._by_email = {d.email: d for d in loaded.rows}
+        self.counts = loaded.counts
+        self._to_apply = loaded.to_apply
+        self._set_picked(loaded.picked)
+        self.selected = frozenset(e for e in self.selected if e in self._picked)
+        self.query_one(DecisionTable).show(
+            loaded.rows, self.selected, cursor=loaded.cursor, at_start=loaded.at_start, at_end=loaded.at_end
+        )
         self._show_counts()
         self.refresh_bindings()
 
+    def _set_picked(self, picked: dict[str, Decision]) -> None:
+        self._picked = picked
+        self._picked_open = sum(1 for d in picked.values() if is_open(d))
+        self._picked_undoable = sum(1 for d in picked.values() if can_undo(d))
+
     def _show_counts(self) -> None:
-        pending = sum(1 for d in self.decisions if d.decision is None)
-        to_apply = sum(
-            1 for d in self.decisions if d.state in ("decided", "failed") and d.decision != "ignore"
+        counts = self.counts
+        text = t(
+            "sync_ui.deletions.counts",
+            pending=counts.pending,
+            to_apply=counts.to_apply,
+            ignored=counts.ignored,
         )
-        ignored = sum(1 for d in self.decisions if d.decision == "ignore")
-        text = t("sync_ui.deletions.counts", pending=pending, to_apply=to_apply, ignored=ignored)
         if self.selected:
             text += " · " + t("sync_ui.deletions.selected", n=len(self.selected))
         if self.needle:
@@ -156,49 +271,72 @@ class DeletionsScreen(Screen[None]):
 
     # -- what an action applies to ----------------------------------------------------------------
 
-    def _by_email(self) -> dict[str, Decision]:
-        return {d.email: d for d in self.decisions}
+    def _current(self) -> Decision | None:
+        return self._by_email.get(self.query_one(DecisionTable).current_email() or "")
 
     def targets(self) -> list[Decision]:
         """The selected contacts, else the one under the cursor."""
-        by_email = self._by_email()
         if self.selected:
-            return [by_email[e] for e in sorted(self.selected) if e in by_email]
-        current = self.query_one(DecisionTable).current_email()
-        return [by_email[current]] if current in by_email else []
+            return [self._picked[e] for e in sorted(self.selected) if e in self._picked]
+        current = self._current()
+        return [current] if current is not None else []
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Grey out what cannot apply to the current targets (delete: exactly one contact)."""
+        """Grey out what cannot apply to the current targets (delete: exactly one contact).
+
+        Constant time whatever the queue size: the row under the cursor from the window, the
+        selection's figures kept as it changes, the number of decisions to apply from the last count.
+        """
         if not self.is_mounted:
             return True
-        if action in ("archive", "ignore"):
-            return any(is_open(d) for d in self.targets()) or None
-        if action == "delete":
-            targets = self.targets()
-            return (len(targets) == 1 and is_open(targets[0])) or None
-        if action == "undo":
-            return any(can_undo(d) for d in self.targets()) or None
+        if action in ("archive", "ignore", "delete", "undo"):
+            if self.selected:
+                picked = len(self._picked)
+                if action == "delete":
+                    return (picked == 1 and self._picked_open == 1) or None
+                return (self._picked_undoable if action == "undo" else self._picked_open) > 0 or None
+            current = self._current()
+            if current is None:
+                return None
+            return (can_undo(current) if action == "undo" else is_open(current)) or None
         if action == "apply":
-            return (not self.applying and any(_to_apply(d) for d in self.decisions)) or None
+            return (not self.applying and self.counts.applicable > 0) or None
         return True
 
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self) -> None:
-        """What the keys apply to follows the cursor."""
+        """What the keys apply to follows the cursor; near an edge of the window, the next one is read."""
         self.refresh_bindings()
+        table = self.query_one(DecisionTable)
+        if self._loading or not table.row_count:
+            return
+        row = table.cursor_row
+        if (row >= table.row_count - MARGIN and not table.at_end) or (row < MARGIN and not table.at_start):
+            self._load("around")
+
+    @on(DecisionTable.Jump)
+    def _jump(self, event: DecisionTable.Jump) -> None:
+        """Home/End beyond the window."""
+        self._load("last" if event.last else "first")
 
     # -- selection and filter -------------------------------------------------------------------
 
     def action_toggle_select(self) -> None:
         """Add or remove the row under the cursor from the selection, then move down."""
         table = self.query_one(DecisionTable)
-        email = table.current_email()
-        if email is None:
+        current = self._current()
+        if current is None:
             return
-        chosen = set(self.selected)
-        chosen.symmetric_difference_update({email})
-        self.selected = frozenset(chosen)
-        table.mark(email, email in chosen)
+        email = current.email
+        if email in self.selected:
+            self.selected = self.selected - {email}
+            self._picked.pop(email, None)
+        else:
+            self.selected = self.selected | {email}
+            self._picked[email] = current
+        self._picked_open += (1 if is_open(current) else 0) * (1 if email in self.selected else -1)
+        self._picked_undoable += (1 if can_undo(current) else 0) * (1 if email in self.selected else -1)
+        table.mark(email, email in self.selected)
         table.action_cursor_down()
         self._show_counts()
         self.refresh_bindings()
@@ -211,29 +349,45 @@ class DeletionsScreen(Screen[None]):
 
     @on(Input.Changed, "#deletions-filter")
     def filter_changed(self, event: Input.Changed) -> None:
-        """Filter as the operator types."""
+        """Filter as the operator types, once the typing pauses."""
         self.needle = event.value.strip()
+        self._show_counts()
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
+        if self.needle != self._loaded_needle:
+            self._filter_timer = self.set_timer(FILTER_DELAY, self._run_filter)
+
+    def _run_filter(self) -> None:
+        """Read the filter's matches now (the typing paused, Enter, or Escape)."""
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
+        if self.needle != self._loaded_needle:
+            self._load("around")
 
     @on(Input.Submitted, "#deletions-filter")
     def filter_submitted(self) -> None:
-        """Enter keeps the filter and goes back to the table."""
+        """Enter keeps the filter (read now) and goes back to the table."""
+        self._run_filter()
         self.query_one(DecisionTable).focus()
-
-    def watch_needle(self) -> None:
-        """Redraw with the filter."""
-        if self.is_mounted:
-            self._redraw()
 
     async def action_clear(self) -> None:
         """Escape: close the filter (clearing it), else drop the selection."""
         field = self.query_one("#deletions-filter", Input)
         if field.has_class("-visible"):
             field.value = ""
+            self.needle = ""
+            self._run_filter()
             field.remove_class("-visible")
             self.query_one(DecisionTable).focus()
         elif self.selected:
             self.selected = frozenset()
-            self._redraw()
+            self._set_picked({})
+            for email in self._by_email:
+                self.query_one(DecisionTable).mark(email, False)
+            self._show_counts()
+            self.refresh_bindings()
         else:
             await self.app.run_action("back_home")
 
@@ -314,23 +468,21 @@ class DeletionsScreen(Screen[None]):
 
     def action_apply(self) -> None:
         """Apply the recorded archive and delete decisions (after a confirmation)."""
-        todo = [d for d in self.decisions if _to_apply(d)]
-        if not todo or self.applying:
+        counts = self.counts
+        if not counts.applicable or self.applying:
             return
         busy = engine_work_running(self.app)
         if busy:
             self.notify(printable(t("sync_ui.busy_here", what=busy)), severity="warning", markup=False)
             return
-        archives = sum(1 for d in todo if d.decision == "archive")
-        deletes = len(todo) - archives
-        body = Text(t("sync_ui.apply.body", archives=archives, deletes=deletes) + "\n\n")
-        body.append_text(_listing(todo))
+        body = Text(t("sync_ui.apply.body", archives=counts.archives, deletes=counts.deletes) + "\n\n")
+        body.append_text(_listing(self._to_apply, counts.applicable))
 
         def confirmed(ok: bool | None) -> None:
             if ok:
-                self.start_apply(len(todo))
+                self.start_apply(counts.applicable)
 
-        self.app.push_screen(ConfirmScreen(t("sync_ui.apply.title", n=len(todo)), body), confirmed)
+        self.app.push_screen(ConfirmScreen(t("sync_ui.apply.title", n=counts.applicable), body), confirmed)
 
     def start_apply(self, total: int) -> None:
         """Show the progress and start the worker."""
@@ -395,9 +547,7 @@ class DeletionsScreen(Screen[None]):
 
     @on(Worker.StateChanged)
     def _worker_state(self, event: Worker.StateChanged) -> None:
-        """A failed worker becomes a notification."""
+        """A failed worker becomes a notification (a failed load lets the next one start)."""
+        if event.worker.group == "deletions:load" and event.state == WorkerState.ERROR:
+            self._loading = False
         notify_worker_error(self.app, event)
-
-
-def _to_apply(decision: Decision) -> bool:
-    return decision.decision in ("archive", "delete") and decision.state in ("decided", "failed")

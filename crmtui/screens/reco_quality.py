@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Footer, Label
 
 import crmtui.i18n_reco  # noqa: F401 - registers the reco.* keys
 from crmtui.engine.reco import RecoConfig, category_label, conversions, reco_config, rule_label
+from crmtui.formats import money, percent
 from crmtui.i18n import t
 from crmtui.screens.workers import deliver
 from crmtui.store.reco import Adjustment, Conversion, reco_repo
@@ -126,8 +127,8 @@ class RecoQualityScreen(Screen[None]):
                 literal(c.variant or "-"),
                 literal(str(c.sends)),
                 literal(str(c.conversions)),
-                literal(f"{100 * c.rate:.1f} %"),
-                literal(f"{c.revenue_eur:,.2f}"),
+                literal(percent(c.rate)),
+                literal(money(c.revenue_eur)),
             )
         if not converted:
             table.add_row(*(literal(x) for x in (t("reco.quality.no_conversions"), "", "", "", "", "")))

@@ -17,6 +17,7 @@ import crmtui.i18n_console  # noqa: F401 - registers the confirmation texts
 import crmtui.i18n_scenarios  # noqa: F401 - registers the screen's strings
 from crmtui.engine import ab
 from crmtui.engine import scenarios as sc
+from crmtui.formats import percent
 from crmtui.i18n import t
 from crmtui.screens.confirm import ConfirmScreen
 from crmtui.screens.scenario_edit import EditorData, ScenarioEditScreen, load_editor_data
@@ -206,10 +207,10 @@ class ScenariosScreen(Screen[None]):
                             "scenarios.step.line",
                             name=v.name + winner,
                             sent=v.sent,
-                            open_rate=f"{v.open_rate:.1%}",
-                            open_lo=f"{v.open_ci[0]:.1%}",
-                            open_hi=f"{v.open_ci[1]:.1%}",
-                            click_rate=f"{v.click_rate:.1%}",
+                            open_rate=percent(v.open_rate),
+                            open_lo=percent(v.open_ci[0]),
+                            open_hi=percent(v.open_ci[1]),
+                            click_rate=percent(v.click_rate),
                         )
                     )
                 )

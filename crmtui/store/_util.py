@@ -22,3 +22,17 @@ def loads(value: str | None, default: Any = None) -> Any:
     if value is None or value == "":
         return default
     return json.loads(value)
+
+
+SEARCH_SEPARATOR = "\x1f"
+"""Between the folded fields of a ``search`` column (a filter typed in a one-line field cannot contain it)."""
+
+
+def fold(value: object) -> str:
+    """Python's caseless form (``É`` → ``é``, ``ß`` → ``ss``); also the SQL function ``crm_fold``."""
+    return value.casefold() if isinstance(value, str) else ""
+
+
+def search_text(name: str | None, email: str, tag: str | None) -> str:
+    """The ``search`` column of a deletion-queue entry: what the review filter looks in."""
+    return SEARCH_SEPARATOR.join(fold(v) for v in (name or "", email, tag or ""))

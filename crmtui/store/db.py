@@ -23,6 +23,7 @@ from typing import Any
 import sqlite_utils
 
 from crmtui.i18n import t
+from crmtui.store._util import fold
 
 BUSY_TIMEOUT_MS = 15_000
 
@@ -91,12 +92,14 @@ class Store:
             migrations.check_version(self)
 
         from crmtui.store.audit import AuditRepo
+        from crmtui.store.budgets import BudgetsRepo
         from crmtui.store.contacts import ContactsRepo
         from crmtui.store.erase import ErasureRepo
         from crmtui.store.etl import EtlRepo
         from crmtui.store.events import EventsRepo
         from crmtui.store.locks import LocksRepo
         from crmtui.store.reco import RecoRepo
+        from crmtui.store.review import ReviewRepo
         from crmtui.store.runs import RunsRepo
         from crmtui.store.scenarios import ScenarioRepo
         from crmtui.store.sync import SyncRepo
@@ -106,11 +109,13 @@ class Store:
         self.audit = AuditRepo(self)
         self.contacts = ContactsRepo(self)
         self.sync = SyncRepo(self)
+        self.review = ReviewRepo(self)
         self.etl = EtlRepo(self)
         self.events = EventsRepo(self)
         self.scenarios = ScenarioRepo(self)
         self.reco = RecoRepo(self)
         self.erasure = ErasureRepo(self)
+        self.budgets = BudgetsRepo(self)
 
     # -- connections ----------------------------------------------------------------------
 
@@ -140,6 +145,8 @@ class Store:
                 raise sqlite3.OperationalError("cannot switch to WAL mode")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = NORMAL")
+            # The review filter's casefold (store.review_schema): SQLite's own lower() folds ASCII only.
+            conn.create_function("crm_fold", 1, fold, deterministic=True)
         except sqlite3.Error as exc:
             raise translate_error(exc, self.path) from exc
         with self._conn_lock:

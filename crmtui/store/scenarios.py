@@ -3,7 +3,7 @@
 The one operation that matters most is :meth:`ScenarioRepo.claim`: a single ``BEGIN IMMEDIATE``
 transaction that re-reads the scenario and the sequence, checks suppressions and unsubscribes,
 the send window and days (in the scenario's time zone), the daily cap (counted inside the same
-transaction, so it is exact across processes), the cooldown across scenarios and the recipient
+transaction, so it is exact across processes), the cooldown (every email sent the contact) and the recipient
 filters, and only then inserts the ledger row. Nothing is sent without a committed claim, and
 :meth:`ScenarioRepo.mark_sent` records the outcome, the campaign email, the counters, the
 ``contact_history`` row and the sequence's next step in one more transaction.
@@ -290,7 +290,9 @@ _SQL: dict[str, str] = {
     "WHERE scenario_id = ? AND step_id = ? AND contact = ?",
     "daily_cap": "SELECT count(*) FROM operation_ledger WHERE scenario_id = ? AND local_day = ? "
     "AND status IN ('claimed', 'sent', 'unknown')",
-    "cooldown": "SELECT max(claimed_at) FROM operation_ledger WHERE contact = ? AND scenario_id != ? "
+    # Every email crmtui sent the contact (claimed, sent or of unknown fate), in any scenario, this
+    # one's earlier steps included: the document's "Attendre 3 jours entre 2 contacts".
+    "cooldown": "SELECT max(claimed_at) FROM operation_ledger WHERE contact = ? "
     "AND status IN ('claimed', 'sent', 'unknown') AND claimed_at > ?",
     "parent_engaged": "SELECT opened_at, clicked_at FROM campaign_emails "
     "WHERE scenario_id = ? AND step_id = ? AND contact = ?",
@@ -301,7 +303,7 @@ _SQL: dict[str, str] = {
     "ledger_sent": "UPDATE operation_ledger SET status = 'sent', provider_id = ?, sender = ?, sent_at = ?, "
     "error = NULL WHERE key = ?",
     "advance": "UPDATE contact_sequences SET current_position = ?, next_position = ?, next_send_at = ?, "
-    "status = ?, sent = sent + 1, updated_at = ? WHERE scenario_id = ? AND contact = ?",
+    "status = ?, reason = NULL, sent = sent + 1, updated_at = ? WHERE scenario_id = ? AND contact = ?",
 }
 """The statements of the send path (due scan, claim, mark_sent), by name: a test runs ``EXPLAIN QUERY
 PLAN`` on each and refuses a full scan of a table that grows with the audience or the ledger."""
@@ -758,7 +760,8 @@ class ScenarioRepo:
         """Claim one due send in a single ``BEGIN IMMEDIATE`` transaction (see the module doc).
 
         Permanent refusals (suppressed, filtered) also end the sequence in the same transaction;
-        a cooldown pushes its next send time to the end of the cooldown.
+        a cooldown (counting every email crmtui sent the contact, this scenario's earlier steps
+        included) pushes the sequence's next send time to the end of the cooldown: the step waits.
         """
         now_s = iso(rules.now)
         with self.store.write() as db:
@@ -800,14 +803,12 @@ class ScenarioRepo:
                     return Refusal("cap", stop_scenario=True)
             if scenario.cooldown_days > 0:
                 since = iso(rules.now - timedelta(days=scenario.cooldown_days))
-                last = conn.execute(
-                    _SQL["cooldown"],
-                    (due.contact, scenario.id, since),
-                ).fetchone()[0]
+                last = conn.execute(_SQL["cooldown"], (due.contact, since)).fetchone()[0]
                 if last is not None:
                     until = iso(parse_iso(last) + timedelta(days=scenario.cooldown_days))
                     conn.execute(
-                        "UPDATE contact_sequences SET next_send_at = ?, updated_at = ? WHERE id = ?",
+                        "UPDATE contact_sequences SET next_send_at = ?, reason = 'cooldown', updated_at = ? "
+                        "WHERE id = ?",
                         (until, now_s, due.sequence_id),
                     )
                     return Refusal("cooldown")

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from crmtui.store._util import dumps, loads, now_iso
+from crmtui.store._util import dumps, loads, now_iso, search_text
 
 if TYPE_CHECKING:
     from crmtui.store.db import Store
@@ -142,10 +142,34 @@ class SyncRepo:
     def mailchimp_unique_ids(self) -> dict[str, str]:
         """Mailchimp ``unique_email_id`` → the email the store knows the contact under."""
         rows = self.store.db.execute(
-            "SELECT json_extract(mc_state, '$.unique_id'), email FROM contacts "
-            "WHERE mc_state IS NOT NULL AND json_extract(mc_state, '$.unique_id') != ''"
+            "SELECT mailchimp_unique_id, email FROM contacts WHERE mailchimp_unique_id IS NOT NULL"
         )
         return {str(uid): email for uid, email in rows if uid}
+
+    def mailchimp_hashes(self) -> dict[str, str]:
+        """Mailchimp member ``id`` (subscriber hash) → the email the store knows the contact under."""
+        rows = self.store.db.execute(
+            "SELECT mailchimp_hash, email FROM contacts WHERE mailchimp_hash IS NOT NULL"
+        )
+        return {str(h): email for h, email in rows if h}
+
+    def record_member_ids(self, rows: Iterable[tuple[str, str, str, int | None]]) -> None:
+        """Keep the ids Mailchimp answered to a write, as soon as it answered.
+
+        Each row: ``(email, member id, unique_email_id, copper_id)``. A contact the store does not hold
+        yet gets a row with only these (its snapshots come with the end of the run).
+        """
+        now = now_iso()
+        with self.store.write() as db:
+            for email, member_hash, unique_id, copper_id in rows:
+                db.execute(
+                    "INSERT INTO contacts (email, copper_id, mailchimp_hash, mailchimp_unique_id, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT(email) DO UPDATE SET "
+                    "mailchimp_hash = coalesce(excluded.mailchimp_hash, mailchimp_hash), "
+                    "mailchimp_unique_id = coalesce(excluded.mailchimp_unique_id, mailchimp_unique_id), "
+                    "copper_id = coalesce(copper_id, excluded.copper_id), updated_at = excluded.updated_at",
+                    (email, copper_id, member_hash or None, unique_id or None, now),
+                )
 
     def save_contacts(self, rows: Iterable[dict[str, Any]]) -> int:
         """Upsert contact snapshots and bases in one transaction.
@@ -186,6 +210,18 @@ class SyncRepo:
                 )
 
     # -- outbox ----------------------------------------------------------------------------
+
+    def unfinished_member_creates(self) -> list[tuple[str, dict[str, Any]]]:
+        """Mailchimp member creates an interrupted run left without an answer: ``(email, payload)``.
+
+        Their fate is unknown: Mailchimp may hold the member, under that address or, renamed since,
+        under another one.
+        """
+        rows = self.store.db.execute(
+            "SELECT email, payload FROM sync_ops WHERE state IN ('pending', 'sending') AND action = 'mc_upsert' "
+            "AND json_extract(payload, '$.new') ORDER BY id"
+        )
+        return [(str(email), loads(payload) or {}) for email, payload in rows]
 
     def supersede_unfinished(self) -> int:
         """Ops left pending by an interrupted run: the new plan, read from live state, replaces them."""
@@ -267,7 +303,7 @@ class SyncRepo:
         with self.store.write() as db:
             cur = db.execute(
                 "INSERT OR IGNORE INTO deletion_queue (email, copper_id, name, tag, detected_at, run_id, state, "
-                "copper_state, mc_state) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+                "copper_state, mc_state, search) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
                 (
                     email,
                     copper_id,
@@ -277,6 +313,7 @@ class SyncRepo:
                     run_id,
                     None if copper_state is None else dumps(copper_state),
                     None if mc_state is None else dumps(mc_state),
+                    search_text(name, email, tag),
                 ),
             )
             return bool(cur.rowcount)
@@ -373,12 +410,22 @@ class SyncRepo:
         with self.store.write() as db:
             db.execute(
                 "INSERT INTO deletion_queue (email, copper_id, name, tag, detected_at, run_id, decision, "
-                "decided_at, decided_by, state, applied_at, previous_status) "
-                "VALUES (?, ?, ?, '📥 INACTIF', ?, ?, 'archive', ?, 'copper tag', 'applied', ?, ?) "
+                "decided_at, decided_by, state, applied_at, previous_status, search) "
+                "VALUES (?, ?, ?, '📥 INACTIF', ?, ?, 'archive', ?, 'copper tag', 'applied', ?, ?, ?) "
                 "ON CONFLICT(email) DO UPDATE SET decision = 'archive', state = 'applied', "
                 "decided_by = 'copper tag', applied_at = excluded.applied_at, "
                 "previous_status = excluded.previous_status, error = NULL",
-                (email, copper_id, name, now_iso(), run_id, now_iso(), now_iso(), previous_status),
+                (
+                    email,
+                    copper_id,
+                    name,
+                    now_iso(),
+                    run_id,
+                    now_iso(),
+                    now_iso(),
+                    previous_status,
+                    search_text(name, email, "📥 INACTIF"),
+                ),
             )
             AuditRepo(self.store).record(
                 "sync", "decision.archive.tagged", email, after={"previous_status": previous_status}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import unicodedata
+
 import sqlite_utils
 
 from crmtui.store.migrations import migration, run_script
@@ -22,3 +25,24 @@ def _m0002(db: sqlite_utils.Database) -> None:
         CREATE INDEX sync_ops_email ON sync_ops(email);
         """,
     )
+
+
+@migration(3, "sync: Mailchimp member ids in their columns (mailchimp_hash, mailchimp_unique_id)")
+def _m0003(db: sqlite_utils.Database) -> None:
+    """Fill the member-id columns from the stored Mailchimp snapshots (they were never filled).
+
+    ``mailchimp_unique_id`` is the snapshot's ``unique_id``; ``mailchimp_hash`` is Mailchimp's ``id``
+    for the address (MD5 of it lower-cased), the same as the snapshot's once a sync reads it again.
+    """
+    db.execute(
+        "UPDATE contacts SET mailchimp_unique_id = json_extract(mc_state, '$.unique_id') "
+        "WHERE mc_state IS NOT NULL AND coalesce(json_extract(mc_state, '$.unique_id'), '') != ''"
+    )
+    rows = db.execute(
+        "SELECT email, coalesce(json_extract(mc_state, '$.email'), email) FROM contacts "
+        "WHERE mc_state IS NOT NULL AND mailchimp_hash IS NULL"
+    ).fetchall()
+    for email, address in rows:
+        key = unicodedata.normalize("NFC", str(address)).strip().lower()
+        member_hash = hashlib.md5(key.encode("utf-8")).hexdigest()  # noqa: S324 - Mailchimp's scheme
+        db.execute("UPDATE contacts SET mailchimp_hash = ? WHERE email = ?", (member_hash, email))

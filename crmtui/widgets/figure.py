@@ -7,6 +7,8 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Label
 
+from crmtui.formats import number
+
 
 class Figure(Widget):
     """A big number with a label under it."""
@@ -32,6 +34,4 @@ class Figure(Widget):
 
     def watch_value(self, value: int | None) -> None:
         """Show the new number; highlight non-zero figures that need attention."""
-        self.query_one(".figure--value", Label).update(
-            "…" if value is None else f"{value:,}".replace(",", " ")
-        )
+        self.query_one(".figure--value", Label).update("…" if value is None else number(value))

@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, SelectionList, Static
 
 import crmtui.i18n_scenarios  # noqa: F401 - registers the editor strings
+from crmtui.engine import scenario_settings as settings_forms
 from crmtui.i18n import t
 from crmtui.store.scenarios import Audience, Scenario
 from crmtui.text import literal
@@ -24,7 +25,6 @@ from crmtui.text import literal
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """ISO weekday names (1 = mon), as in scenario files."""
 
-_FRENCH_DAYS = ("lun", "mar", "mer", "jeu", "ven", "sam", "dim")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 _SPLIT_LIST = re.compile(r"\s*,\s*")
 _SPLIT_EMAILS = re.compile(r"[\s,;]+")
@@ -56,29 +56,8 @@ AUDIENCE_FIELDS = ("copper_tags", "mailchimp_tags", "segments", "sources", "emai
 
 def parse_days(text: str) -> list[int] | None:
     """``mon tue wed`` / ``lun,mar`` / ``1 2 3`` / ``mon-fri`` as ISO weekdays; None when unreadable."""
-    days: list[int] = []
-    for part in [p for p in re.split(r"[\s,;]+", text.strip().lower()) if p]:
-        bounds = part.split("-")
-        if len(bounds) > 2:
-            return None
-        numbers = [_day(b) for b in bounds]
-        if any(n is None for n in numbers):
-            return None
-        first, last = numbers[0], numbers[-1]
-        assert first is not None and last is not None
-        if last < first:
-            return None
-        days.extend(range(first, last + 1))
-    return sorted(set(days)) or None
-
-
-def _day(token: str) -> int | None:
-    if token.isdigit() and 1 <= int(token) <= 7:
-        return int(token)
-    for names in (DAY_NAMES, _FRENCH_DAYS):
-        if token[:3] in names:
-            return names.index(token[:3]) + 1
-    return None
+    days, bad = settings_forms.parse_days(text)
+    return None if bad or not days else days
 
 
 def days_text(days: list[int]) -> str:
@@ -185,7 +164,7 @@ def apply_fields(
     else:
         problems["min_validation_score"] = t("scenarios.v.score", value=score)
     scenario.exclude_domains = [d.lower().lstrip("@") for d in split_list(values["exclude_domains"])]
-    bad = [d for d in scenario.exclude_domains if not re.fullmatch(r"[^\s@,;/]+\.[^\s@,;/.]+", d)]
+    bad = settings_forms.bad_domains(scenario.exclude_domains)
     if bad:
         problems["exclude_domains"] = t("scenario_edit.v.domains", value=", ".join(bad))
     emails = split_emails(values["emails"])

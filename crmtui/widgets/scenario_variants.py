@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Select, Static
 
 import crmtui.i18n_scenarios  # noqa: F401 - registers the editor strings
+from crmtui.formats import percent
 from crmtui.i18n import t
 from crmtui.store.scenarios import Variant
 from crmtui.text import literal
@@ -123,7 +124,7 @@ class VariantRow(Horizontal):
 
     def show_share(self, share: float | None) -> None:
         """Show this variant's share of the step's traffic."""
-        self.query_one(".variant-share", Label).update("—" if share is None else f"{share:.1%}")
+        self.query_one(".variant-share", Label).update("—" if share is None else percent(share))
 
     def read(self) -> Variant:
         """The variant as edited (id and counters kept)."""

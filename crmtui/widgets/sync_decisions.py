@@ -4,6 +4,11 @@ Columns: selection mark, name, email, the decision so far (kept next to the emai
 terminal still shows it), the tag as found, since when, and the Copper and Mailchimp state from the
 snapshots taken when the contact was queued. Names, emails and
 tags come from remote systems and are shown with :func:`crmtui.text.literal`.
+
+The table holds a window of the queue (a few hundred rows read from SQL by the screen), never the
+whole queue: :attr:`DecisionTable.at_start` and :attr:`DecisionTable.at_end` say whether the window
+touches either end, and Home/End (and ctrl+Home/ctrl+End) past the window ask the screen, with
+:class:`DecisionTable.Jump`, for the first or last rows of the list.
 """
 
 from __future__ import annotations
@@ -11,8 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
+from textual.widgets.data_table import CellDoesNotExist
 
 import crmtui.i18n_sync_ui  # noqa: F401  (registers the sync screens' text)
 from crmtui.i18n import t
@@ -76,10 +83,27 @@ def matches(decision: Decision, needle: str) -> bool:
 
 
 class DecisionTable(DataTable[Text]):
-    """The queue; row keys are the emails."""
+    """A window of the queue; row keys are the emails."""
+
+    BINDINGS = [
+        # In row mode DataTable's Home/End scroll sideways; here they go to either end of the list.
+        Binding("home", "scroll_top", "Top", show=False),
+        Binding("end", "scroll_bottom", "Bottom", show=False),
+    ]
+
+    class Jump(Message):
+        """Home/End beyond the window: the screen reads the first (or last) rows of the list."""
+
+        def __init__(self, last: bool) -> None:
+            super().__init__()
+            self.last = last
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.at_start = True
+        """The window starts at the list's first row."""
+        self.at_end = True
+        """The window ends at the list's last row."""
 
     def on_mount(self) -> None:
         """The columns."""
@@ -93,14 +117,20 @@ class DecisionTable(DataTable[Text]):
         self.add_column("Copper", key="copper", width=20)
         self.add_column("Mailchimp", key="mailchimp", width=12)
 
-    def show(self, decisions: Sequence[Decision], selected: Iterable[str], needle: str) -> None:
-        """Fill the table with the decisions matching ``needle``; the cursor stays on its contact."""
-        current = self.current_email()
-        chosen = set(selected)
+    def show(
+        self,
+        decisions: Sequence[Decision],
+        selected: Iterable[str],
+        *,
+        cursor: int = 0,
+        at_start: bool = True,
+        at_end: bool = True,
+    ) -> None:
+        """Fill the table with a window of the (filtered) queue and put the cursor on row ``cursor``."""
+        chosen = selected if isinstance(selected, (set, frozenset)) else set(selected)
+        self.at_start, self.at_end = at_start, at_end
         self.clear()
         for decision in decisions:
-            if not matches(decision, needle):
-                continue
             self.add_row(
                 Text(SELECTED_MARK if decision.email in chosen else " ", style="bold"),
                 literal(decision.name),
@@ -112,11 +142,22 @@ class DecisionTable(DataTable[Text]):
                 mailchimp_state(decision),
                 key=decision.email,
             )
-        if current is not None:
-            try:
-                self.move_cursor(row=self.get_row_index(current))
-            except RowDoesNotExist:
-                pass
+        if decisions:
+            self.move_cursor(row=max(0, min(cursor, len(decisions) - 1)))
+
+    def action_scroll_top(self) -> None:
+        """The first row of the list (read first when the window does not hold it)."""
+        if self.at_start:
+            super().action_scroll_top()
+        else:
+            self.post_message(self.Jump(last=False))
+
+    def action_scroll_bottom(self) -> None:
+        """The last row of the list (read first when the window does not hold it)."""
+        if self.at_end:
+            super().action_scroll_bottom()
+        else:
+            self.post_message(self.Jump(last=True))
 
     def mark(self, email: str, selected: bool) -> None:
         """Redraw one row's selection mark."""
@@ -136,5 +177,5 @@ class DecisionTable(DataTable[Text]):
         return None if key.value is None else str(key.value)
 
     def visible_emails(self) -> list[str]:
-        """Emails of the rows shown (the filter applied)."""
+        """Emails of the rows in the window (the filter applied)."""
         return [str(row.key.value) for row in self.ordered_rows]

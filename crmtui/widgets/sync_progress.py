@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, ProgressBar
 
 import crmtui.i18n_sync_ui  # noqa: F401  (registers the sync screens' text)
+from crmtui.formats import number
 from crmtui.i18n import t
 
 PHASES: tuple[str, ...] = ("read_copper", "read_mailchimp", "plan", "apply")
@@ -48,17 +49,17 @@ def format_rate(rate: float | None) -> str:
     """``1234.5`` → ``1 235/s``; "" when unknown."""
     if rate is None:
         return ""
-    return t("sync_ui.rate", rate=f"{rate:,.0f}".replace(",", "\u202f"))
+    return t("sync_ui.rate", rate=number(rate))
 
 
 def format_counts(state: PhaseState) -> str:
     """``188 / 188``, ``1 000`` (total unknown) or ``—`` (not reached)."""
     if not state.reported:
         return "—"
-    done = f"{state.done:,}".replace(",", "\u202f")
+    done = number(state.done)
     if state.total is None:
         return done
-    return f"{done} / {state.total:,}".replace(",", "\u202f")
+    return f"{done} / {number(state.total)}"
 
 
 class PhaseRow(Horizontal):

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from crmtui.connectors.copper import CopperClient, CopperPerson, CopperWebhook
+from crmtui.connectors.copper import RATE_LIMIT, CopperClient, CopperPerson, CopperWebhook
 from crmtui.connectors.errors import (
     AuthError,
     DuplicateRecord,
@@ -283,18 +283,36 @@ class TestFaults:
         assert await copper.count_people() == 0
         assert waits == [1.5]
 
-    async def test_rate_limit_without_retry_after_backs_off(
-        self, copper: CopperClient, sim: CopperSim, waits: list[float]
+    async def test_rate_limit_without_retry_after_waits_for_the_window(
+        self, copper: CopperClient, sim: CopperSim, waits: list[float], caplog: pytest.LogCaptureFixture
     ) -> None:
+        # Copper sends no Retry-After (WIRE.md §1.2). Our window holds 1-2 calls, far from 180: someone
+        # else used the account's budget, and only a whole window surely clears it.
         sim.control.add_fault(Fault(kind="rate_limit"), times=2)
-        assert await copper.count_people() == 0
-        assert len(waits) == 2
-        assert all(0 <= w <= FAST_RETRY.cap for w in waits)
+        copper.retry = RetryPolicy(attempts=5, base=0.01, cap=0.05, max_retry_after=120.0)
+        with caplog.at_level(logging.WARNING, logger="crmtui"):
+            assert await copper.count_people() == 0
+        assert waits == [RATE_LIMIT[1], RATE_LIMIT[1]]
+        said = [r.getMessage() for r in caplog.records if "resuming in" in r.getMessage()]
+        assert said == ["Copper: the 180 calls/min limit was reached, resuming in 61 s"]
 
     async def test_rate_limit_exhausted(self, copper: CopperClient, sim: CopperSim) -> None:
         sim.control.add_fault(Fault(kind="rate_limit"), times=5)
+        copper.retry = RetryPolicy(attempts=5, base=0.01, cap=0.05, max_retry_after=120.0)
+        with pytest.raises(RateLimited) as caught:
+            await copper.count_people()
+        assert "nothing is lost" in caught.value.hint
+        sim.control.clear_faults()
+
+    async def test_window_longer_than_this_client_waits_gives_up_at_once(
+        self, copper: CopperClient, sim: CopperSim, waits: list[float]
+    ) -> None:
+        # FAST_RETRY waits 5 s at most (like `connectors test`): Copper's minute is not waited for.
+        sim.control.add_fault(Fault(kind="rate_limit"), times=5)
         with pytest.raises(RateLimited):
             await copper.count_people()
+        assert waits == []
+        assert sim.control.total_calls == 1
         sim.control.clear_faults()
 
     async def test_retry_after_too_long_gives_up_at_once(self, copper: CopperClient, sim: CopperSim) -> None:

@@ -19,6 +19,7 @@ from crmtui.engine.cycle import run_cycle
 from crmtui.engine.events import Event, Notice
 from crmtui.engine.replies import poll_replies
 from crmtui.engine.sending import run_tick
+from crmtui.sandbox.control import Fault
 from crmtui.sandbox.imap import ImapSandbox
 from crmtui.sandbox.loopback import LoopbackServer
 from crmtui.sandbox.mail import (
@@ -35,7 +36,7 @@ from crmtui.store.scenarios import Audience, Scenario, Step, TemplateRow, scenar
 
 MAILBOX = "contact@domaine-exemple.fr"
 PASSWORD = "imap-s3cret-pass"
-ALICE, BOB = "alice@exemple.fr", "bob@exemple.fr"
+ALICE, BOB, CAROL = "alice@exemple.fr", "bob@exemple.fr", "carol@exemple.fr"
 
 
 @pytest.fixture
@@ -76,13 +77,13 @@ def over_ses(settings: Settings, sim: SesSim, imap: ImapSandbox) -> Settings:
     )
 
 
-def make_scenario(store: Store) -> Scenario:
+def make_scenario(store: Store, emails: tuple[str, ...] = (ALICE, BOB)) -> Scenario:
     s = Scenario(
         name="Relance",
         window_start="00:00",
         window_end="24:00",
         send_days=[1, 2, 3, 4, 5, 6, 7],
-        audience=Audience(emails=[ALICE, BOB]),
+        audience=Audience(emails=list(emails)),
         stop_on_reply=True,
         steps=[Step(1, "welcome", "a"), Step(2, "reminder", "a", trigger="delay", delay_days=1)],
         templates={"a": TemplateRow("a", "Bonjour", "", "Bonjour {{email}}")},
@@ -102,8 +103,8 @@ async def test_a_reply_to_an_ses_sent_email_stops_the_sequence(
     store: Store, settings: Settings, ses: SesSim, imap: ImapSandbox
 ) -> None:
     cfg = over_ses(settings, ses, imap)
-    make_scenario(store)
-    assert (await run_tick(cfg, store)).sent == 2
+    make_scenario(store, (ALICE, BOB, CAROL))
+    assert (await run_tick(cfg, store)).sent == 3
 
     emails = {r["contact"]: r for r in store.query("SELECT * FROM campaign_emails")}
     delivered = {m["To"][0]: m for m in ses.messages}
@@ -112,27 +113,32 @@ async def test_a_reply_to_an_ses_sent_email_stops_the_sequence(
         raw = parse_message(message["raw"])
         # What the recipient sees is SES's id, not ours: we never sent one, and SES would override it.
         assert raw["Message-ID"] == f"<{message['MessageId']}@eu-west-3.amazonses.com>"
-        assert "Message-ID" not in message["Headers"] and row["message_id"] not in message["raw"].decode()
+        assert "Message-ID" not in message["Headers"]
+        assert raw["References"] == f"<{row['message_id']}>"  # our id travels in References (SES keeps it)
         assert row["provider_id"] == message["MessageId"]  # SES's MessageId is recorded with the send
         assert message_ids(raw["Message-ID"]) == [delivered_message_id(row["provider_id"], "eu-west-3")]
 
-    uid = imap.answer(MAILBOX, delivered[ALICE]["raw"])  # Alice's mail client answers what she received
-    assert uid == 1
+    # Alice's mail client answers what she received (In-Reply-To: SES's id; References: ours, SES's).
+    imap.answer(MAILBOX, delivered[ALICE]["raw"])
+    # Bob's names SES's id only (a client may trim References): matched by the recorded MessageId.
+    bob_id = parse_message(delivered[BOB]["raw"])["Message-ID"].strip("<>")
+    imap.reply(MAILBOX, to_message_id=bob_id, from_addr=BOB, subject="Re: Bonjour")
 
     events: list[Event] = []
     outcome = await run_cycle(cfg, store, owner="test", only=("scenarios",), emit=events.append)
     assert outcome.status == "ok"
     notices = [e.text for e in events if isinstance(e, Notice)]
-    assert any("1 message(s) read" in n and "1 sequence(s) stopped" in n for n in notices), notices
-    assert sequence(store, ALICE) == {"status": "stopped", "reason": "replied"}
-    assert sequence(store, BOB)["status"] == "active"
-    history = store.query("SELECT * FROM contact_history WHERE status = 'replied'")
-    assert [h["response_details"] for h in history] == [ALICE]
+    assert any("2 message(s) read" in n and "2 sequence(s) stopped" in n for n in notices), notices
+    for contact in (ALICE, BOB):
+        assert sequence(store, contact) == {"status": "stopped", "reason": "replied"}
+    assert sequence(store, CAROL)["status"] == "active"
+    history = store.query("SELECT * FROM contact_history WHERE status = 'replied' ORDER BY response_details")
+    assert [h["response_details"] for h in history] == [ALICE, BOB]
 
-    # Two days later the reminder goes to Bob only: Alice's next step is never sent.
+    # Two days later the reminder goes to Carol only: the next step of those who replied is never sent.
     later = datetime.now(UTC) + timedelta(days=2)
     assert (await run_tick(cfg, store, now=lambda: later)).sent == 1
-    assert sorted(m["To"][0] for m in ses.messages) == [ALICE, BOB, BOB]
+    assert sorted(m["To"][0] for m in ses.messages) == [ALICE, BOB, CAROL, CAROL]
     assert not ses.duplicates()
 
 
@@ -154,6 +160,29 @@ def test_the_sandbox_reply_has_the_headers_a_mail_client_writes(imap: ImapSandbo
     assert reply["From"] == ALICE
     text = reply.get_content()
     assert text.startswith("Oui, merci !") and "> Bonjour Alice," in text and "> A bientôt" in text
+
+
+async def test_a_reply_matches_through_references_when_ses_messageid_was_never_recorded(
+    store: Store, settings: Settings, ses: SesSim, imap: ImapSandbox
+) -> None:
+    """SES accepts the message but its answer is cut: the send is ``unknown``, no MessageId is known.
+    An operator settles it as sent (``scenarios resolve KEY sent``); the reply is still matched, by our
+    own Message-ID, which the delivered message carries in ``References``."""
+    cfg = over_ses(settings, ses, imap)
+    scenario = make_scenario(store)
+    ses.control.add_fault(Fault("truncate", path_prefix="/v2/email/outbound-emails"), times=2)
+    result = await run_tick(cfg, store)
+    assert result.unknown == 2 and result.sent == 0 and len(ses.messages) == 2  # delivered, fate unknown
+    repo = scenario_repo(store)
+    for row in repo.ledger_rows(scenario.id):
+        assert repo.resolve_unknown(row["key"], "sent", actor="cli")
+    assert [r["provider_id"] for r in store.query("SELECT provider_id FROM campaign_emails")] == ["", ""]
+
+    bob = next(m for m in ses.messages if m["To"] == [BOB])
+    imap.answer(MAILBOX, bob["raw"])
+    polled = await poll_replies(cfg, store)
+    assert (polled.read, polled.matched, polled.stopped) == (1, 1, 1) and polled.stops == [("Relance", BOB)]
+    assert sequence(store, ALICE)["status"] == "active"
 
 
 @pytest.mark.parametrize(

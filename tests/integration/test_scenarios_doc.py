@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -61,7 +62,8 @@ html = """{DOC_TEMPLATE}"""
 
 @pytest.fixture
 def live(settings: Settings) -> Settings:
-    return serve_settings(settings)
+    # Production mode: these documented examples email @vignoble.fr, which TEST mode holds back.
+    return dataclasses.replace(serve_settings(settings), sync_mode="production")
 
 
 async def test_doc_template_tracking_base_link_is_tracked_signed_and_redirects(
@@ -103,3 +105,95 @@ async def test_conditional_template_sent_and_a_render_error_stops_the_scenario_b
     repo = scenario_repo(store)
     cassé = repo.get("Cassé")
     assert cassé is not None and repo.ledger_counts(cassé.id) == {}
+
+
+# -- include_unsubscribe and the cooldown ("Attendre 3 jours entre 2 contacts") -------------------------
+
+BEHAVIOUR = """
+name = "{name}"
+timezone = "UTC"
+scenario.cooldown_days = {cooldown}
+scenario.send_days = 'mon,tue,wed,thu,fri,sat,sun'
+scenario.send_window_start = '00:00'
+scenario.send_window_end = '24:00'
+scenario.include_unsubscribe = {include}
+
+[[steps]]
+position = 1
+name = "Email initial"
+trigger = "entry"
+template = "{first}"
+
+[[steps]]
+position = 2
+name = "Relance"
+trigger = "delay"
+delay_days = 1
+template = "sans_lien"
+
+[templates.sans_lien]
+subject = "Bonjour"
+html = "<html><body><p>Bonjour {{{{domain}}}}</p><a href='https://votre-site.com/offer'>Offre</a></body></html>"
+
+[templates.avec_lien]
+subject = "Bonjour"
+html = "<html><body><p>Bonjour</p><a href='{{{{unsubscribe_link}}}}'>Me désinscrire</a></body></html>"
+"""
+
+
+def behaviour(name: str, *, first: str = "sans_lien", include: str = "True", cooldown: int = 0) -> str:
+    return BEHAVIOUR.format(name=name, first=first, include=include, cooldown=cooldown)
+
+
+async def test_include_unsubscribe_adds_a_footer_link_only_when_the_template_has_none(
+    live: Settings, store: Store
+) -> None:
+    _, sender = await send_scenario(live, store, ["a@vignoble.fr"], scenario=behaviour("Pied"))
+    message = sender.sent["a@vignoble.fr"]
+    unsubscribe = message.unsubscribe_url
+    assert unsubscribe.startswith(f"{BASE}/u/")
+    footer = f'<a href="{unsubscribe}">Unsubscribe</a></p>'
+    # Inside the body, before it closes; never rewritten to a click link.
+    assert footer in message.html and message.html.index(footer) < message.html.index("</body>")
+    assert message.text.rstrip().endswith(f"Unsubscribe: {unsubscribe}")
+    _, own = await send_scenario(
+        live, store, ["b@vignoble.fr"], scenario=behaviour("Lien", first="avec_lien")
+    )
+    html = own.sent["b@vignoble.fr"].html
+    assert html.count("/u/") == 1 and "Me désinscrire" in html and "Unsubscribe" not in html
+    _, off = await send_scenario(live, store, ["c@vignoble.fr"], scenario=behaviour("Sans", include="False"))
+    assert "/u/" not in off.sent["c@vignoble.fr"].html
+
+
+async def test_cooldown_counts_this_scenarios_earlier_steps_and_the_step_waits(
+    live: Settings, store: Store
+) -> None:
+    from datetime import timedelta
+
+    from crmtui.engine.sending import run_tick
+    from crmtui.store.scenarios import parse_iso, scenario_repo
+    from tests.integration.events_support import T0, RecordingSender
+
+    scenario_id, sender = await send_scenario(
+        live, store, ["a@vignoble.fr"], scenario=behaviour("Repos", cooldown=3)
+    )
+    assert sender.count == 1
+    later = T0 + timedelta(days=1, hours=1)  # step 2 is due (1 day), the cooldown (3 days) is not over
+    result = await run_tick(live, store, sender=sender, now=lambda: later)
+    assert result.sent == 0 and result.refused["cooldown"] == 1
+    seq = store.query(
+        "SELECT status, reason, next_position, next_send_at FROM contact_sequences WHERE scenario_id = ?",
+        (scenario_id,),
+    )[0]
+    assert (seq["status"], seq["reason"], seq["next_position"]) == ("active", "cooldown", 2)
+    waits_until = parse_iso(seq["next_send_at"])
+    assert T0 + timedelta(days=3) <= waits_until < T0 + timedelta(days=3, minutes=1)
+    assert (
+        await run_tick(live, store, sender=sender, now=lambda: waits_until - timedelta(minutes=1))
+    ).sent == 0
+    done = await run_tick(live, store, sender=sender, now=lambda: waits_until + timedelta(seconds=1))
+    assert done.sent == 1 and sender.count == 2
+    assert scenario_repo(store).ledger_counts(scenario_id) == {"sent": 2}
+    reason = store.scalar("SELECT reason FROM contact_sequences WHERE scenario_id = ?", (scenario_id,))
+    assert reason is None  # sent: no longer held
+    assert isinstance(sender, RecordingSender)

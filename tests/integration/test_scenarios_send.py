@@ -229,13 +229,20 @@ async def test_ses_client_paces_at_max_send_rate_and_retries_429() -> None:
             await bad.get_account()
 
 
-async def test_ses_unverified_sender_is_rejected_per_message(
+async def test_ses_unverified_sender_stops_the_tick_with_one_notice_and_no_failed_recipient(
     store: Store, settings: Settings, ses: tuple[SesSim, str]
 ) -> None:
     sim, url = ses
-    make_scenario(store, EMAILS[:3])
-    result = await run_tick(replace(ses_settings(settings, url), email_from="x@not-verified.fr"), store)
-    assert result.failed == 3 and sim.rejected == 3 and not sim.deliveries
+    scenario = make_scenario(store, EMAILS[:10])
+    unverified = replace(ses_settings(settings, url), email_from="x@not-verified.fr")
+    result = await run_tick(unverified, store)
+    assert result.failed == 0 and result.sent == 0 and not sim.deliveries
+    assert len(result.errors) == 1 and "not verified" in result.errors[0] and "EMAIL_FROM" in result.errors[0]
+    assert sim.rejected == 1  # the first send went alone: the nine others were never claimed
+    assert scenario_repo(store).ledger_counts(scenario.id) == {"deferred": 1}
+    assert scenario_repo(store).sequence_counts(scenario.id) == {"active": 10}  # all still due
+    fixed = await run_tick(ses_settings(settings, url), store)  # a verified sender: everyone gets it
+    assert fixed.sent == 10 and len(sim.deliveries) == 10 and not sim.duplicates()
 
 
 async def test_ses_daily_quota_defers_without_failing(
@@ -277,7 +284,8 @@ async def test_suppressed_unsubscribed_and_filtered_contacts_get_nothing(
         )
     scenario_repo(store).suppress("gone@exemple.fr", "complaint", source="ses")
     scenario = make_scenario(store, emails, exclude_domains=["rival.fr"])
-    result = await run_tick(smtp(settings, sink), store)
+    # Production mode: in TEST mode x@rival.fr would be held back before its filter is checked.
+    result = await run_tick(replace(smtp(settings, sink), sync_mode="production"), store)
     assert result.sent == 1 and [m["to"] for m in sink.messages] == [["ok@exemple.fr"]]
     assert result.refused["suppressed"] == 2 and result.refused["filtered"] == 2
     statuses = scenario_repo(store).sequence_counts(scenario.id)

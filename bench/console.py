@@ -1,0 +1,262 @@
+"""Deletions screen benchmark: open time and per-key times over a large deletion queue.
+
+Usage::
+
+    .venv/bin/python bench/console.py                       # 500, 5,000 and 50,000 queued (~3 min)
+    .venv/bin/python bench/console.py --queued 5000
+
+For each size a fresh store is filled the way a sync fills it (contact snapshots with
+``save_contacts``, then ``queue_deletion`` per flagged contact, one transaction each): 100,000
+contacts for 50,000 queued, else twice the queue (at least 1,000). Accented names (``Élodie
+Lefèvre``…) and the usual deletion tags. Then the real console (``make_app``) is driven with
+Textual's Pilot in a headless 120×40 terminal:
+
+- **open**: ``b`` on the home screen until the first window of the queue is on screen;
+- **PageDown**: 40 presses from the top, each until any window it triggered has landed (median, max);
+- **select**: 20 ``space`` presses (median, max);
+- **filter key**: ``/`` then ``zoé lef`` typed one key at a time: the time the console is busy with
+  the key, and the time until the matches are on screen after the last key (it includes the
+  filter's 150 ms debounce);
+- **clear**: backspace over the filter, one key at a time (busy time), and the full list back.
+
+Ratios are against baselines measured in the same run: the console opening the same screen on an
+empty queue (what any screen costs), and the screen's SQL alone (one window, the counts), as the
+screen's worker runs it. For scale, it also times reading the whole queue as ``decisions()`` does
+(what the screen did twice before it paged from SQL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from textual.pilot import Pilot  # noqa: E402
+from textual.worker import WorkerState  # noqa: E402
+
+from crmtui.app import CrmApp, make_app  # noqa: E402
+from crmtui.config import load_settings  # noqa: E402
+from crmtui.screens.deletions import WINDOW, DeletionsScreen  # noqa: E402
+from crmtui.store import Store  # noqa: E402
+from crmtui.widgets.sync_decisions import DecisionTable  # noqa: E402
+
+FIRST = (
+    "Élodie",
+    "Émile",
+    "Zoé",
+    "Hélène",
+    "Jérôme",
+    "Anaïs",
+    "Loïc",
+    "Marie",
+    "Paul",
+    "Chloé",
+    "Noël",
+    "Inès",
+)
+LAST = ("Lefèvre", "Dupont", "Bérard", "Rousseau", "Ménard", "Garçon", "Leroy", "Moreau", "Fabre", "Étienne")
+TAGS = ("🗑️ A SUPPRIMER", "A SUPPRIMER", "à supprimer", "🗑 À SUPPRIMER")
+NEEDLE = "zoé lef"
+ASCII = str.maketrans("éèëêçïôÉ", "eeeecioe")
+
+
+def build(path: Path, contacts: int, queued: int, seed: int = 7) -> Store:
+    """A store with ``contacts`` snapshots, ``queued`` of them in the deletion queue."""
+    rng = random.Random(seed)
+    store = Store(path)
+    people = []
+    for i in range(contacts):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        people.append((i, first, last, f"{first[0]}.{last}{i}@exemple.fr".lower().translate(ASCII)))
+    store.sync.save_contacts(
+        {
+            "email": email,
+            "copper_id": 1000 + i,
+            "first_name": first,
+            "last_name": last,
+            "copper_state": {
+                "id": 1000 + i,
+                "name": f"{first} {last}",
+                "tags": ["client"],
+                "emails": [email],
+            },
+            "mc_state": {"status": "subscribed", "unique_id": f"u{i}", "merge_fields": {"FNAME": first}},
+        }
+        for i, first, last, email in people
+    )
+    with store.write():
+        for i, first, last, email in rng.sample(people, queued):
+            tag = rng.choice(TAGS)
+            store.sync.queue_deletion(
+                email,
+                copper_id=1000 + i,
+                name=f"{first} {last}",
+                tag=tag,
+                run_id=None,
+                copper_state={"id": 1000 + i, "name": f"{first} {last}", "tags": ["client", tag]},
+                mc_state={"status": "subscribed", "unique_id": f"u{i}", "merge_fields": {"FNAME": first}},
+            )
+    return store
+
+
+def busy(app: CrmApp) -> bool:
+    """A load is running, or the filter is waiting for the typing to pause."""
+    if getattr(app.screen, "_filter_timer", None) is not None:
+        return True
+    return any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers)
+
+
+async def until(pilot: Pilot[int], app: CrmApp, done: Callable[[], bool], limit: float = 120.0) -> None:
+    deadline = time.perf_counter() + limit
+    while time.perf_counter() < deadline:
+        await pilot.pause()
+        if not busy(app) and done():
+            return
+        await asyncio.sleep(0.002)
+    raise TimeoutError("the console did not settle")
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.0f} ms"
+
+
+async def drive(store: Store, folder: Path, queued: int) -> dict[str, float | list[float]]:
+    """Open Deletions and time the keys; returns seconds per measure."""
+    settings = load_settings(overrides={"CRMTUI_DATA_DIR": str(folder)}, env_file=None, sandbox=True)
+    app = make_app(settings, store)
+    out: dict[str, float | list[float]] = {}
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        t0 = time.perf_counter()
+        await pilot.press("b")
+
+        def opened() -> bool:
+            screen = app.screen
+            if not isinstance(screen, DeletionsScreen):
+                return False
+            return screen.query_one(DecisionTable).row_count == min(queued, WINDOW)
+
+        await until(pilot, app, opened)
+        out["open"] = time.perf_counter() - t0
+        if not queued:
+            return out
+        screen = app.screen
+        assert isinstance(screen, DeletionsScreen)
+        table = screen.query_one(DecisionTable)
+
+        async def timed(key: str) -> float:
+            t = time.perf_counter()
+            await pilot.press(key)
+            await until(pilot, app, lambda: True)
+            return time.perf_counter() - t
+
+        out["pagedown"] = [await timed("pagedown") for _ in range(40)]
+        out["select"] = [await timed("space") for _ in range(20)]
+        await pilot.press("slash")
+        keys: list[float] = []
+        for char in NEEDLE:
+            t = time.perf_counter()
+            await pilot.press("space" if char == " " else char)
+            keys.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        await until(pilot, app, lambda: screen.needle == NEEDLE and table.row_count > 0)
+        out["filter_key"], out["filter_result"] = keys, time.perf_counter() - t + keys[-1]
+        keys = []
+        for _ in NEEDLE:
+            t = time.perf_counter()
+            await pilot.press("backspace")
+            keys.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        await until(
+            pilot, app, lambda: not screen.needle and table.row_count == min(queued, WINDOW)
+        )  # full window
+        out["clear_key"], out["clear_result"] = keys, time.perf_counter() - t + keys[-1]
+    return out
+
+
+def sql_alone(store: Store) -> float:
+    """The screen's reads for one window, as its worker runs them (best of 5)."""
+    best = float("inf")
+    for _ in range(5):
+        t = time.perf_counter()
+        store.review.deletion_page(limit=WINDOW)
+        store.review.deletion_counts()
+        store.review.to_apply(8)
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--queued", type=int, action="append", help="queue size (repeatable)")
+    args = parser.parse_args(argv)
+    sizes = args.queued or [500, 5000, 50000]
+    print(f"bench/console.py — Deletions screen, Pilot 120×40, window {WINDOW} rows")
+    print(f"{date.today().isoformat()}, {platform.python_implementation()} {platform.python_version()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        empty = Store(Path(tmp) / "empty.db")
+        base = asyncio.run(drive(empty, Path(tmp) / "e", 0))["open"]
+        assert isinstance(base, float)
+        print(f"baseline: opening Deletions on an empty queue {ms(base)}\n")
+        head = (
+            f"{'queued':>7} {'contacts':>9} {'sql':>7} {'open':>8} {'÷empty':>7} {'PgDn med':>9} {'PgDn max':>9}"
+            f" {'select':>7} {'key med':>8} {'key max':>8} {'matches':>8} {'clr max':>8} {'full list':>9}"
+            f" {'old read':>9}"
+        )
+        print(head)
+        print("-" * len(head))
+        for queued in sizes:
+            contacts = 100_000 if queued >= 50_000 else max(2 * queued, 1000)
+            folder = Path(tmp) / f"q{queued}"
+            t = time.perf_counter()
+            store = build(folder / "crm.db", contacts, queued)
+            built = time.perf_counter() - t
+            sql = sql_alone(store)
+            r = asyncio.run(drive(store, folder, queued))
+            t = time.perf_counter()
+            store.sync.decisions(("pending", "decided", "failed", "applied"))
+            old = time.perf_counter() - t
+            store.close()
+
+            def med(name: str, r: dict[str, float | list[float]] = r) -> float:
+                values = r[name]
+                assert isinstance(values, list)
+                return statistics.median(values)
+
+            def top(name: str, r: dict[str, float | list[float]] = r) -> float:
+                values = r[name]
+                assert isinstance(values, list)
+                return max(values)
+
+            opened = r["open"]
+            assert isinstance(opened, float)
+            print(
+                f"{queued:>7,} {contacts:>9,} {ms(sql):>7} {ms(opened):>8} {opened / base:>7.2f}"
+                f" {ms(med('pagedown')):>9} {ms(top('pagedown')):>9} {ms(med('select')):>7}"
+                f" {ms(med('filter_key')):>8} {ms(top('filter_key')):>8} {ms(float(r['filter_result'])):>8}"  # type: ignore[arg-type]
+                f" {ms(top('clear_key')):>8} {ms(float(r['clear_result'])):>9} {old:>8.1f}s"  # type: ignore[arg-type]
+            )
+            print(f"        (store built in {built:.0f} s)")
+    print(
+        "\nsql: one window + counts in SQL alone; open ÷ empty: the open time over the empty-queue baseline;"
+        "\nkey: the console busy with one filter key; matches: from the last key until the matches are shown"
+        "\n(150 ms debounce included); clr: one backspace; full list: back after the last backspace;"
+        "\nold read: reading the whole queue as decisions() (the screen did it twice per open before paging)."
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""Numbers, money and percentages as the operator's language writes them (Babel's CLDR data).
+
+French: ``217 985,92 €``, ``22,2 %``, ``12 345`` (narrow no-break spaces, as CLDR has it);
+English: ``€217,985.92``, ``22.2%``, ``12,345``. Babel rather than the ``locale`` module: it does not
+depend on which locales the server has generated (a minimal Debian has only ``C.UTF-8``), and it
+never changes process-wide state under the console's threads.
+"""
+
+from __future__ import annotations
+
+from babel.numbers import format_currency, format_decimal, format_percent
+
+from crmtui.i18n import get_language
+
+_LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+
+
+def _locale() -> str:
+    return _LOCALES.get(get_language(), "en_GB")
+
+
+def number(value: float | int, digits: int = 0) -> str:
+    """``12 345`` / ``12,345``; ``digits`` decimals, always shown."""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return str(format_decimal(value, format=pattern, locale=_locale()))
+
+
+def money(value: float | int, currency: str = "EUR") -> str:
+    """``217 985,92 €`` / ``€217,985.92``."""
+    return str(format_currency(value, currency, locale=_locale()))
+
+
+def percent(ratio: float, digits: int = 1) -> str:
+    """A ratio (0.222) as ``22,2 %`` / ``22.2%``."""
+    decimals = "." + "0" * digits if digits else ""
+    pattern = f"#,##0{decimals}\u00a0%" if get_language() == "fr" else f"#,##0{decimals}%"
+    return str(format_percent(ratio, format=pattern, locale=_locale()))

@@ -1,0 +1,221 @@
+"""The review screens' reads: one window of rows at a time, ordered, filtered and counted in SQL.
+
+The Deletions screen lists the queue entries still to look at (pending, decided, failed) and the
+ignored ones (an ignore can be undone), open entries first, then ignored ones, each oldest first and
+then by email: the key ``(rank, detected_at, email)``. That key is the generated column ``review_pos``
+with ``detected_at`` and ``email``, indexed by ``deletion_queue_review`` together with ``search``: a
+window is a keyset range seek on it, never the whole queue, and the ``/`` filter is a
+casefolded substring of the name, email or tag (``search`` column, see
+:mod:`crmtui.store.review_schema`). The Forgotten screen pages the same way on
+``(detected_at DESC, email)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from crmtui.store._util import fold
+from crmtui.store.sync import Decision, _decision
+
+if TYPE_CHECKING:
+    from crmtui.store.db import Store
+
+REVIEW_POS = (
+    "CASE WHEN state IN ('pending', 'decided', 'failed') THEN 0 "
+    "WHEN state = 'applied' AND decision IS 'ignore' THEN 1 END"
+)
+"""The generated column ``review_pos``: 0 for an open entry, 1 for an ignored one (listed after the open
+ones), NULL for an applied archive or delete (done: not listed)."""
+SHOWN = "review_pos >= 0"
+_ORDER = "review_pos {0}, detected_at {0}, email {0}"
+_SEARCH = (
+    "COALESCE(search, crm_fold(COALESCE(name, '') || char(31) || email || char(31) || COALESCE(tag, '')))"
+)
+_CHUNK = 500
+
+Key = tuple[int, str, str]
+"""A Deletions row's place in the list: ``(rank, detected_at, email)``."""
+ForgottenKey = tuple[str, str]
+"""A Forgotten row's place in the list: ``(detected_at, email)`` (newest first)."""
+
+
+def review_key(decision: Decision) -> Key:
+    """Where an entry sits in the Deletions list."""
+    return (
+        int(decision.decision == "ignore" and decision.state == "applied"),
+        decision.detected_at,
+        decision.email,
+    )
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    """The counts above the Deletions table (the whole list, whatever the filter)."""
+
+    pending: int = 0
+    to_apply: int = 0
+    """Decided or failed, not ignored (what the counts line shows)."""
+    archives: int = 0
+    """Archive decisions ``p`` would apply."""
+    deletes: int = 0
+    """Delete decisions ``p`` would apply."""
+    ignored: int = 0
+
+    @property
+    def applicable(self) -> int:
+        """What ``p`` would apply."""
+        return self.archives + self.deletes
+
+
+@dataclass(frozen=True)
+class Page:
+    """A window of rows and whether it touches either end of the (filtered) list."""
+
+    rows: list[Any]
+    at_start: bool
+    at_end: bool
+
+
+class ReviewRepo:
+    """Paged reads for the Deletions and Forgotten screens."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # -- deletions ---------------------------------------------------------------------------
+
+    def deletion_page(
+        self,
+        needle: str = "",
+        *,
+        limit: int,
+        after: Key | None = None,
+        before: Key | None = None,
+        inclusive: bool = False,
+        last: bool = False,
+    ) -> Page:
+        """Up to ``limit`` listed entries matching ``needle``, in the screen's order.
+
+        The first ones (no key), those after ``after`` (from it with ``inclusive``), those just before
+        ``before``, or the last ones (``last``). The page says whether it reaches either end.
+        """
+        where = [SHOWN]
+        params: list[Any] = []
+        if needle:  # the index holds ``search``: no table row is read for an entry that does not match
+            where.append(f"instr({_SEARCH}, ?) > 0")
+            params.append(fold(needle))
+        backward = before is not None or last
+        if after is not None:
+            where.append(f"(review_pos, detected_at, email) {'>=' if inclusive else '>'} (?, ?, ?)")
+            params.extend(after)
+        elif before is not None:
+            where.append("(review_pos, detected_at, email) < (?, ?, ?)")
+            params.extend(before)
+        rows = self.store.query(
+            f"SELECT * FROM deletion_queue WHERE {' AND '.join(where)} "
+            f"ORDER BY {_ORDER.format('DESC' if backward else 'ASC')} LIMIT ?",
+            (*params, limit + 1),
+        )
+        more = len(rows) > limit
+        decisions = [_decision(r) for r in rows[:limit]]
+        if backward:
+            decisions.reverse()
+            return Page(decisions, at_start=not more, at_end=before is None)
+        return Page(decisions, at_start=after is None, at_end=not more)
+
+    def deletion_counts(self) -> QueueCounts:
+        """Pending, to apply (archives, deletes) and ignored entries of the list, counted by SQL.
+
+        One ``GROUP BY`` over the covering index ``(state, decision)``: a handful of groups, whatever
+        the queue size.
+        """
+        pending = to_apply = archives = deletes = ignored = 0
+        for state, decision, n in self.store.db.execute(
+            "SELECT state, decision, count(*) FROM deletion_queue GROUP BY state, decision"
+        ):
+            open_ = state in ("pending", "decided", "failed")
+            if not open_ and not (state == "applied" and decision == "ignore"):
+                continue  # an applied archive or delete: not listed
+            pending += n if decision is None else 0
+            if state in ("decided", "failed") and decision != "ignore":
+                to_apply += n
+                archives += n if decision == "archive" else 0
+                deletes += n if decision == "delete" else 0
+            ignored += n if decision == "ignore" else 0
+        return QueueCounts(pending, to_apply, archives, deletes, ignored)
+
+    def to_apply(self, limit: int) -> list[Decision]:
+        """The first archive and delete decisions ``p`` would apply, in the screen's order."""
+        rows = self.store.query(
+            "SELECT * FROM deletion_queue WHERE state IN ('decided', 'failed') AND decision IN ('archive', 'delete') "
+            "ORDER BY review_pos, detected_at, email LIMIT ?",
+            (limit,),
+        )
+        return [_decision(r) for r in rows]
+
+    def listed_decisions(self, emails: Iterable[str]) -> dict[str, Decision]:
+        """The listed entries among ``emails`` (a selection kept across pages), by email."""
+        out: dict[str, Decision] = {}
+        chunk = list(emails)
+        for start in range(0, len(chunk), _CHUNK):
+            part = chunk[start : start + _CHUNK]
+            rows = self.store.query(
+                f"SELECT * FROM deletion_queue WHERE {SHOWN} AND email IN ({','.join('?' * len(part))})",
+                tuple(part),
+            )
+            out.update((r["email"], _decision(r)) for r in rows)
+        return out
+
+    # -- forgotten ---------------------------------------------------------------------------
+
+    def forgotten_page(
+        self,
+        *,
+        limit: int,
+        after: ForgottenKey | None = None,
+        before: ForgottenKey | None = None,
+        inclusive: bool = False,
+        last: bool = False,
+    ) -> Page:
+        """Up to ``limit`` unresolved forgotten addresses, newest first then by email (as ``forgotten_rows``)."""
+        where = ["resolved_at IS NULL"]
+        params: list[Any] = []
+        # Newest first then by email: compare on (inverted date, email) with the index walked either way.
+        if after is not None:
+            where.append(f"(detected_at < ? OR (detected_at = ? AND email {'>=' if inclusive else '>'} ?))")
+            params.extend((after[0], after[0], after[1]))
+        elif before is not None:
+            where.append("(detected_at > ? OR (detected_at = ? AND email < ?))")
+            params.extend((before[0], before[0], before[1]))
+        backward = before is not None or last
+        order = "detected_at ASC, email DESC" if backward else "detected_at DESC, email ASC"
+        rows = self.store.query(
+            "SELECT email, COALESCE(name, '') AS name, COALESCE(resubscribe_url, '') AS resubscribe_url, detected_at, "
+            f"copper_tagged, reached_at, reached_by FROM forgotten_emails WHERE {' AND '.join(where)} "
+            f"ORDER BY {order} LIMIT ?",
+            (*params, limit + 1),
+        )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        if backward:
+            rows.reverse()
+            return Page(rows, at_start=not more, at_end=before is None)
+        return Page(rows, at_start=after is None, at_end=not more)
+
+    def forgotten_counts(self) -> tuple[int, int]:
+        """Unresolved forgotten addresses, and how many of them were reached."""
+        row = self.store.db.execute(
+            "SELECT count(*), COALESCE(SUM(reached_at IS NOT NULL), 0) FROM forgotten_emails WHERE resolved_at IS NULL"
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
+    def forgotten_row(self, email: str) -> dict[str, Any] | None:
+        """One unresolved forgotten address (the row under the cursor, read fresh)."""
+        rows = self.store.query(
+            "SELECT email, COALESCE(name, '') AS name, COALESCE(resubscribe_url, '') AS resubscribe_url, detected_at, "
+            "copper_tagged, reached_at, reached_by FROM forgotten_emails WHERE resolved_at IS NULL AND email = ?",
+            (email,),
+        )
+        return rows[0] if rows else None

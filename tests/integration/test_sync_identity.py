@@ -1,0 +1,136 @@
+"""One person, one record: a member whose address changes in Mailchimp stays the same Copper person.
+
+Issue #12 (4): a Copper person is synced (crmtui creates the member), the member's address is changed
+in Mailchimp before crmtui has read it back, and the next syncs must rename the person's email (one
+person, one member), never create a second person nor re-create the old address.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.sync_support import World, failed_ops
+
+OLD = "jean.dupont@exemple.fr"
+NEW = "jean.nouveau@exemple.fr"
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> Iterator[World]:
+    w = World(tmp_path)
+    # Somebody already synced, so later runs are incremental (both cursors set).
+    await w.create_person("deja@exemple.fr", "Déjà", "Là", ["Client"])
+    first = await w.sync()
+    assert first.full and first.failed == 0
+    second = await w.sync()  # the first read of a member sets Mailchimp's cursor
+    assert second.failed == 0 and second.operations == []
+    yield w
+    w.close()
+
+
+def assert_one_record(w: World, email: str, person_id: int, tags: set[str] | None = None) -> None:
+    people, members = w.people_by_email(), w.members_by_email()
+    assert people.get(email) == [person_id], people
+    assert len(members.get(email, [])) == 1, members
+    assert all(len(ids) == 1 for ids in people.values()), people
+    assert all(len(ids) == 1 for ids in members.values()), members
+    if tags is not None:
+        assert set(w.copper.people[person_id]["tags"]) == tags
+        member = w.mailchimp.member(email)
+        assert member is not None and {t["name"] for t in member["tags"]} >= tags
+
+
+async def test_upemail_before_read_back_renames_the_person(world: World) -> None:
+    person = await world.create_person(OLD, "Jean", "Dupont", ["Client"])
+    created = await world.sync()
+    assert not created.full and created.failed == 0, failed_ops(created)
+    uid = world.member_uid(OLD)
+    assert uid
+    # The ids are kept from the create answer on (before any read of the member).
+    row = world.store.db.execute(
+        "SELECT mailchimp_unique_id, mailchimp_hash FROM contacts WHERE email = ?", (OLD,)
+    ).fetchone()
+    assert row[0] == uid and row[1] == world.mailchimp.member(OLD)["id"]  # type: ignore[index]
+
+    moved = await world.upemail(OLD, NEW)
+    assert moved["unique_email_id"] == uid and moved["id"] != row[1]  # the id follows the address
+    await world.copper_tags(person, ["Client", "VIP"])  # and a tag change in the same window
+
+    for _ in range(2):  # every incremental run ends well
+        report = await world.sync()
+        assert not report.full and report.failed == 0, failed_ops(report)
+    assert_one_record(world, NEW, person, {"Client", "VIP"})
+    assert OLD not in world.members_by_email() and OLD not in world.people_by_email()
+
+    full = await world.sync(full=True)
+    assert full.failed == 0 and full.operations == [], [(r.plan.email, r.plan.ops) for r in full.operations]
+    assert OLD not in world.members_by_email()  # the old address is not re-created
+    assert_one_record(world, NEW, person, {"Client", "VIP"})
+    assert world.store.sync.contacts_by_email([OLD]) == {}
+
+
+async def test_upemail_after_read_back_and_mailchimp_tag(world: World) -> None:
+    person = await world.create_person(OLD, "Jean", "Dupont", ["Client"])
+    await world.sync()
+    await world.sync(full=True)  # the member read back
+    await world.upemail(OLD, NEW)
+    await world.mailchimp_tag(NEW, "Salon 2026", active=True)
+    report = await world.sync()
+    assert report.failed == 0, failed_ops(report)
+    assert_one_record(world, NEW, person, {"Client"})
+    assert (await world.sync(full=True)).operations == []
+    assert OLD not in world.members_by_email()
+
+
+async def test_upemail_then_full_sync_first(world: World) -> None:
+    person = await world.create_person(OLD, "Jean", "Dupont", ["Client"])
+    await world.sync()
+    await world.upemail(OLD, NEW)
+    report = await world.sync(full=True)  # the next run happens to be a full one
+    assert report.failed == 0, failed_ops(report)
+    assert_one_record(world, NEW, person)
+    assert (await world.sync()).operations == []
+    assert (await world.sync(full=True)).operations == []
+
+
+async def test_two_upemails_in_a_row(world: World) -> None:
+    person = await world.create_person(OLD, "Jean", "Dupont", ["Client"])
+    await world.sync()
+    await world.upemail(OLD, NEW)
+    await world.upemail(NEW, "jean.troisieme@exemple.fr")
+    report = await world.sync()
+    assert report.failed == 0, failed_ops(report)
+    assert_one_record(world, "jean.troisieme@exemple.fr", person)
+    assert (await world.sync(full=True)).operations == []
+
+
+async def test_killed_after_the_create_landed_then_upemail(world: World) -> None:
+    """kill -9 between Mailchimp's commit of the create and our record of it, then an ``upemail``."""
+    person = await world.create_person(OLD, "Jean", "Dupont", ["Client"])
+    assert await world.killed_sync(world.mailchimp_front)
+    assert world.member_uid(OLD)  # Mailchimp holds the member; crmtui never saw the answer
+    await world.upemail(OLD, NEW)
+    report = await world.sync()  # a new process on the same store
+    assert report.failed == 0, failed_ops(report)
+    assert_one_record(world, NEW, person)
+    assert (await world.sync(full=True)).operations == []
+    assert OLD not in world.members_by_email()
+
+
+async def test_copper_and_mailchimp_rename_the_same_person(world: World) -> None:
+    person = await world.create_person(OLD, "Jean", "Dupont", ["Client"])
+    await world.sync()
+    await world.upemail(OLD, NEW)
+    await world._call(
+        "http://copper.test/developer_api/v1",
+        "PUT",
+        f"/people/{person}",
+        json={"emails": [{"email": NEW, "category": "work"}]},
+    )
+    report = await world.sync()
+    assert report.failed == 0, failed_ops(report)
+    assert_one_record(world, NEW, person)
+    assert (await world.sync(full=True)).operations == []

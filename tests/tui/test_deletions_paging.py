@@ -1,0 +1,108 @@
+"""The Deletions screen over a queue larger than its window: paging across the window's edge, Home/End,
+a selection kept across pages, and the casefolded filter (rows read from SQL, never the whole queue)."""
+
+from __future__ import annotations
+
+from textual.pilot import Pilot
+from textual.worker import WorkerState
+
+from crmtui.app import CrmApp, make_app
+from crmtui.config import Settings
+from crmtui.screens.deletions import WINDOW, DeletionsScreen
+from crmtui.store import Store
+from crmtui.widgets.sync_decisions import DecisionTable
+
+ROWS = 1200
+
+
+async def settle(pilot: Pilot[int], app: CrmApp) -> None:
+    """Let the load workers and the callbacks they schedule finish (the filter's debounce included)."""
+    for _ in range(20):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        timer = getattr(screen, "_filter_timer", None)
+        if timer is None and not any(
+            w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers
+        ):
+            return
+        await pilot.pause(0.05)
+
+
+def _queue(store: Store) -> list[str]:
+    """ROWS queued contacts, one name in ten accented; the screen's order is by email here."""
+    with store.write():
+        for i in range(ROWS):
+            store.sync.queue_deletion(
+                f"c{i:05d}@exemple.fr",
+                copper_id=i,
+                name="Élodie Lefèvre" if i % 10 == 3 else f"Paul {i}",
+                tag="a supprimer",
+                run_id=None,
+                copper_state={"id": i, "tags": ["a supprimer"]},
+                mc_state={"status": "subscribed"},
+            )
+    with store.write() as db:
+        db.execute("UPDATE deletion_queue SET detected_at = '2026-11-01T10:00:00+00:00'")
+    return [f"c{i:05d}@exemple.fr" for i in range(ROWS)]
+
+
+async def test_paging_selection_and_filter_over_a_large_queue(settings: Settings, store: Store) -> None:
+    emails = _queue(store)
+    app = make_app(settings, store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("b")
+        await settle(pilot, app)
+        screen = app.screen
+        assert isinstance(screen, DeletionsScreen)
+        table = screen.query_one(DecisionTable)
+        assert table.row_count == WINDOW < ROWS and table.at_start and not table.at_end
+        assert "1200 pending" in str(screen.query_one("#deletions-counts").render())
+
+        # PageDown past the window's edge: the cursor keeps going, the window follows it.
+        seen = [emails.index(table.current_email() or "")]
+        while seen[-1] < WINDOW + 100:
+            await pilot.press("pagedown")
+            await settle(pilot, app)
+            seen.append(emails.index(table.current_email() or ""))
+            shown = table.visible_emails()
+            assert shown == emails[emails.index(shown[0]) : emails.index(shown[0]) + len(shown)]
+        assert seen == sorted(seen) and len(set(seen)) == len(seen)
+        assert not table.at_start and table.row_count <= WINDOW
+        far = table.current_email()
+        assert far is not None
+        await pilot.press("space")
+        await pilot.press("pageup")
+        await settle(pilot, app)
+        assert emails.index(table.current_email() or "") < emails.index(far)
+
+        # Home reads the first rows, End the last ones; the selection stays across pages.
+        await pilot.press("home")
+        await settle(pilot, app)
+        assert table.current_email() == emails[0] and table.at_start
+        await pilot.press("space")
+        assert screen.selected == {far, emails[0]}
+        await pilot.press("end")
+        await settle(pilot, app)
+        assert table.current_email() == emails[-1] and table.at_end
+        assert "2 selected" in str(screen.query_one("#deletions-counts").render())
+
+        await pilot.press("i")
+        await settle(pilot, app)
+        for email in (far, emails[0]):
+            decision = store.sync.get_decision(email)
+            assert decision is not None and (decision.decision, decision.state) == ("ignore", "applied")
+        assert not screen.selected
+        await pilot.press("end")
+        await settle(pilot, app)
+        # Ignored contacts are listed last.
+        assert table.visible_emails()[-2:] == [emails[0], far]
+
+        # The filter runs in SQL with Python's casefold: "ÉLO" finds "Élodie".
+        await pilot.press("slash", *"ÉLO")
+        await settle(pilot, app)
+        shown = table.visible_emails()
+        assert shown == [e for i, e in enumerate(emails) if i % 10 == 3][:WINDOW]
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert table.row_count == WINDOW and not screen.needle
