@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
+import hashlib
 import json
 import logging
 import re
@@ -323,6 +324,20 @@ def parse_copper(body: dict[str, Any]) -> CopperNotification:
         raise ValueError(f"unknown event {event!r}")
     sub = body.get("subscription_id")
     return CopperNotification(ids, _str(body.get("type")), event, sub if isinstance(sub, int) else None)
+
+
+COPPER_DEDUP_WINDOW = 15 * 60.0
+"""Seconds within which an identical Copper notification is a duplicate delivery (WIRE.md §1.6:
+Copper may take up to 15 minutes to deliver and never retries, so a copy comes from a proxy or a
+replay; the same change made again later is a new notification). A dropped copy loses nothing: a
+notification only asks the next sync to read these people, which the polling sweep does anyway."""
+
+
+def copper_dedup_key(body: dict[str, Any]) -> str:
+    """The content key of a Copper notification (its secret already removed): ids, type, event,
+    subscription, updated attributes and, when Copper sends one, its ``timestamp``, canonically."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return "copper:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 # -- the processor ---------------------------------------------------------------------------------

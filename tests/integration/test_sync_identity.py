@@ -134,3 +134,20 @@ async def test_copper_and_mailchimp_rename_the_same_person(world: World) -> None
     assert report.failed == 0, failed_ops(report)
     assert_one_record(world, NEW, person)
     assert (await world.sync(full=True)).operations == []
+
+
+async def test_spellings_of_one_address_are_one_person(world: World) -> None:
+    """The sync's identity is ``email_key`` on both sides: NFD, case and full-width forms are one person."""
+    import unicodedata
+
+    copper_spelling = unicodedata.normalize("NFD", "Élodie.Ｍａｒｔｉｎ@Exemple.fr")  # NFD, full-width
+    person = await world.create_person(copper_spelling, "Élodie", "Martin", ["Client"])
+    world.mailchimp.load_members([{"email_address": "ÉLODIE.MARTIN@EXEMPLE.FR", "status": "subscribed"}])
+    report = await world.sync()
+    assert report.failed == 0, failed_ops(report)
+    assert len(world.copper.people) == 2 and len(world.mailchimp.members) == 2  # deja@ and her
+    assert (
+        world.store.sync.contacts_by_email(["élodie.martin@exemple.fr"])["élodie.martin@exemple.fr"].copper_id
+        == person
+    )
+    assert (await world.sync(full=True)).operations == []
