@@ -24,7 +24,7 @@ import platformdirs
 from dotenv import dotenv_values
 
 from crmtui.i18n import detect_language, set_language, t
-from crmtui.intervals import parse_interval
+from crmtui.intervals import describe_interval, parse_interval
 from crmtui.secrets import Secret, mask, redact, register_secret, url_password
 from crmtui.text import printable
 
@@ -283,6 +283,8 @@ class Settings:
                 if isinstance(value, Secret)
                 else ("" if value is None else redact(str(value)))  # a password inside a URL
             )
+            if f.name == "sync_interval":
+                shown = f"{value} s ({describe_interval(value)})"  # 604800 s (1 wk)
             rows.append((var, shown, self.sources.get(var, "default")))
         return rows
 
