@@ -267,6 +267,7 @@ class MailchimpEvent:
     reason: str = ""
     new_email: str = ""
     old_email: str = ""
+    new_id: str = ""  # upemail: the member's unique_email_id
 
 
 def parse_mailchimp(form: dict[str, Any]) -> MailchimpEvent:
@@ -294,6 +295,7 @@ def parse_mailchimp(form: dict[str, Any]) -> MailchimpEvent:
         reason=_str(data.get("reason")),
         new_email=email_key(_str(data.get("new_email"))),
         old_email=email_key(_str(data.get("old_email"))),
+        new_id=_str(data.get("new_id")),
     )
 
 
@@ -717,8 +719,13 @@ class EventProcessor:
                 if tag:
                     self.events.queue_action(event.email, "copper", "tag", reason, {"tag": tag})
             return "done"
-        # subscribe / profile / upemail: the sync reads Mailchimp's changes since its cursor; a
-        # re-subscribe never lifts a suppression by itself (an operator does).
+        if event.type == "upemail" and event.old_email and event.new_id:
+            # The sync reads the renamed member since its cursor; the member's id from the webhook
+            # lets it follow even a member it never heard back about (a create whose answer was lost).
+            noted = self.store.sync.note_member_id(event.old_email, event.new_id)
+            return "done" if noted else "ignored"
+        # subscribe / profile: the sync reads Mailchimp's changes since its cursor; a re-subscribe
+        # never lifts a suppression by itself (an operator does).
         return "ignored"
 
     def _copper(self, payload: dict[str, Any], stats: ProcessStats) -> str:

@@ -25,6 +25,7 @@ from crmtui.sandbox.harness import Sandbox, running_sandbox
 from crmtui.screens.confirm import TypedConfirmScreen
 from crmtui.screens.customers import CustomersScreen
 from crmtui.screens.deletions import DeletionsScreen
+from crmtui.screens.erase_dialog import ErasureReportScreen
 from crmtui.store import Store
 from crmtui.widgets.sync_decisions import DecisionTable
 from tests.unit.test_reco_engine import World
@@ -125,7 +126,13 @@ async def test_erase_a_customer_from_the_customers_screen(sb: Sandbox, prod: Set
         assert modal.refusals == 1 and app.screen is modal
         await pilot.press("backspace", *email, "enter")
         await settle(pilot, app)
-        assert not isinstance(app.screen, TypedConfirmScreen)
+        report = app.screen
+        assert isinstance(report, ErasureReportScreen)  # what each system answered, which files
+        assert "Mailchimp: deleted" in report.text and "Copper: deleted (1 person(s))" in report.text
+        assert email in report.text and "Every system confirmed" in report.text
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert app.screen is screen
         _erased(sb, store, email, copper_id)
         assert [r["customer_key"] for r in screen.found] == ["martin"]
 
@@ -152,7 +159,7 @@ async def test_erase_a_contact_from_the_deletions_screen(sb: Sandbox, prod: Sett
         assert isinstance(app.screen, TypedConfirmScreen)
         await pilot.press(*email, "enter")
         await settle(pilot, app)
-        assert not isinstance(app.screen, TypedConfirmScreen)
+        assert isinstance(app.screen, ErasureReportScreen)
         assert email not in table.visible_emails()
         _erased(sb, store, email, copper_id)
         # The app now knows the secret: the next cycle checks the suppression list with it.
