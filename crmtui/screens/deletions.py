@@ -52,7 +52,7 @@ from crmtui.widgets.sync_decisions import DecisionTable, can_undo, is_open, matc
 FILTER_DELAY = 0.15
 """Seconds of quiet typing before the filter runs."""
 
-_CHECKED = ("archive", "delete", "ignore", "undo", "apply")
+_CHECKED = ("archive", "delete", "erase", "ignore", "undo", "apply")
 """The actions :meth:`DeletionsScreen.check_action` may grey out."""
 
 _MAX_LISTED = 8
