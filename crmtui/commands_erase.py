@@ -79,8 +79,6 @@ def _confirm(emails: list[str]) -> bool:
 @subcommand("erase", "erase people for good (GDPR art. 17): Mailchimp, Copper, the store, logs", _configure)
 def erase_command(args: argparse.Namespace) -> int:
     """Erase the given addresses (and finish any erasure left unfinished)."""
-    from crmtui.engine.erase import EraseError, ensure_secret
-
     try:
         settings = settings_from_args(args)
     except ConfigError as exc:
@@ -93,6 +91,13 @@ def erase_command(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(str(exc), file=sys.stderr)
             return EXIT_CONFIG
+    from crmtui.engine.erase import EraseError, address_keys
+
+    try:
+        address_keys(emails)
+    except EraseError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_CONFIG
     tty = sys.stdin.isatty() and sys.stdout.isatty()
     if emails and not args.dry_run and not args.yes:
         if not tty:
@@ -101,18 +106,12 @@ def erase_command(args: argparse.Namespace) -> int:
         if not _confirm(emails):
             print(t("erase.cancelled"))
             return EXIT_CONFIG
-    if not args.dry_run:
-        try:
-            settings = ensure_secret(settings, args.env_file)
-        except EraseError as exc:
-            print(str(exc), file=sys.stderr)
-            return EXIT_CONFIG
     with sandbox_services(settings) as live:
         return _run(args, live, emails, tty)
 
 
 def _run(args: argparse.Namespace, settings: Settings, emails: list[str], tty: bool) -> int:
-    from crmtui.engine.erase import EraseError, erase
+    from crmtui.engine.erase import EraseError, ensure_secret, erase
     from crmtui.store import Store, StoreError
     from crmtui.store.locks import RUN_LOCK, LockHeld, since
 
@@ -125,6 +124,11 @@ def _run(args: argparse.Namespace, settings: Settings, emails: list[str], tty: b
     locked = False
     try:
         if not args.dry_run:
+            try:
+                settings = ensure_secret(settings, args.env_file, store)
+            except EraseError as exc:
+                print(str(exc), file=sys.stderr)
+                return EXIT_CONFIG
             try:
                 store.locks.acquire(RUN_LOCK, "erase")
                 locked = True

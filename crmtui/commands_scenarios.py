@@ -9,6 +9,9 @@ Examples::
     crmtui scenarios run --once             # one tick (no run lock: the ledger makes it safe)
     crmtui scenarios unknown                # sends whose outcome is unknown
     crmtui scenarios resolve KEY sent|not_sent
+    crmtui scenarios status [NAME]          # pending sends, sequences, per step and variant: rates, verdict
+    crmtui scenarios op KEY                 # one ledger operation and its events (a key or its first 8+ characters)
+    crmtui scenarios reset NAME             # forget a test scenario's test sends (refused when real ones exist)
 
 Also runnable before the CLI registers it: ``python -m crmtui.commands_scenarios [--db F] scenarios run --once``
 (the same arguments as ``crmtui``).
@@ -44,12 +47,15 @@ ACTIONS = (
     "test",
     "unknown",
     "resolve",
+    "status",
+    "op",
+    "reset",
 )
 
 
 def _configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=ACTIONS, help="what to do")
-    p.add_argument("target", nargs="?", default=None, help="FILE (import), NAME, or KEY (resolve)")
+    p.add_argument("target", nargs="?", default=None, help="FILE (import), NAME, or KEY (resolve, op)")
     p.add_argument("extra", nargs="*", default=[], help="resolve: sent|not_sent; test: emails")
     p.add_argument("-o", "--output", type=Path, default=None, help="export: write to this file")
     p.add_argument("--interval", type=float, default=60.0, help="run: seconds between ticks (default 60)")
@@ -83,7 +89,11 @@ def _sandbox_sender(settings: Settings) -> Iterator[Settings]:
         server.stop()
 
 
-@subcommand("scenarios", "email scenarios: import, export, start, pause, stop, run ticks", _configure)
+@subcommand(
+    "scenarios",
+    "email scenarios: import, export, start, pause, stop, run ticks, status, op, reset",
+    _configure,
+)
 def scenarios_command(args: argparse.Namespace) -> int:
     """Dispatch ``crmtui scenarios ACTION``; exit codes as for the rest of the CLI."""
     from crmtui.store import Store, StoreError
@@ -210,6 +220,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings, store: object) -> in
                 f"{printable(row['contact'])}  {row['claimed_at']}  {printable(row['error'] or '')}"
             )
         return EXIT_OK
+    if action in ("status", "op", "reset"):
+        return _monitor(args, store)
     if action == "resolve":
         key = _need(args)
         outcome = args.extra[0] if args.extra else ""
@@ -221,6 +233,57 @@ def _dispatch(args: argparse.Namespace, settings: Settings, store: object) -> in
         print(t("scenarios.cli.resolved", key=key[:16], outcome=outcome))
         return EXIT_OK
     return _run(args, settings, store)
+
+
+def _monitor(args: argparse.Namespace, store: object) -> int:
+    """``status [NAME]``, ``op KEY``, ``reset NAME`` (:mod:`crmtui.engine.scenario_status`)."""
+    from crmtui.engine import scenario_status as st
+    from crmtui.store import Store
+    from crmtui.store.scenarios import ResetRefused, scenario_repo
+
+    assert isinstance(store, Store)
+    repo = scenario_repo(store)
+    if args.action == "status":
+        if args.target:
+            scenario = repo.get(str(args.target))
+            if scenario is None:
+                print(t("scenarios.cli.unknown", name=printable(args.target)), file=sys.stderr)
+                return EXIT_CONFIG
+            scenarios = [scenario]
+        else:
+            scenarios = repo.all()
+            if not scenarios:
+                print(t("scenarios.status.none"))
+        for i, scenario in enumerate(scenarios):
+            if i:
+                print()
+            print("\n".join(st.status_lines(store, scenario)))
+        return EXIT_OK
+    if args.action == "op":
+        key = _need(args)
+        try:
+            lines = st.op_lines(store, key)
+        except st.AmbiguousKey as exc:
+            print(t("scenarios.cli.op.ambiguous", key=printable(key)), file=sys.stderr)
+            for match in exc.keys:
+                print(f"  {match}", file=sys.stderr)
+            return EXIT_CONFIG
+        if lines is None:
+            print(t("scenarios.cli.op.missing", key=printable(key)), file=sys.stderr)
+            return EXIT_CONFIG
+        print("\n".join(lines))
+        return EXIT_OK
+    name = _need(args)
+    try:
+        n = st.reset_tests(store, name, actor="cli")
+    except KeyError:
+        print(t("scenarios.cli.unknown", name=printable(name)), file=sys.stderr)
+        return EXIT_CONFIG
+    except ResetRefused as exc:
+        print(st.refusal_text(name, exc), file=sys.stderr)
+        return EXIT_CONFIG
+    print(t("scenarios.reset.done", name=printable(name), n=n))
+    return EXIT_OK
 
 
 def _run(args: argparse.Namespace, settings: Settings, store: object) -> int:

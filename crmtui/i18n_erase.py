@@ -126,6 +126,14 @@ ERASE_CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "impossible d'enregistrer CRMTUI_ERASURE_SECRET dans {path} : {reason}",
         "en": "cannot store CRMTUI_ERASURE_SECRET in {path}: {reason}",
     },
+    "erase.secret_lost": {
+        "fr": "{var} est introuvable (ni dans l'environnement ni dans {path}) alors que la base tient "
+        "{n} suppression(s) : restaurez-le depuis votre sauvegarde ; rien n'a été effacé (un nouveau "
+        "secret ne reconnaîtrait plus les personnes déjà effacées)",
+        "en": "{var} is missing (neither in the environment nor in {path}) while the store holds {n} "
+        "suppression(s): restore it from your backup; nothing was erased (a new secret would no longer "
+        "recognise the people already erased)",
+    },
     "erase.system_failed": {
         "fr": "effacement #{ref} : {system} n'a pas confirmé ({error})",
         "en": "erasure #{ref}: {system} did not confirm ({error})",
@@ -140,6 +148,10 @@ ERASE_CATALOGUE: dict[str, dict[str, str]] = {
     },
     # the console
     "erase.ui.key": {"fr": "Effacer (RGPD)", "en": "Erase (GDPR)"},
+    "erase.ui.tip": {
+        "fr": "Effacer définitivement cette personne partout (Mailchimp, Copper, base, journaux)",
+        "en": "Erase this person for good everywhere (Mailchimp, Copper, store, logs)",
+    },
     "erase.ui.title": {
         "fr": "Effacer définitivement cette personne (RGPD art. 17) ?",
         "en": "Erase this person for good (GDPR art. 17)?",

@@ -6,6 +6,7 @@ Importing this module merges :data:`SCENARIOS_CATALOGUE` into :data:`crmtui.i18n
 
 from __future__ import annotations
 
+import crmtui.i18n_scenario_status  # noqa: F401 - the monitoring strings
 from crmtui.i18n import CATALOGUE
 
 SCENARIOS_CATALOGUE: dict[str, dict[str, str]] = {

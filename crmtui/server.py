@@ -47,7 +47,9 @@ from starlette.routing import Route
 import crmtui.i18n_events  # noqa: F401 - registers the unsub.* keys
 from crmtui.config import Settings
 from crmtui.engine.events_in import (
+    COPPER_DEDUP_WINDOW,
     EventProcessor,
+    copper_dedup_key,
     nest_form,
     parse_copper,
     parse_form,
@@ -334,7 +336,16 @@ def make_server_app(
             note = parse_copper(data)
         except ValueError as exc:
             return PlainTextResponse(str(exc), status_code=400)
-        await writer.call(events.enqueue, "copper", note.event, data, None)
+        # Copper never retries, but a proxy or a replay can deliver the same notification again;
+        # its body has no id, so the content (without the secret) within a time window is the key.
+        await writer.call(
+            events.enqueue_unless_recent,
+            "copper",
+            note.event,
+            data,
+            copper_dedup_key(data),
+            COPPER_DEDUP_WINDOW,
+        )
         return PlainTextResponse("ok")
 
     # -- tracking ----------------------------------------------------------------------------------

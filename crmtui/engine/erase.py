@@ -67,24 +67,38 @@ class EraseError(Exception):
 # -- the secret --------------------------------------------------------------------------------
 
 
-def ensure_secret(settings: Settings, env_file: Path | None = None) -> Settings:
+def ensure_secret(settings: Settings, env_file: Path | None = None, store: Store | None = None) -> Settings:
     """``settings`` with an erasure secret, made and stored in the ``.env`` (0600) on first use.
 
     The secret must outlive this run (a lost secret makes the suppression list unreadable, so
     everyone counts as suppressed until it is restored): it is written to the ``.env`` crmtui reads,
-    through :func:`crmtui.envfile.update_env_file` (atomic, 0600, comments kept).
+    through :func:`crmtui.envfile.update_env_file` (atomic, 0600, comments kept). A secret another
+    process wrote since this one read its configuration (``crmtui erase`` in a terminal while the
+    console runs) is read back, never replaced; and none is made while ``store`` already holds
+    suppressions (their secret was lost: a new one would silently stop recognising everyone erased).
 
     Raises:
-        EraseError: the ``.env`` cannot be written (the message says which and why).
+        EraseError: the ``.env`` cannot be written, or the secret of existing suppressions is missing
+            (the message says which and why).
     """
     if settings.erasure_secret:
         return settings
+    target = settings.env_file or env_file or Path(".env")
+    existing = os.environ.get(SECRET_VAR, "").strip()
+    if not existing and target.is_file():
+        from dotenv import dotenv_values
+
+        existing = (dotenv_values(target).get(SECRET_VAR) or "").strip()
+    if existing:
+        return replace(settings, erasure_secret=Secret(existing))
+    held = store.erasure.count() if store is not None else 0
+    if held:
+        raise EraseError(t("erase.secret_lost", path=target, n=held, var=SECRET_VAR))
     if settings.sandbox:
         # The sandbox's database starts afresh on every start: a secret for this process is enough.
         return replace(settings, erasure_secret=Secret(secrets.token_hex(32)))
     from crmtui.envfile import EnvFileError, update_env_file
 
-    target = settings.env_file or env_file or Path(".env")
     value = secrets.token_hex(32)
     try:
         written = update_env_file(target, {SECRET_VAR: Secret(value)})
@@ -102,7 +116,7 @@ def suppress_deleted(settings: Settings, store: Store, email: str) -> bool:
     """
     if not store.erasure.has_key():
         try:
-            settings = ensure_secret(settings)
+            settings = ensure_secret(settings, store=store)
         except EraseError as exc:
             log.error("delete decision: suppression not recorded: %s", exc)
             return False
@@ -470,6 +484,24 @@ def _clean_error(exc: ConnectorError, matcher: Matcher) -> str:
     return matcher.scrub(str(exc))
 
 
+def address_keys(emails: Sequence[str]) -> list[tuple[str, str]]:
+    """``(as typed, email key)`` of each distinct address, in order.
+
+    Raises:
+        EraseError: one is not an address (checked before anything is written or asked).
+    """
+    keys: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for email in emails:
+        key = normalize_email(email)
+        if "@" not in key:
+            raise EraseError(t("erase.bad_email", email=email))
+        if key not in seen:
+            seen.add(key)
+            keys.append((email, key))
+    return keys
+
+
 async def erase(
     settings: Settings,
     store: Store,
@@ -496,13 +528,7 @@ async def erase(
     Raises:
         EraseError: an address that is not one.
     """
-    keys: list[tuple[str, str]] = []
-    for email in emails:
-        key = normalize_email(email)
-        if "@" not in key:
-            raise EraseError(t("erase.bad_email", email=email))
-        if key not in {k for _, k in keys}:
-            keys.append((email, key))
+    keys = address_keys(emails)
     if not dry_run:
         store.erasure.configure(settings.erasure_secret, settings.env_file)
     outcome = EraseOutcome(dry_run=dry_run)

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
+import hashlib
 import json
 import logging
 import re
@@ -266,6 +267,7 @@ class MailchimpEvent:
     reason: str = ""
     new_email: str = ""
     old_email: str = ""
+    new_id: str = ""  # upemail: the member's unique_email_id
 
 
 def parse_mailchimp(form: dict[str, Any]) -> MailchimpEvent:
@@ -293,6 +295,7 @@ def parse_mailchimp(form: dict[str, Any]) -> MailchimpEvent:
         reason=_str(data.get("reason")),
         new_email=email_key(_str(data.get("new_email"))),
         old_email=email_key(_str(data.get("old_email"))),
+        new_id=_str(data.get("new_id")),
     )
 
 
@@ -323,6 +326,20 @@ def parse_copper(body: dict[str, Any]) -> CopperNotification:
         raise ValueError(f"unknown event {event!r}")
     sub = body.get("subscription_id")
     return CopperNotification(ids, _str(body.get("type")), event, sub if isinstance(sub, int) else None)
+
+
+COPPER_DEDUP_WINDOW = 15 * 60.0
+"""Seconds within which an identical Copper notification is a duplicate delivery (WIRE.md §1.6:
+Copper may take up to 15 minutes to deliver and never retries, so a copy comes from a proxy or a
+replay; the same change made again later is a new notification). A dropped copy loses nothing: a
+notification only asks the next sync to read these people, which the polling sweep does anyway."""
+
+
+def copper_dedup_key(body: dict[str, Any]) -> str:
+    """The content key of a Copper notification (its secret already removed): ids, type, event,
+    subscription, updated attributes and, when Copper sends one, its ``timestamp``, canonically."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return "copper:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 # -- the processor ---------------------------------------------------------------------------------
@@ -702,8 +719,13 @@ class EventProcessor:
                 if tag:
                     self.events.queue_action(event.email, "copper", "tag", reason, {"tag": tag})
             return "done"
-        # subscribe / profile / upemail: the sync reads Mailchimp's changes since its cursor; a
-        # re-subscribe never lifts a suppression by itself (an operator does).
+        if event.type == "upemail" and event.old_email and event.new_id:
+            # The sync reads the renamed member since its cursor; the member's id from the webhook
+            # lets it follow even a member it never heard back about (a create whose answer was lost).
+            noted = self.store.sync.note_member_id(event.old_email, event.new_id)
+            return "done" if noted else "ignored"
+        # subscribe / profile: the sync reads Mailchimp's changes since its cursor; a re-subscribe
+        # never lifts a suppression by itself (an operator does).
         return "ignored"
 
     def _copper(self, payload: dict[str, Any], stats: ProcessStats) -> str:

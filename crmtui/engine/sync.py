@@ -61,6 +61,7 @@ from crmtui.engine.sync_plan import (
     project,
 )
 from crmtui.i18n import t
+from crmtui.records.emails import email_key
 from crmtui.store import Store
 from crmtui.store.sync import ContactRow
 
@@ -143,7 +144,7 @@ def in_scope(email: str, settings: Settings) -> bool:
     """Test mode touches only emails containing the filter."""
     if settings.sync_mode == "production":
         return True
-    return settings.test_email_filter.lower() in email
+    return email_key(settings.test_email_filter) in email  # ``email`` is a key: compare keys
 
 
 # -- adapters from connector records ------------------------------------------------------------
@@ -528,8 +529,9 @@ class SyncEngine:
         ]
         claimed: set[str] = set()
         found: list[tuple[str, str, str, int | None]] = []
+        identified = set(known_uids.values())
         for email, payload in in_doubt:
-            if email in mc_now or email in known_uids.values() or email not in copper_now:
+            if email in mc_now or email in identified or email not in copper_now:
                 continue  # Mailchimp holds it under this address (read now), or nothing to find
             try:
                 if await self.mailchimp.get_member(email) is not None:
@@ -584,10 +586,13 @@ class SyncEngine:
         by_uid = sync.mailchimp_unique_ids()
         by_hash = sync.mailchimp_hashes()
         copper_ids = {email: copper_id for copper_id, email in sync.copper_ids().items()}
+        moved: dict[str, str] = {}  # contacts renamed in this pass: old → new
         for email, side in list(mc_now.items()):
             old = (by_uid.get(side.unique_id) if side.unique_id else None) or (
                 by_hash.get(side.hash) if side.hash else None
             )
+            while old in moved:
+                old = moved[old]
             if not old or old == email or old in mc_now:
                 continue
             person = copper_now.get(email)
@@ -598,8 +603,7 @@ class SyncEngine:
             log.info("mailchimp member %s changed address: %s → %s", side.unique_id, old, email)
             sync.rename_contact(old, email)
             self._mc_email_changes.append((old, email))
-            by_uid = {u: (email if e == old else e) for u, e in by_uid.items()}
-            by_hash = {h: (email if e == old else e) for h, e in by_hash.items()}
+            moved[old] = email
             if old in copper_ids:
                 copper_ids[email] = copper_ids.pop(old)
 

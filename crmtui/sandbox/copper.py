@@ -390,6 +390,8 @@ class CopperSim:
         self.webhooks.clear()
         self.deliveries.clear()
         self._email_index: dict[str, int] = {}
+        self._shared: dict[str, list[int]] = {}
+        """Legacy people sharing an indexed address (``allow_duplicate_emails``), not its owner."""
         self._next_person_id = self._first_person_id
         self._next_webhook_id = self._first_webhook_id
         # Queued changes: (event, person id, updated_attributes or None, subscription ids).
@@ -484,6 +486,7 @@ class CopperSim:
                 owner = index.get(key)
                 if owner is not None and owner != pid:
                     if allow_duplicates:
+                        self._shared.setdefault(key, []).append(pid)
                         continue
                     raise ValueError(f"email {item['email']!r} already belongs to person {owner}")
                 index[key] = pid
@@ -505,8 +508,15 @@ class CopperSim:
     def _unindex(self, person: dict[str, Any]) -> None:
         for item in person["emails"]:
             key = email_key(item["email"])
+            shared = self._shared.get(key)
+            if shared and person["id"] in shared:
+                shared.remove(person["id"])
             if self._email_index.get(key) == person["id"]:
                 del self._email_index[key]
+                if shared:  # a legacy person sharing the address becomes the one it finds
+                    self._email_index[key] = shared.pop(0)
+            if not shared:
+                self._shared.pop(key, None)
 
     def _check_unique_emails(self, emails: list[dict[str, Any]], pid: int | None) -> None:
         for item in emails:
@@ -806,7 +816,14 @@ class CopperSim:
         emails = str_list("emails")
         if emails is not None:
             # Matched like fetch_by_email: trimmed and case-insensitive (our choice, UNCONFIRMED).
-            owners = [self._email_index.get(email_key(e)) for e in emails]
+            # Every person holding one of the addresses, legacy duplicates included: "filter to people
+            # with any of these email addresses" (Copper's POST /people/search ``emails`` filter, as
+            # documented for integrators, e.g. glama.ai's Copper connector reference).
+            owners = [
+                o
+                for e in emails
+                for o in (self._email_index.get(email_key(e)), *self._shared.get(email_key(e), []))
+            ]
             by_email = [o for o in dict.fromkeys(owners) if o is not None]
             if candidates is None:
                 candidates = by_email

@@ -4,6 +4,8 @@ Type in the search box to find a customer (name, company, email, city or key); t
 customer's summary, latest purchases and recommendations show below. ``m`` on a recommendation
 marks it bad (a modal asks for an optional reason): it disappears for that customer and the rule
 that produced it weighs less for similar cases. ``g`` recomputes the recommendations that need it.
+``X`` erases the shown customer for good (GDPR art. 17: Mailchimp, Copper, the store, the logs),
+after typing their email exactly (:mod:`crmtui.screens.erase_dialog`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from crmtui.engine.reco import (
 )
 from crmtui.formats import money
 from crmtui.i18n import t
+from crmtui.screens.erase_dialog import ask_erase
 from crmtui.screens.workers import deliver
 from crmtui.store.reco import StoredReco, reco_repo
 from crmtui.text import literal, printable
@@ -112,6 +115,7 @@ class CustomersScreen(Screen[None]):
             "m", "mark_bad", t("reco.key.mark_bad"), id="customers.mark_bad", tooltip=t("reco.tip.mark_bad")
         ),
         Binding("g", "recompute", t("reco.key.recompute"), id="customers.recompute"),
+        Binding("X", "erase", t("erase.ui.key"), id="customers.erase", tooltip=t("erase.ui.tip")),
         Binding("escape", "leave", t("console.key.back"), show=False, id="customers.leave"),
     ]
 
@@ -126,6 +130,8 @@ class CustomersScreen(Screen[None]):
         """The shown customer's recommendations, in rank order."""
         self.customer_name = ""
         """The shown customer's display name."""
+        self.customer_email = ""
+        """The shown customer's email (what ``X`` erases)."""
 
     def compose(self) -> ComposeResult:
         """Status bar, search, customers, summary, recommendations, purchases, footer."""
@@ -204,6 +210,7 @@ class CustomersScreen(Screen[None]):
             self.query_one("#history-table", DataTable).clear()
             self.recos = []
             self.customer_name = ""
+            self.customer_email = ""
             self.customer_key = None
             self.refresh_bindings()
             return
@@ -254,6 +261,8 @@ class CustomersScreen(Screen[None]):
         if row.get("company"):
             name = f"{name} ({row['company']})"
         self.customer_name = name
+        self.customer_email = str(row.get("email") or "").strip()
+        self.refresh_bindings()
         aov = row.get("average_order_value_eur")
         summary = t(
             "reco.customers.summary",
@@ -309,7 +318,15 @@ class CustomersScreen(Screen[None]):
         """``m`` only when a recommendation can be chosen."""
         if action == "mark_bad":
             return bool(self.recos) and self.customer_key is not None
+        if action == "erase":
+            return (self.customer_key is not None and "@" in self.customer_email) or None
         return True
+
+    def action_erase(self) -> None:
+        """Erase the shown customer for good (GDPR art. 17), after typing their email exactly."""
+        if self.customer_key is None or "@" not in self.customer_email:
+            return
+        ask_erase(self, self.customer_email, self.customer_name, lambda _result: self.reload())
 
     def action_mark_bad(self) -> None:
         """Ask for a reason, then mark the highlighted recommendation bad."""

@@ -1,6 +1,7 @@
 """Deletions review: decide what happens to contacts flagged with the deletion tag.
 
-``a`` archive (confirmed), ``D`` delete (type the email to confirm), ``i`` ignore, ``space``
+``a`` archive (confirmed), ``D`` delete (type the email to confirm), ``X`` erase for good (GDPR
+art. 17, type the email: :mod:`crmtui.screens.erase_dialog`), ``i`` ignore, ``space``
 multi-select, ``/`` filter, ``u`` undo a decision not yet applied, ``p`` apply the decisions.
 Every decision is recorded and audited by the store (who: the OS user ``@console``) before
 anything is written remotely; applying runs :func:`crmtui.engine.decisions.apply_decisions` in a
@@ -37,6 +38,7 @@ from crmtui.engine.events import Event, StepProgressed
 from crmtui.i18n import t
 from crmtui.messages import EngineReported
 from crmtui.screens.confirm import ConfirmScreen, TypedConfirmScreen
+from crmtui.screens.erase_dialog import ask_erase
 from crmtui.screens.workers import deliver
 from crmtui.store.locks import RUN_LOCK, LockHeld
 from crmtui.store.review import Key, QueueCounts, review_key
@@ -93,6 +95,7 @@ class DeletionsScreen(Screen[None]):
     BINDINGS = [
         Binding("a", "archive", t("sync_ui.key.archive"), id="deletions.archive"),
         Binding("D", "delete", t("sync_ui.key.delete"), id="deletions.delete"),
+        Binding("X", "erase", t("erase.ui.key"), show=False, id="deletions.erase", tooltip=t("erase.ui.tip")),
         Binding("i", "ignore", t("sync_ui.key.ignore"), id="deletions.ignore"),
         Binding("u", "undo", t("sync_ui.key.undo"), id="deletions.undo"),
         Binding("p", "apply", t("sync_ui.key.apply"), id="deletions.apply"),
@@ -289,6 +292,10 @@ class DeletionsScreen(Screen[None]):
         """
         if not self.is_mounted:
             return True
+        if action == "erase":
+            if self.selected:
+                return len(self._picked) == 1 or None
+            return self._current() is not None or None
         if action in ("archive", "ignore", "delete", "undo"):
             if self.selected:
                 picked = len(self._picked)
@@ -424,6 +431,19 @@ class DeletionsScreen(Screen[None]):
                 self.notify(t("sync_ui.delete.cancelled"))
 
         self.app.push_screen(TypedConfirmScreen(t("sync_ui.delete.title"), body, target.email), decided)
+
+    def action_erase(self) -> None:
+        """Erase one contact for good (GDPR art. 17), after typing its email exactly.
+
+        Unlike the delete decision, this also removes every trace of them here (history, logs,
+        reports) at once, whatever the decision state.
+        """
+        targets = self.targets()
+        if len(targets) != 1:
+            self.notify(t("sync_ui.delete.one_at_a_time"), severity="warning")
+            return
+        target = targets[0]
+        ask_erase(self, target.email, target.name or "", lambda _result: self.reload())
 
     def action_ignore(self) -> None:
         """Keep the contacts as they are (still excluded from the sync)."""

@@ -17,6 +17,7 @@ import crmtui.i18n_console  # noqa: F401 - registers the confirmation texts
 import crmtui.i18n_scenarios  # noqa: F401 - registers the screen's strings
 from crmtui.engine import ab
 from crmtui.engine import scenarios as sc
+from crmtui.engine.scenario_status import refusal_text
 from crmtui.formats import percent
 from crmtui.i18n import t
 from crmtui.screens.confirm import ConfirmScreen
@@ -24,7 +25,7 @@ from crmtui.screens.scenario_edit import EditorData, ScenarioEditScreen, load_ed
 from crmtui.screens.template_preview import TemplatePreviewScreen
 from crmtui.screens.workers import deliver
 from crmtui.store import Store
-from crmtui.store.scenarios import Scenario, scenario_repo
+from crmtui.store.scenarios import ResetRefused, Scenario, scenario_repo
 from crmtui.text import literal, printable
 from crmtui.widgets.status import StatusBar
 
@@ -55,7 +56,8 @@ class ScenariosScreen(Screen[None]):
             t("console.scenarios.key.resolve_not_sent"),
             id="scenarios.resolve_not",
         ),
-        Binding("R", "reset_tests", t("scenarios.key.reset_tests"), id="scenarios.reset_tests"),
+        # Shown in the footer and the help: the only way to run a test scenario again from the console.
+        Binding("R", "reset_tests", t("scenarios.key.reset_tests"), show=True, id="scenarios.reset_tests"),
         Binding("N", "new_scenario", t("scenario_edit.key.new"), id="scenarios.new"),
         Binding("E", "edit_scenario", t("scenario_edit.key.edit"), id="scenarios.edit"),
         Binding(
@@ -292,6 +294,10 @@ class ScenariosScreen(Screen[None]):
         """One tick in its own thread and event loop."""
         result = asyncio.run(sc.tick(self.app.settings, self.store))  # type: ignore[attr-defined]
         self.app.call_from_thread(self.notify, printable(sc.summarize(result)), markup=False)
+        for error in result.errors:  # an account-level refusal: one notice, with its fix
+            self.app.call_from_thread(
+                self.notify, printable(error), markup=False, severity="error", timeout=30
+            )
         self.app.call_from_thread(self.reload)
 
     def action_preview(self) -> None:
@@ -344,7 +350,8 @@ class ScenariosScreen(Screen[None]):
         )
 
     def action_reset_tests(self) -> None:
-        """Delete a draft scenario's test sequences so the test can run again (after a confirmation)."""
+        """Forget a test scenario's test sends so the test can run again (after a confirmation; refused,
+        with the reason, when the scenario has real sends or unsettled ones)."""
         name = self.selected()
         repo = scenario_repo(self.store)
         scenario = repo.get(name) if name else None
@@ -356,8 +363,8 @@ class ScenariosScreen(Screen[None]):
                 return
             try:
                 n = repo.reset_test_sequences(scenario.id, actor="console")
-            except ValueError as exc:
-                self.notify(printable(str(exc)), severity="warning", markup=False)
+            except ResetRefused as exc:
+                self.notify(refusal_text(scenario.name, exc), severity="warning", markup=False)
                 return
             self.notify(t("console.scenarios.reset.done", n=n))
             self.reload()

@@ -16,7 +16,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from crmtui.records.emails import email_key
@@ -113,6 +113,43 @@ class EventsRepo:
                 "INSERT OR IGNORE INTO inbound_events (source, kind, dedup_key, payload, received_at) "
                 "VALUES (?, ?, ?, ?, ?)",
                 (source, kind, dedup_key, json.dumps(payload, ensure_ascii=False), now_iso()),
+            )
+            return int(cur.lastrowid or 0) if cur.rowcount else None
+
+    def enqueue_unless_recent(
+        self, source: str, kind: str, payload: dict[str, Any], content_key: str, window: float
+    ) -> int | None:
+        """Queue one delivery unless the same content (``content_key``) was queued within ``window`` seconds.
+
+        For sources whose deliveries carry no id (Copper): the key is the content, and the time of
+        receipt tells a duplicate delivery from the same change made again later. Checked and written
+        in one transaction, so simultaneous duplicates give one row.
+
+        Returns:
+            The new row id, or None for a duplicate.
+        """
+        now = datetime.now(UTC)
+        cutoff = (now - timedelta(seconds=window)).isoformat(timespec="seconds")
+        prefix = content_key + "@"
+        with self.store.write() as db:
+            seen = db.execute(
+                "SELECT 1 FROM inbound_events WHERE dedup_key >= ? AND dedup_key < ? AND received_at >= ? "
+                "LIMIT 1",
+                (prefix, content_key + "A", cutoff),  # 'A' follows '@': every key of this content
+            ).fetchone()
+            if seen:
+                return None
+            stamp = now.isoformat(timespec="microseconds")
+            cur = db.execute(
+                "INSERT OR IGNORE INTO inbound_events (source, kind, dedup_key, payload, received_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    source,
+                    kind,
+                    prefix + stamp,
+                    json.dumps(payload, ensure_ascii=False),
+                    now.isoformat(timespec="seconds"),
+                ),
             )
             return int(cur.lastrowid or 0) if cur.rowcount else None
 

@@ -312,6 +312,15 @@ PLAN`` on each and refuses a full scan of a table that grows with the audience o
 _OWNER_TOKEN = secrets.token_hex(4)
 
 
+class ResetRefused(ValueError):
+    """A scenario's tests cannot be reset; ``blockers`` counts what stands in the way (see
+    :meth:`ScenarioRepo.reset_blockers`; ``missing``: no such scenario)."""
+
+    def __init__(self, blockers: dict[str, int]) -> None:
+        self.blockers = blockers
+        super().__init__(", ".join(f"{k} {v}" for k, v in blockers.items()))
+
+
 def process_owner() -> str:
     """``host:pid:token`` of this process (the token guards against pid reuse)."""
     return f"{socket.gethostname()}:{os.getpid()}:{_OWNER_TOKEN}"
@@ -640,32 +649,68 @@ class ScenarioRepo:
                 created += db.conn.total_changes - before
         return created
 
+    def reset_blockers(self, scenario_id: int) -> dict[str, int]:
+        """Why a scenario's tests cannot be reset: counts of what is not a finished test send.
+
+        ``real``: sequences of contacts enrolled for real (the audience), ``real_sends``: ledger rows
+        of contacts that are not test contacts, ``claimed``: sends in flight, ``unknown``: sends whose
+        outcome is unknown (settle them first: a reset would let them go again). All zero: resettable.
+        """
+        row = self.store.query(
+            "SELECT (SELECT count(*) FROM contact_sequences WHERE scenario_id = :s AND test = 0) AS real, "
+            "(SELECT count(*) FROM operation_ledger l WHERE l.scenario_id = :s AND NOT EXISTS ("
+            " SELECT 1 FROM contact_sequences q WHERE q.scenario_id = :s AND q.contact = l.contact AND q.test = 1"
+            ")) AS real_sends, "
+            "(SELECT count(*) FROM operation_ledger WHERE scenario_id = :s AND status = 'claimed') AS claimed, "
+            "(SELECT count(*) FROM operation_ledger WHERE scenario_id = :s AND status = 'unknown') AS unknown",
+            {"s": scenario_id},
+        )[0]
+        return {k: int(row[k] or 0) for k in ("real", "real_sends", "claimed", "unknown")}
+
     def reset_test_sequences(self, scenario_id: int, *, actor: str = "operator") -> int:
-        """Delete a draft scenario's test sequences and their ledger rows, so a test can run again.
+        """Forget a scenario's test sends so the test can run again: its test sequences, their ledger
+        rows, campaign emails, tracked links and events, and the scenario's counters.
+
+        Only for a scenario whose every send went to a test contact (``crmtui scenarios test``) and
+        settled: see :meth:`reset_blockers`, checked again inside the transaction.
 
         Raises:
-            ValueError: the scenario is not a draft.
+            ResetRefused: what stands in the way (unknown scenario, real contacts, sends in flight...).
         """
         with self.store.write() as db:
-            row = db.conn.execute(
-                "SELECT name, status FROM scenarios WHERE id = ?", (scenario_id,)
-            ).fetchone()
-            if row is None or row[1] != "draft":
-                raise ValueError("only a draft scenario's test sequences can be reset")
-            contacts = [
-                r[0]
-                for r in db.conn.execute(
-                    "SELECT contact FROM contact_sequences WHERE scenario_id = ? AND test = 1", (scenario_id,)
+            conn = db.conn
+            row = conn.execute("SELECT name FROM scenarios WHERE id = ?", (scenario_id,)).fetchone()
+            if row is None:
+                raise ResetRefused({"missing": 1})
+            blockers = {k: v for k, v in self.reset_blockers(scenario_id).items() if v}
+            if blockers:
+                raise ResetRefused(blockers)
+            keys = [
+                (r[0], r[1])
+                for r in conn.execute(
+                    "SELECT key, message_id FROM operation_ledger WHERE scenario_id = ?", (scenario_id,)
                 )
             ]
-            db.conn.executemany(
-                "DELETE FROM operation_ledger WHERE scenario_id = ? AND contact = ? AND status != 'claimed'",
-                [(scenario_id, c) for c in contacts],
-            )
-            n = db.conn.execute(
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            for table in ("tracked_links", "email_event_log"):
+                if table in tables:
+                    conn.executemany(f"DELETE FROM {table} WHERE message_id = ?", [(m,) for _, m in keys])
+            conn.execute("DELETE FROM campaign_emails WHERE scenario_id = ?", (scenario_id,))
+            conn.execute("DELETE FROM operation_ledger WHERE scenario_id = ?", (scenario_id,))
+            n = conn.execute(
                 "DELETE FROM contact_sequences WHERE scenario_id = ? AND test = 1", (scenario_id,)
             ).rowcount
-            self.store.audit.record(actor, "scenario.reset_tests", row[0], detail=f"{n} sequences")
+            conn.execute(
+                "UPDATE scenarios SET sent = 0, opened = 0, clicked = 0 WHERE id = ?", (scenario_id,)
+            )
+            conn.execute(
+                "UPDATE step_variants SET sent = 0, opened = 0, clicked = 0 WHERE step_id IN "
+                "(SELECT id FROM scenario_steps WHERE scenario_id = ?)",
+                (scenario_id,),
+            )
+            self.store.audit.record(
+                actor, "scenario.reset_tests", row[0], detail=f"{n} sequences, {len(keys)} sends"
+            )
         return int(n)
 
     def contact_field_names(self) -> set[str]:

@@ -153,6 +153,34 @@ class SyncRepo:
         )
         return {str(h): email for h, email in rows if h}
 
+    def note_member_id(self, email: str, unique_id: str) -> bool:
+        """Mailchimp said (an ``upemail`` webhook) that the member of contact ``email`` has this id.
+
+        A contact not stored yet is noted only when an interrupted run left a member create for it
+        without an answer (the member was made, then renamed, before any read).
+
+        Returns:
+            Whether it was noted (a contact already renamed by a sync is left alone).
+        """
+        with self.store.write() as db:
+            cur = db.execute(
+                "UPDATE contacts SET mailchimp_unique_id = ?, updated_at = ? WHERE email = ?",
+                (unique_id, now_iso(), email),
+            )
+            if cur.rowcount:
+                return True
+            in_doubt = db.execute(
+                "SELECT 1 FROM sync_ops WHERE email = ? AND state IN ('pending', 'sending') "
+                "AND action = 'mc_upsert' AND json_extract(payload, '$.new') LIMIT 1",
+                (email,),
+            ).fetchone()
+            if in_doubt:
+                db.execute(
+                    "INSERT INTO contacts (email, mailchimp_unique_id, updated_at) VALUES (?, ?, ?)",
+                    (email, unique_id, now_iso()),
+                )
+            return bool(in_doubt)
+
     def record_member_ids(self, rows: Iterable[tuple[str, str, str, int | None]]) -> None:
         """Keep the ids Mailchimp answered to a write, as soon as it answered.
 
@@ -465,7 +493,8 @@ class SyncRepo:
             )
             db.execute(
                 "INSERT INTO contacts (email, copper_id, forgotten, updated_at) VALUES (?, ?, 1, ?) "
-                "ON CONFLICT(email) DO UPDATE SET forgotten = 1",
+                "ON CONFLICT(email) DO UPDATE SET forgotten = 1, mailchimp_hash = NULL, "
+                "mailchimp_unique_id = NULL",  # Mailchimp holds no member for it any more
                 (email, copper_id, now_iso()),
             )
             return bool(cur.rowcount)

@@ -16,7 +16,7 @@ from textual.worker import Worker, WorkerState
 from crmtui.i18n import t
 from crmtui.text import printable
 
-ENGINE_GROUPS = frozenset({"cycle", "sync:run", "deletions:apply"})
+ENGINE_GROUPS = frozenset({"cycle", "sync:run", "deletions:apply", "erase"})
 """Worker groups that write through the engine: at most one of them runs at a time in the console.
 
 The run lock stops another *process*; it is re-entrant within this one, so the console checks its

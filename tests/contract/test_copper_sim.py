@@ -1023,3 +1023,25 @@ class TestLoopback:
             "secret": "s3",
         }
         assert [d["error"] for d in sim.deliveries] == [None]
+
+
+async def test_search_by_email_finds_legacy_people_sharing_it(
+    sim: CopperSim, client: httpx.AsyncClient
+) -> None:
+    """Copper's ``emails`` filter returns every person with one of the addresses; legacy data
+    (loaded with ``allow_duplicate_emails``) may hold two. Deleting the one fetch_by_email finds
+    leaves the other findable."""
+    first, second = sim.load_people(
+        [
+            {"name": "Anne Un", "emails": email("anne@exemple.fr")},
+            {"name": "Anne Deux", "emails": email("ANNE@exemple.fr", "personal")},
+        ],
+        allow_duplicate_emails=True,
+    )
+    found, total = await search(client, emails=["anne@exemple.fr"])
+    assert sorted(p["id"] for p in found) == [first, second] and total == 2
+    assert (await client.delete(f"/people/{first}")).status_code == 200
+    found, total = await search(client, emails=["Anne@Exemple.fr"])
+    assert [p["id"] for p in found] == [second] and total == 1
+    fetched = await client.post("/people/fetch_by_email", json={"email": "anne@exemple.fr"})
+    assert fetched.status_code == 200 and fetched.json()["id"] == second

@@ -27,7 +27,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from crmtui.connectors.errors import AuthError
+from crmtui.connectors.errors import ConnectorError
 from crmtui.connectors.ses import SesClient
 from crmtui.connectors.smtp import OutgoingEmail, RecipientRejected
 from crmtui.sandbox.control import Fault
@@ -200,7 +200,9 @@ def test_boto3_reads_every_simulated_error_code(sim: SesSim) -> None:
     sim.max_24h_send = 0
     with pytest.raises(ClientError) as quota:
         client.send_email(FromEmailAddress=SANDBOX_FROM, Destination={"ToAddresses": [TO]}, Content=simple)
-    assert error_of(quota) == ("LimitExceededException", 400, "Daily message quota exceeded.")
+    # The daily quota is a throttling error
+    # (https://docs.aws.amazon.com/ses/latest/dg/manage-sending-quotas-errors.html).
+    assert error_of(quota) == ("TooManyRequestsException", 429, "Daily message quota exceeded.")
 
     with pytest.raises(ClientError) as bad_secret:
         sesv2(sim, secret="not-the-secret").get_account()
@@ -297,13 +299,14 @@ async def test_crmtui_ses_sender_is_accepted_by_moto_with_sigv4_checked(moto: st
                 endpoint_url=moto,
             )
 
-        # moto recomputes the signature with the key's secret: a wrong secret does not match. (moto
-        # answers this one in the query protocol's XML, where SES v2 answers JSON; crmtui goes by the
-        # 403 either way.)
-        with pytest.raises(AuthError) as wrong:
+        # moto recomputes the signature with the key's secret: a wrong secret does not match. moto
+        # answers this in the query protocol's XML without x-amzn-ErrorType (SES v2 answers JSON with
+        # the header, which crmtui reads as AuthError); without an SES error code crmtui cannot know
+        # the answer came from SES, so it keeps the send's fate unknown rather than call it refused.
+        with pytest.raises(ConnectorError) as wrong:
             await sender("0" * 40).send(outgoing(TO, "k-wrong"))
         assert wrong.value.status == 403 and "<Code>SignatureDoesNotMatch</Code>" in answers[-1][2]
-        with pytest.raises(AuthError):
+        with pytest.raises(ConnectorError):
             await sender(secret, access_key="AKIA0000000000000000").send(outgoing(TO, "k-nokey"))
         assert answers[-1][0] == 403 and "InvalidClientTokenId" in answers[-1][2]
         assert sent_in_moto(moto) == []

@@ -361,3 +361,31 @@ async def test_health(live: Settings, store: Store) -> None:
     async with client_for(app_for(live, store)) as client:
         r = await client.get("/health")
     assert r.status_code == 200 and r.json()["status"] == "ok"
+
+
+async def test_copper_webhook_deliveries_are_deduplicated(live: Settings, store: Store) -> None:
+    """5 identical deliveries (together and one after another) are 1 row; another change is another."""
+    import asyncio
+
+    note = {"ids": [21], "type": "person", "event": "update", "subscription_id": 3, "secret": SECRETS.copper}
+    note["updated_attributes"] = {"tags": [["Client"], ["Client", "VIP"]]}
+    events = EventsRepo(store)
+    async with client_for(app_for(live, store)) as client:
+        answers = await asyncio.gather(*(client.post("/webhooks/copper", json=note) for _ in range(3)))
+        answers += [await client.post("/webhooks/copper", json=note) for _ in range(2)]
+        assert [a.status_code for a in answers] == [200] * 5  # a duplicate is acknowledged, not refused
+        assert events.count_inbound() == 1
+        # Key order or spacing do not make a copy new; other content does.
+        reordered = dict(reversed(list(note.items())))
+        assert (await client.post("/webhooks/copper", json=reordered)).status_code == 200
+        assert events.count_inbound() == 1
+        other = {**note, "ids": [22]}
+        assert (await client.post("/webhooks/copper", json=other)).status_code == 200
+        assert events.count_inbound() == 2
+        # The same change made again later (past the window) is a new notification.
+        with store.write() as db:
+            db.execute("UPDATE inbound_events SET received_at = '2020-01-01T00:00:00+00:00'")
+        assert (await client.post("/webhooks/copper", json=note)).status_code == 200
+        assert events.count_inbound() == 3
+    EventProcessor(live, store).process_pending()
+    assert set(events.pending_copper_ids()) == {21, 22}

@@ -134,3 +134,56 @@ async def test_copper_and_mailchimp_rename_the_same_person(world: World) -> None
     assert report.failed == 0, failed_ops(report)
     assert_one_record(world, NEW, person)
     assert (await world.sync(full=True)).operations == []
+
+
+async def test_spellings_of_one_address_are_one_person(world: World) -> None:
+    """The sync's identity is ``email_key`` on both sides: NFD, case and full-width forms are one person."""
+    import unicodedata
+
+    copper_spelling = unicodedata.normalize("NFD", "Élodie.Ｍａｒｔｉｎ@Exemple.fr")  # NFD, full-width
+    person = await world.create_person(copper_spelling, "Élodie", "Martin", ["Client"])
+    world.mailchimp.load_members([{"email_address": "ÉLODIE.MARTIN@EXEMPLE.FR", "status": "subscribed"}])
+    report = await world.sync()
+    assert report.failed == 0, failed_ops(report)
+    assert len(world.copper.people) == 2 and len(world.mailchimp.members) == 2  # deja@ and her
+    assert (
+        world.store.sync.contacts_by_email(["élodie.martin@exemple.fr"])["élodie.martin@exemple.fr"].copper_id
+        == person
+    )
+    assert (await world.sync(full=True)).operations == []
+
+
+async def test_killed_create_then_upemail_and_profile_edit_followed_through_the_webhook(world: World) -> None:
+    """The member's fields changed too, so nothing but Mailchimp's ``upemail`` webhook ties it to us."""
+    from crmtui.engine.events_in import EventProcessor
+    from tests.integration.events_support import SECRETS, app_for, serve_settings
+
+    live = serve_settings(world.settings)
+    app = app_for(live, world.store)
+
+    async def deliver(method: str, url: str, body: bytes | None, headers: dict[str, str]) -> int:
+        import httpx
+
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="https://crm.test"
+        ) as web:
+            return (await web.request(method, url, content=body, headers=headers)).status_code
+
+    world.mailchimp.http = deliver
+    world.mailchimp.add_webhook(f"https://crm.test/webhooks/mailchimp/{SECRETS.mailchimp}")
+    person = await world.create_person(OLD, "Jean", "Dupont", ["Client"])
+    assert await world.killed_sync(world.mailchimp_front)
+    # The person changes their address, then their first name, on Mailchimp's profile page.
+    world.mailchimp.simulate_event("upemail", OLD, new_email=NEW)
+    world.mailchimp.simulate_event("profile", NEW, merge_fields={"FNAME": "Jean-Marie"})
+    delivered = await world.mailchimp.deliver_webhooks()
+    assert {d["type"] for d in delivered} >= {"upemail"} and all(d["status"] == 200 for d in delivered)
+    EventProcessor(live, world.store).process_pending()  # what serve's loop (or the next cycle) does
+    report = await world.sync()
+    assert report.failed == 0, failed_ops(report)
+    assert_one_record(world, NEW, person)
+    # No merge base yet for this contact: a conflict, settled by SYNC_CONFLICT_POLICY (copper-wins).
+    member = world.mailchimp.member(NEW)
+    assert member is not None and member["merge_fields"]["FNAME"] == world.copper.people[person]["first_name"]
+    assert (await world.sync(full=True)).operations == []
+    assert OLD not in world.members_by_email()

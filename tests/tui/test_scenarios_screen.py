@@ -60,3 +60,28 @@ async def test_list_steps_start_pause_and_stop_with_confirmation(settings: Setti
         assert scenario_repo(store).all()[0].status == "paused"
         await pilot.press("v")
         await pilot.pause()
+
+
+async def test_reset_key_is_in_the_footer_and_refuses_with_the_reason(
+    settings: Settings, store: Store
+) -> None:
+    from textual.widgets._footer import FooterKey
+
+    seed(store)
+    app = make_app(settings, store)
+    async with app.run_test(size=(200, 40)) as pilot:
+        await pilot.press("e")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        footer = {(k.key, k.description) for k in app.screen.query(FooterKey)}
+        assert ("R", "Reset tests") in footer
+        await pilot.press("a")  # start: the audience is enrolled for real
+        await app.workers.wait_for_complete()
+        await pilot.press("R")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.click("#confirm-yes")
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any("cannot be reset: 2 real contact(s) enrolled" in m for m in messages), messages
+    assert scenario_repo(store).sequence_counts() == {"active": 2}

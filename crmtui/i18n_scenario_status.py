@@ -1,0 +1,112 @@
+"""User-facing text of ``crmtui scenarios status|op|reset`` (monitoring), in French and English.
+
+Importing this module merges :data:`SCENARIO_STATUS_CATALOGUE` into :data:`crmtui.i18n.CATALOGUE`
+(``crmtui.i18n_scenarios`` imports it, so every ``scenarios.…`` string is there together).
+"""
+
+from __future__ import annotations
+
+from crmtui.i18n import CATALOGUE
+
+SCENARIO_STATUS_CATALOGUE: dict[str, dict[str, str]] = {
+    # -- status ---------------------------------------------------------------------------------------
+    "scenarios.status.head": {
+        "fr": "{name} — {status} (fenêtre {start}–{end} {days}, {zone} ; plafond/jour {cap} ; repos {cooldown} j)",
+        "en": "{name} — {status} (window {start}–{end} {days}, {zone}; daily cap {cap}; cooldown {cooldown} d)",
+    },
+    "scenarios.status.pending": {
+        "fr": "  envois en attente : {due} dus maintenant, {scheduled} planifiés (dont {held} retenus par le délai "
+        "de repos), {waiting} en attente d'un événement ; prochain envoi {next}",
+        "en": "  pending sends: {due} due now, {scheduled} scheduled ({held} of them held by the cooldown), "
+        "{waiting} waiting for an event; next send {next}",
+    },
+    "scenarios.status.ledger": {
+        "fr": "  journal : {claimed} en cours d'envoi, {deferred} reportés (réessayés), {unknown} au sort inconnu",
+        "en": "  ledger: {claimed} being sent, {deferred} deferred (retried), {unknown} of unknown outcome",
+    },
+    "scenarios.status.sequences": {"fr": "  séquences : {counts}", "en": "  sequences: {counts}"},
+    "scenarios.status.seq.active": {"fr": "actives", "en": "active"},
+    "scenarios.status.seq.waiting": {"fr": "en attente", "en": "waiting"},
+    "scenarios.status.seq.held": {"fr": "retenues", "en": "held"},
+    "scenarios.status.seq.completed": {"fr": "terminées", "en": "completed"},
+    "scenarios.status.seq.stopped": {"fr": "arrêtées", "en": "stopped"},
+    "scenarios.status.seq.filtered": {"fr": "filtrées", "en": "filtered"},
+    "scenarios.status.seq.unsubscribed": {"fr": "désinscrites", "en": "unsubscribed"},
+    "scenarios.status.step": {
+        "fr": "  étape {position} « {name} » ({trigger})",
+        "en": "  step {position} “{name}” ({trigger})",
+    },
+    "scenarios.status.variant": {
+        "fr": "    {name:<16} envoyés {sent:>6}   ouverts {opened:>8}   cliqués {clicked:>8}",
+        "en": "    {name:<16} sent {sent:>6}   opened {opened:>8}   clicked {clicked:>8}",
+    },
+    "scenarios.status.verdict": {
+        "fr": "    verdict ({metric}) : {verdict}",
+        "en": "    verdict ({metric}): {verdict}",
+    },
+    "scenarios.status.verdict.nothing": {"fr": "rien d'envoyé encore", "en": "nothing sent yet"},
+    "scenarios.status.none": {"fr": "aucun scénario", "en": "no scenario"},
+    # -- op -------------------------------------------------------------------------------------------
+    "scenarios.op.head": {"fr": "opération {key}", "en": "operation {key}"},
+    "scenarios.op.where": {
+        "fr": "  scénario {scenario} › étape {position} « {step} » › variante {variant} (modèle {template})",
+        "en": "  scenario {scenario} › step {position} “{step}” › variant {variant} (template {template})",
+    },
+    "scenarios.op.contact": {"fr": "  contact : {contact}", "en": "  contact: {contact}"},
+    "scenarios.op.status": {
+        "fr": "  statut : {status} (tentatives {attempts}) ; réservé le {claimed} (jour {day}) par {owner}",
+        "en": "  status: {status} (attempts {attempts}); claimed {claimed} (day {day}) by {owner}",
+    },
+    "scenarios.op.sent": {
+        "fr": "  envoyé le {sent} par {sender}, id du fournisseur {provider}",
+        "en": "  sent {sent} by {sender}, provider id {provider}",
+    },
+    "scenarios.op.message": {"fr": "  Message-ID : {message}", "en": "  Message-ID: {message}"},
+    "scenarios.op.error": {"fr": "  erreur : {error}", "en": "  error: {error}"},
+    "scenarios.op.settled": {"fr": "  réglé par : {by}", "en": "  settled by: {by}"},
+    "scenarios.op.email": {
+        "fr": "  e-mail : {status}, « {subject} », ouvert {opened}, cliqué {clicked}",
+        "en": "  email: {status}, “{subject}”, opened {opened}, clicked {clicked}",
+    },
+    "scenarios.op.events": {"fr": "  événements : {n}", "en": "  events: {n}"},
+    "scenarios.op.machine": {"fr": "machine", "en": "machine"},
+    "scenarios.cli.op.missing": {
+        "fr": "aucune opération de clé « {key} » (au moins 8 caractères : voir crmtui scenarios unknown)",
+        "en": "no operation with key “{key}” (8 characters at least: see crmtui scenarios unknown)",
+    },
+    "scenarios.cli.op.ambiguous": {
+        "fr": "« {key} » désigne plusieurs opérations ; donnez plus de caractères :",
+        "en": "“{key}” matches several operations; give more characters:",
+    },
+    # -- reset ----------------------------------------------------------------------------------------
+    "scenarios.reset.done": {
+        "fr": "« {name} » : {n} séquence(s) de test effacée(s), le test peut être relancé",
+        "en": "“{name}”: {n} test sequence(s) cleared, the test can run again",
+    },
+    "scenarios.reset.refused": {
+        "fr": "« {name} » ne peut pas être réinitialisé : {reasons}",
+        "en": "“{name}” cannot be reset: {reasons}",
+    },
+    "scenarios.reset.why.real": {
+        "fr": "{n} contact(s) réel(s) inscrit(s) (seul un scénario n'ayant que des envois de test se "
+        "réinitialise ; arrêtez-le plutôt)",
+        "en": "{n} real contact(s) enrolled (only a scenario with nothing but test sends can be reset; stop it "
+        "instead)",
+    },
+    "scenarios.reset.why.real_sends": {
+        "fr": "{n} envoi(s) à des contacts qui ne sont pas des contacts de test : le journal les garde pour "
+        "ne jamais renvoyer",
+        "en": "{n} send(s) to contacts that are not test contacts: the ledger keeps them so nothing is sent twice",
+    },
+    "scenarios.reset.why.claimed": {
+        "fr": "{n} envoi(s) en cours : attendez la fin du tick",
+        "en": "{n} send(s) in flight: wait for the tick to finish",
+    },
+    "scenarios.reset.why.unknown": {
+        "fr": "{n} envoi(s) au sort inconnu : réglez-les d'abord (crmtui scenarios resolve KEY sent|not_sent)",
+        "en": "{n} send(s) of unknown outcome: settle them first (crmtui scenarios resolve KEY sent|not_sent)",
+    },
+}
+"""Monitoring text, fr + en with the same placeholders."""
+
+CATALOGUE.update(SCENARIO_STATUS_CATALOGUE)
