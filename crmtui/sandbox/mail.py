@@ -608,6 +608,14 @@ class _SinkHandler:
                     "raw": raw,
                 }
             )
+            lose = self.sink.lose_reply
+        if lose == "drop":
+            # Accepted and queued, then the connection dies before the 250 reaches the client.
+            transport = server.transport
+            if isinstance(transport, asyncio.Transport):
+                transport.abort()
+        elif lose == "hang":
+            await asyncio.sleep(self.sink.hang_seconds)  # accepted, but the 250 comes too late
         return f"250 2.0.0 OK queued as {mid[:16]}"
 
 
@@ -632,6 +640,10 @@ class SmtpSink:
         refuse_rcpt: a reply to give every ``RCPT TO``, e.g. Postfix's ``554 5.7.1 <addr>: Relay
             access denied`` (smtpd_relay_restrictions, https://www.postfix.org/SMTPD_ACCESS_README.html).
         refused: scripted refusals given.
+        lose_reply: after accepting a message (it is counted): ``"drop"`` aborts the connection
+            instead of answering 250, ``"hang"`` waits ``hang_seconds`` first: the relay took
+            the message but the client cannot know (RFC 5321 §6.1: once it has said 250 the
+            server is responsible for delivery, and a client that never saw the 250 cannot tell).
     """
 
     def __init__(
@@ -668,6 +680,8 @@ class SmtpSink:
         self.refuse_mail = ""
         self.refuse_rcpt = ""
         self.refused = 0
+        self.lose_reply = ""
+        self.hang_seconds = 30.0
         kwargs: dict[str, Any] = {}
         if username:
             # A loopback test sink: AUTH without TLS is the point, not a risk.
