@@ -86,6 +86,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # -- runs and connectors screens --------------------------------------------------------
     "runs.title": {"fr": "Historique des exécutions", "en": "Run history"},
     "runs.key.open": {"fr": "Ouvrir", "en": "Open"},
+    "trend.title": {"fr": "Les {n} dernières exécutions", "en": "The last {n} runs"},
+    "trend.ok": {"fr": "réussies", "en": "ok"},
+    "trend.failed": {"fr": "en échec", "en": "failed"},
+    "trend.seconds": {"fr": "durée (s)", "en": "duration (s)"},
+    "trend.operations": {"fr": "opérations", "en": "operations"},
     "runs.dry_run": {"fr": "à blanc", "en": "dry run"},
     "runs.detail.title": {"fr": "Exécution n° {id}", "en": "Run #{id}"},
     "runs.detail.head": {
@@ -527,6 +532,7 @@ def _load_parts() -> None:
         "i18n_sync_doc",
         "i18n_budget",
         "i18n_sending",
+        "i18n_connectors",
     ):
         try:
             importlib.import_module(f"crmtui.{part}")

@@ -294,6 +294,10 @@ class ScenariosScreen(Screen[None]):
         """One tick in its own thread and event loop."""
         result = asyncio.run(sc.tick(self.app.settings, self.store))  # type: ignore[attr-defined]
         self.app.call_from_thread(self.notify, printable(sc.summarize(result)), markup=False)
+        for error in result.errors:  # an account-level refusal: one notice, with its fix
+            self.app.call_from_thread(
+                self.notify, printable(error), markup=False, severity="error", timeout=30
+            )
         self.app.call_from_thread(self.reload)
 
     def action_preview(self) -> None:

@@ -493,7 +493,8 @@ class SyncRepo:
             )
             db.execute(
                 "INSERT INTO contacts (email, copper_id, forgotten, updated_at) VALUES (?, ?, 1, ?) "
-                "ON CONFLICT(email) DO UPDATE SET forgotten = 1",
+                "ON CONFLICT(email) DO UPDATE SET forgotten = 1, mailchimp_hash = NULL, "
+                "mailchimp_unique_id = NULL",  # Mailchimp holds no member for it any more
                 (email, copper_id, now_iso()),
             )
             return bool(cur.rowcount)

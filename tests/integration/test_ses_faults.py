@@ -11,23 +11,19 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import replace
 
 import httpx
 import pytest
 
 from crmtui.config import Settings
 from crmtui.connectors.ses import SEND_PATH, SesClient
-from crmtui.engine import scenarios as sc
 from crmtui.engine.sending import run_tick
 from crmtui.sandbox.loopback import LoopbackServer
-from crmtui.sandbox.mail import SANDBOX_FROM, SES_ACCESS_KEY_ID, SES_SECRET_ACCESS_KEY, SesSim
+from crmtui.sandbox.mail import SesSim
 from crmtui.sandbox.proxy import FaultProxy
-from crmtui.secrets import Secret
 from crmtui.store import Store
-from crmtui.store.scenarios import Audience, Scenario, Step, TemplateRow, scenario_repo
-
-EMAILS = [f"client{i}@exemple.fr" for i in range(10)]
+from crmtui.store.scenarios import Scenario, scenario_repo
+from tests.integration.send_support import EMAILS, delivered, make_scenario, ses_settings
 
 
 @pytest.fixture
@@ -39,41 +35,6 @@ def ses_behind_proxy() -> Iterator[tuple[SesSim, FaultProxy]]:
     yield sim, proxy
     proxy.stop()
     server.stop()
-
-
-def ses_settings(settings: Settings, url: str) -> Settings:
-    return replace(
-        settings,
-        ses_region="eu-west-3",
-        ses_access_key_id=SES_ACCESS_KEY_ID,
-        ses_secret_access_key=Secret(SES_SECRET_ACCESS_KEY),
-        ses_endpoint_url=url,
-        email_from=SANDBOX_FROM,
-        public_base_url="https://crm.domaine-exemple.fr",
-    )
-
-
-def make_scenario(store: Store, emails: list[str], name: str = "Bienvenue") -> Scenario:
-    scenario = Scenario(
-        name=name,
-        window_start="00:00",
-        window_end="24:00",
-        send_days=[1, 2, 3, 4, 5, 6, 7],
-        audience=Audience(emails=emails),
-        steps=[Step(1, "welcome", "a"), Step(2, "reminder", "a", trigger="delay", delay_days=3)],
-        templates={"a": TemplateRow("a", "Bonjour", "<p>Bonjour</p><a href='{{unsubscribe_link}}'>x</a>")},
-    )
-    scenario.id = scenario_repo(store).save(scenario)
-    sc.start(store, name)
-    loaded = scenario_repo(store).get(name)
-    assert loaded is not None
-    return loaded
-
-
-def delivered(sim: SesSim) -> Counter[str]:
-    """Recipients as SES itself counted them (its own list of accepted SendEmail calls)."""
-    with sim.lock:
-        return Counter(m["To"][0] for m in sim.messages)
 
 
 def wait_for(condition: object, seconds: float = 30.0) -> None:

@@ -31,7 +31,7 @@ class Human:
     """A person as the world knows them: their Copper id, their latest address, their member."""
 
     number: int
-    person_id: int
+    person_id: int | None  # None: signed up in Mailchimp, the sync makes their Copper person
     email: str
     renames: int = 0
     uid: str | None = None  # the member's unique_email_id, once Mailchimp holds one
@@ -80,6 +80,14 @@ class OnePersonOneRecord(RuleBasedStateMachine):
     def _members(self) -> list[Human]:
         return [h for h in self.humans if self._member_of(h) is not None]
 
+    @rule()
+    def mailchimp_signup(self) -> None:
+        """Someone signs up on Mailchimp's form (a member no contact knows, like a renamed one)."""
+        n = len(self.humans)
+        email = f"inscrit{n}@exemple.fr"
+        self.world.mailchimp.simulate_event("subscribe", email, merge_fields={"FNAME": f"Inscrit{n}"})
+        self.humans.append(Human(n, None, email, uid=self.world.member_uid(email)))
+
     @precondition(lambda self: self._members())
     @rule(pick=st.integers(0, 7))
     def upemail(self, pick: int) -> None:
@@ -97,9 +105,21 @@ class OnePersonOneRecord(RuleBasedStateMachine):
     def copper_tag(self, pick: int, tag: str) -> None:
         """A tag added to or removed from the Copper person."""
         human = self.humans[pick % len(self.humans)]
-        tags = list(self.world.copper.people[human.person_id]["tags"])
+        person_id = human.person_id or self._person_of(human)
+        if person_id is None:
+            return  # not in Copper yet
+        tags = list(self.world.copper.people[person_id]["tags"])
         tags = [t for t in tags if t != tag] if tag in tags else [*tags, tag]
-        self.run(self.world.copper_tags(human.person_id, tags))
+        self.run(self.world.copper_tags(person_id, tags))
+
+    def _person_of(self, human: Human) -> int | None:
+        """The Copper person the sync made for a Mailchimp signup (under any of their addresses)."""
+        people = self.world.people_by_email()
+        for email in (human.email, *human.old_emails):
+            if len(people.get(email, [])) == 1:
+                human.person_id = people[email][0]
+                return human.person_id
+        return None
 
     @precondition(lambda self: self._members())
     @rule(pick=st.integers(0, 7), tag=st.sampled_from(TAGS), active=st.booleans())
@@ -140,7 +160,12 @@ class OnePersonOneRecord(RuleBasedStateMachine):
         assert len(self.world.copper.people) == len(self.humans) + 1, people
         assert len(self.world.mailchimp.members) == len(self.humans) + 1, members
         for human in self.humans:
-            assert people.get(human.email) == [human.person_id], (human, people)
+            if human.person_id is None:
+                self._person_of(human)
+            assert human.person_id is not None and people.get(human.email) == [human.person_id], (
+                human,
+                people,
+            )
             assert human.email in members, (human, members)
             if human.uid is not None:
                 assert members[human.email] == [human.uid], (human, members)
