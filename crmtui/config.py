@@ -77,6 +77,8 @@ class Settings:
     """COPPER_API_EMAIL: email of the Copper user who owns the key (sent as X-PW-UserEmail)."""
     copper_base_url: str = COPPER_BASE_URL
     """COPPER_BASE_URL: API root; only changed for the sandbox or a proxy."""
+    copper_siret_field: str = ""
+    """COPPER_SIRET_FIELD: id of the Copper custom field holding the company's SIRET (``{{siret}}``)."""
 
     # -- Mailchimp -----------------------------------------------------------------------------
     mailchimp_api_key: Secret = _secret()
@@ -294,6 +296,7 @@ FIELD_VARS: dict[str, str] = {
     "copper_api_key": "COPPER_API_KEY",
     "copper_api_email": "COPPER_API_EMAIL",
     "copper_base_url": "COPPER_BASE_URL",
+    "copper_siret_field": "COPPER_SIRET_FIELD",
     "mailchimp_api_key": "MAILCHIMP_API_KEY",
     "mailchimp_dc": "MAILCHIMP_DC",
     "mailchimp_list_id": "MAILCHIMP_LIST_ID",
@@ -513,6 +516,18 @@ def load_settings(
     kw["copper_api_email"] = get("COPPER_API_EMAIL")
     if get("COPPER_BASE_URL"):
         kw["copper_base_url"] = _url(get("COPPER_BASE_URL"), "COPPER_BASE_URL", problems)
+    if get("COPPER_SIRET_FIELD"):
+        siret_field = get("COPPER_SIRET_FIELD").strip()
+        if siret_field.isdigit():
+            kw["copper_siret_field"] = siret_field
+        else:
+            problems.append(
+                Problem(
+                    "COPPER_SIRET_FIELD",
+                    t("config.siret_field", value=siret_field),
+                    t("config.siret_field.fix"),
+                )
+            )
     if kw["copper_api_email"] and not _EMAIL.match(kw["copper_api_email"]):
         problems.append(
             Problem(

@@ -532,6 +532,7 @@ def _load_parts() -> None:
         "i18n_sync_doc",
         "i18n_budget",
         "i18n_sending",
+        "i18n_connectors",
     ):
         try:
             importlib.import_module(f"crmtui.{part}")

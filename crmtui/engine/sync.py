@@ -193,7 +193,25 @@ def copper_side(person: CopperPerson) -> CopperSide | None:
         other_emails=tuple(emails[1:]),
         modified=person.date_modified,
         name=person.name,
+        company=clean(person.raw.get("company_name")),
+        custom_fields=_custom_fields(person.raw.get("custom_fields")),
     )
+
+
+def _custom_fields(value: object) -> dict[str, str]:
+    """Copper's ``custom_fields`` (``[{"custom_field_definition_id": 1, "value": …}]``) as ``{"1": "…"}``.
+
+    Kept in the stored snapshot for templates (``{{siret}}`` from COPPER_SIRET_FIELD); never synced.
+    """
+    out: dict[str, str] = {}
+    for item in value if isinstance(value, list) else []:
+        if not isinstance(item, dict) or item.get("custom_field_definition_id") is None:
+            continue
+        raw = item.get("value")
+        if raw is None or raw == "" or isinstance(raw, dict | list):
+            continue
+        out[str(item["custom_field_definition_id"])] = clean(str(raw))
+    return out
 
 
 def mailchimp_side(member: MailchimpMember, mapping: Mapping[str, str] | None = None) -> MailchimpSide:

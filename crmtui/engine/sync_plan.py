@@ -77,10 +77,15 @@ class CopperSide:
     other_emails: tuple[str, ...] = ()
     modified: int = 0
     name: str = ""
+    company: str = ""
+    """The person's company name (read by templates: ``{{company}}``; never synced)."""
+    custom_fields: Mapping[str, str] = field(default_factory=dict)
+    """Copper custom field values by definition id, as text (``{{siret}}``; never synced)."""
 
     def to_json(self) -> dict[str, Any]:
-        """For the store."""
-        return {
+        """For the store (``company`` and ``custom_fields`` only when present, so a person without
+        them keeps the snapshot it always had)."""
+        data: dict[str, Any] = {
             "id": self.id,
             "email": self.email,
             "fields": dict(self.fields),
@@ -89,6 +94,11 @@ class CopperSide:
             "modified": self.modified,
             "name": self.name,
         }
+        if self.company:
+            data["company"] = self.company
+        if self.custom_fields:
+            data["custom_fields"] = dict(self.custom_fields)
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> CopperSide:
@@ -101,6 +111,8 @@ class CopperSide:
             other_emails=tuple(data.get("other_emails") or ()),
             modified=int(data.get("modified") or 0),
             name=data.get("name") or "",
+            company=data.get("company") or "",
+            custom_fields=dict(data.get("custom_fields") or {}),
         )
 
 
