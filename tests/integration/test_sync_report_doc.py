@@ -287,3 +287,43 @@ async def test_the_run_log_holds_every_step_and_action(empty: Sandbox, tmp_path:
     assert settings.mailchimp_api_key.reveal() not in text and settings.copper_api_key.reveal() not in text
     identical = "same@exemple.fr (Sam SAME): compared, identical: nothing to write"
     assert (identical in text) == (level == "debug")
+
+
+async def test_report_of_000_in_english_has_the_same_layout(empty: Sandbox, tmp_path: Path) -> None:
+    _subscribe(empty, "test3@exemple.fr", "Test3", "TEST3")
+    settings = make_settings(empty, tmp_path, SYNC_MODE="test", CRMTUI_LANG="en")
+    store = Store(settings.store_path)
+    try:
+        report = await sync(settings, store)
+    finally:
+        store.close()
+    lines = Path(report.path or "").read_text(encoding="utf-8").splitlines()
+    assert lines[:3] == ["=" * 80, "COPPER ↔ MAILCHIMP SYNC REPORT", "=" * 80]
+    block = lines.index("  1. ✅ SUCCESS | test3@exemple.fr")
+    assert lines[block + 1 : block + 4] == [
+        "     Direction: Mailchimp → Copper",
+        "     Name: Test3 TEST3",
+        "     Result: New contact added",
+    ]
+    assert "📊 Success rate: 100.0%" in lines and "🔁 Identical contacts skipped (optimisation): 0" in lines
+
+
+async def test_a_hand_added_inactive_tag_is_said_in_the_report(
+    empty: Sandbox, tmp_path: Path, french: None
+) -> None:
+    from crmtui.engine.identity import INACTIVE_TAG
+
+    person = _new_person(empty, "jean.martin@exemple.com", "Jean", "MARTIN")
+    settings = _settings(empty, tmp_path)
+    store = Store(settings.store_path)
+    try:
+        await sync(settings, store)
+        copper_put(empty, person, tags=[INACTIVE_TAG])
+        report = await sync(settings, store)
+    finally:
+        store.close()
+    text = Path(report.path or "").read_text(encoding="utf-8")
+    assert "  1. ✅ SUCCÈS | jean.martin@exemple.com\n" in text
+    assert "     Résultat: 📥 INACTIF : désabonné de Mailchimp\n" in text
+    member = empty.mailchimp.member("jean.martin@exemple.com")
+    assert member is not None and member["status"] == "unsubscribed"
