@@ -24,7 +24,7 @@ import platformdirs
 from dotenv import dotenv_values
 
 from crmtui.i18n import detect_language, set_language, t
-from crmtui.intervals import parse_interval
+from crmtui.intervals import describe_interval, parse_interval
 from crmtui.secrets import Secret, mask, redact, register_secret, url_password
 from crmtui.text import printable
 
@@ -120,6 +120,9 @@ class Settings:
     """SYNC_ARCHIVE_ACTION: what "archive" (a decision or a hand-added ``📥 INACTIF``) does in
     Mailchimp: ``unsubscribe`` (the document's "désabonnement automatique", the default) or
     ``archive`` (the member leaves the audience)."""
+    report_verbose: bool = False
+    """SYNC_REPORT_VERBOSE: list every contact compared and found identical in the report (``--verbose``);
+    by default they are only counted, so a 20k audience does not make a 20k-line report."""
 
     rfm_vip_monetary: float = 1000.0
     """RFM_VIP_MONETARY: total spent (€) from which an active customer is VIP."""
@@ -282,6 +285,8 @@ class Settings:
                 if isinstance(value, Secret)
                 else ("" if value is None else redact(str(value)))  # a password inside a URL
             )
+            if f.name == "sync_interval":
+                shown = f"{value} s ({describe_interval(value)})"  # 604800 s (1 wk)
             rows.append((var, shown, self.sources.get(var, "default")))
         return rows
 
@@ -307,6 +312,7 @@ FIELD_VARS: dict[str, str] = {
     "full_every": "SYNC_FULL_EVERY",
     "max_change_share": "SYNC_MAX_CHANGE_SHARE",
     "archive_action": "SYNC_ARCHIVE_ACTION",
+    "report_verbose": "SYNC_REPORT_VERBOSE",
     "rfm_vip_monetary": "RFM_VIP_MONETARY",
     "rfm_vip_orders": "RFM_VIP_ORDERS",
     "rfm_at_risk_days": "RFM_AT_RISK_DAYS",
@@ -592,6 +598,8 @@ def load_settings(
         kw["archive_action"] = _choice(
             get("SYNC_ARCHIVE_ACTION").lower(), "SYNC_ARCHIVE_ACTION", ("unsubscribe", "archive"), problems
         )
+    if get("SYNC_REPORT_VERBOSE"):
+        kw["report_verbose"] = get("SYNC_REPORT_VERBOSE").lower() in ("1", "true", "yes", "oui", "on")
 
     if get("RFM_VIP_MONETARY"):
         kw["rfm_vip_monetary"] = _float(get("RFM_VIP_MONETARY"), "RFM_VIP_MONETARY", problems)

@@ -396,12 +396,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "report.result": {"fr": "Résultat", "en": "Result"},
     "report.resubscribe": {"fr": "Lien de réinscription", "en": "Resubscribe link"},
     "report.planned": {"fr": "(prévu)", "en": "(planned)"},
-    "report.result.added": {
-        "fr": "nouveau contact ajouté avec {n} tags",
-        "en": "new contact added with {n} tags",
+    "report.result.added": {"fr": "Nouveau contact ajouté", "en": "New contact added"},
+    "report.result.updated": {"fr": "Synchronisé avec {n} tags", "en": "Synced with {n} tags"},
+    "report.result.identical": {
+        "fr": "Contact identique ignoré (optimisation)",
+        "en": "Identical contact skipped (optimisation)",
     },
-    "report.result.updated": {"fr": "mis à jour avec {n} tags", "en": "updated with {n} tags"},
-    "report.result.identical": {"fr": "contact identique, ignoré", "en": "identical contact, skipped"},
     "report.result.forgotten": {
         "fr": "adresse oubliée par Mailchimp : réinscription requise",
         "en": "address forgotten by Mailchimp: resubscribe required",

@@ -288,7 +288,35 @@ def plan_contact(
     memory: Memory,
     opts: SyncOptions,
 ) -> ContactPlan:
-    """Plan the operations that bring one contact in sync. Pure."""
+    """Plan the operations that bring one contact in sync. Pure.
+
+    The plan's ``name`` is the contact's name once the plan is applied (a first name changed in
+    Mailchimp shows the new one), as the report's "Nom" line gives it.
+    """
+    plan = _plan_contact(email, copper, mc, memory, opts)
+    if plan.outcome is Outcome.CHANGED and plan.new_base is not None:
+        fields = plan.new_base.fields
+        before = {
+            f: clean(side.fields.get(f))
+            for side in (mc, copper)
+            if side is not None
+            for f in ("first_name", "last_name")
+            if clean(side.fields.get(f))
+        }
+        parts = [clean(fields[f]) if f in fields else before.get(f, "") for f in ("first_name", "last_name")]
+        current = " ".join(p for p in parts if p)
+        if current:
+            plan.name = current
+    return plan
+
+
+def _plan_contact(
+    email: str,
+    copper: CopperSide | None,
+    mc: MailchimpSide | None,
+    memory: Memory,
+    opts: SyncOptions,
+) -> ContactPlan:
     name = display_name(copper, mc)
     plan = ContactPlan(email, name, Outcome.IDENTICAL, new_base=memory.base)
 
