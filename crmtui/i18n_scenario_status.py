@@ -20,6 +20,10 @@ SCENARIO_STATUS_CATALOGUE: dict[str, dict[str, str]] = {
         "en": "  pending sends: {due} due now, {scheduled} scheduled ({held} of them held by the cooldown), "
         "{waiting} waiting for an event; next send {next}",
     },
+    "scenarios.next_send": {
+        "fr": "{due} dû(s) · {scheduled} planifié(s) dont {held} retenu(s) par le délai de repos · prochain envoi {next}",
+        "en": "{due} due · {scheduled} scheduled, {held} held by the cooldown · next send {next}",
+    },
     "scenarios.status.ledger": {
         "fr": "  journal : {claimed} en cours d'envoi, {deferred} reportés (réessayés), {unknown} au sort inconnu",
         "en": "  ledger: {claimed} being sent, {deferred} deferred (retried), {unknown} of unknown outcome",
