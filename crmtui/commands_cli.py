@@ -30,7 +30,9 @@ from crmtui.intervals import cron_schedule
 
 def _configure_connectors(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=("test",), help="test: check each configured connector")
-    p.add_argument("--only", default=None, help="comma-separated: copper,mailchimp,odoo,isavigne")
+    p.add_argument(
+        "--only", default=None, help="comma-separated: copper,mailchimp,odoo,isavigne,ses,smtp,imap"
+    )
 
 
 @subcommand("connectors", "check the connectors (authentication, list, database)", _configure_connectors)
@@ -48,7 +50,7 @@ def connectors_command(args: argparse.Namespace) -> int:
         verdicts = asyncio.run(check_connectors(live, only))
     for verdict in verdicts:
         print(verdict.line())
-    failed = [v for v in verdicts if not v.ok and v.message != "not configured"]
+    failed = [v for v in verdicts if not v.ok and v.configured]
     return EXIT_RECORDS_FAILED if failed else EXIT_OK
 
 

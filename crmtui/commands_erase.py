@@ -91,6 +91,13 @@ def erase_command(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(str(exc), file=sys.stderr)
             return EXIT_CONFIG
+    from crmtui.engine.erase import EraseError, address_keys
+
+    try:
+        address_keys(emails)
+    except EraseError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_CONFIG
     tty = sys.stdin.isatty() and sys.stdout.isatty()
     if emails and not args.dry_run and not args.yes:
         if not tty:

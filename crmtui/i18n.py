@@ -86,6 +86,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # -- runs and connectors screens --------------------------------------------------------
     "runs.title": {"fr": "Historique des exécutions", "en": "Run history"},
     "runs.key.open": {"fr": "Ouvrir", "en": "Open"},
+    "trend.title": {"fr": "Les {n} dernières exécutions", "en": "The last {n} runs"},
+    "trend.ok": {"fr": "réussies", "en": "ok"},
+    "trend.failed": {"fr": "en échec", "en": "failed"},
+    "trend.seconds": {"fr": "durée (s)", "en": "duration (s)"},
+    "trend.operations": {"fr": "opérations", "en": "operations"},
     "runs.dry_run": {"fr": "à blanc", "en": "dry run"},
     "runs.detail.title": {"fr": "Exécution n° {id}", "en": "Run #{id}"},
     "runs.detail.head": {
@@ -391,12 +396,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "report.result": {"fr": "Résultat", "en": "Result"},
     "report.resubscribe": {"fr": "Lien de réinscription", "en": "Resubscribe link"},
     "report.planned": {"fr": "(prévu)", "en": "(planned)"},
-    "report.result.added": {
-        "fr": "nouveau contact ajouté avec {n} tags",
-        "en": "new contact added with {n} tags",
+    "report.result.added": {"fr": "Nouveau contact ajouté", "en": "New contact added"},
+    "report.result.updated": {"fr": "Synchronisé avec {n} tags", "en": "Synced with {n} tags"},
+    "report.result.identical": {
+        "fr": "Contact identique ignoré (optimisation)",
+        "en": "Identical contact skipped (optimisation)",
     },
-    "report.result.updated": {"fr": "mis à jour avec {n} tags", "en": "updated with {n} tags"},
-    "report.result.identical": {"fr": "contact identique, ignoré", "en": "identical contact, skipped"},
     "report.result.forgotten": {
         "fr": "adresse oubliée par Mailchimp : réinscription requise",
         "en": "address forgotten by Mailchimp: resubscribe required",
@@ -527,6 +532,7 @@ def _load_parts() -> None:
         "i18n_sync_doc",
         "i18n_budget",
         "i18n_sending",
+        "i18n_connectors",
     ):
         try:
             importlib.import_module(f"crmtui.{part}")

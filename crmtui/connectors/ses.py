@@ -1,4 +1,4 @@
-"""Amazon SES v2 over httpx: SendEmail and GetAccount, signed with botocore's SigV4 signer.
+"""Amazon SES v2 over httpx: SendEmail, GetAccount and GetEmailIdentity, signed with botocore's SigV4 signer.
 
 No boto3 client: the shared :class:`~crmtui.connectors.http.ServiceClient` does the I/O (retries,
 counters, redaction), and ``botocore.auth.SigV4Auth`` signs each request with the signing name
@@ -33,13 +33,21 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from crmtui.connectors.errors import AuthError, ConnectorError, OutcomeUnknown, RateLimited, RequestRejected
+from crmtui.connectors.errors import (
+    AuthError,
+    ConnectorError,
+    NotFound,
+    OutcomeUnknown,
+    RateLimited,
+    RequestRejected,
+)
 from crmtui.connectors.http import RetryPolicy, RollingWindowLimiter, ServiceClient
 from crmtui.connectors.ses_ids import ses_headers
 from crmtui.connectors.smtp import (
@@ -53,6 +61,7 @@ from crmtui.secrets import Secret
 
 SEND_PATH = "/v2/email/outbound-emails"
 ACCOUNT_PATH = "/v2/email/account"
+IDENTITY_PATH = "/v2/email/identities/"
 _TAG_VALUE = re.compile(r"[^A-Za-z0-9_.@-]")
 
 RECIPIENT_ERRORS = frozenset({"MessageRejected", "BadRequestException"})
@@ -107,6 +116,7 @@ class SesAccount:
         sent_last_24h: messages sent in the last 24 hours.
         sending_enabled: whether the account may send.
         enforcement_status: ``HEALTHY``, ``PROBATION`` or ``SHUTDOWN``.
+        production_access: False while the account is in the SES sandbox (verified recipients only).
     """
 
     max_send_rate: float
@@ -114,6 +124,7 @@ class SesAccount:
     sent_last_24h: float
     sending_enabled: bool
     enforcement_status: str = "HEALTHY"
+    production_access: bool = True
 
     @property
     def remaining_24h(self) -> float | None:
@@ -121,6 +132,26 @@ class SesAccount:
         if self.max_24h_send < 0:
             return None
         return max(0.0, self.max_24h_send - self.sent_last_24h)
+
+
+@dataclass(frozen=True)
+class SesIdentity:
+    """``GetEmailIdentity``'s answer for one identity (an address or a domain).
+
+    https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_GetEmailIdentity.html
+
+    Attributes:
+        identity: the address or domain asked about.
+        kind: ``EMAIL_ADDRESS``, ``DOMAIN`` or ``MANAGED_DOMAIN``.
+        verified: ``VerifiedForSendingStatus``: mail may be sent from it.
+        status: ``VerificationStatus``: ``PENDING``, ``SUCCESS``, ``FAILED``,
+            ``TEMPORARY_FAILURE`` or ``NOT_STARTED``.
+    """
+
+    identity: str
+    kind: str
+    verified: bool
+    status: str
 
 
 def error_code(response: httpx.Response) -> tuple[str, str]:
@@ -259,10 +290,50 @@ class SesClient(ServiceClient):
             sent_last_24h=float(quota.get("SentLast24Hours") or 0.0),
             sending_enabled=bool((body or {}).get("SendingEnabled", True)),
             enforcement_status=str((body or {}).get("EnforcementStatus") or "HEALTHY"),
+            production_access=bool((body or {}).get("ProductionAccessEnabled", True)),
         )
         self.account = account
         self.set_rate(account.max_send_rate)
         return account
+
+    async def get_email_identity(self, identity: str) -> SesIdentity | None:
+        """``GET /v2/email/identities/{identity}``; None when SES does not know it (404).
+
+        The identity is percent-encoded in the path (``@`` as ``%40``, as boto3 sends it), and the
+        path is signed as sent.
+        """
+        path = IDENTITY_PATH + quote(identity, safe="")
+        headers = self._signed_headers("GET", path, b"")
+        try:
+            body = await self.json("GET", path, headers=headers, endpoint="GET /v2/email/identities")
+        except AccountRefused as exc:
+            if exc.reason == "not_found":
+                return None
+            raise
+        except NotFound:
+            return None
+        body = body if isinstance(body, dict) else {}
+        return SesIdentity(
+            identity=identity,
+            kind=str(body.get("IdentityType") or ""),
+            verified=bool(body.get("VerifiedForSendingStatus", False)),
+            status=str(body.get("VerificationStatus") or ""),
+        )
+
+    async def sender_identity(self, sender: str) -> SesIdentity | None:
+        """The identity that lets ``sender`` send: the address itself, else its domain.
+
+        SES accepts mail from a verified address or from any address of a verified domain
+        (https://docs.aws.amazon.com/ses/latest/dg/creating-identities.html); the address is
+        asked first, then the domain when the address is unknown or not verified.
+        """
+        address = email.utils.parseaddr(sender)[1].lower() or sender.lower()
+        found = await self.get_email_identity(address) if "@" in address else None
+        if found is not None and found.verified:
+            return found
+        domain = address.rsplit("@", 1)[-1]
+        by_domain = await self.get_email_identity(domain) if domain else None
+        return by_domain if by_domain is not None and (by_domain.verified or found is None) else found
 
     def set_rate(self, per_second: float) -> None:
         """Pace sends at ``per_second`` (a rolling one-second window)."""

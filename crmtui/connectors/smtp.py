@@ -294,10 +294,21 @@ class SmtpSender:
         async with self._slots:
             if self.limiter is not None:
                 await self.limiter.acquire()
-            client = self._idle.pop() if self._idle else await self._connect()
+            reused = bool(self._idle)
+            client = self._idle.pop() if reused else await self._connect()
             keep = False
             try:
-                reply = await self._transaction(client, message)
+                try:
+                    reply = await self._transaction(client, message)
+                except NetworkError:
+                    if not reused:
+                        raise
+                    # An idle connection the server had closed: lost before DATA, so nothing was
+                    # sent. Once more on a fresh connection.
+                    with contextlib.suppress(Exception):
+                        client.close()
+                    client = await self._connect()
+                    reply = await self._transaction(client, message)
                 keep = True
                 self.sent += 1
                 return reply

@@ -14,9 +14,10 @@ from crmtui.connectors.errors import ConnectorError
 from crmtui.connectors.http import RetryPolicy
 from crmtui.connectors.mailchimp import MailchimpClient
 from crmtui.connectors.odoo import OdooClient
+from crmtui.i18n import t
 from crmtui.text import printable
 
-CONNECTORS = ("copper", "mailchimp", "odoo", "isavigne")
+CONNECTORS = ("copper", "mailchimp", "odoo", "isavigne", "ses", "smtp", "imap")
 _QUICK = RetryPolicy(attempts=2, base=0.2, cap=1.0, max_retry_after=5.0)
 
 
@@ -30,6 +31,7 @@ class Verdict:
     hint: str = ""
     seconds: float = 0.0
     details: dict[str, object] = field(default_factory=dict)
+    configured: bool = True
 
     def line(self) -> str:
         """One readable line (untrusted text escaped)."""
@@ -125,16 +127,25 @@ async def check_connectors(settings: Settings, only: tuple[str, ...] | None = No
     """Test every configured connector (concurrently); unconfigured ones are reported as such."""
     configured = settings.connectors()
     names = [n for n in CONNECTORS if only is None or n in only]
+    from crmtui.engine.connectivity_mail import check_imap, check_ses, check_smtp
+
     tasks = {
         "copper": _copper,
         "mailchimp": _mailchimp,
         "odoo": _odoo,
+        "ses": check_ses,
+        "smtp": check_smtp,
+        "imap": check_imap,
     }
 
     async def one(name: str) -> Verdict:
         if not configured.get(name):
             return Verdict(
-                name, False, "not configured", f"see `crmtui config check` for the {name} variables"
+                name,
+                False,
+                t("conn.not_configured"),
+                t("conn.not_configured.fix", name=name),
+                configured=False,
             )
         if name == "isavigne":
             return _isavigne(settings)

@@ -484,6 +484,24 @@ def _clean_error(exc: ConnectorError, matcher: Matcher) -> str:
     return matcher.scrub(str(exc))
 
 
+def address_keys(emails: Sequence[str]) -> list[tuple[str, str]]:
+    """``(as typed, email key)`` of each distinct address, in order.
+
+    Raises:
+        EraseError: one is not an address (checked before anything is written or asked).
+    """
+    keys: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for email in emails:
+        key = normalize_email(email)
+        if "@" not in key:
+            raise EraseError(t("erase.bad_email", email=email))
+        if key not in seen:
+            seen.add(key)
+            keys.append((email, key))
+    return keys
+
+
 async def erase(
     settings: Settings,
     store: Store,
@@ -510,13 +528,7 @@ async def erase(
     Raises:
         EraseError: an address that is not one.
     """
-    keys: list[tuple[str, str]] = []
-    for email in emails:
-        key = normalize_email(email)
-        if "@" not in key:
-            raise EraseError(t("erase.bad_email", email=email))
-        if key not in {k for _, k in keys}:
-            keys.append((email, key))
+    keys = address_keys(emails)
     if not dry_run:
         store.erasure.configure(settings.erasure_secret, settings.env_file)
     outcome = EraseOutcome(dry_run=dry_run)

@@ -8,12 +8,13 @@ synchronous and asynchronous code can use it, like :class:`~crmtui.sandbox.mail.
         imap.answer("replies@domaine-exemple.fr", ses.messages[0]["raw"])  # as a mail client answers
         # point IMAP_HOST/IMAP_PORT at imap.host/imap.port with IMAP_SSL=no
 
-Three things the stock testing server lacks are added here, and only here:
+Four things the stock testing server lacks are added here, and only here:
 
 - passwords: it accepts any LOGIN; with ``users`` set, a wrong password gets
   ``NO [AUTHENTICATIONFAILED]`` as a real server answers;
 - ``UID SEARCH UID n:*`` (RFC 3501): it only understands a bare range, so the ``UID`` search key
   is dropped before it parses the command (it already reads the range as UIDs);
+- an unknown folder: ``SELECT`` answers ``NO [NONEXISTENT]`` instead of creating it;
 - a stable ``UIDVALIDITY`` per sandbox (it draws a new one per connection), so cursors survive
   reconnections as they do against a real mailbox.
 
@@ -100,6 +101,22 @@ class _Protocol(_its.ImapProtocol):  # type: ignore[misc,name-defined]
             return
         self._sandbox.logins += 1
         super().login(tag, user)
+
+    def select(self, tag: str, *args: str) -> None:
+        """A folder that does not exist is refused, as real servers do (the stock one creates it).
+
+        RFC 3501 §6.3.1: ``NO`` is a select failure, "no such mailbox", and the session stays
+        authenticated; the ``[NONEXISTENT]`` response code is RFC 5530 §3 (Dovecot answers
+        ``NO [NONEXISTENT] Mailbox doesn't exist: NAME``). INBOX and the stock default folders
+        always exist, and a folder exists once a message was delivered to it.
+        """
+        name = _unquote(args[0]) if args else ""
+        state = self.server_state
+        known = name.upper() == "INBOX" or name in state.DEFAULT_MAILBOXES
+        if not known and not state.has_mailbox(self.user_login, name):
+            self.send_tagged_line(tag, f"NO [NONEXISTENT] Mailbox doesn't exist: {name}")
+            return
+        super().select(tag, *args)
 
     def search(self, tag: str, *args: str) -> None:
         params = list(args)

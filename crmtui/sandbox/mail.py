@@ -22,7 +22,14 @@ SES v2 simulator (faithful to WIRE.md §4.1):
   https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendEmail.html (section Errors); the
   quota and rate messages: https://docs.aws.amazon.com/ses/latest/dg/manage-sending-quotas-errors.html;
 - ``GET /v2/email/account``: ``SendQuota{Max24HourSend, MaxSendRate, SentLast24Hours}``...;
-- ``POST /v2/email/identities``: CreateEmailIdentity (verifies at once, as a sandbox should).
+- ``POST /v2/email/identities``: CreateEmailIdentity (verifies at once, as a sandbox should);
+- ``GET /v2/email/identities/{EmailIdentity}``: GetEmailIdentity with the response shape of
+  https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_GetEmailIdentity.html
+  (``IdentityType``, ``VerifiedForSendingStatus``, ``VerificationStatus`` ``SUCCESS``/``PENDING``,
+  ``DkimAttributes``, ``FeedbackForwardingStatus``, ``Policies``, ``Tags``; no custom MAIL FROM, so
+  no ``MailFromAttributes``)
+  and ``404 NotFoundException`` for an unknown identity (same page, section Errors); the GetAccount
+  shape is https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_GetAccount.html.
 
 SMTP sink: an aiosmtpd server in a thread with ``start()``/``stop()``, ``host``/``port``/``url``,
 optional AUTH, scripted ``454 Throttling failure`` answers, rejected recipients (``550``) and
@@ -158,6 +165,8 @@ class SesSim:
         self.access_key_id = access_key_id
         self.secret_access_key = secret_access_key
         self.verified = {v.lower().lstrip("@") for v in verified}
+        self.pending: set[str] = set()
+        """Identities created but not verified yet (GetEmailIdentity: ``PENDING``)."""
         self.max_send_rate = max_send_rate
         self.max_24h_send = max_24h_send
         self.control = control or SimControl()
@@ -174,6 +183,7 @@ class SesSim:
             Route("/v2/email/outbound-emails", self._send, methods=["POST"]),
             Route("/v2/email/account", self._account, methods=["GET"]),
             Route("/v2/email/identities", self._identity, methods=["POST"]),
+            Route("/v2/email/identities/{identity:path}", self._get_identity, methods=["GET"]),
         ]
         self.app = _typed_throttling(
             with_control(Starlette(routes=routes), self.control, fault_body=self._fault_body)
@@ -246,9 +256,13 @@ class SesSim:
         names = signed.split(";")
         headers = {n: request.headers.get(n, "") for n in names}
         query = f"?{request.url.query}" if request.url.query else ""
+        # The path as the client sent (and signed) it: ``%40`` stays ``%40`` (Starlette's
+        # ``url.path`` is decoded).
+        raw_path = request.scope.get("raw_path") or b""
+        path = raw_path.decode("latin-1") if raw_path else request.url.path
         aws = AWSRequest(
             method=request.method,
-            url=f"{request.url.scheme}://{headers.get('host') or request.url.netloc}{request.url.path}{query}",
+            url=f"{request.url.scheme}://{headers.get('host') or request.url.netloc}{path}{query}",
             data=body,
             headers=headers,
         )
@@ -495,6 +509,38 @@ class SesSim:
         kind = "EMAIL_ADDRESS" if "@" in identity else "DOMAIN"
         return JSONResponse({"IdentityType": kind, "VerifiedForSendingStatus": True})
 
+    async def _get_identity(self, request: Request) -> JSONResponse:
+        """GetEmailIdentity (API_GetEmailIdentity.html): the identity exactly, not its domain."""
+        refused = self._verify(request, await request.body())
+        if refused is not None:
+            return refused
+        identity = str(request.path_params["identity"]).lower()
+        verified = identity in self.verified
+        if not verified and identity not in self.pending:
+            return self._error(404, "NotFoundException", f"Email identity {identity} does not exist.")
+        domain = "@" not in identity
+        dkim: dict[str, Any] = {}
+        if domain:
+            dkim = {
+                "SigningEnabled": verified,
+                "Status": "SUCCESS" if verified else "PENDING",
+                "Tokens": [f"{identity.replace('.', '')[:20]}{n}" for n in range(3)],
+                "SigningAttributesOrigin": "AWS_SES",
+                "NextSigningKeyLength": "RSA_2048_BIT",
+                "CurrentSigningKeyLength": "RSA_2048_BIT",
+            }
+        return JSONResponse(
+            {
+                "IdentityType": "DOMAIN" if domain else "EMAIL_ADDRESS",
+                "FeedbackForwardingStatus": True,
+                "VerifiedForSendingStatus": verified,
+                "DkimAttributes": dkim,
+                "Policies": {},
+                "Tags": [],
+                "VerificationStatus": "SUCCESS" if verified else "PENDING",
+            }
+        )
+
 
 # -- SMTP sink ----------------------------------------------------------------------------------------
 
@@ -562,6 +608,14 @@ class _SinkHandler:
                     "raw": raw,
                 }
             )
+            lose = self.sink.lose_reply
+        if lose == "drop":
+            # Accepted and queued, then the connection dies before the 250 reaches the client.
+            transport = server.transport
+            if isinstance(transport, asyncio.Transport):
+                transport.abort()
+        elif lose == "hang":
+            await asyncio.sleep(self.sink.hang_seconds)  # accepted, but the 250 comes too late
         return f"250 2.0.0 OK queued as {mid[:16]}"
 
 
@@ -586,6 +640,10 @@ class SmtpSink:
         refuse_rcpt: a reply to give every ``RCPT TO``, e.g. Postfix's ``554 5.7.1 <addr>: Relay
             access denied`` (smtpd_relay_restrictions, https://www.postfix.org/SMTPD_ACCESS_README.html).
         refused: scripted refusals given.
+        lose_reply: after accepting a message (it is counted): ``"drop"`` aborts the connection
+            instead of answering 250, ``"hang"`` waits ``hang_seconds`` first: the relay took
+            the message but the client cannot know (RFC 5321 §6.1: once it has said 250 the
+            server is responsible for delivery, and a client that never saw the 250 cannot tell).
     """
 
     def __init__(
@@ -622,6 +680,8 @@ class SmtpSink:
         self.refuse_mail = ""
         self.refuse_rcpt = ""
         self.refused = 0
+        self.lose_reply = ""
+        self.hang_seconds = 30.0
         kwargs: dict[str, Any] = {}
         if username:
             # A loopback test sink: AUTH without TLS is the point, not a risk.

@@ -9,7 +9,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import DataTable, Footer, Label, Static
 
 from crmtui.config import Settings
 from crmtui.engine.connectivity import CONNECTORS, Verdict, check_connectors
@@ -29,6 +29,9 @@ def connector_rows(settings: Settings) -> list[tuple[str, bool, str]]:
         "isavigne": str(settings.isavigne_export_path or ""),
         "ses": settings.ses_region,
         "smtp": f"{settings.smtp_host}:{settings.smtp_port}" if settings.smtp_host else "",
+        "imap": f"{settings.imap_host}:{settings.imap_port} · {settings.imap_folder}"
+        if settings.imap_host
+        else "",
     }
     return [(name, ready, details.get(name, "")) for name, ready in settings.connectors().items()]
 
@@ -44,16 +47,41 @@ def calls_by_service(summary: dict[str, object]) -> dict[str, int]:
     return out
 
 
+def verdict_text(name: str, verdict: Verdict | None, detail: str) -> str:
+    """The detail pane's plain text for one connector: its full verdict and the fix."""
+    if verdict is None:
+        return f"{name} · {t('connectors.untested')}" + (f"\n{detail}" if detail else "")
+    mark = "✔" if verdict.ok else "✘"
+    text = f"{mark} {name} · {verdict.message}"
+    if verdict.hint and not verdict.ok:
+        text += f"\n→ {verdict.hint}"
+    return text
+
+
 class ConnectorsScreen(Screen[None]):
-    """One row per connector; ``t`` tests them all in the background."""
+    """One row per connector; ``t`` tests them all in the background.
+
+    The table is narrow at 80 columns, so the highlighted connector's whole verdict and its fix
+    are in a pane under it (wrapped, never cut).
+    """
+
+    DEFAULT_CSS = """
+    ConnectorsScreen #connectors-table { height: 1fr; }
+    ConnectorsScreen #connector-verdict {
+        height: auto; max-height: 7; padding: 0 1; border-top: solid $accent;
+    }
+    """
 
     BINDINGS = [Binding("t", "test_connectors", t("key.test"), id="connectors.test")]
+
+    _focus = ""
 
     def compose(self) -> ComposeResult:
         """Status bar, title, table, footer."""
         yield StatusBar()
         yield Label(t("connectors.title"), classes="section-title")
         yield DataTable(id="connectors-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="connector-verdict")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -91,6 +119,7 @@ class ConnectorsScreen(Screen[None]):
         settings: Settings = self.app.settings  # type: ignore[attr-defined]
         checks: dict[str, tuple[Verdict, str]] = self.app.connector_checks  # type: ignore[attr-defined]
         table = self.query_one(DataTable)
+        keep = table.cursor_row
         table.clear()
         for name, ready, detail in connector_rows(settings):
             verdict, when = checks.get(name, (None, ""))
@@ -106,6 +135,27 @@ class ConnectorsScreen(Screen[None]):
                 literal(detail),
                 key=name,
             )
+        focus, self._focus = self._focus, ""
+        names = [name for name, _ready, _detail in connector_rows(settings)]
+        table.move_cursor(row=names.index(focus) if focus in names else min(keep, len(names) - 1))
+        self._show_verdict()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Show the highlighted connector's verdict and fix in the pane."""
+        self._show_verdict()
+
+    def _show_verdict(self) -> None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return
+        settings: Settings = self.app.settings  # type: ignore[attr-defined]
+        checks: dict[str, tuple[Verdict, str]] = self.app.connector_checks  # type: ignore[attr-defined]
+        rows = {name: detail for name, _ready, detail in connector_rows(settings)}
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or ""
+        verdict = checks.get(key, (None, ""))[0]
+        pane = self.query_one("#connector-verdict", Static)
+        style = "dim" if verdict is None else ("green" if verdict.ok else "red")
+        pane.update(literal(verdict_text(key, verdict, rows.get(key, "")), style=style))
 
     def action_test_connectors(self) -> None:
         """Test every configured connector in the background."""
@@ -126,4 +176,6 @@ class ConnectorsScreen(Screen[None]):
         when = datetime.now().strftime("%H:%M:%S")
         for verdict in verdicts:
             self.app.connector_checks[verdict.name] = (verdict, when)  # type: ignore[attr-defined]
+        failed = [v.name for v in verdicts if not v.ok and v.configured]
+        self._focus = failed[0] if failed else ""  # the first failure's fix shows in the pane
         self.app.call_from_thread(self.reload)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from textual import work
 from textual.app import ComposeResult
@@ -16,6 +16,7 @@ from crmtui.store.contacts import PendingDecision
 from crmtui.store.runs import Run
 from crmtui.text import literal
 from crmtui.widgets.figure import Figure
+from crmtui.widgets.run_trend import TREND_RUNS, RunTrend
 from crmtui.widgets.status import StatusBar
 
 
@@ -29,6 +30,7 @@ class DashboardData:
     runs: int
     last_runs: list[Run]
     pending_list: list[PendingDecision]
+    trend: list[Run] = field(default_factory=list)
 
 
 def short_time(iso: str | None) -> str:
@@ -54,6 +56,8 @@ class DashboardScreen(Screen[None]):
             yield Figure(t("dashboard.pending"), id="fig-pending")
             yield Figure(t("dashboard.forgotten"), id="fig-forgotten")
             yield Figure(t("dashboard.runs"), id="fig-runs")
+        yield Label("", id="next-run", markup=False)
+        yield RunTrend(id="dashboard-trend")
         with Vertical(id="dashboard-tables"):
             yield Label(t("dashboard.last_runs"), classes="section-title")
             yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
@@ -67,11 +71,22 @@ class DashboardScreen(Screen[None]):
         runs.add_columns("#", t("col.started"), t("col.kind"), t("col.status"), t("col.summary"))
         pending = self.query_one("#pending-table", DataTable)
         pending.add_columns(t("col.email"), t("col.name"), t("col.tag"), t("col.since"))
+        self.show_timer()
+        self.set_interval(1.0, self.show_timer)
         self.reload()
+
+    def show_timer(self) -> None:
+        """SYNC_INTERVAL's countdown: "next run in …", paused during a run, or off."""
+        text = getattr(self.app, "timer_text", None)
+        self.query_one("#next-run", Label).update(text() if callable(text) else "")
 
     def on_screen_resume(self) -> None:
         """Figures may have changed while another screen was shown."""
         self.reload()
+
+    def on_resize(self) -> None:
+        """The run chart only where it leaves the tables room (80x24 keeps the tables)."""
+        self.query_one(RunTrend).set_class(self.size.height < TREND_MIN_HEIGHT, "-short")
 
     @work(
         thread=True,
@@ -90,6 +105,7 @@ class DashboardScreen(Screen[None]):
             runs=store.runs.count(),
             last_runs=store.runs.recent(8),
             pending_list=store.contacts.pending(50),
+            trend=store.runs.recent(TREND_RUNS),
         )
         deliver(self.app, self.show_data, data)
         return data
@@ -130,7 +146,11 @@ class DashboardScreen(Screen[None]):
             )
         if not data.pending_list:
             pending.add_row(literal(t("dashboard.no_pending")), "", "", "")
+        self.query_one(RunTrend).show_runs(data.trend)  # last: the tables are filled whatever it draws
 
+
+TREND_MIN_HEIGHT = 34
+"""Terminal rows from which the dashboard shows the run chart (the Runs screen always does)."""
 
 _STATUS_STYLE = {
     "ok": "green",

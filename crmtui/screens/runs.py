@@ -15,6 +15,7 @@ from crmtui.screens.dashboard import short_time
 from crmtui.screens.workers import deliver
 from crmtui.store.runs import Run
 from crmtui.text import literal, printable
+from crmtui.widgets.run_trend import RunTrend
 from crmtui.widgets.status import StatusBar
 
 LOG_TAIL = 2_000
@@ -36,6 +37,7 @@ class RunsScreen(Screen[None]):
         """Status bar, title, table, footer."""
         yield StatusBar()
         yield Label(t("runs.title"), classes="section-title")
+        yield RunTrend(id="runs-trend")
         yield DataTable(id="all-runs", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -69,6 +71,7 @@ class RunsScreen(Screen[None]):
         table = self.query_one(DataTable)
         table.clear()
         self.runs = {str(run.id): run for run in runs}
+        self.query_one(RunTrend).show_runs(runs)
         for run in runs:
             table.add_row(
                 str(run.id),

@@ -55,6 +55,12 @@ def test_dry_run_touches_nothing_and_the_exit_code_says_who_confirmed(tmp_path: 
         sb.mailchimp.control.reset_calls()
         sb.copper.control.reset_calls()
 
+        # Bad input first: one message, exit 2, not even the secret written.
+        bad = crmtui(env, tmp_path, "erase", "--yes", EMAIL, "not-an-address")
+        assert bad.returncode == 2 and "not an email address" in bad.stderr, bad.stderr
+        assert not (tmp_path / ".env").exists()
+        assert _writes(sb) == {}
+
         # --dry-run: lists what would go where; not a byte changes, no write reaches either system.
         before = _snapshot(data)
         dry = crmtui(env, tmp_path, "erase", "--dry-run", EMAIL)

@@ -69,3 +69,26 @@ async def test_a_missing_report_is_said_not_fatal(settings: Settings, store: Sto
     (tmp_path / "sync_report_1.txt").unlink()
     _, text = await _open_detail(settings, store)
     assert "run 1 finished: partial" in text
+
+
+async def test_the_run_chart_draws_the_last_runs(settings: Settings, store: Store, tmp_path: Path) -> None:
+    from crmtui.widgets.run_trend import RunTrend
+
+    for _ in range(3):
+        _run_with_files(store, tmp_path)
+    app = make_app(settings, store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        dashboard_chart = app.screen.query_one(RunTrend)
+        assert not dashboard_chart.has_class("-short")  # 40 rows: room for the chart on the dashboard
+        assert not dashboard_chart.has_class("-empty")
+        await pilot.press("h")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        chart = app.screen.query_one(RunTrend)
+        rendered = chart.plt.build()
+        assert "The last 3 runs" in rendered
+    async with make_app(settings, store).run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert pilot.app.screen.query_one(RunTrend).has_class("-short")  # 80x24 keeps the tables
