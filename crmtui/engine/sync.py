@@ -1170,9 +1170,9 @@ async def sync_step(ctx: StepContext) -> StepResult:
         summary["decisions_applied"] = applied.applied
         summary["decisions_failed"] = applied.failed
     status = "ok" if report.failed == 0 else "partial"
-    detail = f"{len(report.operations)} operations, {report.succeeded} ok, {report.failed} errors"
+    detail = t("sync.detail", n=len(report.operations), ok=report.succeeded, errors=report.failed)
     if report.pending_decisions:
-        detail += f", {len(report.pending_decisions)} awaiting a decision"
+        detail += ", " + t("sync.detail.pending", n=len(report.pending_decisions))
     return StepResult(
         status=status,
         total=len(report.operations),

@@ -23,6 +23,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Label
 
 import crmtui.i18n_console  # noqa: F401 - registers the navigation texts
 import crmtui.i18n_reco  # noqa: F401 - registers the reco.* keys
+from crmtui.engine.etl import segment_label
 from crmtui.engine.reco import (
     RecoConfig,
     category_label,
@@ -32,7 +33,7 @@ from crmtui.engine.reco import (
     recompute,
     rule_label,
 )
-from crmtui.formats import money
+from crmtui.formats import money, number
 from crmtui.i18n import t
 from crmtui.screens.erase_dialog import ask_erase
 from crmtui.screens.workers import deliver
@@ -198,7 +199,7 @@ class CustomersScreen(Screen[None]):
             table.add_row(
                 literal(row["customer_key"]),
                 literal(name),
-                literal(row["segment"] or "-"),
+                literal(segment_label(row["segment"])),
                 literal(str(row["purchase_count"] or 0)),
                 key=row["customer_key"],
             )
@@ -267,7 +268,7 @@ class CustomersScreen(Screen[None]):
         summary = t(
             "reco.customers.summary",
             name=printable(name),
-            segment=printable(row.get("segment") or "-"),
+            segment=printable(segment_label(row.get("segment"))),
             orders=row.get("purchase_count") or 0,
             spent=money(float(row.get("total_spent_eur") or 0)),
             aov="-" if aov is None else money(float(aov)),
@@ -283,7 +284,7 @@ class CustomersScreen(Screen[None]):
             table.add_row(
                 literal(str(r.rank)),
                 literal(r.product_name),
-                literal(f"{r.score:.2f}"),
+                literal(number(r.score, digits=2)),
                 literal(rule_label(r.rule)),
                 literal(" · ".join(reason_text(x) for x in r.reasons)),
                 key=r.product_key,
