@@ -42,6 +42,7 @@ from crmtui.connectors.mailchimp import subscriber_hash as mailchimp_subscriber_
 from crmtui.engine.cycle import StepContext, StepResult, register_step
 from crmtui.engine.events import Notice, StepProgressed
 from crmtui.engine.identity import RESUBSCRIBE_TAG, normalize_email
+from crmtui.engine.sync_log import describe_op, log_plan
 from crmtui.engine.sync_plan import (
     DEFAULT_MAPPING,
     FIELDS,
@@ -102,6 +103,9 @@ class SyncReport:
     read_copper: int = 0
     read_mailchimp: int = 0
     unchanged: int = 0  # contacts already in sync whose stored state is current (not kept in results)
+    identical_settled: int = 0  # of those, compared and found identical (the rest: opted out, inactive)
+    identical_settled_list: list[tuple[str, str]] = field(default_factory=list)  # email, name; verbose only
+    verbose: bool = False  # list identical contacts in the report (--verbose, SYNC_REPORT_VERBOSE)
     suppressed: int = 0  # erased or deleted people a side still sent (never planned)
     calls: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -111,6 +115,24 @@ class SyncReport:
     def operations(self) -> list[ContactResult]:
         """Contacts the report details: something was (or would be) written, or went wrong."""
         return [r for r in self.results if r.plan.ops or not r.ok or r.forgotten_now]
+
+    @property
+    def applied(self) -> bool:
+        """Whether the operations were carried out (not a dry run, not stopped by the circuit breaker)."""
+        return not self.dry_run and not self.stopped
+
+    @property
+    def identical(self) -> int:
+        """Contacts compared and found identical on both sides: nothing written ("optimisation")."""
+        return self.identical_settled + sum(1 for r in self.results if _is_identical(r))
+
+    @property
+    def identical_contacts(self) -> list[tuple[str, str]]:
+        """Those contacts (email, name), when the run was asked to list them (``verbose``)."""
+        if not self.verbose:
+            return []
+        more = [(r.plan.email, r.plan.name) for r in self.results if _is_identical(r)]
+        return sorted([*self.identical_settled_list, *more])
 
     @property
     def invalid_emails(self) -> list[ContactResult]:
@@ -126,6 +148,10 @@ class SyncReport:
     def failed(self) -> int:
         """Detailed contacts with an error."""
         return sum(1 for r in self.operations if not r.ok)
+
+
+def _is_identical(result: ContactResult) -> bool:
+    return result.plan.outcome is Outcome.IDENTICAL and not result.plan.ops and result.ok
 
 
 def sync_options(settings: Settings) -> SyncOptions:
@@ -167,7 +193,25 @@ def copper_side(person: CopperPerson) -> CopperSide | None:
         other_emails=tuple(emails[1:]),
         modified=person.date_modified,
         name=person.name,
+        company=clean(person.raw.get("company_name")),
+        custom_fields=_custom_fields(person.raw.get("custom_fields")),
     )
+
+
+def _custom_fields(value: object) -> dict[str, str]:
+    """Copper's ``custom_fields`` (``[{"custom_field_definition_id": 1, "value": …}]``) as ``{"1": "…"}``.
+
+    Kept in the stored snapshot for templates (``{{siret}}`` from COPPER_SIRET_FIELD); never synced.
+    """
+    out: dict[str, str] = {}
+    for item in value if isinstance(value, list) else []:
+        if not isinstance(item, dict) or item.get("custom_field_definition_id") is None:
+            continue
+        raw = item.get("value")
+        if raw is None or raw == "" or isinstance(raw, dict | list):
+            continue
+        out[str(item["custom_field_definition_id"])] = clean(str(raw))
+    return out
 
 
 def mailchimp_side(member: MailchimpMember, mapping: Mapping[str, str] | None = None) -> MailchimpSide:
@@ -223,9 +267,14 @@ class SyncEngine:
         self.emit(StepProgressed(f"{STEP}:{phase}", done, total, detail))
 
     async def run(
-        self, *, dry_run: bool = False, full: bool | None = None, allow_large_change: bool = False
+        self,
+        *,
+        dry_run: bool = False,
+        full: bool | None = None,
+        allow_large_change: bool = False,
+        verbose: bool = False,
     ) -> SyncReport:
-        """Read, plan, guard, apply, report."""
+        """Read, plan, guard, apply, report (each step and each action in the log)."""
         started = time.monotonic()
         sync = self.store.sync
         runs_since_full = int(sync.cursor(CURSOR_RUNS_SINCE_FULL) or 0)
@@ -236,6 +285,13 @@ class SyncEngine:
                 copper_cursor is None or mc_cursor is None or runs_since_full + 1 >= self.settings.full_every
             )
         report = SyncReport(self.run_id, self.settings.sync_mode, dry_run, full, datetime.now())
+        report.verbose = verbose or self.settings.report_verbose
+        log.info(
+            "sync: %s read (%s mode%s)",
+            "full" if full else "incremental",
+            self.settings.sync_mode,
+            ", dry run" if dry_run else "",
+        )
         in_doubt: list[tuple[str, dict[str, Any]]] = []
         if not dry_run:
             in_doubt = sync.unfinished_member_creates()
@@ -250,6 +306,9 @@ class SyncEngine:
         requested_before = datetime.now(UTC).isoformat(timespec="seconds")
         requested = await self._read_requested_people(copper_now)
         mc_now, mc_max = await self._read_mailchimp(None if full else mc_cursor, full, report)
+        log.info(
+            "sync: read %d Copper people and %d Mailchimp members", report.read_copper, report.read_mailchimp
+        )
 
         if self.cancel.is_set():
             # A partial read must not be planned: absent people would look deleted.
@@ -262,10 +321,12 @@ class SyncEngine:
 
         # 2. Plan.
         plans, sides = self._plan(copper_now, mc_now, full, report)
+        log_plan(plans, report.unchanged)
 
         # 3. Guard.
         breaker = self._circuit_breaker(plans, mc_now, allow_large_change)
         if breaker:
+            log.warning("sync: %s", breaker)
             report.stopped = breaker
             report.results = [ContactResult(p) for p in plans]
             report.duration = time.monotonic() - started
@@ -273,6 +334,9 @@ class SyncEngine:
             return report
 
         if dry_run:
+            for plan in plans:
+                for op in plan.ops:
+                    log.info("%s (%s): %s → planned (dry run)", plan.email, plan.name, describe_op(op))
             report.results = [ContactResult(p) for p in plans]
             self._collect_lists(report)
             report.duration = time.monotonic() - started
@@ -294,6 +358,14 @@ class SyncEngine:
                     self.store.events.mark_copper_synced(requested, before=requested_before)
         self._collect_lists(report)
         report.duration = time.monotonic() - started
+        log.info(
+            "sync: %d operations, %d ok, %d errors, %d identical; cursors %s",
+            len(report.operations),
+            report.succeeded,
+            report.failed,
+            report.identical,
+            "kept (cancelled)" if self.cancel.is_set() else "moved",
+        )
         report.calls = {
             **_prefixed("copper", self.copper.call_counts()),
             **_prefixed("mailchimp", self.mailchimp.call_counts()),
@@ -466,6 +538,11 @@ class SyncEngine:
                 # Nothing to write and nothing new to remember: keep neither the plan nor the sides
                 # (a full reconcile of a large audience would otherwise hold them all in memory).
                 report.unchanged += 1
+                if plan.outcome is Outcome.IDENTICAL:
+                    report.identical_settled += 1
+                    log.debug("%s (%s): compared, identical: nothing to write", email, plan.name)
+                    if report.verbose:
+                        report.identical_settled_list.append((email, plan.name))
             else:
                 plans.append(plan)
                 sides[email] = (copper, mc)
@@ -641,6 +718,7 @@ class SyncEngine:
         for plan in plans:
             for op in plan.ops:
                 if op.kind is OpKind.QUEUE_DELETION:
+                    log.info("%s (%s): %s → queued", plan.email, plan.name, describe_op(op))
                     copper, mc = sides[plan.email]
                     sync.queue_deletion(
                         plan.email,
@@ -679,6 +757,11 @@ class SyncEngine:
                 # fail: an address changed in Mailchimp before we read the member back is still ours.
                 sync.record_member_ids(ids)
             for op, state, _, error in batch:
+                name = results[op.email].plan.name
+                if state == "sent":
+                    log.info("%s (%s): %s → ok", op.email, name, describe_op(op))
+                else:
+                    log.warning("%s (%s): %s → %s: %s", op.email, name, describe_op(op), state, error or "")
                 if state not in ("sent", "forgotten"):
                     results[op.email].ok = False
                     results[op.email].errors.append(error or state)
@@ -1092,11 +1175,12 @@ async def run_sync(
     dry_run: bool = False,
     full: bool | None = None,
     allow_large_change: bool = False,
+    verbose: bool = False,
     emit: Callable[[Any], None] = lambda e: None,
     cancel: asyncio.Event | None = None,
     clients: tuple[CopperClient, MailchimpClient] | None = None,
 ) -> SyncReport:
-    """Run one sync and write its report file."""
+    """Run one sync and write its report file (``verbose``: list identical contacts too)."""
     from crmtui.engine.report import write_report
 
     own = clients is None
@@ -1107,12 +1191,15 @@ async def run_sync(
         if not dry_run:
             await _deliver_inbound_events(settings, store, copper, mailchimp, emit)
         engine = SyncEngine(settings, store, copper, mailchimp, emit=emit, cancel=cancel, run_id=run_id)
-        report = await engine.run(dry_run=dry_run, full=full, allow_large_change=allow_large_change)
+        report = await engine.run(
+            dry_run=dry_run, full=full, allow_large_change=allow_large_change, verbose=verbose
+        )
     finally:
         if own:
             await copper.aclose()
             await mailchimp.aclose()
-    write_report(report, settings.report_dir)
+    path = write_report(report, settings.report_dir)
+    log.info("sync: report %s", path)
     return report
 
 
@@ -1156,6 +1243,7 @@ async def sync_step(ctx: StepContext) -> StepResult:
         dry_run=ctx.dry_run,
         full=ctx.options.get("full"),
         allow_large_change=bool(ctx.options.get("allow_large_change")),
+        verbose=bool(ctx.options.get("verbose")),
         emit=ctx.emit,
         cancel=ctx.cancel,
     )
@@ -1175,9 +1263,9 @@ async def sync_step(ctx: StepContext) -> StepResult:
         summary["decisions_applied"] = applied.applied
         summary["decisions_failed"] = applied.failed
     status = "ok" if report.failed == 0 else "partial"
-    detail = f"{len(report.operations)} operations, {report.succeeded} ok, {report.failed} errors"
+    detail = t("sync.detail", n=len(report.operations), ok=report.succeeded, errors=report.failed)
     if report.pending_decisions:
-        detail += f", {len(report.pending_decisions)} awaiting a decision"
+        detail += ", " + t("sync.detail.pending", n=len(report.pending_decisions))
     return StepResult(
         status=status,
         total=len(report.operations),

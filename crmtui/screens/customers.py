@@ -26,6 +26,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Label
 import crmtui.i18n_console  # noqa: F401 - registers the navigation texts
 import crmtui.i18n_reco  # noqa: F401 - registers the reco.* keys
 import crmtui.i18n_undo  # noqa: F401 - registers the undo.* keys
+from crmtui.engine.etl import segment_label
 from crmtui.engine.reco import (
     RecoConfig,
     category_label,
@@ -113,7 +114,7 @@ def scope_text(scope: MarkScope) -> str:
         t(
             "undo.scope",
             rule=rule_label(scope.rule),
-            segment=printable(scope.segment) or t("undo.no_segment"),
+            segment=segment_label(scope.segment) if scope.segment else t("undo.no_segment"),
             category=category_label(scope.category) if scope.category else t("undo.no_category"),
             before=f"{scope.factor_before:.2f}",
             after=f"{scope.factor_after:.2f}",
@@ -227,7 +228,7 @@ class CustomersScreen(Screen[None]):
             table.add_row(
                 literal(row["customer_key"]),
                 literal(name),
-                literal(row["segment"] or "-"),
+                literal(segment_label(row["segment"])),
                 literal(str(row["purchase_count"] or 0)),
                 key=row["customer_key"],
             )
@@ -296,7 +297,7 @@ class CustomersScreen(Screen[None]):
         summary = t(
             "reco.customers.summary",
             name=printable(name),
-            segment=printable(row.get("segment") or "-"),
+            segment=printable(segment_label(row.get("segment"))),
             orders=row.get("purchase_count") or 0,
             spent=money(float(row.get("total_spent_eur") or 0)),
             aov="-" if aov is None else money(float(aov)),
@@ -312,7 +313,7 @@ class CustomersScreen(Screen[None]):
             table.add_row(
                 literal(str(r.rank)),
                 literal(r.product_name),
-                literal(f"{r.score:.2f}"),
+                literal(number(r.score, digits=2)),
                 literal(rule_label(r.rule)),
                 literal(" · ".join(reason_text(x) for x in r.reasons)),
                 key=r.product_key,

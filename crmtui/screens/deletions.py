@@ -44,16 +44,16 @@ from crmtui.store.locks import RUN_LOCK, LockHeld
 from crmtui.store.review import Key, QueueCounts, review_key
 from crmtui.store.sync import Decision
 from crmtui.text import literal, printable
+from crmtui.widgets.paged_table import MARGIN, WINDOW
 from crmtui.widgets.status import StatusBar
 from crmtui.widgets.sync_common import console_actor, engine_work_running, notify_worker_error
 from crmtui.widgets.sync_decisions import DecisionTable, can_undo, is_open, matches
 
-WINDOW = 300
-"""Rows held in the table at a time."""
-MARGIN = 60
-"""Rows from either edge of the window at which the next window is read (more than a screen's page)."""
 FILTER_DELAY = 0.15
 """Seconds of quiet typing before the filter runs."""
+
+_CHECKED = ("archive", "delete", "erase", "ignore", "undo", "apply")
+"""The actions :meth:`DeletionsScreen.check_action` may grey out."""
 
 _MAX_LISTED = 8
 """How many emails a confirmation lists before "… and N more"."""
@@ -108,7 +108,7 @@ class DeletionsScreen(Screen[None]):
     """Emails picked with space, on any page (actions apply to them, else to the row under the cursor)."""
     needle: reactive[str] = reactive("")
     """The filter text."""
-    applying: reactive[bool] = reactive(False, bindings=True)
+    applying: reactive[bool] = reactive(False)
     """Decisions are being applied."""
 
     def __init__(self) -> None:
@@ -125,6 +125,7 @@ class DeletionsScreen(Screen[None]):
         self._loaded_needle = ""
         self._loading = False
         self._filter_timer: Timer | None = None
+        self._keys: tuple[bool | None, ...] = ()
 
     def compose(self) -> ComposeResult:
         """Status bar, title and counts, the filter (hidden until ``/``), the table, progress, footer."""
@@ -251,7 +252,7 @@ class DeletionsScreen(Screen[None]):
             loaded.rows, self.selected, cursor=loaded.cursor, at_start=loaded.at_start, at_end=loaded.at_end
         )
         self._show_counts()
-        self.refresh_bindings()
+        self._refresh_keys()
 
     def _set_picked(self, picked: dict[str, Decision]) -> None:
         self._picked = picked
@@ -310,15 +311,23 @@ class DeletionsScreen(Screen[None]):
             return (not self.applying and self.counts.applicable > 0) or None
         return True
 
+    def watch_applying(self) -> None:
+        """``p`` is greyed out while applying."""
+        if self.is_mounted:
+            self._refresh_keys()
+
+    def _refresh_keys(self) -> None:
+        """Refresh the footer only when a key's availability changed (the footer rebuilds itself each time)."""
+        keys = tuple(self.check_action(action, ()) for action in _CHECKED)
+        if keys != self._keys:
+            self._keys = keys
+            self.refresh_bindings()
+
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self) -> None:
         """What the keys apply to follows the cursor; near an edge of the window, the next one is read."""
-        self.refresh_bindings()
-        table = self.query_one(DecisionTable)
-        if self._loading or not table.row_count:
-            return
-        row = table.cursor_row
-        if (row >= table.row_count - MARGIN and not table.at_end) or (row < MARGIN and not table.at_start):
+        self._refresh_keys()
+        if not self._loading and self.query_one(DecisionTable).near_edge(MARGIN):
             self._load("around")
 
     @on(DecisionTable.Jump)
@@ -346,7 +355,7 @@ class DeletionsScreen(Screen[None]):
         table.mark(email, email in self.selected)
         table.action_cursor_down()
         self._show_counts()
-        self.refresh_bindings()
+        self._refresh_keys()
 
     def action_filter(self) -> None:
         """Show the filter and type in it."""
@@ -394,7 +403,7 @@ class DeletionsScreen(Screen[None]):
             for email in self._by_email:
                 self.query_one(DecisionTable).mark(email, False)
             self._show_counts()
-            self.refresh_bindings()
+            self._refresh_keys()
         else:
             await self.app.run_action("back_home")
 

@@ -2,11 +2,17 @@
 
 Each has a resubscribe link (the list's hosted signup form with the email prefilled). ``l`` (or
 Enter) copies the link to the clipboard (OSC 52: works over SSH), ``m`` records that the person was reached
-(audited), ``u`` takes the last such mark back (audited too), ``x`` exports the list to a CSV that is safe to open in a spreadsheet.
+(audited), ``u`` takes the last such mark back (audited too), ``x`` exports the list to a CSV that is safe
+to open in a spreadsheet.
+
+The table holds a window of the list read from SQL (keyset pages, newest first then by email), a
+fresh one around the cursor near either edge, the first or last rows for Home/End; the counts come
+from SQL. The export still writes every row (in its own worker).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label
-from textual.worker import Worker
+from textual.worker import Worker, WorkerState
 
 import crmtui.i18n_sync_ui  # noqa: F401  (registers the sync screens' text)
 import crmtui.i18n_undo  # noqa: F401  (registers the undo.* keys)
@@ -23,9 +29,22 @@ from crmtui.export import export_forgotten
 from crmtui.i18n import t
 from crmtui.screens.workers import deliver
 from crmtui.text import literal, printable
+from crmtui.widgets.paged_table import MARGIN, WINDOW
 from crmtui.widgets.status import StatusBar
 from crmtui.widgets.sync_common import console_actor, notify_worker_error
 from crmtui.widgets.sync_forgotten import ForgottenTable
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A window of the list, where the cursor goes, and the whole list's counts."""
+
+    rows: list[dict[str, Any]]
+    cursor: int
+    at_start: bool
+    at_end: bool
+    total: int
+    reached: int
 
 
 class ForgottenScreen(Screen[None]):
@@ -46,7 +65,11 @@ class ForgottenScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[dict[str, Any]] = []
-        """The list as last read from the store."""
+        """The window of the list on screen, as last read from the store."""
+        self.total = 0
+        """Unresolved forgotten addresses (the whole list), as last counted."""
+        self._by_email: dict[str, dict[str, Any]] = {}
+        self._loading = False
         self.last_export: str | None = None
         """The last CSV written from this screen."""
         self.last_reached: str | None = None
@@ -62,13 +85,26 @@ class ForgottenScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        """Read the list."""
+        """Read the first rows."""
         self.query_one(ForgottenTable).focus()
-        self.reload()
+        self._load("first")
 
     def on_screen_resume(self) -> None:
         """A sync may have found new ones meanwhile."""
         self.reload()
+
+    def reload(self) -> None:
+        """Read the window again around the row under the cursor."""
+        self._load("around")
+
+    def _load(self, mode: str) -> None:
+        email = self.query_one(ForgottenTable).current_email()
+        row = self._by_email.get(email or "")
+        anchor = (
+            (str(row["detected_at"]), str(row["email"])) if row is not None and mode == "around" else None
+        )
+        self._loading = True
+        self.load("first" if mode == "around" and anchor is None else mode, anchor, email)
 
     @work(
         thread=True,
@@ -77,19 +113,46 @@ class ForgottenScreen(Screen[None]):
         exit_on_error=False,
         description="Reading forgotten emails",
     )
-    def reload(self) -> None:
-        """Read the list in a thread."""
-        rows = self.app.store.sync.forgotten_rows()  # type: ignore[attr-defined]
-        deliver(self.app, self.show_rows, rows)
+    def load(self, mode: str, anchor: tuple[str, str] | None, email: str | None) -> None:
+        """Read a window of the list (``first``, ``last`` or ``around`` ``anchor``) and the counts, in a thread."""
+        review = self.app.store.review  # type: ignore[attr-defined]
+        if mode == "last":
+            page = review.forgotten_page(limit=WINDOW, last=True)
+            rows, cursor, at_start, at_end = page.rows, len(page.rows) - 1, page.at_start, page.at_end
+        elif mode == "around" and anchor is not None:
+            back = review.forgotten_page(limit=WINDOW // 2, before=anchor)
+            ahead = review.forgotten_page(limit=WINDOW - len(back.rows), after=anchor, inclusive=True)
+            rows, cursor, at_start, at_end = (
+                back.rows + ahead.rows,
+                len(back.rows),
+                back.at_start,
+                ahead.at_end,
+            )
+            if at_end and not at_start and len(rows) < WINDOW:  # near the end: a full window all the same
+                first = rows[0] if rows else {"detected_at": anchor[0], "email": anchor[1]}
+                more = review.forgotten_page(
+                    limit=WINDOW - len(rows), before=(first["detected_at"], first["email"])
+                )
+                rows, cursor, at_start = more.rows + rows, cursor + len(more.rows), more.at_start
+            cursor = next((i for i, r in enumerate(rows) if r["email"] == email), cursor)
+        else:
+            page = review.forgotten_page(limit=WINDOW)
+            rows, cursor, at_start, at_end = page.rows, 0, page.at_start, page.at_end
+        total, reached = review.forgotten_counts()
+        deliver(self.app, self.show_rows, Loaded(rows, cursor, at_start, at_end, total, reached))
 
-    def show_rows(self, rows: list[dict[str, Any]]) -> None:
-        """Put the list on screen."""
-        self.rows = rows
-        self.query_one(ForgottenTable).show(rows)
+    def show_rows(self, loaded: Loaded) -> None:
+        """Put the window on screen."""
+        self._loading = False
+        self.rows = loaded.rows
+        self._by_email = {str(row["email"]): row for row in loaded.rows}
+        self.total = loaded.total
+        self.query_one(ForgottenTable).show(
+            loaded.rows, cursor=loaded.cursor, at_start=loaded.at_start, at_end=loaded.at_end
+        )
         self._show_link()
-        reached = sum(1 for row in rows if row.get("reached_at"))
         self.query_one("#forgotten-hint", Label).update(
-            literal(t("sync_ui.forgotten.counts", n=len(rows), reached=reached))
+            literal(t("sync_ui.forgotten.counts", n=loaded.total, reached=loaded.reached))
         )
         self.refresh_bindings()
 
@@ -105,19 +168,27 @@ class ForgottenScreen(Screen[None]):
             row = self._row(email)
             return bool(row and not row.get("reached_at")) or None
         if action == "export":
-            return bool(self.rows) or None
+            return bool(self.total) or None
         if action == "undo_reached":
             return self.last_reached is not None or None
         return True
 
     def _row(self, email: str | None) -> dict[str, Any] | None:
-        return next((row for row in self.rows if row["email"] == email), None)
+        return self._by_email.get(email or "")
 
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self) -> None:
-        """What the keys apply to, and the full link shown under the table, follow the cursor."""
+        """What the keys apply to, and the full link shown under the table, follow the cursor; near an
+        edge of the window, the next one is read."""
         self._show_link()
         self.refresh_bindings()
+        if not self._loading and self.query_one(ForgottenTable).near_edge(MARGIN):
+            self._load("around")
+
+    @on(ForgottenTable.Jump)
+    def _jump(self, event: ForgottenTable.Jump) -> None:
+        """Home/End beyond the window."""
+        self._load("last" if event.last else "first")
 
     def _show_link(self) -> None:
         table = self.query_one(ForgottenTable)
@@ -199,5 +270,7 @@ class ForgottenScreen(Screen[None]):
 
     @on(Worker.StateChanged)
     def _worker_state(self, event: Worker.StateChanged) -> None:
-        """A failed worker becomes a notification."""
+        """A failed worker becomes a notification (a failed load lets the next one start)."""
+        if event.worker.group == "forgotten:load" and event.state == WorkerState.ERROR:
+            self._loading = False
         notify_worker_error(self.app, event)

@@ -182,12 +182,13 @@ class ReviewRepo:
         """Up to ``limit`` unresolved forgotten addresses, newest first then by email (as ``forgotten_rows``)."""
         where = ["resolved_at IS NULL"]
         params: list[Any] = []
-        # Newest first then by email: compare on (inverted date, email) with the index walked either way.
+        # Newest first then by email. Written as a range on detected_at (a seek on forgotten_review)
+        # refined by the email within the same instant.
         if after is not None:
-            where.append(f"(detected_at < ? OR (detected_at = ? AND email {'>=' if inclusive else '>'} ?))")
+            where.append(f"detected_at <= ? AND (detected_at < ? OR email {'>=' if inclusive else '>'} ?)")
             params.extend((after[0], after[0], after[1]))
         elif before is not None:
-            where.append("(detected_at > ? OR (detected_at = ? AND email < ?))")
+            where.append("detected_at >= ? AND (detected_at > ? OR email < ?)")
             params.extend((before[0], before[0], before[1]))
         backward = before is not None or last
         order = "detected_at ASC, email DESC" if backward else "detected_at DESC, email ASC"

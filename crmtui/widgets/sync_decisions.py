@@ -6,9 +6,7 @@ snapshots taken when the contact was queued. Names, emails and
 tags come from remote systems and are shown with :func:`crmtui.text.literal`.
 
 The table holds a window of the queue (a few hundred rows read from SQL by the screen), never the
-whole queue: :attr:`DecisionTable.at_start` and :attr:`DecisionTable.at_end` say whether the window
-touches either end, and Home/End (and ctrl+Home/ctrl+End) past the window ask the screen, with
-:class:`DecisionTable.Jump`, for the first or last rows of the list.
+whole queue (:class:`crmtui.widgets.paged_table.WindowTable`).
 """
 
 from __future__ import annotations
@@ -16,15 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from rich.text import Text
-from textual.binding import Binding
-from textual.message import Message
-from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist
 
 import crmtui.i18n_sync_ui  # noqa: F401  (registers the sync screens' text)
 from crmtui.i18n import t
 from crmtui.store.sync import Decision
 from crmtui.text import literal
+from crmtui.widgets.paged_table import WindowTable
 from crmtui.widgets.sync_common import local_date
 
 SELECTED_MARK = "●"
@@ -82,28 +78,8 @@ def matches(decision: Decision, needle: str) -> bool:
     return any(needle in value.casefold() for value in (decision.name, decision.email, decision.tag))
 
 
-class DecisionTable(DataTable[Text]):
+class DecisionTable(WindowTable):
     """A window of the queue; row keys are the emails."""
-
-    BINDINGS = [
-        # In row mode DataTable's Home/End scroll sideways; here they go to either end of the list.
-        Binding("home", "scroll_top", "Top", show=False),
-        Binding("end", "scroll_bottom", "Bottom", show=False),
-    ]
-
-    class Jump(Message):
-        """Home/End beyond the window: the screen reads the first (or last) rows of the list."""
-
-        def __init__(self, last: bool) -> None:
-            super().__init__()
-            self.last = last
-
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self.at_start = True
-        """The window starts at the list's first row."""
-        self.at_end = True
-        """The window ends at the list's last row."""
 
     def on_mount(self) -> None:
         """The columns."""
@@ -142,22 +118,7 @@ class DecisionTable(DataTable[Text]):
                 mailchimp_state(decision),
                 key=decision.email,
             )
-        if decisions:
-            self.move_cursor(row=max(0, min(cursor, len(decisions) - 1)))
-
-    def action_scroll_top(self) -> None:
-        """The first row of the list (read first when the window does not hold it)."""
-        if self.at_start:
-            super().action_scroll_top()
-        else:
-            self.post_message(self.Jump(last=False))
-
-    def action_scroll_bottom(self) -> None:
-        """The last row of the list (read first when the window does not hold it)."""
-        if self.at_end:
-            super().action_scroll_bottom()
-        else:
-            self.post_message(self.Jump(last=True))
+        self.place_cursor(cursor)
 
     def mark(self, email: str, selected: bool) -> None:
         """Redraw one row's selection mark."""
@@ -165,16 +126,6 @@ class DecisionTable(DataTable[Text]):
             self.update_cell(email, "mark", Text(SELECTED_MARK if selected else " ", style="bold"))
         except CellDoesNotExist:
             pass
-
-    def current_email(self) -> str | None:
-        """The email under the cursor (None on an empty table)."""
-        if not self.row_count:
-            return None
-        try:
-            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-        except CellDoesNotExist:
-            return None
-        return None if key.value is None else str(key.value)
 
     def visible_emails(self) -> list[str]:
         """Emails of the rows in the window (the filter applied)."""

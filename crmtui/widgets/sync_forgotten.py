@@ -6,12 +6,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 
 import crmtui.i18n_sync_ui  # noqa: F401  (registers the sync screens' text)
 from crmtui.i18n import t
 from crmtui.text import literal
+from crmtui.widgets.paged_table import WindowTable
 from crmtui.widgets.sync_common import local_date
 
 
@@ -22,11 +21,11 @@ def reached_text(row: Mapping[str, Any]) -> Text:
     return literal(f"{local_date(row['reached_at'])} · {row.get('reached_by') or ''}", style="green")
 
 
-class ForgottenTable(DataTable[Text]):
-    """One row per forgotten address; row keys are the emails."""
+class ForgottenTable(WindowTable):
+    """A window of the forgotten list (:class:`crmtui.widgets.paged_table.WindowTable`); row keys are the emails."""
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(id=id)
         self.links: dict[str, str] = {}
         """Resubscribe link per email, for the rows shown."""
 
@@ -40,9 +39,16 @@ class ForgottenTable(DataTable[Text]):
         self.add_column(t("sync_ui.col.reached"), key="reached", width=24)
         self.add_column(t("sync_ui.col.link"), key="link", width=60)
 
-    def show(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Fill the table; the cursor stays on its contact."""
-        current = self.current_email()
+    def show(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        cursor: int = 0,
+        at_start: bool = True,
+        at_end: bool = True,
+    ) -> None:
+        """Fill the table with a window of the list and put the cursor on row ``cursor``."""
+        self.at_start, self.at_end = at_start, at_end
         self.clear()
         self.links = {}
         for row in rows:
@@ -58,18 +64,4 @@ class ForgottenTable(DataTable[Text]):
                 literal(url) if url else Text(t("sync_ui.forgotten.no_link"), style="dim"),
                 key=email,
             )
-        if current is not None:
-            try:
-                self.move_cursor(row=self.get_row_index(current))
-            except RowDoesNotExist:
-                pass
-
-    def current_email(self) -> str | None:
-        """The email under the cursor (None on an empty table)."""
-        if not self.row_count:
-            return None
-        try:
-            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-        except CellDoesNotExist:
-            return None
-        return None if key.value is None else str(key.value)
+        self.place_cursor(cursor)

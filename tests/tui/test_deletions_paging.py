@@ -106,3 +106,38 @@ async def test_paging_selection_and_filter_over_a_large_queue(settings: Settings
         await pilot.press("escape")
         await settle(pilot, app)
         assert table.row_count == WINDOW and not screen.needle
+
+
+async def test_forgotten_pages_past_its_window(settings: Settings, store: Store) -> None:
+    from crmtui.screens.forgotten import ForgottenScreen
+    from crmtui.widgets.sync_forgotten import ForgottenTable
+
+    with store.write():
+        for i in range(700):
+            store.sync.record_forgotten(
+                f"f{i:04d}@exemple.fr", copper_id=None, name="", url=f"https://x/{i}", run_id=None
+            )
+    with store.write() as db:
+        db.execute("UPDATE forgotten_emails SET detected_at = '2026-11-01T10:00:00+00:00'")
+    emails = [f"f{i:04d}@exemple.fr" for i in range(700)]
+    app = make_app(settings, store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("o")
+        await settle(pilot, app)
+        screen = app.screen
+        assert isinstance(screen, ForgottenScreen)
+        table = screen.query_one(ForgottenTable)
+        assert table.row_count == WINDOW and not table.at_end
+        while emails.index(table.current_email() or "") < WINDOW + 50:
+            await pilot.press("pagedown")
+            await settle(pilot, app)
+        shown = [str(row.key.value) for row in table.ordered_rows]
+        assert shown == emails[emails.index(shown[0]) : emails.index(shown[0]) + len(shown)]
+        await pilot.press("end")
+        await settle(pilot, app)
+        assert table.current_email() == emails[-1]
+        await pilot.press("l")
+        assert app.clipboard == "https://x/699"
+        await pilot.press("home")
+        await settle(pilot, app)
+        assert table.current_email() == emails[0]

@@ -93,7 +93,7 @@ async def test_mark_bad_explains_its_scope_then_u_undoes_it(settings: Settings, 
         modal = app.screen
         assert isinstance(modal, BadRecoScreen)
         scope = str(modal.query_one("#bad-scope", Label).render())
-        assert "lowers rule" in scope and "for segment “STANDARD”" in scope
+        assert "lowers rule" in scope and "for segment “Standard”" in scope
         assert "affects the recommendations of 3 customer(s)" in scope and "1.00 → " in scope
         assert "“u” undoes" in scope
         await pilot.press("enter")

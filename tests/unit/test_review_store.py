@@ -127,3 +127,54 @@ def test_page_queries_seek_the_review_index(store: Store) -> None:
             else "SEARCH deletion_queue USING INDEX deletion_queue_review"
         )
         assert want in plan and "TEMP B-TREE" not in plan, plan
+
+
+def _forget(store: Store, n: int) -> None:
+    with store.write() as db:
+        for i in range(n):
+            email = f"f{(i * 7919) % n:04d}@exemple.fr"
+            store.sync.record_forgotten(
+                email, copper_id=None, name=f"N {i}", url=f"https://x/{i}", run_id=None
+            )
+            db.execute(
+                "UPDATE forgotten_emails SET detected_at = ? WHERE email = ?",
+                (f"2026-11-0{1 + i % 4}", email),
+            )
+        db.execute("UPDATE forgotten_emails SET resolved_at = 'x' WHERE email = 'f0003@exemple.fr'")
+
+
+def test_forgotten_pages_give_the_old_list_both_ways(store: Store) -> None:
+    _forget(store, 150)
+    expected = [r["email"] for r in store.sync.forgotten_rows()]
+    assert len(expected) == 149
+    forward: list[str] = []
+    page = store.review.forgotten_page(limit=23)
+    while True:
+        forward += [r["email"] for r in page.rows]
+        if page.at_end:
+            break
+        last = page.rows[-1]
+        page = store.review.forgotten_page(limit=23, after=(last["detected_at"], last["email"]))
+    assert forward == expected
+    backward: list[str] = []
+    page = store.review.forgotten_page(limit=23, last=True)
+    while True:
+        backward = [r["email"] for r in page.rows] + backward
+        if page.at_start:
+            break
+        first = page.rows[0]
+        page = store.review.forgotten_page(limit=23, before=(first["detected_at"], first["email"]))
+    assert backward == expected
+    assert store.review.forgotten_counts() == (149, 0)
+    statements: list[str] = []
+    store.db.conn.set_trace_callback(statements.append)
+    try:
+        store.review.forgotten_page(limit=9, after=("2026-11-02", "f0100@exemple.fr"))
+        store.review.forgotten_page(limit=9, before=("2026-11-02", "f0100@exemple.fr"))
+    finally:
+        store.db.conn.set_trace_callback(None)
+    for sql in [s for s in statements if s.startswith("SELECT")]:
+        plan = " ".join(r[3] for r in store.db.execute("EXPLAIN QUERY PLAN " + sql))
+        assert "SEARCH forgotten_emails USING INDEX forgotten_review" in plan and "TEMP B-TREE" not in plan, (
+            plan
+        )
