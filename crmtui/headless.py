@@ -148,6 +148,7 @@ def run_headless(
         outcome = asyncio.run(
             _run(settings, store, only, dry_run, dict(options or {}), printer, str(log_path or ""))
         )
+        unfinished = len(store.erasure.unfinished())
     except LockHeld as exc:
         print(t("headless.locked", owner=exc.holder.describe(), since=since(exc.holder)), file=err)
         print(f"  → {t('headless.locked.fix')}", file=err)
@@ -175,6 +176,8 @@ def run_headless(
             print(t("headless.report", path=step.summary["report_path"]), file=out)
     if log_path:
         print(t("headless.log", path=log_path), file=out)
+    if unfinished:  # the person's address waits in the outbox until an erase run finishes it
+        print(t("erase.unfinished", n=unfinished), file=err)
     return outcome.exit_code
 
 
