@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from crmtui.config import Settings
 from crmtui.engine.cycle import run_cycle
 from crmtui.engine.events import CycleFinished, Event
 from crmtui.i18n import t
+from crmtui.intervals import describe_interval, remaining
+from crmtui.logs import run_logging
 from crmtui.messages import EngineReported, StoreChanged
 from crmtui.screens.confirm import ConfirmScreen
 from crmtui.screens.connectors import ConnectorsScreen
@@ -36,6 +39,7 @@ from crmtui.screens.sync import SyncScreen
 from crmtui.store import Store
 from crmtui.store.locks import LockHeld
 from crmtui.text import printable
+from crmtui.widgets.sync_common import engine_work_running
 
 MODE_TITLES = {
     "dashboard": "key.dashboard",
@@ -103,11 +107,50 @@ class CrmApp(App[int]):
         self.background_every = background_every
         """Seconds between background passes (scenario tick, then queued events); None: off."""
         self._background: Worker[None] | None = None
+        self.auto_every = max(0, int(settings.sync_interval))
+        """SYNC_INTERVAL: seconds between automatic cycles, counted from the end of the last run; 0: off."""
+        self.next_cycle_at: float | None = time.monotonic() + self.auto_every if self.auto_every else None
+        """When the next automatic cycle starts (``time.monotonic()``); None while a run is going."""
 
     def on_mount(self) -> None:
-        """Start the background passes when asked (the sandbox console: its demo moves by itself)."""
+        """Start the cycle timer, and the background passes when asked (the sandbox console's demo)."""
         if self.background_every:
             self.set_interval(self.background_every, self._background_due)
+        if self.auto_every:
+            self.set_interval(min(1.0, self.auto_every / 4), self._timer_tick)
+        self._check_unfinished_erasures()
+
+    @work(thread=True, exclusive=True, group="app:erasures", exit_on_error=False, description="Erasures")
+    def _check_unfinished_erasures(self) -> None:
+        """Say so when an erasure waits to be finished (its address is kept until then)."""
+        n = len(self.store.erasure.unfinished())
+        if n:
+            self.call_from_thread(self.notify, t("erase.unfinished", n=n), severity="warning", timeout=15)
+
+    # -- the cycle timer (SYNC_INTERVAL) --------------------------------------------------------
+
+    def _timer_tick(self) -> None:
+        """Start a cycle when due; paused while any engine work runs (a cycle, a sync, decisions)."""
+        now = time.monotonic()
+        if engine_work_running(self):
+            self.next_cycle_at = None  # paused; the countdown restarts when the run ends
+            return
+        if self.next_cycle_at is None:
+            self.next_cycle_at = now + self.auto_every
+            return
+        if now >= self.next_cycle_at:
+            self.next_cycle_at = None
+            self.notify(t("timer.started", every=describe_interval(self.auto_every)))
+            self.cycle_worker(automatic=True)
+
+    def timer_text(self) -> str:
+        """The dashboard's line: "next run in …", paused while a run is going, or off."""
+        if not self.auto_every:
+            return t("timer.off")
+        every = describe_interval(self.auto_every)
+        if self.next_cycle_at is None or engine_work_running(self):
+            return t("timer.running", every=every)
+        return t("timer.next", remaining=remaining(self.next_cycle_at - time.monotonic()), every=every)
 
     # -- palette --------------------------------------------------------------------------
 
@@ -220,18 +263,34 @@ class CrmApp(App[int]):
         self.cycle_worker()
 
     @work(thread=True, exclusive=True, group="cycle", exit_on_error=False, description="Running a cycle")
-    def cycle_worker(self) -> None:
-        """Run the engine in its own thread and event loop (SQLite and network never block the UI)."""
+    def cycle_worker(self, automatic: bool = False) -> None:
+        """Run the engine in its own thread and event loop (SQLite and network never block the UI).
+
+        ``automatic``: started by the timer; when cron (or another console) holds the run lock the
+        cycle is skipped with a notice and the timer tries again one interval later.
+        """
 
         def emit(event: Event) -> None:
             self.post_message(EngineReported(event))
 
         try:
-            asyncio.run(run_cycle(self.settings, self.store, owner="console", emit=emit))
+            with run_logging(self.settings.log_dir) as log_path:
+                asyncio.run(
+                    run_cycle(
+                        self.settings,
+                        self.store,
+                        owner="console",
+                        emit=emit,
+                        log_path=str(log_path) if log_path else None,
+                    )
+                )
         except LockHeld as exc:
-            self.call_from_thread(
-                self.notify, t("cycle.busy", owner=exc.holder.describe()), severity="warning"
-            )
+            owner = exc.holder.describe()
+            if automatic:
+                text = t("timer.skipped", owner=owner, every=describe_interval(self.auto_every))
+            else:
+                text = t("cycle.busy", owner=owner)
+            self.call_from_thread(self.notify, printable(text), severity="warning", markup=False)
 
     def _background_due(self) -> None:
         if self._background is None or self._background.is_finished:

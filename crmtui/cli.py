@@ -104,6 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="sync: let a run archive/untag more than SYNC_MAX_CHANGE_SHARE of the audience",
     )
     _log_level_option(parser, default="info")
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="sync report: also list every contact compared and found identical (SYNC_REPORT_VERBOSE)",
+    )
     subs = parser.add_subparsers(dest="command", metavar="COMMAND")
     _register_builtin()
     for name, (help_text, configure, _) in SUBCOMMANDS.items():
@@ -196,6 +201,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
                 "apply_decisions": args.apply_decisions,
                 "full": True if args.full else None,
                 "allow_large_change": args.allow_large_change,
+                "verbose": args.verbose,
             },
         )
     return _run_console(settings)

@@ -24,7 +24,7 @@ import platformdirs
 from dotenv import dotenv_values
 
 from crmtui.i18n import detect_language, set_language, t
-from crmtui.intervals import parse_interval
+from crmtui.intervals import describe_interval, parse_interval
 from crmtui.secrets import Secret, mask, redact, register_secret, url_password
 from crmtui.text import printable
 
@@ -77,6 +77,8 @@ class Settings:
     """COPPER_API_EMAIL: email of the Copper user who owns the key (sent as X-PW-UserEmail)."""
     copper_base_url: str = COPPER_BASE_URL
     """COPPER_BASE_URL: API root; only changed for the sandbox or a proxy."""
+    copper_siret_field: str = ""
+    """COPPER_SIRET_FIELD: id of the Copper custom field holding the company's SIRET (``{{siret}}``)."""
 
     # -- Mailchimp -----------------------------------------------------------------------------
     mailchimp_api_key: Secret = _secret()
@@ -118,6 +120,9 @@ class Settings:
     """SYNC_ARCHIVE_ACTION: what "archive" (a decision or a hand-added ``📥 INACTIF``) does in
     Mailchimp: ``unsubscribe`` (the document's "désabonnement automatique", the default) or
     ``archive`` (the member leaves the audience)."""
+    report_verbose: bool = False
+    """SYNC_REPORT_VERBOSE: list every contact compared and found identical in the report (``--verbose``);
+    by default they are only counted, so a 20k audience does not make a 20k-line report."""
 
     rfm_vip_monetary: float = 1000.0
     """RFM_VIP_MONETARY: total spent (€) from which an active customer is VIP."""
@@ -280,6 +285,8 @@ class Settings:
                 if isinstance(value, Secret)
                 else ("" if value is None else redact(str(value)))  # a password inside a URL
             )
+            if f.name == "sync_interval":
+                shown = f"{value} s ({describe_interval(value)})"  # 604800 s (1 wk)
             rows.append((var, shown, self.sources.get(var, "default")))
         return rows
 
@@ -289,6 +296,7 @@ FIELD_VARS: dict[str, str] = {
     "copper_api_key": "COPPER_API_KEY",
     "copper_api_email": "COPPER_API_EMAIL",
     "copper_base_url": "COPPER_BASE_URL",
+    "copper_siret_field": "COPPER_SIRET_FIELD",
     "mailchimp_api_key": "MAILCHIMP_API_KEY",
     "mailchimp_dc": "MAILCHIMP_DC",
     "mailchimp_list_id": "MAILCHIMP_LIST_ID",
@@ -304,6 +312,7 @@ FIELD_VARS: dict[str, str] = {
     "full_every": "SYNC_FULL_EVERY",
     "max_change_share": "SYNC_MAX_CHANGE_SHARE",
     "archive_action": "SYNC_ARCHIVE_ACTION",
+    "report_verbose": "SYNC_REPORT_VERBOSE",
     "rfm_vip_monetary": "RFM_VIP_MONETARY",
     "rfm_vip_orders": "RFM_VIP_ORDERS",
     "rfm_at_risk_days": "RFM_AT_RISK_DAYS",
@@ -507,6 +516,18 @@ def load_settings(
     kw["copper_api_email"] = get("COPPER_API_EMAIL")
     if get("COPPER_BASE_URL"):
         kw["copper_base_url"] = _url(get("COPPER_BASE_URL"), "COPPER_BASE_URL", problems)
+    if get("COPPER_SIRET_FIELD"):
+        siret_field = get("COPPER_SIRET_FIELD").strip()
+        if siret_field.isdigit():
+            kw["copper_siret_field"] = siret_field
+        else:
+            problems.append(
+                Problem(
+                    "COPPER_SIRET_FIELD",
+                    t("config.siret_field", value=siret_field),
+                    t("config.siret_field.fix"),
+                )
+            )
     if kw["copper_api_email"] and not _EMAIL.match(kw["copper_api_email"]):
         problems.append(
             Problem(
@@ -577,6 +598,8 @@ def load_settings(
         kw["archive_action"] = _choice(
             get("SYNC_ARCHIVE_ACTION").lower(), "SYNC_ARCHIVE_ACTION", ("unsubscribe", "archive"), problems
         )
+    if get("SYNC_REPORT_VERBOSE"):
+        kw["report_verbose"] = get("SYNC_REPORT_VERBOSE").lower() in ("1", "true", "yes", "oui", "on")
 
     if get("RFM_VIP_MONETARY"):
         kw["rfm_vip_monetary"] = _float(get("RFM_VIP_MONETARY"), "RFM_VIP_MONETARY", problems)

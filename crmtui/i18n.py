@@ -81,6 +81,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "status.failed": {"fr": "échec", "en": "failed"},
     "status.running": {"fr": "en cours", "en": "running"},
     "status.interrupted": {"fr": "interrompu", "en": "interrupted"},
+    "status.skipped": {"fr": "ignorée", "en": "skipped"},
+    "notice.warning": {"fr": "attention", "en": "warning"},
+    "notice.error": {"fr": "erreur", "en": "error"},
+    "notice.info": {"fr": "info", "en": "info"},
+    "headless.cycle_started": {"fr": "Cycle n°{run_id} : {steps}", "en": "Run #{run_id}: {steps}"},
+    "headless.counts": {
+        "fr": "{ok} réussies, {failed} en échec, {skipped} ignorées",
+        "en": "{ok} ok, {failed} failed, {skipped} skipped",
+    },
+    "sync.detail": {
+        "fr": "{n} opérations, {ok} réussies, {errors} erreurs",
+        "en": "{n} operations, {ok} ok, {errors} errors",
+    },
+    "sync.detail.pending": {"fr": "{n} en attente de décision", "en": "{n} awaiting a decision"},
     "yes": {"fr": "oui", "en": "yes"},
     "no": {"fr": "non", "en": "no"},
     # -- runs and connectors screens --------------------------------------------------------
@@ -396,12 +410,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "report.result": {"fr": "Résultat", "en": "Result"},
     "report.resubscribe": {"fr": "Lien de réinscription", "en": "Resubscribe link"},
     "report.planned": {"fr": "(prévu)", "en": "(planned)"},
-    "report.result.added": {
-        "fr": "nouveau contact ajouté avec {n} tags",
-        "en": "new contact added with {n} tags",
+    "report.result.added": {"fr": "Nouveau contact ajouté", "en": "New contact added"},
+    "report.result.updated": {"fr": "Synchronisé avec {n} tags", "en": "Synced with {n} tags"},
+    "report.result.identical": {
+        "fr": "Contact identique ignoré (optimisation)",
+        "en": "Identical contact skipped (optimisation)",
     },
-    "report.result.updated": {"fr": "mis à jour avec {n} tags", "en": "updated with {n} tags"},
-    "report.result.identical": {"fr": "contact identique, ignoré", "en": "identical contact, skipped"},
     "report.result.forgotten": {
         "fr": "adresse oubliée par Mailchimp : réinscription requise",
         "en": "address forgotten by Mailchimp: resubscribe required",
@@ -533,6 +547,7 @@ def _load_parts() -> None:
         "i18n_budget",
         "i18n_sending",
         "i18n_connectors",
+        "i18n_undo",
     ):
         try:
             importlib.import_module(f"crmtui.{part}")

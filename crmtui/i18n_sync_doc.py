@@ -44,6 +44,31 @@ SYNC_DOC_CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Cycle automatique sauté : {owner} tient le verrou d'exécution. Prochain essai dans {every}.",
         "en": "Automatic run skipped: {owner} holds the run lock. Next try in {every}.",
     },
+    # -- the sync report (000's layout, 002's lines) -------------------------------------------
+    "report.planned_head": {"fr": "PRÉVU", "en": "PLANNED"},
+    "report.planned_count": {
+        "fr": "Opérations prévues (non effectuées)",
+        "en": "Operations planned (not carried out)",
+    },
+    "report.identical_count": {
+        "fr": "Contacts identiques ignorés (optimisation)",
+        "en": "Identical contacts skipped (optimisation)",
+    },
+    "report.result.synced": {"fr": "Synchronisé", "en": "Synced"},
+    "report.result.inactive": {
+        "fr": "📥 INACTIF : désabonné de Mailchimp",
+        "en": "📥 INACTIF: unsubscribed from Mailchimp",
+    },
+    "report.result.inactive_archived": {
+        "fr": "📥 INACTIF : archivé dans Mailchimp",
+        "en": "📥 INACTIF: archived in Mailchimp",
+    },
+    "report.tags_synced": {"fr": "Tags synchronisés", "en": "Tags synced"},
+    "report.tags_removed": {"fr": "Tags retirés", "en": "Tags removed"},
+    "report.section.identical": {
+        "fr": "CONTACTS IDENTIQUES IGNORÉS (OPTIMISATION):",
+        "en": "IDENTICAL CONTACTS SKIPPED (OPTIMISATION):",
+    },
     # -- --log-level --------------------------------------------------------------------------
     "cli.log_level.help": {
         "fr": "niveau des journaux : debug, info (par défaut), warning, error",

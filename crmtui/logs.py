@@ -19,6 +19,7 @@ import io
 import logging
 import re
 import sys
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -147,6 +148,24 @@ def setup_logging(log_dir: Path, *, per_run: bool = True, level: int | None = No
         run._crmtui = True  # type: ignore[attr-defined]
         logger.addHandler(_handler(run))
     return run_path
+
+
+@contextlib.contextmanager
+def run_logging(log_dir: Path) -> Iterator[Path | None]:
+    """A per-run log for one console cycle; afterwards only the daily log stays attached.
+
+    Yields the run log's path, or None when the folder cannot be written (the run goes on).
+    """
+    try:
+        path = setup_logging(log_dir)
+    except OSError:
+        yield None
+        return
+    try:
+        yield path
+    finally:
+        with contextlib.suppress(OSError):
+            setup_logging(log_dir, per_run=False)
 
 
 def log_to_stderr(level: int) -> None:

@@ -174,10 +174,12 @@ async def run_cycle(
             for name in wanted:
                 spec = STEPS.get(name)
                 if spec is None or not spec.applies(settings):
+                    log.info("run %d: step %s skipped (not configured)", run_id, name)
                     results[name] = StepResult(status="skipped", detail=t("headless.nothing"))
                     emit(StepFinished(name, "skipped", detail=t("headless.nothing")))
                     continue
                 emit(StepStarted(name))
+                log.info("run %d: step %s started", run_id, name)
                 try:
                     result = await spec.run(ctx)
                 except ConnectorError as exc:
@@ -192,6 +194,17 @@ async def run_cycle(
                     result = StepResult(status="failed", detail=detail)
                     emit(Notice("error", f"{name}: {detail}"))
                 results[name] = result
+                log.info(
+                    "run %d: step %s %s: %d total, %d ok, %d failed, %d skipped%s",
+                    run_id,
+                    name,
+                    result.status,
+                    result.total,
+                    result.succeeded,
+                    result.failed,
+                    result.skipped,
+                    f" ({result.detail})" if result.detail else "",
+                )
                 emit(
                     StepFinished(
                         name,

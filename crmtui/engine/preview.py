@@ -18,7 +18,8 @@ from crmtui.engine.sending import (
     template_values,
     uses_recommendation,
 )
-from crmtui.engine.templates import Template, TemplateProblem, render
+from crmtui.engine.templates import Template, TemplateProblem, render, variables
+from crmtui.engine.variables import Explained, explain_all
 from crmtui.i18n import t
 from crmtui.records.emails import email_key
 from crmtui.store import Store
@@ -54,6 +55,7 @@ class Preview:
         variant: the variant's name ("" without variants).
         subject, text, html: the parts as they would be sent.
         note: why the rendering differs from a send ("" when it does not).
+        variables: each variable the template uses, with its value and where it comes from.
     """
 
     contact: str
@@ -63,6 +65,7 @@ class Preview:
     text: str
     html: str
     note: str = ""
+    variables: tuple[Explained, ...] = ()
 
 
 def contact_pool(store: Store, scenario: Scenario) -> tuple[list[str], set[str]]:
@@ -115,6 +118,16 @@ def render_preview(
             chosen = next((v for v in step.variants if v.template == template), None)
         variant_id = variant_id or None
     templates = {n: Template(r.name, r.subject, r.html, r.text) for n, r in scenario.templates.items()}
+    tpl = templates.get(template) or Template(template, scenario.name)
+    fields, sources = repo.contact_values_and_sources(contact)
+    values = template_values(settings, scenario, contact, fields)
+    if uses_recommendation(tpl):
+        from crmtui.engine.reco import reco_config, recommendation_variables
+
+        reco = recommendation_variables(store, contact, reco_config(settings))
+        reco.pop("recommended_product_key", None)
+        values.update(reco)
+    used = {*variables(tpl.subject), *variables(tpl.html), *variables(tpl.text)}
     problem = link_problem(settings)
     name = chosen.name if chosen is not None else ""
     unsaved = variant == AUTO and len(step.variants) > 1 and not (scenario.id and step.id)
@@ -135,14 +148,18 @@ def render_preview(
         except TemplateProblem as exc:
             return Preview(contact, template, name, "", "", "", note=problem_text(exc))
         message = prepared.message
-        return Preview(contact, template, name, message.subject, message.text, message.html, note=note)
+        values["unsubscribe_link"] = message.unsubscribe_url
+        return Preview(
+            contact,
+            template,
+            name,
+            message.subject,
+            message.text,
+            message.html,
+            note=note,
+            variables=tuple(explain_all(settings, used, values, fields, sources)),
+        )
     # Sending is refused without a signed link; show the rest with an empty link.
-    tpl = templates.get(template) or Template(template, scenario.name)
-    values = template_values(settings, scenario, contact, repo.contact_values(contact))
-    if uses_recommendation(tpl):
-        from crmtui.engine.reco import reco_config, recommendation_variables
-
-        values.update(recommendation_variables(store, contact, reco_config(settings)))
     try:
         out = render(tpl, values, known=template_names(repo))
     except TemplateProblem as exc:
@@ -155,4 +172,5 @@ def render_preview(
         out.text,
         out.html,
         note="; ".join(filter(None, (problem, note))),
+        variables=tuple(explain_all(settings, used, values, fields, sources)),
     )

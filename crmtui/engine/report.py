@@ -40,7 +40,7 @@ def _direction(result: ContactResult) -> str:
 
 
 def describe(result: ContactResult, dry_run: bool = False) -> str:
-    """What happened to a contact, in the words the team expects."""
+    """What happened to a contact, in the words the team expects (002's lines)."""
     plan = result.plan
     if not result.ok and not result.forgotten_now:
         return t("report.result.error", reason="; ".join(printable(e) for e in result.errors))
@@ -50,22 +50,52 @@ def describe(result: ContactResult, dry_run: bool = False) -> str:
         return t("report.result.excluded", tag=printable(plan.deletion_tag or ""))
     if plan.outcome is Outcome.INVALID_EMAIL:
         return t("report.result.invalid")
-    if plan.outcome is Outcome.IDENTICAL:
+    if plan.outcome is Outcome.IDENTICAL and not plan.ops:
         return t("report.result.identical")
+    suffix = f" {t('report.planned')}" if dry_run else ""
     kinds = {op.kind for op in plan.ops}
-    prefix = t("report.planned") + " " if dry_run else ""
+    if OpKind.MC_INACTIVE in kinds:
+        archived = any(op.payload.get("action") == "archive" for op in plan.ops)
+        return t("report.result.inactive_archived" if archived else "report.result.inactive") + suffix
     if OpKind.MC_STATUS in kinds:
-        return prefix + t("report.result.reactivated")
+        return t("report.result.reactivated") + suffix
     if (
         any(op.kind is OpKind.MC_UPSERT and op.payload.get("new") for op in plan.ops)
         or OpKind.COPPER_CREATE in kinds
     ):
-        return prefix + t("report.result.added", n=plan.tags_added)
-    return prefix + t("report.result.updated", n=plan.tags_added)
+        return t("report.result.added") + suffix
+    if plan.tags_added:
+        return t("report.result.updated", n=plan.tags_added) + suffix
+    return t("report.result.synced") + suffix
+
+
+def synced_tags(result: ContactResult) -> tuple[list[str], list[str]]:
+    """The Mailchimp tags this contact's operations add and remove, by name."""
+    added: list[str] = []
+    removed: list[str] = []
+    for op in result.plan.ops:
+        if op.kind is OpKind.MC_UPSERT:
+            added += [tag for tag in op.payload.get("tags") or () if tag not in added]
+        elif op.kind is OpKind.MC_TAGS:
+            added += [tag for tag in op.payload.get("add") or () if tag not in added]
+            removed += [tag for tag in op.payload.get("remove") or () if tag not in removed]
+    return added, removed
+
+
+def _head(result: ContactResult, applied: bool) -> str:
+    if not applied:
+        return f"🔎 {t('report.planned_head')}"
+    return f"✅ {t('report.ok')}" if result.ok or result.forgotten_now else f"❌ {t('report.error')}"
 
 
 def render(report: SyncReport) -> str:
-    """The report text."""
+    """The report text: 000's layout, line for line, with crmtui's additions in between.
+
+    The header's figures and each block's ``N. ✅ SUCCÈS | email`` / ``Direction:`` / ``Nom:`` lines
+    are the old script's; crmtui adds the duration, mode, identical count and pending decisions to
+    the header, and ``Résultat:`` and the tags synced to each block. Operations not carried out (a dry
+    run, a run the circuit breaker stopped) are ``PRÉVU``, and no success rate is claimed for them.
+    """
     ops = report.operations
     total = len(ops)
     ok = report.succeeded
@@ -80,9 +110,17 @@ def render(report: SyncReport) -> str:
         f"Date: {report.started.strftime('%Y-%m-%d %H:%M:%S')}",
         f"{t('report.total')}: {total}",
         "",
-        f"✅ {t('report.success')}: {ok}",
-        f"❌ {t('report.errors')}: {errors}",
-        f"📊 {t('report.rate')}: {rate:.1f}%",
+    ]
+    if report.applied:
+        lines += [
+            f"✅ {t('report.success')}: {ok}",
+            f"❌ {t('report.errors')}: {errors}",
+            f"📊 {t('report.rate')}: {rate:.1f}%",
+        ]
+    else:
+        lines.append(f"🔎 {t('report.planned_count')}: {total}")
+    lines += [
+        f"🔁 {t('report.identical_count')}: {report.identical}",
         f"⏱️ {t('report.duration')}: {report.duration:.1f} s",
         f"🔧 {t('report.mode')}: {mode}",
         f"🗑️ {t('report.pending')}: {len(report.pending_decisions)}",
@@ -91,16 +129,25 @@ def render(report: SyncReport) -> str:
         lines += ["", f"⛔ {printable(report.stopped)}"]
     lines += ["", t("report.details"), SUBRULE]
     for i, result in enumerate(ops, 1):
-        head = f"✅ {t('report.ok')}" if result.ok or result.forgotten_now else f"❌ {t('report.error')}"
         lines += [
-            f"{i:3d}. {head} | {printable(result.plan.email)}",
+            f"{i:3d}. {_head(result, report.applied)} | {printable(result.plan.email)}",
             f"     Direction: {_direction(result)}",
             f"     {t('report.name')}: {printable(result.plan.name)}",
-            f"     {t('report.result')}: {describe(result, report.dry_run)}",
+            f"     {t('report.result')}: {describe(result, not report.applied)}",
         ]
+        added, removed = synced_tags(result)
+        if added:
+            lines.append(f"     {t('report.tags_synced')}: {', '.join(printable(tag) for tag in added)}")
+        if removed:
+            lines.append(f"     {t('report.tags_removed')}: {', '.join(printable(tag) for tag in removed)}")
         if result.resubscribe_url:
             lines.append(f"     {t('report.resubscribe')}: {printable(result.resubscribe_url)}")
         lines.append("")
+    identical = report.identical_contacts
+    if identical:
+        lines += ["", t("report.section.identical"), SUBRULE]
+        # 002's line as written: "• sophie.bernard@exemple.com → Contact identique ignoré (optimisation)".
+        lines += [f"• {printable(email)} → {t('report.result.identical')}" for email, _ in identical]
     if report.pending_decisions:
         lines += ["", t("report.section.pending"), SUBRULE]
         lines += [

@@ -127,6 +127,18 @@ def status_lines(store: Store, scenario: Scenario, now: datetime | None = None) 
     return lines
 
 
+def next_send_text(store: Store, scenario: Scenario, now: datetime | None = None) -> str:
+    """One line for the console: sends due now, the next send time and how many the cooldown holds."""
+    p = pending(store, scenario.id, iso(now or datetime.now(UTC)))
+    return t(
+        "scenarios.next_send",
+        due=p.due,
+        scheduled=p.scheduled,
+        held=p.held,
+        next=_local(p.next_send_at, scenario.timezone),
+    )
+
+
 class AmbiguousKey(Exception):
     """A key prefix that matches several operations; ``keys`` lists them."""
 

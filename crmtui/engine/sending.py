@@ -316,13 +316,22 @@ def template_values(
         contact_name=name,
         first_name=first,
         last_name=last,
-        siret=fields.get("siret") or "",
+        siret=fields.get("siret") or siret_of(settings, fields),
         phone=fields.get("phone") or fields.get("mobile") or "",
         scenario_name=scenario.name,
         unsubscribe_link="",  # per message, signed: see _prepare
         tracking_base=f"{base}/t",
     )
+    values.pop("copper_custom_fields", None)  # read by siret_of, not a template variable
     return values
+
+
+def siret_of(settings: Settings, fields: dict[str, Any]) -> str:
+    """The SIRET from the Copper custom field COPPER_SIRET_FIELD names ("" when unset or empty)."""
+    custom = fields.get("copper_custom_fields")
+    if not settings.copper_siret_field or not isinstance(custom, dict):
+        return ""
+    return str(custom.get(settings.copper_siret_field) or "")
 
 
 def pick_variant(scenario: Scenario, step: Step, contact: str) -> tuple[str, int | None]:

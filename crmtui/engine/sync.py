@@ -38,10 +38,16 @@ from crmtui.connectors.errors import (
 )
 from crmtui.connectors.http import RateWait
 from crmtui.connectors.mailchimp import MailchimpClient, MailchimpMember, MemberInput
-from crmtui.connectors.mailchimp import subscriber_hash as mailchimp_subscriber_hash
 from crmtui.engine.cycle import StepContext, StepResult, register_step
 from crmtui.engine.events import Notice, StepProgressed
 from crmtui.engine.identity import RESUBSCRIBE_TAG, normalize_email
+from crmtui.engine.sync_identity import (
+    find_in_doubt_members,
+    follow_copper_email_changes,
+    follow_mailchimp_email_changes,
+    member_columns,
+)
+from crmtui.engine.sync_log import describe_op, log_plan
 from crmtui.engine.sync_plan import (
     DEFAULT_MAPPING,
     FIELDS,
@@ -102,6 +108,9 @@ class SyncReport:
     read_copper: int = 0
     read_mailchimp: int = 0
     unchanged: int = 0  # contacts already in sync whose stored state is current (not kept in results)
+    identical_settled: int = 0  # of those, compared and found identical (the rest: opted out, inactive)
+    identical_settled_list: list[tuple[str, str]] = field(default_factory=list)  # email, name; verbose only
+    verbose: bool = False  # list identical contacts in the report (--verbose, SYNC_REPORT_VERBOSE)
     suppressed: int = 0  # erased or deleted people a side still sent (never planned)
     calls: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -111,6 +120,24 @@ class SyncReport:
     def operations(self) -> list[ContactResult]:
         """Contacts the report details: something was (or would be) written, or went wrong."""
         return [r for r in self.results if r.plan.ops or not r.ok or r.forgotten_now]
+
+    @property
+    def applied(self) -> bool:
+        """Whether the operations were carried out (not a dry run, not stopped by the circuit breaker)."""
+        return not self.dry_run and not self.stopped
+
+    @property
+    def identical(self) -> int:
+        """Contacts compared and found identical on both sides: nothing written ("optimisation")."""
+        return self.identical_settled + sum(1 for r in self.results if _is_identical(r))
+
+    @property
+    def identical_contacts(self) -> list[tuple[str, str]]:
+        """Those contacts (email, name), when the run was asked to list them (``verbose``)."""
+        if not self.verbose:
+            return []
+        more = [(r.plan.email, r.plan.name) for r in self.results if _is_identical(r)]
+        return sorted([*self.identical_settled_list, *more])
 
     @property
     def invalid_emails(self) -> list[ContactResult]:
@@ -126,6 +153,10 @@ class SyncReport:
     def failed(self) -> int:
         """Detailed contacts with an error."""
         return sum(1 for r in self.operations if not r.ok)
+
+
+def _is_identical(result: ContactResult) -> bool:
+    return result.plan.outcome is Outcome.IDENTICAL and not result.plan.ops and result.ok
 
 
 def sync_options(settings: Settings) -> SyncOptions:
@@ -167,7 +198,25 @@ def copper_side(person: CopperPerson) -> CopperSide | None:
         other_emails=tuple(emails[1:]),
         modified=person.date_modified,
         name=person.name,
+        company=clean(person.raw.get("company_name")),
+        custom_fields=_custom_fields(person.raw.get("custom_fields")),
     )
+
+
+def _custom_fields(value: object) -> dict[str, str]:
+    """Copper's ``custom_fields`` (``[{"custom_field_definition_id": 1, "value": …}]``) as ``{"1": "…"}``.
+
+    Kept in the stored snapshot for templates (``{{siret}}`` from COPPER_SIRET_FIELD); never synced.
+    """
+    out: dict[str, str] = {}
+    for item in value if isinstance(value, list) else []:
+        if not isinstance(item, dict) or item.get("custom_field_definition_id") is None:
+            continue
+        raw = item.get("value")
+        if raw is None or raw == "" or isinstance(raw, dict | list):
+            continue
+        out[str(item["custom_field_definition_id"])] = clean(str(raw))
+    return out
 
 
 def mailchimp_side(member: MailchimpMember, mapping: Mapping[str, str] | None = None) -> MailchimpSide:
@@ -223,9 +272,14 @@ class SyncEngine:
         self.emit(StepProgressed(f"{STEP}:{phase}", done, total, detail))
 
     async def run(
-        self, *, dry_run: bool = False, full: bool | None = None, allow_large_change: bool = False
+        self,
+        *,
+        dry_run: bool = False,
+        full: bool | None = None,
+        allow_large_change: bool = False,
+        verbose: bool = False,
     ) -> SyncReport:
-        """Read, plan, guard, apply, report."""
+        """Read, plan, guard, apply, report (each step and each action in the log)."""
         started = time.monotonic()
         sync = self.store.sync
         runs_since_full = int(sync.cursor(CURSOR_RUNS_SINCE_FULL) or 0)
@@ -236,6 +290,13 @@ class SyncEngine:
                 copper_cursor is None or mc_cursor is None or runs_since_full + 1 >= self.settings.full_every
             )
         report = SyncReport(self.run_id, self.settings.sync_mode, dry_run, full, datetime.now())
+        report.verbose = verbose or self.settings.report_verbose
+        log.info(
+            "sync: %s read (%s mode%s)",
+            "full" if full else "incremental",
+            self.settings.sync_mode,
+            ", dry run" if dry_run else "",
+        )
         in_doubt: list[tuple[str, dict[str, Any]]] = []
         if not dry_run:
             in_doubt = sync.unfinished_member_creates()
@@ -250,6 +311,9 @@ class SyncEngine:
         requested_before = datetime.now(UTC).isoformat(timespec="seconds")
         requested = await self._read_requested_people(copper_now)
         mc_now, mc_max = await self._read_mailchimp(None if full else mc_cursor, full, report)
+        log.info(
+            "sync: read %d Copper people and %d Mailchimp members", report.read_copper, report.read_mailchimp
+        )
 
         if self.cancel.is_set():
             # A partial read must not be planned: absent people would look deleted.
@@ -262,10 +326,12 @@ class SyncEngine:
 
         # 2. Plan.
         plans, sides = self._plan(copper_now, mc_now, full, report)
+        log_plan(plans, report.unchanged)
 
         # 3. Guard.
         breaker = self._circuit_breaker(plans, mc_now, allow_large_change)
         if breaker:
+            log.warning("sync: %s", breaker)
             report.stopped = breaker
             report.results = [ContactResult(p) for p in plans]
             report.duration = time.monotonic() - started
@@ -273,6 +339,9 @@ class SyncEngine:
             return report
 
         if dry_run:
+            for plan in plans:
+                for op in plan.ops:
+                    log.info("%s (%s): %s → planned (dry run)", plan.email, plan.name, describe_op(op))
             report.results = [ContactResult(p) for p in plans]
             self._collect_lists(report)
             report.duration = time.monotonic() - started
@@ -294,6 +363,14 @@ class SyncEngine:
                     self.store.events.mark_copper_synced(requested, before=requested_before)
         self._collect_lists(report)
         report.duration = time.monotonic() - started
+        log.info(
+            "sync: %d operations, %d ok, %d errors, %d identical; cursors %s",
+            len(report.operations),
+            report.succeeded,
+            report.failed,
+            report.identical,
+            "kept (cancelled)" if self.cancel.is_set() else "moved",
+        )
         report.calls = {
             **_prefixed("copper", self.copper.call_counts()),
             **_prefixed("mailchimp", self.mailchimp.call_counts()),
@@ -466,6 +543,11 @@ class SyncEngine:
                 # Nothing to write and nothing new to remember: keep neither the plan nor the sides
                 # (a full reconcile of a large audience would otherwise hold them all in memory).
                 report.unchanged += 1
+                if plan.outcome is Outcome.IDENTICAL:
+                    report.identical_settled += 1
+                    log.debug("%s (%s): compared, identical: nothing to write", email, plan.name)
+                    if report.verbose:
+                        report.identical_settled_list.append((email, plan.name))
             else:
                 plans.append(plan)
                 sides[email] = (copper, mc)
@@ -507,105 +589,17 @@ class SyncEngine:
         copper_now: dict[str, CopperSide],
         report: SyncReport,
     ) -> None:
-        """Member creates an interrupted run sent without hearing back: find the members they made.
-
-        The answer carried the member's ids; without it, a member renamed in Mailchimp since (an
-        ``upemail`` before any read) would look like a stranger: a second Copper person, and the old
-        address created again. A create whose address Mailchimp does not hold now is matched with
-        the one member, read in this run, that no contact knows, whose address is no Copper
-        person's, and whose fields are the ones sent. Anything less certain is left as it is (and
-        said in the report).
-        """
-        sync = self.store.sync
-        known_uids, known_hashes = sync.mailchimp_unique_ids(), sync.mailchimp_hashes()
-        known_emails = sync.contacts_by_email(mc_now)
-        strangers = [
-            side
-            for email, side in mc_now.items()
-            if email not in copper_now
-            and email not in known_emails
-            and side.unique_id not in known_uids
-            and side.hash not in known_hashes
-        ]
-        claimed: set[str] = set()
-        found: list[tuple[str, str, str, int | None]] = []
-        identified = set(known_uids.values())
-        for email, payload in in_doubt:
-            if email in mc_now or email in identified or email not in copper_now:
-                continue  # Mailchimp holds it under this address (read now), or nothing to find
-            try:
-                if await self.mailchimp.get_member(email) is not None:
-                    continue  # there, unchanged: this run reads it as usual
-            except ConnectorError as exc:
-                report.warnings.append(f"{email}: cannot check the member an interrupted run created: {exc}")
-                continue
-            sent = {f: v for f, v in (payload.get("fields") or {}).items() if f in self.opts.fields}
-            matches = [
-                s
-                for s in strangers
-                if s.unique_id not in claimed
-                and all(clean(s.fields.get(f)) == clean(v) for f, v in sent.items())
-                and set(payload.get("tags") or ()) <= set(s.tags) | set(copper_now[email].tags)
-            ]
-            if len(matches) != 1:
-                if matches:
-                    report.warnings.append(
-                        f"{email}: created by an interrupted run; {len(matches)} new Mailchimp members "
-                        "could be it, none is assumed"
-                    )
-                continue
-            member = matches[0]
-            claimed.add(member.unique_id)
-            log.info("member created for %s by an interrupted run is now %s", email, member.email)
-            found.append((email, member.hash, member.unique_id, copper_now[email].id))
-        if found:
-            sync.record_member_ids(found)
+        await find_in_doubt_members(
+            self.store, self.mailchimp, self.opts.fields, in_doubt, mc_now, copper_now, report.warnings
+        )
 
     def _follow_email_changes(self, copper_now: dict[str, CopperSide]) -> None:
-        """A Copper person whose email changed keeps its contact (and Mailchimp member)."""
-        sync = self.store.sync
-        known = sync.copper_ids()  # one query, not one per person
-        for email, side in list(copper_now.items()):
-            old = known.get(side.id)
-            if old and old != email and old not in copper_now:
-                log.info("copper person %d changed email: %s → %s", side.id, old, email)
-                sync.rename_contact(old, email)
-                self._email_changes.append((old, email))
+        self._email_changes += follow_copper_email_changes(self.store, copper_now)
 
     def _follow_mailchimp_email_changes(
         self, mc_now: dict[str, MailchimpSide], copper_now: dict[str, CopperSide]
     ) -> None:
-        """A member whose address changed in Mailchimp keeps its contact (and its Copper person).
-
-        A member is recognised by its ``unique_email_id`` first (it survives an address change), then
-        by its ``id`` (the subscriber hash), and only then by its address: the ids are stored from
-        the answer to the write that created the member, so a rename made in Mailchimp before the
-        sync ever read the member back is followed too, instead of making a second person.
-        """
-        sync = self.store.sync
-        by_uid = sync.mailchimp_unique_ids()
-        by_hash = sync.mailchimp_hashes()
-        copper_ids = {email: copper_id for copper_id, email in sync.copper_ids().items()}
-        moved: dict[str, str] = {}  # contacts renamed in this pass: old → new
-        for email, side in list(mc_now.items()):
-            old = (by_uid.get(side.unique_id) if side.unique_id else None) or (
-                by_hash.get(side.hash) if side.hash else None
-            )
-            while old in moved:
-                old = moved[old]
-            if not old or old == email or old in mc_now:
-                continue
-            person = copper_now.get(email)
-            if person is not None and person.id != copper_ids.get(old):
-                # The new address is another Copper person's: two people, never merged silently.
-                log.warning("%s: member %s moved to another Copper person's address", email, side.unique_id)
-                continue
-            log.info("mailchimp member %s changed address: %s → %s", side.unique_id, old, email)
-            sync.rename_contact(old, email)
-            self._mc_email_changes.append((old, email))
-            moved[old] = email
-            if old in copper_ids:
-                copper_ids[email] = copper_ids.pop(old)
+        self._mc_email_changes += follow_mailchimp_email_changes(self.store, mc_now, copper_now)
 
     def _circuit_breaker(
         self, plans: list[ContactPlan], mc_now: dict[str, MailchimpSide], allow_large_change: bool
@@ -641,6 +635,7 @@ class SyncEngine:
         for plan in plans:
             for op in plan.ops:
                 if op.kind is OpKind.QUEUE_DELETION:
+                    log.info("%s (%s): %s → queued", plan.email, plan.name, describe_op(op))
                     copper, mc = sides[plan.email]
                     sync.queue_deletion(
                         plan.email,
@@ -679,6 +674,11 @@ class SyncEngine:
                 # fail: an address changed in Mailchimp before we read the member back is still ours.
                 sync.record_member_ids(ids)
             for op, state, _, error in batch:
+                name = results[op.email].plan.name
+                if state == "sent":
+                    log.info("%s (%s): %s → ok", op.email, name, describe_op(op))
+                else:
+                    log.warning("%s (%s): %s → %s: %s", op.email, name, describe_op(op), state, error or "")
                 if state not in ("sent", "forgotten"):
                     results[op.email].ok = False
                     results[op.email].errors.append(error or state)
@@ -919,7 +919,7 @@ class SyncEngine:
                         "copper_id": new_copper.id if new_copper else None,
                         "copper_state": new_copper.to_json() if new_copper else None,
                         "mc_state": new_mc.to_json() if new_mc else None,
-                        **_member_columns(new_mc),
+                        **member_columns(new_mc),
                     }
                 )
                 continue
@@ -930,7 +930,7 @@ class SyncEngine:
                 "copper_state": new_copper.to_json() if new_copper else None,
                 "mc_state": new_mc.to_json() if new_mc else None,
                 "mailchimp_status": new_mc.status if new_mc else None,
-                **_member_columns(new_mc),
+                **member_columns(new_mc),
                 "synced_at": datetime.now(UTC).isoformat(timespec="seconds"),
             }
             if plan.new_base is not None and plan.outcome not in (
@@ -973,16 +973,6 @@ class SyncEngine:
         report.forgotten = [
             (r["email"], r["name"], r["resubscribe_url"]) for r in self.store.sync.forgotten_rows()
         ]
-
-
-def _member_columns(mc: MailchimpSide | None) -> dict[str, str | None]:
-    """``contacts.mailchimp_hash``/``mailchimp_unique_id`` for a member (both None: not a member)."""
-    if mc is None:
-        return {"mailchimp_hash": None, "mailchimp_unique_id": None}
-    return {
-        "mailchimp_hash": mc.hash or mailchimp_subscriber_hash(mc.email),
-        "mailchimp_unique_id": mc.unique_id or None,
-    }
 
 
 def _settled(
@@ -1092,11 +1082,12 @@ async def run_sync(
     dry_run: bool = False,
     full: bool | None = None,
     allow_large_change: bool = False,
+    verbose: bool = False,
     emit: Callable[[Any], None] = lambda e: None,
     cancel: asyncio.Event | None = None,
     clients: tuple[CopperClient, MailchimpClient] | None = None,
 ) -> SyncReport:
-    """Run one sync and write its report file."""
+    """Run one sync and write its report file (``verbose``: list identical contacts too)."""
     from crmtui.engine.report import write_report
 
     own = clients is None
@@ -1107,12 +1098,15 @@ async def run_sync(
         if not dry_run:
             await _deliver_inbound_events(settings, store, copper, mailchimp, emit)
         engine = SyncEngine(settings, store, copper, mailchimp, emit=emit, cancel=cancel, run_id=run_id)
-        report = await engine.run(dry_run=dry_run, full=full, allow_large_change=allow_large_change)
+        report = await engine.run(
+            dry_run=dry_run, full=full, allow_large_change=allow_large_change, verbose=verbose
+        )
     finally:
         if own:
             await copper.aclose()
             await mailchimp.aclose()
-    write_report(report, settings.report_dir)
+    path = write_report(report, settings.report_dir)
+    log.info("sync: report %s", path)
     return report
 
 
@@ -1156,6 +1150,7 @@ async def sync_step(ctx: StepContext) -> StepResult:
         dry_run=ctx.dry_run,
         full=ctx.options.get("full"),
         allow_large_change=bool(ctx.options.get("allow_large_change")),
+        verbose=bool(ctx.options.get("verbose")),
         emit=ctx.emit,
         cancel=ctx.cancel,
     )
@@ -1175,9 +1170,9 @@ async def sync_step(ctx: StepContext) -> StepResult:
         summary["decisions_applied"] = applied.applied
         summary["decisions_failed"] = applied.failed
     status = "ok" if report.failed == 0 else "partial"
-    detail = f"{len(report.operations)} operations, {report.succeeded} ok, {report.failed} errors"
+    detail = t("sync.detail", n=len(report.operations), ok=report.succeeded, errors=report.failed)
     if report.pending_decisions:
-        detail += f", {len(report.pending_decisions)} awaiting a decision"
+        detail += ", " + t("sync.detail.pending", n=len(report.pending_decisions))
     return StepResult(
         status=status,
         total=len(report.operations),

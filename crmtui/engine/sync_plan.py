@@ -77,10 +77,15 @@ class CopperSide:
     other_emails: tuple[str, ...] = ()
     modified: int = 0
     name: str = ""
+    company: str = ""
+    """The person's company name (read by templates: ``{{company}}``; never synced)."""
+    custom_fields: Mapping[str, str] = field(default_factory=dict)
+    """Copper custom field values by definition id, as text (``{{siret}}``; never synced)."""
 
     def to_json(self) -> dict[str, Any]:
-        """For the store."""
-        return {
+        """For the store (``company`` and ``custom_fields`` only when present, so a person without
+        them keeps the snapshot it always had)."""
+        data: dict[str, Any] = {
             "id": self.id,
             "email": self.email,
             "fields": dict(self.fields),
@@ -89,6 +94,11 @@ class CopperSide:
             "modified": self.modified,
             "name": self.name,
         }
+        if self.company:
+            data["company"] = self.company
+        if self.custom_fields:
+            data["custom_fields"] = dict(self.custom_fields)
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> CopperSide:
@@ -101,6 +111,8 @@ class CopperSide:
             other_emails=tuple(data.get("other_emails") or ()),
             modified=int(data.get("modified") or 0),
             name=data.get("name") or "",
+            company=data.get("company") or "",
+            custom_fields=dict(data.get("custom_fields") or {}),
         )
 
 
@@ -276,7 +288,35 @@ def plan_contact(
     memory: Memory,
     opts: SyncOptions,
 ) -> ContactPlan:
-    """Plan the operations that bring one contact in sync. Pure."""
+    """Plan the operations that bring one contact in sync. Pure.
+
+    The plan's ``name`` is the contact's name once the plan is applied (a first name changed in
+    Mailchimp shows the new one), as the report's "Nom" line gives it.
+    """
+    plan = _plan_contact(email, copper, mc, memory, opts)
+    if plan.outcome is Outcome.CHANGED and plan.new_base is not None:
+        fields = plan.new_base.fields
+        before = {
+            f: clean(side.fields.get(f))
+            for side in (mc, copper)
+            if side is not None
+            for f in ("first_name", "last_name")
+            if clean(side.fields.get(f))
+        }
+        parts = [clean(fields[f]) if f in fields else before.get(f, "") for f in ("first_name", "last_name")]
+        current = " ".join(p for p in parts if p)
+        if current:
+            plan.name = current
+    return plan
+
+
+def _plan_contact(
+    email: str,
+    copper: CopperSide | None,
+    mc: MailchimpSide | None,
+    memory: Memory,
+    opts: SyncOptions,
+) -> ContactPlan:
     name = display_name(copper, mc)
     plan = ContactPlan(email, name, Outcome.IDENTICAL, new_base=memory.base)
 

@@ -56,6 +56,7 @@ class DashboardScreen(Screen[None]):
             yield Figure(t("dashboard.pending"), id="fig-pending")
             yield Figure(t("dashboard.forgotten"), id="fig-forgotten")
             yield Figure(t("dashboard.runs"), id="fig-runs")
+        yield Label("", id="next-run", markup=False)
         yield RunTrend(id="dashboard-trend")
         with Vertical(id="dashboard-tables"):
             yield Label(t("dashboard.last_runs"), classes="section-title")
@@ -70,7 +71,14 @@ class DashboardScreen(Screen[None]):
         runs.add_columns("#", t("col.started"), t("col.kind"), t("col.status"), t("col.summary"))
         pending = self.query_one("#pending-table", DataTable)
         pending.add_columns(t("col.email"), t("col.name"), t("col.tag"), t("col.since"))
+        self.show_timer()
+        self.set_interval(1.0, self.show_timer)
         self.reload()
+
+    def show_timer(self) -> None:
+        """SYNC_INTERVAL's countdown: "next run in …", paused during a run, or off."""
+        text = getattr(self.app, "timer_text", None)
+        self.query_one("#next-run", Label).update(text() if callable(text) else "")
 
     def on_screen_resume(self) -> None:
         """Figures may have changed while another screen was shown."""

@@ -17,7 +17,7 @@ import crmtui.i18n_console  # noqa: F401 - registers the confirmation texts
 import crmtui.i18n_scenarios  # noqa: F401 - registers the screen's strings
 from crmtui.engine import ab
 from crmtui.engine import scenarios as sc
-from crmtui.engine.scenario_status import refusal_text
+from crmtui.engine.scenario_status import next_send_text, refusal_text
 from crmtui.formats import percent
 from crmtui.i18n import t
 from crmtui.screens.confirm import ConfirmScreen
@@ -194,7 +194,7 @@ class ScenariosScreen(Screen[None]):
         tree.clear()
         if scenario is None:
             return
-        tree.root.set_label(literal(scenario.name))
+        tree.root.set_label(literal(f"{scenario.name} — {next_send_text(self.store, scenario)}"))
         for step in scenario.steps:
             stats = [ab.VariantStats.of(v.id, v.name, v.sent, v.opened, v.clicked) for v in step.variants]
             sent = sum(v.sent for v in stats)

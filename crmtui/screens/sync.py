@@ -27,6 +27,7 @@ import crmtui.i18n_sync_ui  # noqa: F401  (registers the sync screens' text)
 from crmtui.engine.cycle import run_cycle
 from crmtui.engine.events import CycleFinished, CycleStarted, Event, Notice, StepProgressed
 from crmtui.i18n import t
+from crmtui.logs import run_logging
 from crmtui.messages import EngineReported
 from crmtui.screens.confirm import ConfirmScreen
 from crmtui.screens.workers import deliver
@@ -322,7 +323,7 @@ class SyncScreen(Screen[None]):
                 run_ids.append(event.run_id)  # known here before the message is handled
             self.post_message(EngineReported(event))
 
-        async def main() -> None:
+        async def main(log_path: str | None) -> None:
             cancel = asyncio.Event()
             handle.attach(asyncio.get_running_loop(), cancel)
             try:
@@ -334,6 +335,7 @@ class SyncScreen(Screen[None]):
                     dry_run=request.dry_run,
                     emit=emit,
                     cancel=cancel,
+                    log_path=log_path,
                     options={
                         "full": True if request.full else None,
                         "allow_large_change": request.allow_large_change,
@@ -344,7 +346,8 @@ class SyncScreen(Screen[None]):
 
         refused = ""
         try:
-            asyncio.run(main())
+            with run_logging(settings.log_dir) as log_path:
+                asyncio.run(main(str(log_path) if log_path else None))
         except LockHeld as exc:
             refused = exc.holder.describe()
         finally:

@@ -48,6 +48,9 @@ def preview_text(preview: Preview) -> Text:
     ]
     if preview.note:
         head.append(t("scenario_preview.note", detail=preview.note))
+    if preview.variables:
+        head += ["", f"── {t('scenario_preview.variables')} ──"]
+        head += ["{{" + v.name + "}} = " + (v.value or "—") + f"  ← {v.source}" for v in preview.variables]
     body = "\n".join(
         [
             *head,

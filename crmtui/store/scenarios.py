@@ -729,7 +729,19 @@ class ScenarioRepo:
 
     def contact_values(self, email: str) -> dict[str, Any]:
         """Template values of a contact: synced contact fields, then canonical customer fields."""
+        return self.contact_values_and_sources(email)[0]
+
+    def contact_values_and_sources(self, email: str) -> tuple[dict[str, Any], dict[str, str]]:
+        """Template values of a contact and where each comes from.
+
+        Sources: ``customer`` (the ETL's canonical customer, by email; its ``source`` column names
+        iSaVigne or Odoo), ``contact`` (the synced Copper/Mailchimp contact, which wins over the
+        customer), ``copper_company`` (the Copper person's company name, when no customer gives
+        one). ``copper_custom_fields`` holds the Copper person's custom field values by definition
+        id (``{{siret}}`` reads COPPER_SIRET_FIELD from it).
+        """
         values: dict[str, Any] = {"email": email}
+        sources: dict[str, str] = {}
         customer = self.store.query(
             "SELECT * FROM customers WHERE email = ? ORDER BY active DESC, customer_key LIMIT 1",
             (email,),
@@ -739,16 +751,27 @@ class ScenarioRepo:
             for k, v in c.items():
                 if k not in ("row_hash", "name_key", "invalid_fields") and v not in (None, ""):
                     values[k] = v
+                    sources[k] = "customer"
         contact = self.store.query(
-            "SELECT first_name, last_name, phone, copper_id, mailchimp_status, copper_tags FROM contacts "
-            "WHERE email = ?",
+            "SELECT first_name, last_name, phone, copper_id, mailchimp_status, copper_tags, copper_state "
+            "FROM contacts WHERE email = ?",
             (email,),
         )
         if contact:
-            for k, v in contact[0].items():
+            row = dict(contact[0])
+            state = loads(row.pop("copper_state"), None)
+            for k, v in row.items():
                 if v not in (None, ""):
                     values[k] = ", ".join(loads(v, [])) if k == "copper_tags" else v
-        return values
+                    sources[k] = "contact"
+            if isinstance(state, dict):
+                if state.get("company") and "company" not in values:
+                    values["company"] = state["company"]
+                    sources["company"] = "copper_company"
+                custom = state.get("custom_fields")
+                if isinstance(custom, dict) and custom:
+                    values["copper_custom_fields"] = {str(k): str(v) for k, v in custom.items()}
+        return values, sources
 
     def sample_contacts(self, scenario_id: int, limit: int = 20) -> list[str]:
         """Some enrolled contacts (for the template preview)."""

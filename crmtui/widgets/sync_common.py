@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 from datetime import datetime
+from typing import Any
 
 from textual.app import App
 from textual.worker import Worker, WorkerState
@@ -46,7 +47,7 @@ def local_date(iso: str | None) -> str:
     return moment.strftime("%Y-%m-%d")
 
 
-def engine_work_running(app: App[object]) -> str | None:
+def engine_work_running(app: App[Any]) -> str | None:
     """The description of a running engine worker of this app (None when there is none)."""
     for worker in app.workers:
         if worker.group in ENGINE_GROUPS and worker.state in (WorkerState.PENDING, WorkerState.RUNNING):

@@ -28,7 +28,8 @@ _MARKS = {
 FINISHED_STATES = frozenset(_MARKS)
 """Outbox states that end an operation (``pending``/``sending`` are still in flight)."""
 
-_HEAD = re.compile(r"^\s*\d+\.\s+(?P<mark>✅|❌)[^|]*\|\s*(?P<email>.*)$")
+_HEAD = re.compile(r"^\s*\d+\.\s+(?P<mark>✅|❌|🔎)[^|]*\|\s*(?P<email>.*)$")
+"""A block's first line: ``  1. ✅ SUCCÈS | email`` (``🔎 PRÉVU`` in a dry run)."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class ReportEntry:
     direction: str = ""
     name: str = ""
     result: str = ""
+    planned: bool = False
 
 
 def report_entries(text: str) -> list[ReportEntry]:
@@ -52,7 +54,14 @@ def report_entries(text: str) -> list[ReportEntry]:
         if head is not None:
             padded = [*values, "", "", ""]
             entries.append(
-                ReportEntry(head["mark"] == "✅", head["email"].strip(), padded[0], padded[1], padded[2])
+                ReportEntry(
+                    head["mark"] != "❌",
+                    head["email"].strip(),
+                    padded[0],
+                    padded[1],
+                    padded[2],
+                    planned=head["mark"] == "🔎",
+                )
             )
 
     for line in text.splitlines():
@@ -91,7 +100,8 @@ def _label(prefix: str, value: str) -> str:
 def entry_line(entry: ReportEntry) -> Text:
     """A planned (dry run) or reported contact: ``✔ Copper → Mailchimp  email  name — result``."""
     line = Text(no_wrap=True)
-    line.append("✔ " if entry.ok else "✘ ", style="green" if entry.ok else "red")
+    mark = "🔎 " if entry.planned else "✔ " if entry.ok else "✘ "
+    line.append(mark, style="cyan" if entry.planned else "green" if entry.ok else "red")
     line.append(f"{printable(entry.direction)}  ", style="bold")
     line.append(printable(entry.email))
     if entry.name:

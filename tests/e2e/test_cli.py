@@ -35,6 +35,27 @@ def test_headless_ok_exit_0_and_records_a_run(capsys: pytest.CaptureFixture[str]
     assert list((tmp_path / "data" / "logs").glob("sync_log_*.txt"))
 
 
+def test_headless_log_level_debug_and_the_log_names_of_the_documents(tmp_path: Path) -> None:
+    from datetime import date
+
+    from crmtui.logs import close_logging, set_level
+
+    try:
+        assert main(["--log-level", "debug", "--headless", "--only", "sync", "--sandbox", "--verbose"]) == 0
+    finally:
+        set_level("info")
+        close_logging()
+    logs = tmp_path / "data" / "logs"
+    [run_log] = logs.glob("sync_log_*.txt")
+    text = run_log.read_text(encoding="utf-8")
+    assert " DEBUG " in text and "step sync started" in text and "→ ok" in text
+    # 001: `tail -f sync_$(date +%Y%m%d).log`
+    daily = logs / f"sync_{date.today():%Y%m%d}.log"
+    assert daily.exists() and "step sync started" in daily.read_text(encoding="utf-8")
+    [report] = (tmp_path / "data" / "reports").glob("import_report_*.txt")
+    assert "IDENTICAL CONTACTS SKIPPED (OPTIMISATION):" in report.read_text(encoding="utf-8")  # --verbose
+
+
 def test_config_error_exit_2(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MAILCHIMP_API_KEY", "no-dc-suffix")
     assert main(["--headless"]) == 2

@@ -188,6 +188,13 @@ async def test_cooldown_counts_this_scenarios_earlier_steps_and_the_step_waits(
     assert (seq["status"], seq["reason"], seq["next_position"]) == ("active", "cooldown", 2)
     waits_until = parse_iso(seq["next_send_at"])
     assert T0 + timedelta(days=3) <= waits_until < T0 + timedelta(days=3, minutes=1)
+    from crmtui.engine.scenario_status import status_lines
+
+    held = scenario_repo(store).get(scenario_id)
+    assert held is not None
+    status = "\n".join(status_lines(store, held, now=later))
+    assert "0 due now, 1 scheduled (1 of them held by the cooldown)" in status, status
+    assert f"next send {waits_until:%Y-%m-%d %H:%M} UTC" in status
     assert (
         await run_tick(live, store, sender=sender, now=lambda: waits_until - timedelta(minutes=1))
     ).sent == 0

@@ -159,7 +159,11 @@ async def test_dry_run_writes_nothing(sandbox: Sandbox, settings: Settings, stor
     writes = {k: v for k, v in sandbox.copper.control.calls.items() if not k.endswith("/search")}
     writes |= {k: v for k, v in sandbox.mailchimp.control.calls.items() if not k.startswith("GET")}
     assert writes == {}
-    assert report.operations and "(planned)" in Path(report.path).read_text()
+    text = Path(report.path).read_text()
+    assert report.operations and "(planned)" in text and "🔎 PLANNED |" in text
+    # Nothing was done: no success is claimed (issue #14: "Succès: 40, 100 %" for a dry run).
+    assert "SUCCESS" not in text and "Successes" not in text and "Success rate" not in text
+    assert f"Operations planned (not carried out): {len(report.operations)}" in text
     assert store.sync.decisions(("pending",)) == []
 
 

@@ -77,6 +77,9 @@ async def test_reset_key_is_in_the_footer_and_refuses_with_the_reason(
         assert ("R", "Reset tests") in footer
         await pilot.press("a")  # start: the audience is enrolled for real
         await app.workers.wait_for_complete()
+        await pilot.pause()
+        root = str(app.screen.query_one("#scenario-steps", Tree).root.label)
+        assert "2 due · 0 scheduled, 0 held by the cooldown · next send -" in root, root
         await pilot.press("R")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)

@@ -110,3 +110,13 @@ def test_tracking_base_link_is_tracked_exactly_like_a_plain_link() -> None:
     one = track_html(prefixed.html, message_id="m@x", signer=signer, base_url=base)
     two = track_html(plain.html, message_id="m@x", signer=signer, base_url=base)
     assert one == two and one.links == ["https://votre-site.com/offer"]
+
+
+def test_readme_documents_every_variable_of_the_catalogue() -> None:
+    from crmtui.engine.templates import KNOWN_VARIABLES
+    from crmtui.engine.variables import CATALOGUE
+
+    assert set(CATALOGUE) == set(KNOWN_VARIABLES)
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    for name in CATALOGUE:
+        assert "{{" + name + "}}" in readme, name
