@@ -118,6 +118,14 @@ class CrmApp(App[int]):
             self.set_interval(self.background_every, self._background_due)
         if self.auto_every:
             self.set_interval(min(1.0, self.auto_every / 4), self._timer_tick)
+        self._check_unfinished_erasures()
+
+    @work(thread=True, exclusive=True, group="app:erasures", exit_on_error=False, description="Erasures")
+    def _check_unfinished_erasures(self) -> None:
+        """Say so when an erasure waits to be finished (its address is kept until then)."""
+        n = len(self.store.erasure.unfinished())
+        if n:
+            self.call_from_thread(self.notify, t("erase.unfinished", n=n), severity="warning", timeout=15)
 
     # -- the cycle timer (SYNC_INTERVAL) --------------------------------------------------------
 

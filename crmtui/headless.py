@@ -25,7 +25,8 @@ from crmtui.engine.events import (
     StepProgressed,
     StepStarted,
 )
-from crmtui.i18n import t
+from crmtui.formats import number
+from crmtui.i18n import CATALOGUE, t
 from crmtui.logs import close_logging, setup_logging
 from crmtui.store import Store, StoreError
 from crmtui.store.locks import LockHeld, since
@@ -39,9 +40,21 @@ log = logging.getLogger("crmtui.headless")
 def format_duration(seconds: float) -> str:
     """``1 min 05 s`` / ``4.2 s``."""
     if seconds < 60:
-        return f"{seconds:.1f} s"
+        return f"{number(seconds, digits=1)} s"
     minutes, secs = divmod(int(seconds), 60)
     return f"{minutes} min {secs:02d} s"
+
+
+def status_label(status: str) -> str:
+    """A step or run status in the operator's language (``skipped`` → "ignorée")."""
+    key = f"status.{status}"
+    return t(key) if key in CATALOGUE else status
+
+
+def level_label(level: str) -> str:
+    """A notice level in the operator's language (``warning`` → "attention")."""
+    key = f"notice.{level}"
+    return t(key) if key in CATALOGUE else level
 
 
 class LinePrinter:
@@ -71,7 +84,7 @@ class LinePrinter:
     def render(self, event: Event) -> str | None:
         """One line for an event, or None."""
         if isinstance(event, CycleStarted):
-            return f"run #{event.run_id}: {', '.join(event.steps)}"
+            return t("headless.cycle_started", run_id=event.run_id, steps=", ".join(event.steps))
         if isinstance(event, StepStarted):
             return f"→ {event.step}"
         if isinstance(event, StepProgressed):
@@ -80,13 +93,21 @@ class LinePrinter:
         if isinstance(event, StepFinished):
             detail = f" — {printable(event.detail)}" if event.detail else ""
             counts = (
-                f" ({event.succeeded} ok, {event.failed} failed, {event.skipped} skipped)"
+                " ("
+                + t("headless.counts", ok=event.succeeded, failed=event.failed, skipped=event.skipped)
+                + ")"
                 if event.total
                 else ""
             )
-            return f"  {t('headless.step', step=event.step, status=event.status)}{counts}{detail}"
+            return (
+                f"  {t('headless.step', step=event.step, status=status_label(event.status))}{counts}{detail}"
+            )
         if isinstance(event, Notice):
-            return f"  [{event.level}] {printable(event.text)}"
+            # One line per line of the notice: a "\n" in it is a line break, not two characters.
+            lines = [printable(part) for part in str(event.text).splitlines() or [""]]
+            return "\n".join(
+                [f"  [{level_label(event.level)}] {lines[0]}", *(f"    {x.strip()}" for x in lines[1:])]
+            )
         if isinstance(event, CycleFinished):
             return None
         return None
@@ -127,6 +148,7 @@ def run_headless(
         outcome = asyncio.run(
             _run(settings, store, only, dry_run, dict(options or {}), printer, str(log_path or ""))
         )
+        unfinished = len(store.erasure.unfinished())
     except LockHeld as exc:
         print(t("headless.locked", owner=exc.holder.describe(), since=since(exc.holder)), file=err)
         print(f"  → {t('headless.locked.fix')}", file=err)
@@ -154,6 +176,8 @@ def run_headless(
             print(t("headless.report", path=step.summary["report_path"]), file=out)
     if log_path:
         print(t("headless.log", path=log_path), file=out)
+    if unfinished:  # the person's address waits in the outbox until an erase run finishes it
+        print(t("erase.unfinished", n=unfinished), file=err)
     return outcome.exit_code
 
 

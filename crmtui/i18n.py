@@ -81,6 +81,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "status.failed": {"fr": "échec", "en": "failed"},
     "status.running": {"fr": "en cours", "en": "running"},
     "status.interrupted": {"fr": "interrompu", "en": "interrupted"},
+    "status.skipped": {"fr": "ignorée", "en": "skipped"},
+    "notice.warning": {"fr": "attention", "en": "warning"},
+    "notice.error": {"fr": "erreur", "en": "error"},
+    "notice.info": {"fr": "info", "en": "info"},
+    "headless.cycle_started": {"fr": "Cycle n°{run_id} : {steps}", "en": "Run #{run_id}: {steps}"},
+    "headless.counts": {
+        "fr": "{ok} réussies, {failed} en échec, {skipped} ignorées",
+        "en": "{ok} ok, {failed} failed, {skipped} skipped",
+    },
+    "sync.detail": {
+        "fr": "{n} opérations, {ok} réussies, {errors} erreurs",
+        "en": "{n} operations, {ok} ok, {errors} errors",
+    },
+    "sync.detail.pending": {"fr": "{n} en attente de décision", "en": "{n} awaiting a decision"},
     "yes": {"fr": "oui", "en": "yes"},
     "no": {"fr": "non", "en": "no"},
     # -- runs and connectors screens --------------------------------------------------------
@@ -533,6 +547,7 @@ def _load_parts() -> None:
         "i18n_budget",
         "i18n_sending",
         "i18n_connectors",
+        "i18n_undo",
     ):
         try:
             importlib.import_module(f"crmtui.{part}")

@@ -146,6 +146,11 @@ ERASE_CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "{source} : {n} client(s) effacé(s) ignoré(s)",
         "en": "{source}: {n} erased customer(s) skipped",
     },
+    "erase.unfinished": {
+        "fr": "{n} effacement(s) inachevé(s) (un système n'a pas répondu) : lancez « crmtui erase --yes » "
+        "pour les terminer",
+        "en": "{n} erasure(s) unfinished (a system did not answer): run “crmtui erase --yes” to finish them",
+    },
     # the console
     "erase.ui.key": {"fr": "Effacer (RGPD)", "en": "Erase (GDPR)"},
     "erase.ui.tip": {

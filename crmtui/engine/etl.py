@@ -37,7 +37,8 @@ from crmtui.connectors.errors import ConnectorError
 from crmtui.engine.cycle import StepContext, StepResult, register_step
 from crmtui.engine.events import EventSink, Notice, StepProgressed, ignore
 from crmtui.files import write_private_text
-from crmtui.i18n import t
+from crmtui.formats import number
+from crmtui.i18n import CATALOGUE, t
 from crmtui.records.canonical import Batch, SkippedRow
 from crmtui.store import Store
 from crmtui.store.etl import EtlRepo, QualityIssue, SourceStats, etl_repo
@@ -275,6 +276,20 @@ def compute_rfm(
 # -- quality -----------------------------------------------------------------------------------
 
 
+def table_label(table: str) -> str:
+    """A canonical table as operators call it (``sales_lines`` → "ventes"); others as they are."""
+    key = f"table.{table}"
+    return t(key) if key in CATALOGUE else table
+
+
+def segment_label(code: str | None) -> str:
+    """An RFM segment as operators read it (``AT_RISK`` → "À risque"); unknown codes as they are."""
+    if not code:
+        return "-"
+    key = f"segment.{code}"
+    return t(key) if key in CATALOGUE else code
+
+
 def quality_label(issue: QualityIssue) -> str:
     """The operator's name of a check (``missing email``, ``negative stock``...)."""
     if issue.check.startswith("missing:"):
@@ -478,7 +493,7 @@ class SourceManager:
                 read=result.read,
                 changed=result.changed_total,
                 skipped=result.skipped,
-                seconds=f"{result.duration:.1f}",
+                seconds=number(result.duration, digits=1),
             )
             if result.erased:
                 result.detail += "; " + t("erase.etl_suppressed", source=result.source, n=result.erased)

@@ -74,6 +74,7 @@ import crmtui.i18n_reco  # noqa: F401 - registers the reco.* keys
 from crmtui.config import Settings
 from crmtui.engine.cycle import StepContext, StepResult, register_step
 from crmtui.engine.events import EventSink, StepProgressed, ignore
+from crmtui.formats import number
 from crmtui.i18n import t
 from crmtui.store import Store
 from crmtui.store.reco import Conversion, RecoRepo, StoredReco, reco_repo
@@ -848,7 +849,7 @@ class RecomputeResult:
             changed=self.changed_customers,
             products=self.changed_products,
             results=self.results,
-            seconds=f"{self.duration:.1f}",
+            seconds=number(self.duration, digits=1),
         )
 
 

@@ -38,10 +38,15 @@ from crmtui.connectors.errors import (
 )
 from crmtui.connectors.http import RateWait
 from crmtui.connectors.mailchimp import MailchimpClient, MailchimpMember, MemberInput
-from crmtui.connectors.mailchimp import subscriber_hash as mailchimp_subscriber_hash
 from crmtui.engine.cycle import StepContext, StepResult, register_step
 from crmtui.engine.events import Notice, StepProgressed
 from crmtui.engine.identity import RESUBSCRIBE_TAG, normalize_email
+from crmtui.engine.sync_identity import (
+    find_in_doubt_members,
+    follow_copper_email_changes,
+    follow_mailchimp_email_changes,
+    member_columns,
+)
 from crmtui.engine.sync_log import describe_op, log_plan
 from crmtui.engine.sync_plan import (
     DEFAULT_MAPPING,
@@ -584,105 +589,17 @@ class SyncEngine:
         copper_now: dict[str, CopperSide],
         report: SyncReport,
     ) -> None:
-        """Member creates an interrupted run sent without hearing back: find the members they made.
-
-        The answer carried the member's ids; without it, a member renamed in Mailchimp since (an
-        ``upemail`` before any read) would look like a stranger: a second Copper person, and the old
-        address created again. A create whose address Mailchimp does not hold now is matched with
-        the one member, read in this run, that no contact knows, whose address is no Copper
-        person's, and whose fields are the ones sent. Anything less certain is left as it is (and
-        said in the report).
-        """
-        sync = self.store.sync
-        known_uids, known_hashes = sync.mailchimp_unique_ids(), sync.mailchimp_hashes()
-        known_emails = sync.contacts_by_email(mc_now)
-        strangers = [
-            side
-            for email, side in mc_now.items()
-            if email not in copper_now
-            and email not in known_emails
-            and side.unique_id not in known_uids
-            and side.hash not in known_hashes
-        ]
-        claimed: set[str] = set()
-        found: list[tuple[str, str, str, int | None]] = []
-        identified = set(known_uids.values())
-        for email, payload in in_doubt:
-            if email in mc_now or email in identified or email not in copper_now:
-                continue  # Mailchimp holds it under this address (read now), or nothing to find
-            try:
-                if await self.mailchimp.get_member(email) is not None:
-                    continue  # there, unchanged: this run reads it as usual
-            except ConnectorError as exc:
-                report.warnings.append(f"{email}: cannot check the member an interrupted run created: {exc}")
-                continue
-            sent = {f: v for f, v in (payload.get("fields") or {}).items() if f in self.opts.fields}
-            matches = [
-                s
-                for s in strangers
-                if s.unique_id not in claimed
-                and all(clean(s.fields.get(f)) == clean(v) for f, v in sent.items())
-                and set(payload.get("tags") or ()) <= set(s.tags) | set(copper_now[email].tags)
-            ]
-            if len(matches) != 1:
-                if matches:
-                    report.warnings.append(
-                        f"{email}: created by an interrupted run; {len(matches)} new Mailchimp members "
-                        "could be it, none is assumed"
-                    )
-                continue
-            member = matches[0]
-            claimed.add(member.unique_id)
-            log.info("member created for %s by an interrupted run is now %s", email, member.email)
-            found.append((email, member.hash, member.unique_id, copper_now[email].id))
-        if found:
-            sync.record_member_ids(found)
+        await find_in_doubt_members(
+            self.store, self.mailchimp, self.opts.fields, in_doubt, mc_now, copper_now, report.warnings
+        )
 
     def _follow_email_changes(self, copper_now: dict[str, CopperSide]) -> None:
-        """A Copper person whose email changed keeps its contact (and Mailchimp member)."""
-        sync = self.store.sync
-        known = sync.copper_ids()  # one query, not one per person
-        for email, side in list(copper_now.items()):
-            old = known.get(side.id)
-            if old and old != email and old not in copper_now:
-                log.info("copper person %d changed email: %s → %s", side.id, old, email)
-                sync.rename_contact(old, email)
-                self._email_changes.append((old, email))
+        self._email_changes += follow_copper_email_changes(self.store, copper_now)
 
     def _follow_mailchimp_email_changes(
         self, mc_now: dict[str, MailchimpSide], copper_now: dict[str, CopperSide]
     ) -> None:
-        """A member whose address changed in Mailchimp keeps its contact (and its Copper person).
-
-        A member is recognised by its ``unique_email_id`` first (it survives an address change), then
-        by its ``id`` (the subscriber hash), and only then by its address: the ids are stored from
-        the answer to the write that created the member, so a rename made in Mailchimp before the
-        sync ever read the member back is followed too, instead of making a second person.
-        """
-        sync = self.store.sync
-        by_uid = sync.mailchimp_unique_ids()
-        by_hash = sync.mailchimp_hashes()
-        copper_ids = {email: copper_id for copper_id, email in sync.copper_ids().items()}
-        moved: dict[str, str] = {}  # contacts renamed in this pass: old → new
-        for email, side in list(mc_now.items()):
-            old = (by_uid.get(side.unique_id) if side.unique_id else None) or (
-                by_hash.get(side.hash) if side.hash else None
-            )
-            while old in moved:
-                old = moved[old]
-            if not old or old == email or old in mc_now:
-                continue
-            person = copper_now.get(email)
-            if person is not None and person.id != copper_ids.get(old):
-                # The new address is another Copper person's: two people, never merged silently.
-                log.warning("%s: member %s moved to another Copper person's address", email, side.unique_id)
-                continue
-            log.info("mailchimp member %s changed address: %s → %s", side.unique_id, old, email)
-            sync.rename_contact(old, email)
-            self._mc_email_changes.append((old, email))
-            moved[old] = email
-            if old in copper_ids:
-                copper_ids[email] = copper_ids.pop(old)
+        self._mc_email_changes += follow_mailchimp_email_changes(self.store, mc_now, copper_now)
 
     def _circuit_breaker(
         self, plans: list[ContactPlan], mc_now: dict[str, MailchimpSide], allow_large_change: bool
@@ -1002,7 +919,7 @@ class SyncEngine:
                         "copper_id": new_copper.id if new_copper else None,
                         "copper_state": new_copper.to_json() if new_copper else None,
                         "mc_state": new_mc.to_json() if new_mc else None,
-                        **_member_columns(new_mc),
+                        **member_columns(new_mc),
                     }
                 )
                 continue
@@ -1013,7 +930,7 @@ class SyncEngine:
                 "copper_state": new_copper.to_json() if new_copper else None,
                 "mc_state": new_mc.to_json() if new_mc else None,
                 "mailchimp_status": new_mc.status if new_mc else None,
-                **_member_columns(new_mc),
+                **member_columns(new_mc),
                 "synced_at": datetime.now(UTC).isoformat(timespec="seconds"),
             }
             if plan.new_base is not None and plan.outcome not in (
@@ -1056,16 +973,6 @@ class SyncEngine:
         report.forgotten = [
             (r["email"], r["name"], r["resubscribe_url"]) for r in self.store.sync.forgotten_rows()
         ]
-
-
-def _member_columns(mc: MailchimpSide | None) -> dict[str, str | None]:
-    """``contacts.mailchimp_hash``/``mailchimp_unique_id`` for a member (both None: not a member)."""
-    if mc is None:
-        return {"mailchimp_hash": None, "mailchimp_unique_id": None}
-    return {
-        "mailchimp_hash": mc.hash or mailchimp_subscriber_hash(mc.email),
-        "mailchimp_unique_id": mc.unique_id or None,
-    }
 
 
 def _settled(
@@ -1263,9 +1170,9 @@ async def sync_step(ctx: StepContext) -> StepResult:
         summary["decisions_applied"] = applied.applied
         summary["decisions_failed"] = applied.failed
     status = "ok" if report.failed == 0 else "partial"
-    detail = f"{len(report.operations)} operations, {report.succeeded} ok, {report.failed} errors"
+    detail = t("sync.detail", n=len(report.operations), ok=report.succeeded, errors=report.failed)
     if report.pending_decisions:
-        detail += f", {len(report.pending_decisions)} awaiting a decision"
+        detail += ", " + t("sync.detail.pending", n=len(report.pending_decisions))
     return StepResult(
         status=status,
         total=len(report.operations),

@@ -10,8 +10,11 @@ answers the client according to :attr:`FaultProxy.fault`:
 
 - ``None``: the upstream answer, unchanged;
 - ``"502"``, ``"503"``, ``"504"``: the gateway error page nginx sends (``502 Bad Gateway``,
-  ``503 Service Temporarily Unavailable``, ``504 Gateway Time-out``), as an AWS load balancer or
-  CloudFront would, with no ``x-amzn-ErrorType``;
+  ``503 Service Temporarily Unavailable``, ``504 Gateway Time-out``: the titles of nginx's
+  built-in pages, src/http/ngx_http_special_response.c), with no ``x-amzn-ErrorType``. An AWS
+  load balancer answers the same codes when the target is slow or gone, including "504: The load
+  balancer ... did not receive a response" after the request was forwarded
+  (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html);
 - ``"hang"``: no answer at all until the client gives up (its timeout);
 - ``"reset"``: the connection is reset (TCP RST, ``SO_LINGER`` 0) instead of an answer;
 - ``"truncate"``: the upstream status and headers, then half the body, then the connection closes

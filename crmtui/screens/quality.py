@@ -8,7 +8,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label
 
 import crmtui.i18n_etl  # noqa: F401 - registers the quality.* keys
-from crmtui.engine.etl import quality_label
+from crmtui.engine.etl import quality_label, segment_label, table_label
 from crmtui.i18n import t
 from crmtui.records.canonical import RFM_SEGMENTS
 from crmtui.screens.workers import deliver
@@ -69,9 +69,12 @@ class QualityScreen(Screen[None]):
         table.clear()
         for k, issue in enumerate(self.issues):
             table.add_row(
-                literal(issue.table), literal(quality_label(issue)), literal(str(issue.count)), key=str(k)
+                literal(table_label(issue.table)),
+                literal(quality_label(issue)),
+                literal(str(issue.count)),
+                key=str(k),
             )
-        ordered = {s: segments.get(s, 0) for s in RFM_SEGMENTS if segments.get(s)}
+        ordered = {segment_label(s): segments.get(s, 0) for s in RFM_SEGMENTS if segments.get(s)}
         self.query_one("#rfm-bars", BarChart).show(ordered)
         self.show_examples(0)
 

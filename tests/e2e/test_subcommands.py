@@ -37,7 +37,11 @@ def test_connectors_test_on_the_sandbox(capsys: pytest.CaptureFixture[str]) -> N
         ("mailchimp", {"MAILCHIMP_API_KEY": "ffffffffffffffffffffffffffffffff-us19"}, "MAILCHIMP_API_KEY"),
         ("mailchimp", {"MAILCHIMP_LIST_ID": "nolist0000"}, "MAILCHIMP_LIST_ID"),
         ("odoo", {"ODOO_API_KEY": "wrong-odoo-key"}, "ODOO"),
-        ("ses", {"SES_SECRET_ACCESS_KEY": "wrong-ses-secret-0000000000000000000000"}, "SES_SECRET_ACCESS_KEY"),
+        (
+            "ses",
+            {"SES_SECRET_ACCESS_KEY": "wrong-ses-secret-0000000000000000000000"},
+            "SES_SECRET_ACCESS_KEY",
+        ),
         ("ses", {"EMAIL_FROM": "news@non-verifie.fr"}, "EMAIL_FROM"),
     ],
 )

@@ -86,10 +86,15 @@ def test_dry_run_touches_nothing_and_the_exit_code_says_who_confirmed(tmp_path: 
         assert [(o["state"], o["mailchimp"], o["copper"]) for o in ops] == [("running", "deleted", "failed")]
         assert copper_holders(sb, EMAIL)
 
+        # A cron cycle says an erasure waits (the address is kept in the outbox until it finishes).
+        cycle = crmtui(env, tmp_path, "--headless", "--only", "scenarios")
+        assert "1 erasure(s) unfinished" in cycle.stderr, cycle.stdout + cycle.stderr
+
         # The rerun (no address: every unfinished erasure) finishes it: exit 0, one delete each.
         done = crmtui(env, tmp_path, "erase", "--yes")
         assert done.returncode == 0, done.stdout + done.stderr
         assert "Every system confirmed" in done.stdout
+        assert "unfinished" not in crmtui(env, tmp_path, "--headless", "--only", "scenarios").stderr
         assert not copper_holders(sb, EMAIL)
         assert sb.mailchimp.control.calls[MC_DELETE] == 1 and sb.copper.control.calls[CP_DELETE] == 1
         assert [(o["state"], o["mailchimp"], o["copper"]) for o in _ops(data / "crmtui.db")] == [

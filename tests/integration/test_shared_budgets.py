@@ -319,6 +319,6 @@ def test_headless_output_says_what_a_429_waits_for(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stdout + run.stderr
     assert pending == 0  # the scripted 429 was answered
     expected = (
-        "[warning] Copper : trop de requêtes (HTTP 429), le service demande d'attendre ; reprise dans 1 s"
+        "[attention] Copper : trop de requêtes (HTTP 429), le service demande d'attendre ; reprise dans 1 s"
     )
     assert expected in run.stdout, run.stdout

@@ -21,18 +21,13 @@ def sink() -> Iterator[SmtpSink]:
         yield s
 
 
-@pytest.mark.parametrize("lose", ["drop", "hang"])
 async def test_a_lost_250_after_data_is_unknown_and_never_resent(
-    store: Store, settings: Settings, sink: SmtpSink, lose: str
+    store: Store, settings: Settings, sink: SmtpSink
 ) -> None:
     scenario = make_scenario(store, EMAILS)
-    sink.lose_reply = lose
-    sink.hang_seconds = 30.0
+    sink.lose_reply = "drop"  # accepted and counted, then the connection dies before the 250
     live = smtp_settings(settings, sink)
-    # The hang case waits for the client's timeout: 3 s, since it is expected to expire.
-    sender = SmtpSender(
-        sink.host, sink.port, starttls=False, validate_certs=False, timeout=3.0, connections=10
-    )
+    sender = SmtpSender(sink.host, sink.port, starttls=False, validate_certs=False, connections=10)
     try:
         results = [await run_tick(live, store, sender=sender) for _ in range(3)]
     finally:

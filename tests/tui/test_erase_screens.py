@@ -176,3 +176,14 @@ def test_erase_key_is_free_on_both_screens() -> None:
                 assert key not in keys, f"{screen.__name__}: {key} bound twice"
                 keys[key] = b.action
         assert keys["X"] == "erase"
+
+
+async def test_the_console_says_when_an_erasure_waits(settings: Settings, store: Store) -> None:
+    store.erasure.configure("a-secret")
+    digest = store.erasure.email_hash("anne@exemple.fr")
+    assert digest is not None
+    store.erasure.start(digest, "anne@exemple.fr", {"emails": ["anne@exemple.fr"]}, "test", [])
+    app = make_app(settings, store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        assert any("1 erasure(s) unfinished" in str(n.message) for n in app._notifications)

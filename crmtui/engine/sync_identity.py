@@ -1,0 +1,160 @@
+"""One person, one record: how the sync knows a contact again after an address change.
+
+A contact is its email key (:func:`crmtui.records.emails.email_key`), but an address can change on
+either side:
+
+- in Copper, the person keeps its id: the contact follows the id (and the member is renamed);
+- in Mailchimp (an ``upemail``), the member keeps its ``unique_email_id`` while its ``id`` (the MD5
+  of the address) follows the address: the contact follows the member's ids, stored from the answer
+  to the write that created it (so a rename made before the sync ever read the member back is
+  followed too), then the Copper person's email follows through the outbox;
+- a create whose answer was lost (``kill -9`` after Mailchimp committed it) left no ids: on the next
+  run it is matched with the one member nobody knows that carries exactly what was sent, or with
+  the id Mailchimp's ``upemail`` webhook gave (:meth:`crmtui.store.sync.SyncRepo.note_member_id`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from crmtui.connectors.errors import ConnectorError
+from crmtui.connectors.mailchimp import MailchimpClient
+from crmtui.connectors.mailchimp import subscriber_hash as mailchimp_subscriber_hash
+from crmtui.engine.sync_plan import CopperSide, MailchimpSide, clean
+from crmtui.store import Store
+
+log = logging.getLogger("crmtui.engine.sync")
+
+
+def member_columns(mc: MailchimpSide | None) -> dict[str, str | None]:
+    """``contacts.mailchimp_hash``/``mailchimp_unique_id`` for a member (both None: not a member)."""
+    if mc is None:
+        return {"mailchimp_hash": None, "mailchimp_unique_id": None}
+    return {
+        "mailchimp_hash": mc.hash or mailchimp_subscriber_hash(mc.email),
+        "mailchimp_unique_id": mc.unique_id or None,
+    }
+
+
+def follow_copper_email_changes(store: Store, copper_now: dict[str, CopperSide]) -> list[tuple[str, str]]:
+    """A Copper person whose email changed keeps its contact (and Mailchimp member).
+
+    Returns:
+        The renames ``(old, new)`` done in the store.
+    """
+    sync = store.sync
+    known = sync.copper_ids()  # one query, not one per person
+    renames: list[tuple[str, str]] = []
+    for email, side in list(copper_now.items()):
+        old = known.get(side.id)
+        if old and old != email and old not in copper_now:
+            log.info("copper person %d changed email: %s → %s", side.id, old, email)
+            sync.rename_contact(old, email)
+            renames.append((old, email))
+    return renames
+
+
+def follow_mailchimp_email_changes(
+    store: Store, mc_now: dict[str, MailchimpSide], copper_now: dict[str, CopperSide]
+) -> list[tuple[str, str]]:
+    """A member whose address changed in Mailchimp keeps its contact (and its Copper person).
+
+    A member is recognised by its ``unique_email_id`` first (it survives an address change), then
+    by its ``id`` (the subscriber hash), and only then by its address.
+
+    Returns:
+        The renames ``(old, new)`` done in the store.
+    """
+    sync = store.sync
+    by_uid = sync.mailchimp_unique_ids()
+    by_hash = sync.mailchimp_hashes()
+    copper_ids = {email: copper_id for copper_id, email in sync.copper_ids().items()}
+    moved: dict[str, str] = {}  # contacts renamed in this pass: old → new
+    renames: list[tuple[str, str]] = []
+    for email, side in list(mc_now.items()):
+        old = (by_uid.get(side.unique_id) if side.unique_id else None) or (
+            by_hash.get(side.hash) if side.hash else None
+        )
+        while old in moved:
+            old = moved[old]
+        if not old or old == email or old in mc_now:
+            continue
+        person = copper_now.get(email)
+        if person is not None and person.id != copper_ids.get(old):
+            # The new address is another Copper person's: two people, never merged silently.
+            log.warning("%s: member %s moved to another Copper person's address", email, side.unique_id)
+            continue
+        log.info("mailchimp member %s changed address: %s → %s", side.unique_id, old, email)
+        sync.rename_contact(old, email)
+        renames.append((old, email))
+        moved[old] = email
+        if old in copper_ids:
+            copper_ids[email] = copper_ids.pop(old)
+    return renames
+
+
+async def find_in_doubt_members(
+    store: Store,
+    mailchimp: MailchimpClient,
+    fields: Iterable[str],
+    in_doubt: list[tuple[str, dict[str, Any]]],
+    mc_now: dict[str, MailchimpSide],
+    copper_now: dict[str, CopperSide],
+    warnings: list[str],
+) -> None:
+    """Member creates an interrupted run sent without hearing back: find the members they made.
+
+    The answer carried the member's ids; without it, a member renamed in Mailchimp since (an
+    ``upemail`` before any read) would look like a stranger: a second Copper person, and the old
+    address created again. A create whose address Mailchimp does not hold now is matched with the
+    one member, read in this run, that no contact knows, whose address is no Copper person's, and
+    whose fields are the ones sent. Anything less certain is left as it is (and said in
+    ``warnings``, the report's).
+    """
+    sync = store.sync
+    synced = set(fields)
+    known_uids, known_hashes = sync.mailchimp_unique_ids(), sync.mailchimp_hashes()
+    known_emails = sync.contacts_by_email(mc_now)
+    strangers = [
+        side
+        for email, side in mc_now.items()
+        if email not in copper_now
+        and email not in known_emails
+        and side.unique_id not in known_uids
+        and side.hash not in known_hashes
+    ]
+    claimed: set[str] = set()
+    found: list[tuple[str, str, str, int | None]] = []
+    identified = set(known_uids.values())
+    for email, payload in in_doubt:
+        if email in mc_now or email in identified or email not in copper_now:
+            continue  # Mailchimp holds it under this address (read now), or nothing to find
+        try:
+            if await mailchimp.get_member(email) is not None:
+                continue  # there, unchanged: this run reads it as usual
+        except ConnectorError as exc:
+            warnings.append(f"{email}: cannot check the member an interrupted run created: {exc}")
+            continue
+        sent = {f: v for f, v in (payload.get("fields") or {}).items() if f in synced}
+        matches = [
+            s
+            for s in strangers
+            if s.unique_id not in claimed
+            and all(clean(s.fields.get(f)) == clean(v) for f, v in sent.items())
+            and set(payload.get("tags") or ()) <= set(s.tags) | set(copper_now[email].tags)
+        ]
+        if len(matches) != 1:
+            if matches:
+                warnings.append(
+                    f"{email}: created by an interrupted run; {len(matches)} new Mailchimp members "
+                    "could be it, none is assumed"
+                )
+            continue
+        member = matches[0]
+        claimed.add(member.unique_id)
+        log.info("member created for %s by an interrupted run is now %s", email, member.email)
+        found.append((email, member.hash, member.unique_id, copper_now[email].id))
+    if found:
+        sync.record_member_ids(found)
