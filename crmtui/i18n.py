@@ -547,6 +547,7 @@ def _load_parts() -> None:
         "i18n_budget",
         "i18n_sending",
         "i18n_connectors",
+        "i18n_undo",
     ):
         try:
             importlib.import_module(f"crmtui.{part}")

@@ -2,8 +2,10 @@
 
 Type in the search box to find a customer (name, company, email, city or key); the highlighted
 customer's summary, latest purchases and recommendations show below. ``m`` on a recommendation
-marks it bad (a modal asks for an optional reason): it disappears for that customer and the rule
-that produced it weighs less for similar cases. ``g`` recomputes the recommendations that need it.
+marks it bad (a modal says what it changes: the rule, segment and category whose weight goes down
+and how many customers that touches, and asks for an optional reason): it disappears for that
+customer and the rule that produced it weighs less for similar cases; ``u`` takes the last mark
+back (audited). ``g`` recomputes the recommendations that need it.
 ``X`` erases the shown customer for good (GDPR art. 17: Mailchimp, Copper, the store, the logs),
 after typing their email exactly (:mod:`crmtui.screens.erase_dialog`).
 """
@@ -23,16 +25,17 @@ from textual.widgets import Button, DataTable, Footer, Input, Label
 
 import crmtui.i18n_console  # noqa: F401 - registers the navigation texts
 import crmtui.i18n_reco  # noqa: F401 - registers the reco.* keys
+import crmtui.i18n_undo  # noqa: F401 - registers the undo.* keys
 from crmtui.engine.etl import segment_label
 from crmtui.engine.reco import (
     RecoConfig,
     category_label,
-    mark_bad,
     reason_text,
     reco_config,
     recompute,
     rule_label,
 )
+from crmtui.engine.reco_undo import LastMark, MarkScope, mark_bad_undoable, mark_scope, undo_mark_bad
 from crmtui.formats import money, number
 from crmtui.i18n import t
 from crmtui.screens.erase_dialog import ask_erase
@@ -59,24 +62,29 @@ class BadRecoScreen(ModalScreen[str | None]):
         width: 72; max-width: 95%; height: auto; border: thick $warning; background: $surface; padding: 1 2;
     }
     BadRecoScreen .bad-title { text-style: bold; margin-bottom: 1; }
+    BadRecoScreen .bad-scope { color: $warning; margin-bottom: 1; width: 100%; }
     BadRecoScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
     BadRecoScreen Button { margin-left: 2; }
     """
     BINDINGS = [Binding("escape", "cancel", t("reco.bad.cancel"), id="bad_reco.cancel")]
 
-    def __init__(self, product: str, customer: str) -> None:
+    def __init__(self, product: str, customer: str, scope: str = "") -> None:
         """Args:
         product: the product's name (untrusted: shown literally).
         customer: the customer's name or key (untrusted: shown literally).
+        scope: what the mark changes beyond this customer (:func:`scope_text`).
         """
         super().__init__()
         self.product = product
         self.customer = customer
+        self.scope = scope
 
     def compose(self) -> ComposeResult:
         """Title, the product and customer, a reason box, two buttons."""
         with Vertical():
             yield Label(t("reco.bad.title"), classes="bad-title")
+            if self.scope:
+                yield Label(Text(self.scope), id="bad-scope", classes="bad-scope")
             yield Label(
                 Text(t("reco.bad.prompt", product=printable(self.product), customer=printable(self.customer)))
             )
@@ -100,6 +108,24 @@ class BadRecoScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+def scope_text(scope: MarkScope) -> str:
+    """The modal's sentence: which weight goes down, for whom, and how many customers it touches."""
+    return (
+        t(
+            "undo.scope",
+            rule=rule_label(scope.rule),
+            segment=segment_label(scope.segment) if scope.segment else t("undo.no_segment"),
+            category=category_label(scope.category) if scope.category else t("undo.no_category"),
+            before=f"{scope.factor_before:.2f}",
+            after=f"{scope.factor_after:.2f}",
+            customers=number(scope.customers),
+            shown=number(scope.shown),
+        )
+        + " "
+        + t("undo.scope.undo_hint")
+    )
+
+
 class CustomersScreen(Screen[None]):
     """Find a customer; see their history, segment and recommendations; mark one bad."""
 
@@ -115,6 +141,7 @@ class CustomersScreen(Screen[None]):
         Binding(
             "m", "mark_bad", t("reco.key.mark_bad"), id="customers.mark_bad", tooltip=t("reco.tip.mark_bad")
         ),
+        Binding("u", "undo_mark", t("undo.key"), id="customers.undo", tooltip=t("undo.scope.undo_hint")),
         Binding("g", "recompute", t("reco.key.recompute"), id="customers.recompute"),
         Binding("X", "erase", t("erase.ui.key"), id="customers.erase", tooltip=t("erase.ui.tip")),
         Binding("escape", "leave", t("console.key.back"), show=False, id="customers.leave"),
@@ -129,6 +156,8 @@ class CustomersScreen(Screen[None]):
         """The customers matching the search, as listed."""
         self.recos: list[StoredReco] = []
         """The shown customer's recommendations, in rank order."""
+        self.last_mark: LastMark | None = None
+        """The last "mark bad" made here, which ``u`` takes back."""
         self.customer_name = ""
         """The shown customer's display name."""
         self.customer_email = ""
@@ -319,6 +348,8 @@ class CustomersScreen(Screen[None]):
         """``m`` only when a recommendation can be chosen."""
         if action == "mark_bad":
             return bool(self.recos) and self.customer_key is not None
+        if action == "undo_mark":
+            return self.last_mark is not None or None
         if action == "erase":
             return (self.customer_key is not None and "@" in self.customer_email) or None
         return True
@@ -335,19 +366,30 @@ class CustomersScreen(Screen[None]):
         if not self.recos or self.customer_key is None:
             return
         row = min(max(table.cursor_row, 0), len(self.recos) - 1)
-        reco = self.recos[row]
-        customer = self.customer_key
+        self.explain_mark(self.customer_key, self.recos[row], self.customer_name or self.customer_key)
+
+    @work(
+        thread=True, exclusive=True, group="customers:mark", exit_on_error=False, description="Reading scope"
+    )
+    def explain_mark(self, customer: str, reco: StoredReco, shown_name: str) -> None:
+        """Count what the mark would touch (SQLite, in a thread), then ask."""
+        try:
+            scope = scope_text(mark_scope(self.app.store, customer, reco.product_key, _config(self.app)))  # type: ignore[attr-defined]
+        except KeyError:
+            scope = ""
 
         def done(reason: str | None) -> None:
             if reason is not None:
                 self.apply_mark(customer, reco, reason)
 
-        self.app.push_screen(BadRecoScreen(reco.product_name, self.customer_name or customer), done)
+        self.app.call_from_thread(
+            self.app.push_screen, BadRecoScreen(reco.product_name, shown_name, scope), done
+        )
 
     @work(thread=True, exclusive=True, group="customers:mark", exit_on_error=False, description="Marking bad")
     def apply_mark(self, customer: str, reco: StoredReco, reason: str) -> None:
         """Record the feedback (and recompute that customer) in a thread."""
-        outcome = mark_bad(
+        mark = mark_bad_undoable(
             self.app.store,  # type: ignore[attr-defined]
             customer,
             reco.product_key,
@@ -355,16 +397,44 @@ class CustomersScreen(Screen[None]):
             actor="console",
             config=_config(self.app),
         )
+        self.last_mark = mark
         message = t(
             "reco.marked",
             product=printable(reco.product_name),
             customer=printable(customer),
-            rule=rule_label(outcome.rule),
-            before=f"{outcome.factor_before:.2f}",
-            after=f"{outcome.factor_after:.2f}",
+            rule=rule_label(mark.rule),
+            before=f"{mark.factor_before:.2f}",
+            after=f"{mark.factor_after:.2f}",
         )
         self.app.call_from_thread(self.app.notify, message, markup=False)
         self.app.call_from_thread(self.load_customer, customer)
+        self.app.call_from_thread(self.refresh_bindings)
+
+    def action_undo_mark(self) -> None:
+        """Take the last mark back (audited)."""
+        if self.last_mark is not None:
+            self.apply_undo(self.last_mark)
+
+    @work(thread=True, exclusive=True, group="customers:mark", exit_on_error=False, description="Undoing")
+    def apply_undo(self, mark: LastMark) -> None:
+        """Undo in the store and recompute that customer, in a thread."""
+        factors = undo_mark_bad(self.app.store, mark, actor="console", config=_config(self.app))  # type: ignore[attr-defined]
+        self.last_mark = None
+        if factors is None:
+            message = t("undo.mark.gone")
+        else:
+            message = t(
+                "undo.mark.done",
+                product=printable(mark.product_name),
+                customer=printable(mark.customer_key),
+                rule=rule_label(mark.rule),
+                before=f"{factors[0]:.2f}",
+                after=f"{factors[1]:.2f}",
+            )
+        self.app.call_from_thread(self.app.notify, message, markup=False)
+        if self.customer_key == mark.customer_key:
+            self.app.call_from_thread(self.load_customer, mark.customer_key)
+        self.app.call_from_thread(self.refresh_bindings)
 
     @work(
         thread=True,

@@ -2,7 +2,8 @@
 
 Each has a resubscribe link (the list's hosted signup form with the email prefilled). ``l`` (or
 Enter) copies the link to the clipboard (OSC 52: works over SSH), ``m`` records that the person was reached
-(audited), ``x`` exports the list to a CSV that is safe to open in a spreadsheet.
+(audited), ``u`` takes the last such mark back (audited too), ``x`` exports the list to a CSV that is safe
+to open in a spreadsheet.
 
 The table holds a window of the list read from SQL (keyset pages, newest first then by email), a
 fresh one around the cursor near either edge, the first or last rows for Home/End; the counts come
@@ -23,6 +24,7 @@ from textual.widgets import DataTable, Footer, Label
 from textual.worker import Worker, WorkerState
 
 import crmtui.i18n_sync_ui  # noqa: F401  (registers the sync screens' text)
+import crmtui.i18n_undo  # noqa: F401  (registers the undo.* keys)
 from crmtui.export import export_forgotten
 from crmtui.i18n import t
 from crmtui.screens.workers import deliver
@@ -51,6 +53,7 @@ class ForgottenScreen(Screen[None]):
     BINDINGS = [
         Binding("l", "copy_link", t("sync_ui.key.copy"), id="forgotten.copy"),
         Binding("m", "mark_reached", t("sync_ui.key.reached"), id="forgotten.reached"),
+        Binding("u", "undo_reached", t("undo.key"), id="forgotten.undo"),
         Binding("x", "export", t("sync_ui.key.export"), id="forgotten.export"),
     ]
 
@@ -69,6 +72,8 @@ class ForgottenScreen(Screen[None]):
         self._loading = False
         self.last_export: str | None = None
         """The last CSV written from this screen."""
+        self.last_reached: str | None = None
+        """The address last marked reached here, which ``u`` takes back."""
 
     def compose(self) -> ComposeResult:
         """Status bar, title, a hint, the table, footer."""
@@ -164,6 +169,8 @@ class ForgottenScreen(Screen[None]):
             return bool(row and not row.get("reached_at")) or None
         if action == "export":
             return bool(self.total) or None
+        if action == "undo_reached":
+            return self.last_reached is not None or None
         return True
 
     def _row(self, email: str | None) -> dict[str, Any] | None:
@@ -222,7 +229,26 @@ class ForgottenScreen(Screen[None]):
 
     def marked(self, email: str) -> None:
         """Say so; reload."""
+        self.last_reached = email
         self.notify(printable(t("sync_ui.forgotten.reached", email=email)), markup=False)
+        self.reload()
+
+    def action_undo_reached(self) -> None:
+        """Take the last "reached" mark back (audited)."""
+        if self.last_reached is not None:
+            self.undo_reached(self.last_reached)
+
+    @work(thread=True, group="forgotten:write", exit_on_error=False, description="Undoing")
+    def undo_reached(self, email: str) -> None:
+        """Clear the mark in the store."""
+        undone = self.app.store.sync.unmark_reached(email, console_actor())  # type: ignore[attr-defined]
+        self.app.call_from_thread(self.unmarked, email, undone)
+
+    def unmarked(self, email: str, undone: bool) -> None:
+        """Say so; reload."""
+        self.last_reached = None
+        key = "undo.reached.done" if undone else "undo.reached.gone"
+        self.notify(printable(t(key, email=email)), markup=False)
         self.reload()
 
     def action_export(self) -> None:

@@ -362,6 +362,93 @@ class RecoRepo:
             )
         return before, after
 
+    def undo_mark_bad(
+        self,
+        customer_key: str,
+        product_key: str,
+        *,
+        before: float,
+        after: float,
+        actor: str,
+    ) -> tuple[float, float] | None:
+        """Take back one :meth:`mark_bad`: the feedback row goes, the factor goes up one step; audited.
+
+        The factor is divided by the step the mark applied (``after / before``), so a mark made on
+        the same rule, segment and category since then stays applied; with no mark left the
+        adjustment row goes. The customer's recommendations are recomputed by the caller.
+
+        Returns:
+            The factor before and after the undo, or None when the mark is no longer there.
+        """
+        at = now_iso()
+        with self.store.write() as db:
+            conn = db.conn
+            row = conn.execute(
+                "SELECT rule, segment, category FROM reco_feedback WHERE customer_key = ? AND product_key = ?",
+                (customer_key, product_key),
+            ).fetchone()
+            if row is None:
+                return None
+            rule, segment, category = str(row[0]), str(row[1]), str(row[2])
+            conn.execute(
+                "DELETE FROM reco_feedback WHERE customer_key = ? AND product_key = ?",
+                (customer_key, product_key),
+            )
+            adj = conn.execute(
+                "SELECT factor, feedback_count FROM reco_adjustments WHERE rule = ? AND segment = ? AND category = ?",
+                (rule, segment, category),
+            ).fetchone()
+            current = float(adj[0]) if adj else 1.0
+            count = max(0, (int(adj[1]) if adj else 1) - 1)
+            step = after / before if before > 0 and after > 0 else 1.0
+            restored = 1.0 if count == 0 else round(min(1.0, current / step), 6)
+            if count == 0:
+                conn.execute(
+                    "DELETE FROM reco_adjustments WHERE rule = ? AND segment = ? AND category = ?",
+                    (rule, segment, category),
+                )
+            else:
+                conn.execute(
+                    "UPDATE reco_adjustments SET factor = ?, feedback_count = ?, updated_at = ? "
+                    "WHERE rule = ? AND segment = ? AND category = ?",
+                    (restored, count, at, rule, segment, category),
+                )
+            self.store.audit.record(
+                actor,
+                "reco.mark_bad.undo",
+                f"{customer_key} / {product_key}",
+                before={"rule": rule, "segment": segment, "category": category, "factor": current},
+                after={"rule": rule, "segment": segment, "category": category, "factor": restored},
+            )
+        return current, restored
+
+    def mark_scope(self, rule: str, segment: str, category: str) -> tuple[int, int]:
+        """Who a factor of (rule, segment, category) touches.
+
+        Returns:
+            ``(customers, shown)``: the active customers of the segment (their scores use the
+            factor) and, of them, those whose current recommendations include one from this rule
+            in this category.
+        """
+        customers = int(
+            self.store.scalar(
+                "SELECT count(*) FROM customers WHERE coalesce(segment, '') = ? AND coalesce(active, 1) = 1",
+                (segment,),
+            )
+            or 0
+        )
+        shown = int(
+            self.store.scalar(
+                "SELECT count(DISTINCT r.customer_key) FROM reco_results r "
+                "JOIN customers c ON c.customer_key = r.customer_key "
+                "LEFT JOIN product_catalog p ON p.product_key = r.product_key "
+                "WHERE coalesce(c.segment, '') = ? AND r.rule = ? AND coalesce(p.category, '') = ?",
+                (segment, rule, category),
+            )
+            or 0
+        )
+        return customers, shown
+
     def feedback(self, limit: int = 200) -> list[Feedback]:
         """The latest feedback, newest first."""
         rows = self.store.query("SELECT * FROM reco_feedback ORDER BY id DESC LIMIT ?", (limit,))

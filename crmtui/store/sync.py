@@ -519,6 +519,28 @@ class SyncRepo:
             )
             AuditRepo(self.store).record(actor, "forgotten.reached", email)
 
+    def unmark_reached(self, email: str, actor: str) -> bool:
+        """Take back :meth:`mark_reached` (a mistaken ``m``); audited. False when it was not marked."""
+        from crmtui.store.audit import AuditRepo
+
+        with self.store.write() as db:
+            row = db.execute(
+                "SELECT reached_at, reached_by FROM forgotten_emails WHERE email = ?", (email,)
+            ).fetchone()
+            if row is None or row[0] is None:
+                return False
+            db.execute(
+                "UPDATE forgotten_emails SET reached_at = NULL, reached_by = NULL WHERE email = ?", (email,)
+            )
+            AuditRepo(self.store).record(
+                actor,
+                "forgotten.reached.undo",
+                email,
+                before={"reached_at": row[0], "reached_by": row[1]},
+                after={"reached_at": None},
+            )
+        return True
+
     def forgotten_rows(self) -> list[dict[str, Any]]:
         """Forgotten addresses for the screen and the CSV export."""
         return self.store.query(
