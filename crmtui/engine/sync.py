@@ -45,6 +45,7 @@ from crmtui.engine.sync_identity import (
     find_in_doubt_members,
     follow_copper_email_changes,
     follow_mailchimp_email_changes,
+    known_members,
     member_columns,
 )
 from crmtui.engine.sync_log import describe_op, log_plan
@@ -648,9 +649,13 @@ class SyncEngine:
                     )
         # Remote: through the outbox.
         remote = [(plan, op) for plan in plans for op in plan.ops if op.target != "local"]
-        ids = sync.add_ops(
-            self.run_id, ((op.email, op.target, op.kind.value, dict(op.payload)) for _, op in remote)
-        )
+        with self.store.write():
+            ids = sync.add_ops(
+                self.run_id, ((op.email, op.target, op.kind.value, dict(op.payload)) for _, op in remote)
+            )
+            # The members this run read are known by their ids before anything is sent: a run
+            # killed mid-apply leaves the next one able to follow a member renamed in between.
+            sync.record_member_ids(known_members(plans, sides))
         op_ids = {id(op): op_id for (_, op), op_id in zip(remote, ids, strict=True)}
         done = 0
         total = len(remote)
