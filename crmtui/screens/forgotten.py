@@ -170,7 +170,7 @@ class ForgottenScreen(Screen[None]):
         if action == "export":
             return bool(self.total) or None
         if action == "undo_reached":
-            return self.last_reached is not None or None
+            return self.last_reached is not None  # hidden until there is a mark to take back
         return True
 
     def _row(self, email: str | None) -> dict[str, Any] | None:
