@@ -40,6 +40,21 @@ def printable(value: object, *, single_line: bool = True) -> str:
     return text
 
 
+# VARIATION SELECTOR-16 asks for the emoji presentation of the character before it. Rich counts
+# "🗑️" (U+1F5D1 U+FE0F) as 2 cells, while terminals and tmux that follow wcwidth draw it in 1 (or
+# draw 2 and count 1): either way every later cell on the line is off by one, leaving stale
+# characters and text past the border at each partial redraw. Without the selector both sides use
+# the East Asian Width tables and agree (🗑 text-style, 1 cell; 📥, emoji by default, 2 cells).
+# Only what the console shows drops it; reports, logs and the data keep the exact text.
+_VS16 = "\ufe0f"
+
+
 def literal(value: object, style: str = "") -> Text:
-    """A Rich ``Text`` that shows ``value`` literally: no markup, no control codes."""
-    return Text(printable(value), style=style, no_wrap=False)
+    """A Rich ``Text`` that shows ``value`` literally: no markup, no control codes, measured right."""
+    return Text(printable(value).replace(_VS16, ""), style=style, no_wrap=False)
+
+
+def literal_block(value: object, style: str = "") -> Text:
+    """:func:`literal` for several lines (an email's text part): line breaks kept, tabs as spaces."""
+    text = printable(value, single_line=False).replace("\r\n", "\n").replace("\r", "\n")
+    return Text(text.replace("\t", "    ").replace(_VS16, ""), style=style, no_wrap=False)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import crmtui.i18n_scenarios  # noqa: F401 - registers the scenario strings
 from crmtui.engine import ab
 from crmtui.engine.scenario_settings import DAY_NAMES
+from crmtui.formats import percent
 from crmtui.i18n import t
 from crmtui.store import Store
 from crmtui.store.scenario_reports import find_operations, operation_events, pending, step_counts
@@ -36,7 +37,7 @@ def _local(moment: str, zone: str) -> str:
 
 
 def _pct(part: int, whole: int) -> str:
-    return f"{part / whole * 100:.1f} %" if whole else "-"
+    return percent(part / whole) if whole else "-"
 
 
 def status_lines(store: Store, scenario: Scenario, now: datetime | None = None) -> list[str]:

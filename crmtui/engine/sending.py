@@ -48,7 +48,6 @@ import base64
 import functools
 import logging
 import os
-import re
 import signal
 import socket
 import threading
@@ -75,7 +74,14 @@ from crmtui.connectors.smtp import (
 from crmtui.engine import ab
 from crmtui.engine.events import EventSink, StepProgressed, ignore
 from crmtui.engine.senders import Sender, TickSenders
-from crmtui.engine.templates import KNOWN_VARIABLES, Rendered, Template, TemplateProblem, render
+from crmtui.engine.templates import (
+    KNOWN_VARIABLES,
+    Template,
+    TemplateProblem,
+    render,
+    uses_unsubscribe_link,
+    with_unsubscribe_footer,
+)
 from crmtui.i18n import t
 from crmtui.records.emails import email_key
 from crmtui.store import Store
@@ -683,17 +689,26 @@ async def _run_scenario(
                     continue
                 message = prepared.message
                 if outcome.key != prepared.key:  # a deferred row claimed again keeps its own template
-                    prepared = _prepare(
-                        settings,
-                        repo,
-                        scenario,
-                        step,
-                        due,
-                        templates,
-                        from_addr,
-                        template=outcome.template,
-                        variant_id=outcome.variant_id,
-                    )
+                    try:
+                        prepared = _prepare(
+                            settings,
+                            repo,
+                            scenario,
+                            step,
+                            due,
+                            templates,
+                            from_addr,
+                            template=outcome.template,
+                            variant_id=outcome.variant_id,
+                        )
+                    except TemplateProblem as exc:
+                        # Claimed but not sent: back to deferred (known not sent), and stop here.
+                        repo.mark_deferred(outcome, _problem_text(exc))
+                        slots.release()
+                        result.deferred += 1
+                        state["stop_reason"] = _problem_text(exc)
+                        stop.set()
+                        break
                     message = prepared.message
                 _record_links(store, message.message_id, prepared.links)
                 task = asyncio.create_task(deliver(outcome, message, prepared.subject, prepared.suggested))
@@ -806,40 +821,6 @@ def template_names(repo: Any) -> frozenset[str]:
     field (validation has refused any other name already)."""
     names: set[str] = repo.contact_field_names()
     return KNOWN_VARIABLES | names
-
-
-def uses_unsubscribe_link(template: Template) -> bool:
-    """Whether a template places ``{{unsubscribe_link}}`` itself (in its HTML, or its text when text-only)."""
-    from crmtui.engine.templates import variables
-
-    body = template.html or template.text
-    return "unsubscribe_link" in variables(body)
-
-
-def with_unsubscribe_footer(rendered: Rendered, url: str) -> Rendered:
-    """``include_unsubscribe``: a footer unsubscribe link for a template that has none of its own."""
-    import html as html_mod
-
-    label = t("scenarios.footer.unsubscribe")
-    body_html = rendered.html
-    if body_html:
-        footer = (
-            '<p style="font-size:12px;color:#666666"><a href="'
-            + html_mod.escape(url, quote=True)
-            + '">'
-            + html_mod.escape(label)
-            + "</a></p>"
-        )
-        end = _BODY_END.search(body_html)
-        body_html = (
-            body_html[: end.start()] + footer + body_html[end.start() :] if end else body_html + footer
-        )
-    line = t("scenarios.footer.unsubscribe_text", url=url)
-    body_text = rendered.text.rstrip("\n") + "\n\n" + line + "\n" if rendered.text.strip() else line + "\n"
-    return Rendered(rendered.subject, body_html, body_text)
-
-
-_BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 
 
 def uses_recommendation(template: Template) -> bool:

@@ -32,10 +32,10 @@ from crmtui.connectors.copper import CopperClient, CopperPerson
 from crmtui.connectors.errors import (
     ComplianceState,
     ConnectorError,
-    DuplicateRecord,
     ForgottenEmail,
     Interrupted,
     NotFound,
+    OutcomeUnknown,
 )
 from crmtui.connectors.http import RateWait
 from crmtui.connectors.mailchimp import MailchimpClient, MailchimpMember, MemberInput
@@ -46,6 +46,7 @@ from crmtui.engine.sync_identity import (
     find_in_doubt_members,
     follow_copper_email_changes,
     follow_mailchimp_email_changes,
+    known_members,
     member_columns,
 )
 from crmtui.engine.sync_log import describe_op, log_plan
@@ -66,6 +67,12 @@ from crmtui.engine.sync_plan import (
     never_resubscribes,
     plan_contact,
     project,
+)
+from crmtui.engine.sync_verify import (
+    create_person_checked,
+    hold_unverified,
+    move_member_checked,
+    resume_unknown,
 )
 from crmtui.engine.waits import run_sleep
 from crmtui.i18n import t
@@ -269,6 +276,7 @@ class SyncEngine:
         self._mc_email_changes: list[tuple[str, str]] = []  # (old, new) changed in Mailchimp
         # Member ids (``id``, ``unique_email_id``) Mailchimp answered to this run's writes, by contact.
         self._mc_ids: dict[str, tuple[str, str]] = {}
+        self._op_ids: dict[int, int] = {}  # id(op) → its outbox row, while applying
 
     def _progress(self, phase: str, done: int, total: int | None = None, detail: str = "") -> None:
         self.emit(StepProgressed(f"{STEP}:{phase}", done, total, detail))
@@ -300,7 +308,9 @@ class SyncEngine:
             ", dry run" if dry_run else "",
         )
         in_doubt: list[tuple[str, dict[str, Any]]] = []
+        held: set[str] = set()  # contacts whose earlier write is still of unknown fate
         if not dry_run:
+            held = await resume_unknown(self.store, self.copper, self.mailchimp)
             in_doubt = sync.unfinished_member_creates()
             superseded = sync.supersede_unfinished()
             if superseded:
@@ -337,6 +347,7 @@ class SyncEngine:
 
         # 2. Plan.
         plans, sides = self._plan(copper_now, mc_now, full, report)
+        plans = hold_unverified(plans, held, report.warnings)
         log_plan(plans, report.unchanged)
 
         # 3. Guard.
@@ -660,10 +671,15 @@ class SyncEngine:
                     )
         # Remote: through the outbox.
         remote = [(plan, op) for plan in plans for op in plan.ops if op.target != "local"]
-        ids = sync.add_ops(
-            self.run_id, ((op.email, op.target, op.kind.value, dict(op.payload)) for _, op in remote)
-        )
+        with self.store.write():
+            ids = sync.add_ops(
+                self.run_id, ((op.email, op.target, op.kind.value, dict(op.payload)) for _, op in remote)
+            )
+            # The members this run read are known by their ids before anything is sent: a run
+            # killed mid-apply leaves the next one able to follow a member renamed in between.
+            sync.record_member_ids(known_members(plans, sides))
         op_ids = {id(op): op_id for (_, op), op_id in zip(remote, ids, strict=True)}
+        self._op_ids = op_ids
         done = 0
         total = len(remote)
         created_ids: dict[str, int] = {}
@@ -781,7 +797,7 @@ class SyncEngine:
         p = op.payload
         try:
             if op.kind is OpKind.MC_EMAIL:
-                member = await self.mailchimp.patch_member(p["old"], email_address=op.email)
+                member = await move_member_checked(self.mailchimp, p["old"], op.email, self._unknown(op))
                 self._remember_member(op.email, member)
             elif op.kind is OpKind.MC_TAGS:
                 await self.mailchimp.update_tags(op.email, add=p["add"], remove=p["remove"], is_syncing=True)
@@ -819,14 +835,7 @@ class SyncEngine:
                 }
                 if fields.get("phone"):
                     body["phone_numbers"] = [{"number": fields["phone"], "category": "mobile"}]
-                try:
-                    person = await self.copper.create_person(name=name, **body)
-                except DuplicateRecord:
-                    # Created by an earlier, interrupted run (or by a colleague): use it.
-                    found = await self.copper.fetch_by_email(op.email)
-                    if found is None:
-                        raise
-                    person = found
+                person = await create_person_checked(self.copper, op.email, name, body, self._unknown(op))
                 created_ids[op.email] = person.id
                 return "sent", {"id": person.id}, None
             elif op.kind is OpKind.COPPER_EMAIL:
@@ -853,10 +862,16 @@ class SyncEngine:
             # Cancelled while waiting for the rate limit: never sent, the row stays pending and the
             # next run plans it again from live state.
             return "pending", None, "cancelled"
+        except OutcomeUnknown as exc:
+            return "unknown", None, str(exc)  # checked before anything is re-sent (sync_verify)
         except NotFound as exc:
             return "failed", None, str(exc)
         except ConnectorError as exc:
             return "failed", None, str(exc)
+
+    def _unknown(self, op: Op) -> Callable[[str], None]:
+        """Store first: mark ``op`` unknown before its fate is checked (see :mod:`sync_verify`)."""
+        return lambda error: self.store.sync.mark_ops([(self._op_ids[id(op)], "unknown", None, error)])
 
     async def _record_forgotten(self, email: str, result: ContactResult) -> None:
         url = await self._resubscribe_url(email)

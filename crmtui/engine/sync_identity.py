@@ -16,13 +16,13 @@ either side:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from crmtui.connectors.errors import ConnectorError
 from crmtui.connectors.mailchimp import MailchimpClient
 from crmtui.connectors.mailchimp import subscriber_hash as mailchimp_subscriber_hash
-from crmtui.engine.sync_plan import CopperSide, MailchimpSide, clean
+from crmtui.engine.sync_plan import ContactPlan, CopperSide, MailchimpSide, clean
 from crmtui.store import Store
 
 log = logging.getLogger("crmtui.engine.sync")
@@ -36,6 +36,20 @@ def member_columns(mc: MailchimpSide | None) -> dict[str, str | None]:
         "mailchimp_hash": mc.hash or mailchimp_subscriber_hash(mc.email),
         "mailchimp_unique_id": mc.unique_id or None,
     }
+
+
+def known_members(
+    plans: Iterable[ContactPlan], sides: Mapping[str, tuple[CopperSide | None, MailchimpSide | None]]
+) -> list[tuple[str, str, str, int | None]]:
+    """``(email, member id, unique_email_id, copper_id)`` of the members read for contacts with writes."""
+    rows: list[tuple[str, str, str, int | None]] = []
+    for plan in plans:
+        if not any(op.target != "local" for op in plan.ops):
+            continue
+        copper, mc = sides[plan.email]
+        if mc is not None and (mc.hash or mc.unique_id):
+            rows.append((plan.email, mc.hash, mc.unique_id, copper.id if copper else None))
+    return rows
 
 
 def follow_copper_email_changes(store: Store, copper_now: dict[str, CopperSide]) -> list[tuple[str, str]]:

@@ -39,6 +39,9 @@ from jinja2 import Template as JinjaTemplate
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
+import crmtui.i18n_scenarios  # noqa: F401 - registers the footer strings
+from crmtui.i18n import t
+
 VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 """``{{ name }}``: letters, digits and underscores, spaces allowed inside the braces (a fallback
 for :func:`variables` when a template does not parse)."""
@@ -267,6 +270,36 @@ def render(
     else:
         body_text = ""
     return Rendered(subject=subject, html=body_html, text=body_text)
+
+
+def uses_unsubscribe_link(template: Template) -> bool:
+    """Whether a template places ``{{unsubscribe_link}}`` itself (in its HTML, or its text when text-only)."""
+    body = template.html or template.text
+    return "unsubscribe_link" in variables(body)
+
+
+def with_unsubscribe_footer(rendered: Rendered, url: str) -> Rendered:
+    """``include_unsubscribe``: a footer unsubscribe link for a template that has none of its own."""
+    label = t("scenarios.footer.unsubscribe")
+    body_html = rendered.html
+    if body_html:
+        footer = (
+            '<p style="font-size:12px;color:#666666"><a href="'
+            + html.escape(url, quote=True)
+            + '">'
+            + html.escape(label)
+            + "</a></p>"
+        )
+        end = _BODY_END.search(body_html)
+        body_html = (
+            body_html[: end.start()] + footer + body_html[end.start() :] if end else body_html + footer
+        )
+    line = t("scenarios.footer.unsubscribe_text", url=url)
+    body_text = rendered.text.rstrip("\n") + "\n\n" + line + "\n" if rendered.text.strip() else line + "\n"
+    return Rendered(rendered.subject, body_html, body_text)
+
+
+_BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 
 
 class _TextExtractor(HTMLParser):

@@ -91,8 +91,8 @@ class SimControl:
         """Queue ``fault`` for the next ``times`` matching requests."""
         if fault.kind not in _KINDS:
             raise ValueError(f"unknown fault kind {fault.kind!r}")
-        if fault.kind == "hold" and not self.holding:
-            self.gate.clear()
+        if fault.kind == "hold":
+            self.gate.clear()  # requests held before stay held too, until release()
         for _ in range(times):
             self.faults.append(fault)
 

@@ -83,8 +83,10 @@ class Loaded:
     at_start: bool
     at_end: bool
     counts: QueueCounts
+    asked: frozenset[str] = frozenset()
+    """The selection when the load started."""
     picked: dict[str, Decision] = field(default_factory=dict)
-    """The selected emails still listed, read fresh."""
+    """The emails of ``asked`` still listed, read fresh."""
     to_apply: list[Decision] = field(default_factory=list)
     """The first decisions ``p`` would apply (for its confirmation)."""
 
@@ -234,6 +236,7 @@ class DeletionsScreen(Screen[None]):
             at_start,
             at_end,
             review.deletion_counts(),
+            selected,
             picked,
             review.to_apply(_MAX_LISTED),
         )
@@ -246,8 +249,11 @@ class DeletionsScreen(Screen[None]):
         self._by_email = {d.email: d for d in loaded.rows}
         self.counts = loaded.counts
         self._to_apply = loaded.to_apply
-        self._set_picked(loaded.picked)
-        self.selected = frozenset(e for e in self.selected if e in self._picked)
+        # Space pressed while this load ran: those picks stand as they are (the next load reads them).
+        picked = {e: d for e, d in loaded.picked.items() if e in self.selected}
+        picked.update((e, self._picked[e]) for e in self.selected - loaded.asked if e in self._picked)
+        self._set_picked(picked)
+        self.selected = frozenset(e for e in self.selected if e in picked)
         self.query_one(DecisionTable).show(
             loaded.rows, self.selected, cursor=loaded.cursor, at_start=loaded.at_start, at_end=loaded.at_end
         )

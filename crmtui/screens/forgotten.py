@@ -70,6 +70,7 @@ class ForgottenScreen(Screen[None]):
         """Unresolved forgotten addresses (the whole list), as last counted."""
         self._by_email: dict[str, dict[str, Any]] = {}
         self._loading = False
+        self._keys: tuple[bool | None, ...] = ()
         self.last_export: str | None = None
         """The last CSV written from this screen."""
         self.last_reached: str | None = None
@@ -154,7 +155,7 @@ class ForgottenScreen(Screen[None]):
         self.query_one("#forgotten-hint", Label).update(
             literal(t("sync_ui.forgotten.counts", n=loaded.total, reached=loaded.reached))
         )
-        self.refresh_bindings()
+        self._refresh_keys()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Copy needs a link, marking needs a contact not yet reached, export needs rows."""
@@ -173,6 +174,16 @@ class ForgottenScreen(Screen[None]):
             return self.last_reached is not None  # hidden until there is a mark to take back
         return True
 
+    def _refresh_keys(self) -> None:
+        """Refresh the footer only when a key's availability changed (the footer rebuilds itself each time)."""
+        keys = tuple(
+            self.check_action(action, ())
+            for action in ("copy_link", "mark_reached", "undo_reached", "export")
+        )
+        if keys != self._keys:
+            self._keys = keys
+            self.refresh_bindings()
+
     def _row(self, email: str | None) -> dict[str, Any] | None:
         return self._by_email.get(email or "")
 
@@ -181,7 +192,7 @@ class ForgottenScreen(Screen[None]):
         """What the keys apply to, and the full link shown under the table, follow the cursor; near an
         edge of the window, the next one is read."""
         self._show_link()
-        self.refresh_bindings()
+        self._refresh_keys()
         if not self._loading and self.query_one(ForgottenTable).near_edge(MARGIN):
             self._load("around")
 

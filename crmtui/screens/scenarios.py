@@ -26,7 +26,8 @@ from crmtui.screens.template_preview import TemplatePreviewScreen
 from crmtui.screens.workers import deliver
 from crmtui.store import Store
 from crmtui.store.scenarios import ResetRefused, Scenario, scenario_repo
-from crmtui.text import literal, printable
+from crmtui.text import literal, literal_block, printable
+from crmtui.widgets.sortable import SortableTable, SortKey, sort_binding
 from crmtui.widgets.status import StatusBar
 
 
@@ -37,7 +38,7 @@ class _Row:
     unknown: int
 
 
-class ScenariosScreen(Screen[None]):
+class ScenariosScreen(SortKey, Screen[None]):
     """The Scenarios screen."""
 
     BINDINGS = [
@@ -67,13 +68,14 @@ class ScenariosScreen(Screen[None]):
             show=False,
             id="scenarios.preview_contact",
         ),
+        sort_binding("scenarios"),
     ]
 
     def compose(self) -> ComposeResult:
         """Status bar, the list, the steps tree, the queue line, unknown sends, preview, footer."""
         yield StatusBar()
         yield Label(t("scenarios.title"), classes="section-title")
-        yield DataTable(id="scenario-list", cursor_type="row", zebra_stripes=True)
+        yield SortableTable(id="scenario-list", cursor_type="row", zebra_stripes=True)
         yield Static("", id="scenario-queue")
         yield Tree(t("scenarios.title"), id="scenario-steps")
         yield Label(t("scenarios.unknown.title"), classes="section-title")
@@ -141,7 +143,7 @@ class ScenariosScreen(Screen[None]):
 
     def show(self, rows: list[_Row], unknown: list[dict[str, object]], ledger: dict[str, int]) -> None:
         """Fill the widgets (UI thread)."""
-        table = self.query_one("#scenario-list", DataTable)
+        table = self.query_one("#scenario-list", SortableTable)
         current = self.selected()
         table.clear()
         for row in rows:
@@ -160,10 +162,9 @@ class ScenariosScreen(Screen[None]):
                 str(row.unknown),
                 key=s.name,
             )
-        if current is not None:
-            for i, row in enumerate(rows):
-                if row.scenario.name == current:
-                    table.move_cursor(row=i)
+        table.resort()
+        if current is not None and current in {row.scenario.name for row in rows}:
+            table.move_cursor(row=table.get_row_index(current))
         self.query_one("#scenario-queue", Static).update(
             literal(
                 t(
@@ -324,7 +325,7 @@ class ScenariosScreen(Screen[None]):
         except TemplateProblem as exc:
             preview.update(literal(sc.problem_text(exc)))
             return
-        preview.update(literal(f"{contacts[0]} · {out.subject}\n\n{out.text}"))
+        preview.update(literal_block(f"{contacts[0]} · {out.subject}\n\n{out.text}"))
 
     def action_resolve(self, outcome: str) -> None:
         """Settle the highlighted unknown send as sent or not sent, after a confirmation (audited)."""

@@ -7,8 +7,9 @@
 - ``erasure_ops``: the outbox of one erasure. The row is written (with the suppression) before any
   remote call, and each system's answer is recorded as it comes, so a crash at any point resumes
   where it stopped. While it runs it holds the address and what is known of the person (needed to
-  reach Mailchimp and Copper and to find the person's lines in files); once finished only the
-  outcome per system is kept and ``email``/``identity`` are NULL.
+  reach Mailchimp and Copper and to find the person's lines in files, and the remote deletes already
+  asked, ``mc_sent``/``copper_sent``, so a rerun after a lost answer never asks twice); once finished
+  only the outcome per system is kept and ``email``/``identity`` are NULL.
 """
 
 from __future__ import annotations

@@ -100,7 +100,7 @@ def test_status_shows_pending_sequences_and_per_variant_figures(
     assert "sequences: active 0 · waiting 3 · stopped 0" in out
     assert "step 1 “Email initial” (entry)" in out and "step 2 “Suivi si ouvert” (opened)" in out
     variants = [line.split() for line in lines if line.strip().startswith(("Classique", "Courte"))]
-    assert sum(int(v[2]) for v in variants) == 3 and all(v[4] == "0.0" for v in variants)
+    assert sum(int(v[2]) for v in variants) == 3 and all(v[4] == "0.0%" for v in variants)
     assert any("verdict (opened): no significant difference" in line for line in lines)
     assert cli("status", "Nope")[0] == 2  # type: ignore[operator]
 

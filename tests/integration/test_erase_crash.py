@@ -92,8 +92,10 @@ def _member_path(sb: Sandbox) -> str:
     return f"/lists/{sb.mailchimp.list_id}/members/{digest}"
 
 
-def _kill_at(point: str, sb: Sandbox, env: dict[str, str], tmp: Path, db: Path) -> None:
-    """Start ``crmtui erase --yes EMAIL``, wait for ``point``, SIGKILL it, check what it left."""
+def _run_and_kill(
+    point: str, sb: Sandbox, env: dict[str, str], tmp: Path, db: Path, args: tuple[str, ...]
+) -> None:
+    """Start ``crmtui ARGS``, wait until it reaches ``point``, SIGKILL it."""
     mc, cp = sb.mailchimp.control, sb.copper.control
     if point == "outbox":
         mc.add_fault(Fault("hold", path_prefix=_member_path(sb), method="GET", seconds=DEADLINE))
@@ -110,26 +112,17 @@ def _kill_at(point: str, sb: Sandbox, env: dict[str, str], tmp: Path, db: Path) 
         cp.add_fault(Fault("hold", path_prefix="/people", seconds=DEADLINE))
     elif point == "copper_answer":
         cp.add_fault(Fault("hold", path_prefix="/people/", method="DELETE", after=True, seconds=DEADLINE))
+    control = cp if point in ("after_mailchimp", "copper_answer") else mc
+    held = control.held
     log = tmp / f"killed-{point}.log"
-    cmd = [
-        sys.executable,
-        "-m",
-        "crmtui",
-        "--no-sandbox",
-        "--env-file",
-        str(tmp / ".env"),
-        "erase",
-        "--yes",
-        EMAIL,
-    ]
+    cmd = [sys.executable, "-m", "crmtui", "--no-sandbox", "--env-file", str(tmp / ".env"), *args]
     with log.open("wb") as out, _maybe_reader(point == "compaction", db):
         proc = subprocess.Popen(cmd, env=env, cwd=tmp, stdout=out, stderr=subprocess.STDOUT)
         try:
             if point == "compaction":
                 _wait(proc, lambda: any(o["state"] == "done" for o in _ops(db)), "the audit entry", log)
             else:
-                control = cp if point in ("after_mailchimp", "copper_answer") else mc
-                _wait(proc, lambda: control.held >= 1, f"the held request ({point})", log)
+                _wait(proc, lambda: control.held > held, f"the held request ({point})", log)
             os.kill(proc.pid, signal.SIGKILL)
         finally:
             if proc.poll() is None:
@@ -137,8 +130,14 @@ def _kill_at(point: str, sb: Sandbox, env: dict[str, str], tmp: Path, db: Path) 
             proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL, log.read_text()
 
-    # What the killed run left: one erasure in the outbox, the person already suppressed.
+
+def _kill_at(point: str, sb: Sandbox, env: dict[str, str], tmp: Path, db: Path) -> None:
+    """Start ``crmtui erase --yes EMAIL``, wait for ``point``, SIGKILL it, check what it left."""
+    mc, cp = sb.mailchimp.control, sb.copper.control
+    _run_and_kill(point, sb, env, tmp, db, ("erase", "--yes", EMAIL))
     ops = _ops(db)
+
+    # What the killed run left: one erasure in the outbox, the person already suppressed.
     assert len(ops) == 1, ops
     op = ops[0]
     assert _scalar(db, "SELECT count(*) FROM suppressed_hashes WHERE reason = 'erased'") >= 1
@@ -155,6 +154,35 @@ def _kill_at(point: str, sb: Sandbox, env: dict[str, str], tmp: Path, db: Path) 
     deleted_before = {"outbox": 0, "after_mailchimp": 1}.get(point, 1)
     assert mc.calls.get(MC_DELETE, 0) == deleted_before
     assert cp.calls.get(CP_DELETE, 0) == (1 if point in ("copper_answer", "compaction") else 0)
+
+
+def _finished_once(sb: Sandbox, db: Path, tmp_path: Path) -> None:
+    """One delete at each system in the simulators' call logs, the outbox done and wiped, one audit
+    entry, no trace of the person in the store's raw bytes, logs or reports."""
+    mc, cp = sb.mailchimp.control, sb.copper.control
+    assert mc.calls.get(MC_DELETE, 0) == 1, dict(mc.calls)
+    assert cp.calls.get(CP_DELETE, 0) == 1, dict(cp.calls)
+    assert email_key(EMAIL) in sb.mailchimp.forgotten
+    assert not copper_holders(sb, EMAIL)
+
+    ops = _ops(db)
+    assert len(ops) == 1
+    op = ops[0]
+    assert (op["state"], op["mailchimp"], op["copper"], op["store"], op["files"], op["vacuumed"]) == (
+        "done",
+        "deleted",
+        "deleted",
+        "done",
+        "done",
+        1,
+    ), op
+    assert op["email"] is None and op["identity"] is None
+    assert _scalar(db, "SELECT count(*) FROM audit_log WHERE action = 'erase.done'") == 1
+
+    data = tmp_path / "data"
+    files = [p for p in (db, Path(str(db) + "-wal")) if p.exists()]
+    files += [p for p in data.rglob("*") if p.is_file() and not p.name.startswith("crmtui.db")]
+    assert occurrences(files) == {}
 
 
 @contextmanager
@@ -190,35 +218,39 @@ def test_kill_9_then_rerun_finishes_the_erasure_exactly_once(tmp_path: Path, poi
             rerun = crmtui(env, tmp_path, *args)
             assert rerun.returncode == 0, rerun.stdout + rerun.stderr
 
-            mc, cp = sb.mailchimp.control, sb.copper.control
-            assert mc.calls.get(MC_DELETE, 0) == 1, dict(mc.calls)
-            assert cp.calls.get(CP_DELETE, 0) == 1, dict(cp.calls)
-            assert email_key(EMAIL) in sb.mailchimp.forgotten
-            assert not copper_holders(sb, EMAIL)
-
-            ops = _ops(db)
-            assert len(ops) == 1
-            op = ops[0]
-            assert (op["state"], op["mailchimp"], op["copper"], op["store"], op["files"], op["vacuumed"]) == (
-                "done",
-                "deleted",
-                "deleted",
-                "done",
-                "done",
-                1,
-            ), op
-            assert op["email"] is None and op["identity"] is None
-            assert _scalar(db, "SELECT count(*) FROM audit_log WHERE action = 'erase.done'") == 1
-
-            data = tmp_path / "data"
-            files = [p for p in (db, Path(str(db) + "-wal")) if p.exists()]
-            files += [p for p in data.rglob("*") if p.is_file() and not p.name.startswith("crmtui.db")]
-            assert occurrences(files) == {}
+            _finished_once(sb, db, tmp_path)
 
             # Once more: already erased, nothing asked of either system.
             again = crmtui(env, tmp_path, "erase", "--yes", EMAIL)
             assert again.returncode == 0 and "already erased" in again.stdout, again.stdout
-            assert mc.calls.get(MC_DELETE, 0) == 1 and cp.calls.get(CP_DELETE, 0) == 1
+            assert sb.mailchimp.control.calls.get(MC_DELETE, 0) == 1
+            assert sb.copper.control.calls.get(CP_DELETE, 0) == 1
+        finally:
+            sb.mailchimp.control.release()
+            sb.copper.control.release()
+
+
+def test_kill_9_three_times_in_a_row_then_rerun_finishes_it_once(tmp_path: Path) -> None:
+    """Killed after Mailchimp deleted (answer lost), the rerun killed after Copper deleted (answer
+    lost), that rerun killed before the compaction: the fourth run finishes it, each system asked once."""
+    exports = tmp_path / "exports"
+    with running_sandbox(20, seed=6, exports_dir=exports) as sb:
+        try:
+            plant(sb, exports)
+            env = environment(sb, tmp_path)
+            first = crmtui(env, tmp_path, "--headless", "--full")
+            assert first.returncode in (0, 1), first.stdout + first.stderr
+            db = tmp_path / "data" / "crmtui.db"
+            sb.mailchimp.control.reset_calls()
+            sb.copper.control.reset_calls()
+            _run_and_kill("mailchimp_answer", sb, env, tmp_path, db, ("erase", "--yes", EMAIL))
+            _run_and_kill("copper_answer", sb, env, tmp_path, db, ("erase", "--yes"))
+            assert [(o["mailchimp"], o["copper"]) for o in _ops(db)] == [("deleted", "pending")]
+            _run_and_kill("compaction", sb, env, tmp_path, db, ("erase", "--yes"))
+            assert [(o["state"], o["vacuumed"]) for o in _ops(db)] == [("done", 0)]
+            rerun = crmtui(env, tmp_path, "erase", "--yes")
+            assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+            _finished_once(sb, db, tmp_path)
         finally:
             sb.mailchimp.control.release()
             sb.copper.control.release()

@@ -16,6 +16,7 @@ import pytest
 
 from crmtui.config import Settings, load_settings
 from crmtui.connectors.errors import ConnectorError
+from crmtui.connectors.mailchimp import classify_error
 from crmtui.engine.cycle import run_cycle
 from crmtui.engine.erase import ensure_secret, erase
 from crmtui.engine.identity import subscriber_hash
@@ -66,8 +67,12 @@ async def test_a_new_signup_after_erasure_is_mailchimps_double_opt_in_only(
     # crmtui (or anyone) cannot put them back through the API.
     _, mailchimp = make_clients(prod)
     try:
-        with pytest.raises(ConnectorError):
+        assert await mailchimp.get_member(email) is None  # gone for the API
+        with pytest.raises(ConnectorError) as refused:
             await mailchimp.add_member(email, "subscribed")
+        assert classify_error(str(refused.value)) == "forgotten", (
+            refused.value
+        )  # "Forgotten Email Not Subscribed"
     finally:
         await mailchimp.aclose()
 

@@ -32,7 +32,7 @@ from crmtui.store import Store
 log = logging.getLogger(__name__)
 
 CONTACTS = 120
-FINAL = {"sent", "failed", "forgotten", "superseded"}
+FINAL = {"sent", "failed", "forgotten", "superseded", "unknown"}
 
 
 @pytest.fixture

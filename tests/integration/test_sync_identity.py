@@ -187,3 +187,17 @@ async def test_killed_create_then_upemail_and_profile_edit_followed_through_the_
     assert member is not None and member["merge_fields"]["FNAME"] == world.copper.people[person]["first_name"]
     assert (await world.sync(full=True)).operations == []
     assert OLD not in world.members_by_email()
+
+
+async def test_killed_while_creating_the_person_of_a_signup_then_upemail(world: World) -> None:
+    """Found by the state machine: a Mailchimp signup, a run killed once Copper created the person
+    (no answer), then the member's address changes; the next run must rename that person."""
+    world.mailchimp.simulate_event("subscribe", "inscrit@exemple.fr", merge_fields={"FNAME": "Inscrit"})
+    assert await world.killed_sync(world.copper_front)
+    [person] = world.people_by_email()["inscrit@exemple.fr"]  # Copper made it; crmtui never heard
+    world.mailchimp.simulate_event("upemail", "inscrit@exemple.fr", new_email="inscrit.nouveau@exemple.fr")
+    report = await world.sync(full=True)
+    assert report.failed == 0, failed_ops(report)
+    assert_one_record(world, "inscrit.nouveau@exemple.fr", person)
+    assert "inscrit@exemple.fr" not in world.members_by_email()
+    assert (await world.sync()).operations == []
