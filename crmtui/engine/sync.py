@@ -33,6 +33,7 @@ from crmtui.connectors.errors import (
     ComplianceState,
     ConnectorError,
     ForgottenEmail,
+    Interrupted,
     NotFound,
     OutcomeUnknown,
 )
@@ -73,6 +74,7 @@ from crmtui.engine.sync_verify import (
     move_member_checked,
     resume_unknown,
 )
+from crmtui.engine.waits import run_sleep
 from crmtui.i18n import t
 from crmtui.records.emails import email_key
 from crmtui.store import Store
@@ -316,11 +318,20 @@ class SyncEngine:
                     "%d operations left by an interrupted run are re-planned from live state", superseded
                 )
 
-        # 1. Read.
-        copper_now, copper_max = await self._read_copper(None if full else int(copper_cursor or 0), report)
-        requested_before = datetime.now(UTC).isoformat(timespec="seconds")
-        requested = await self._read_requested_people(copper_now)
-        mc_now, mc_max = await self._read_mailchimp(None if full else mc_cursor, full, report)
+        # 1. Read. A cancel during a rate-limit wait interrupts it (crmtui.engine.waits).
+        try:
+            copper_now, copper_max = await self._read_copper(
+                None if full else int(copper_cursor or 0), report
+            )
+            requested_before = datetime.now(UTC).isoformat(timespec="seconds")
+            requested = await self._read_requested_people(copper_now)
+            mc_now, mc_max = await self._read_mailchimp(None if full else mc_cursor, full, report)
+        except Interrupted:
+            # A partial read must not be planned: absent people would look deleted.
+            self.cancel.set()
+            report.stopped = "cancelled during the read; nothing was planned or written"
+            report.duration = time.monotonic() - started
+            return report
         log.info(
             "sync: read %d Copper people and %d Mailchimp members", report.read_copper, report.read_mailchimp
         )
@@ -421,7 +432,8 @@ class SyncEngine:
                 if self.cancel.is_set():
                     break
         report.read_copper = count
-        self._progress("read_copper", count, count)
+        # Cancelled: the count so far, not a full bar (the read did not reach the end).
+        self._progress("read_copper", count, None if self.cancel.is_set() else count)
         return people, next_cursor(since, newest if count else None, started, self.copper.clock_offset)
 
     async def _read_mailchimp(
@@ -449,7 +461,7 @@ class SyncEngine:
                     if self.cancel.is_set():
                         break
         report.read_mailchimp = count
-        self._progress("read_mailchimp", count, count)
+        self._progress("read_mailchimp", count, None if self.cancel.is_set() else count)
         if newest is None or not count:
             return members, since
         cursor = next_cursor(
@@ -698,7 +710,8 @@ class SyncEngine:
                 if state not in ("sent", "forgotten"):
                     results[op.email].ok = False
                     results[op.email].errors.append(error or state)
-            done += len(batch)
+            # Ops a cancel held back (still pending) are not done: the bar stops where the run did.
+            done += sum(1 for _, state, _, _ in batch if state != "pending")
             self._progress("apply", done, total)
 
         # Email changes first: the member must carry its new address before it is updated.
@@ -725,7 +738,7 @@ class SyncEngine:
 
         # Forgotten addresses found now: tag the Copper person in the same run.
         for res in results.values():
-            if res.forgotten_now:
+            if res.forgotten_now and not self.cancel.is_set():
                 await self._tag_forgotten(res, sides)
 
         # Cancelled part-way: contacts with an op never sent keep their old merge base, so the next
@@ -755,6 +768,9 @@ class SyncEngine:
             )
         try:
             answer = await self.mailchimp.batch_subscribe(inputs, update_existing=True, sync_tags=False)
+        except Interrupted:
+            # Cancelled while waiting to send the batch: not sent, the rows stay pending.
+            return [(op, "pending", None, "cancelled") for op in ops]
         except ConnectorError as exc:
             return [(op, "failed", None, str(exc)) for op in ops]
         out: list[tuple[Op, str, Any, str | None]] = []
@@ -842,6 +858,10 @@ class SyncEngine:
             return "sent", None, None
         except ForgottenEmail as exc:
             return "forgotten", None, str(exc)
+        except Interrupted:
+            # Cancelled while waiting for the rate limit: never sent, the row stays pending and the
+            # next run plans it again from live state.
+            return "pending", None, "cancelled"
         except OutcomeUnknown as exc:
             return "unknown", None, str(exc)  # checked before anything is re-sent (sync_verify)
         except NotFound as exc:
@@ -891,6 +911,8 @@ class SyncEngine:
         )
         try:
             await self.copper.update_person(copper.id, tags=tags)
+        except Interrupted:
+            return  # not sent: the row stays pending, the next run tags the person
         except ConnectorError as exc:
             self.store.sync.mark_ops([(op_id, "failed", None, str(exc))])
             return
@@ -1051,6 +1073,7 @@ def make_clients(
     deadline: float | None = None,
     copper_options: dict[str, Any] | None = None,
     mailchimp_options: dict[str, Any] | None = None,
+    cancel: asyncio.Event | None = None,
 ) -> tuple[CopperClient, MailchimpClient]:
     """Connector clients for the configured (or sandbox) services.
 
@@ -1063,6 +1086,9 @@ def make_clients(
         deadline: ``time.monotonic()`` instant the run must end by; a 429 is not waited past it.
         copper_options: extra :class:`CopperClient` arguments (``rate_limit``, ``retry``...).
         mailchimp_options: extra :class:`MailchimpClient` arguments (``max_concurrency``...).
+        cancel: the run's cancel event: every wait of both clients (rate limits, backoffs) is
+            announced as a :class:`~crmtui.engine.events.RateWaiting` and ends at once when it is
+            set (:mod:`crmtui.engine.waits`).
     """
     on_wait: Callable[[RateWait], None] | None = None
     if emit is not None:
@@ -1074,18 +1100,24 @@ def make_clients(
     shared: dict[str, Any] = {"on_wait": on_wait, "deadline": deadline}
     if store is not None:
         shared["budgets"] = store.budgets
+    built: dict[str, Any] = {}
+    sleeps: dict[str, dict[str, Any]] = {"copper": {}, "mailchimp": {}}
+    if cancel is not None or emit is not None:
+        for name in sleeps:
+            sleeps[name]["sleep"] = run_sleep(name, cancel, emit, lambda n=name: built.get(n))  # type: ignore[misc]
     copper = CopperClient(
         api_key=settings.copper_api_key,
         user_email=settings.copper_api_email,
         base_url=settings.copper_base_url,
-        **{**shared, **(copper_options or {})},
+        **{**shared, **sleeps["copper"], **(copper_options or {})},
     )
     mailchimp = MailchimpClient(
         api_key=settings.mailchimp_api_key,
         list_id=settings.mailchimp_list_id,
         base_url=settings.mailchimp_api_root,
-        **{**shared, **(mailchimp_options or {})},
+        **{**shared, **sleeps["mailchimp"], **(mailchimp_options or {})},
     )
+    built.update(copper=copper, mailchimp=mailchimp)
     return copper, mailchimp
 
 
@@ -1108,7 +1140,9 @@ async def run_sync(
     own = clients is None
     # A cycle should end before the next one is due: no 429 is waited out past one interval.
     deadline = time.monotonic() + settings.sync_interval
-    copper, mailchimp = clients or make_clients(settings, store=store, emit=emit, deadline=deadline)
+    copper, mailchimp = clients or make_clients(
+        settings, store=store, emit=emit, deadline=deadline, cancel=cancel
+    )
     try:
         if not dry_run:
             await _deliver_inbound_events(settings, store, copper, mailchimp, emit)
