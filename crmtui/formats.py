@@ -8,7 +8,9 @@ never changes process-wide state under the console's threads.
 
 from __future__ import annotations
 
-from babel.numbers import format_currency, format_decimal, format_percent
+import re
+
+from babel.numbers import NumberFormatError, format_currency, format_decimal, format_percent, parse_decimal
 
 from crmtui.i18n import get_language
 
@@ -35,3 +37,18 @@ def percent(ratio: float, digits: int = 1) -> str:
     decimals = "." + "0" * digits if digits else ""
     pattern = f"#,##0{decimals}\u00a0%" if get_language() == "fr" else f"#,##0{decimals}%"
     return str(format_percent(ratio, format=pattern, locale=_locale()))
+
+
+_NOT_DIGITS = re.compile(r"[\s\u00a0\u202f€$£%]")
+_NUMERIC = re.compile(r"[-+]?[\d.,]*\d[\d.,]*")
+
+
+def parse_number(text: str) -> float | None:
+    """A number as :func:`number`, :func:`money` or :func:`percent` wrote it, else None (table sorts)."""
+    bare = _NOT_DIGITS.sub("", text)
+    if not _NUMERIC.fullmatch(bare):
+        return None
+    try:
+        return float(parse_decimal(bare, locale=_locale()))
+    except NumberFormatError:
+        return None

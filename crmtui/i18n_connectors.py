@@ -167,6 +167,13 @@ CONNECTORS_CATALOGUE: dict[str, dict[str, str]] = {
         "certains serveurs)",
         "en": "check IMAP_FOLDER (INBOX by default; some servers are case-sensitive about folder names)",
     },
+    # -- writes of unknown fate (crmtui.engine.sync_verify) ----------------------------------
+    "sync.verify.held": {
+        "fr": "{email} : le sort d'une écriture précédente est encore inconnu (le service n'a pas pu "
+        "être relu) ; rien n'est renvoyé, vérification à la prochaine exécution",
+        "en": "{email}: an earlier write's fate is still unknown (the service could not be read "
+        "back); nothing is re-sent, checked again next run",
+    },
 }
 
 CATALOGUE.update(CONNECTORS_CATALOGUE)

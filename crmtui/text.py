@@ -52,3 +52,9 @@ _VS16 = "\ufe0f"
 def literal(value: object, style: str = "") -> Text:
     """A Rich ``Text`` that shows ``value`` literally: no markup, no control codes, measured right."""
     return Text(printable(value).replace(_VS16, ""), style=style, no_wrap=False)
+
+
+def literal_block(value: object, style: str = "") -> Text:
+    """:func:`literal` for several lines (an email's text part): line breaks kept, tabs as spaces."""
+    text = printable(value, single_line=False).replace("\r\n", "\n").replace("\r", "\n")
+    return Text(text.replace("\t", "    ").replace(_VS16, ""), style=style, no_wrap=False)

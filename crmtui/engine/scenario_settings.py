@@ -217,7 +217,8 @@ def misplaced_flat_keys(data: dict[str, Any]) -> list[str]:
         if isinstance(node, dict):
             for key, value in node.items():
                 here = f"{path}.{key}" if path else str(key)
-                if key == "scenario" and path:
+                # ``[templates.scenario]`` is a template named "scenario", not a misplaced line.
+                if key == "scenario" and path and path != "templates":
                     found.append(path)
                 walk(value, here)
         elif isinstance(node, list):

@@ -19,6 +19,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.coordinate import Coordinate
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label
@@ -42,6 +43,7 @@ from crmtui.screens.erase_dialog import ask_erase
 from crmtui.screens.workers import deliver
 from crmtui.store.reco import StoredReco, reco_repo
 from crmtui.text import literal, printable
+from crmtui.widgets.sortable import SortableTable, SortKey, sort_binding
 from crmtui.widgets.status import StatusBar
 
 
@@ -126,7 +128,7 @@ def scope_text(scope: MarkScope) -> str:
     )
 
 
-class CustomersScreen(Screen[None]):
+class CustomersScreen(SortKey, Screen[None]):
     """Find a customer; see their history, segment and recommendations; mark one bad."""
 
     DEFAULT_CSS = """
@@ -144,6 +146,7 @@ class CustomersScreen(Screen[None]):
         Binding("u", "undo_mark", t("undo.key"), id="customers.undo", tooltip=t("undo.scope.undo_hint")),
         Binding("g", "recompute", t("reco.key.recompute"), id="customers.recompute"),
         Binding("X", "erase", t("erase.ui.key"), id="customers.erase", tooltip=t("erase.ui.tip")),
+        sort_binding("customers"),
         Binding("escape", "leave", t("console.key.back"), show=False, id="customers.leave"),
     ]
 
@@ -168,7 +171,7 @@ class CustomersScreen(Screen[None]):
         yield StatusBar()
         yield Label(t("reco.customers.title"), classes="section-title")
         yield Input(placeholder=t("reco.customers.search"), id="customer-search")
-        yield DataTable(id="customer-table", cursor_type="row", zebra_stripes=True)
+        yield SortableTable(id="customer-table", cursor_type="row", zebra_stripes=True)
         yield Label("", id="customer-summary")
         yield Label("", id="customer-mix")
         yield Label(t("reco.customers.recos"), classes="section-title")
@@ -219,7 +222,7 @@ class CustomersScreen(Screen[None]):
     def show_found(self, rows: list[dict[str, Any]]) -> None:
         """Fill the customer list; keep the shown customer when it is still listed."""
         self.found = rows
-        table = self.query_one("#customer-table", DataTable)
+        table = self.query_one("#customer-table", SortableTable)
         table.clear()
         for row in rows:
             name = (
@@ -232,6 +235,7 @@ class CustomersScreen(Screen[None]):
                 literal(str(row["purchase_count"] or 0)),
                 key=row["customer_key"],
             )
+        table.resort()
         if not rows:
             self.query_one("#customer-summary", Label).update(t("reco.customers.none"))
             # Nothing found: the panels below must not keep showing the previous customer.
@@ -245,16 +249,17 @@ class CustomersScreen(Screen[None]):
             self.refresh_bindings()
             return
         keys = [r["customer_key"] for r in rows]
-        if self.customer_key in keys:
-            table.move_cursor(row=keys.index(self.customer_key))
+        if self.customer_key is not None and self.customer_key in keys:
+            table.move_cursor(row=table.get_row_index(self.customer_key))
             self.load_customer(self.customer_key)
         else:
-            self.customer_key = keys[0]
+            self.customer_key = _key_at(table, 0)
 
     @on(DataTable.RowHighlighted, "#customer-table")
     def _customer_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if 0 <= event.cursor_row < len(self.found):
-            self.customer_key = self.found[event.cursor_row]["customer_key"]
+        # By row key: the list may be sorted, so its order is not ``self.found``'s.
+        if event.row_key.value is not None:
+            self.customer_key = str(event.row_key.value)
 
     def watch_customer_key(self, key: str | None) -> None:
         """Load the newly chosen customer."""
@@ -349,7 +354,7 @@ class CustomersScreen(Screen[None]):
         if action == "mark_bad":
             return bool(self.recos) and self.customer_key is not None
         if action == "undo_mark":
-            return self.last_mark is not None or None
+            return self.last_mark is not None  # hidden until there is a mark to take back
         if action == "erase":
             return (self.customer_key is not None and "@" in self.customer_email) or None
         return True
@@ -449,3 +454,11 @@ class CustomersScreen(Screen[None]):
         self.app.call_from_thread(self.app.notify, t("reco.recomputed"))
         if self.customer_key is not None:
             self.app.call_from_thread(self.load_customer, self.customer_key)
+
+
+def _key_at(table: DataTable[Any], row: int) -> str | None:
+    """The row key shown at ``row`` (the table's order, which a sort may have changed)."""
+    if not table.is_valid_row_index(row):
+        return None
+    value = table.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value
+    return None if value is None else str(value)

@@ -4,22 +4,41 @@ from __future__ import annotations
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label
 
 import crmtui.i18n_etl  # noqa: F401 - registers the quality.* keys
 from crmtui.engine.etl import quality_label, segment_label, table_label
+from crmtui.formats import number
 from crmtui.i18n import t
 from crmtui.records.canonical import RFM_SEGMENTS
 from crmtui.screens.workers import deliver
 from crmtui.store.etl import QualityIssue, etl_repo
 from crmtui.text import literal
 from crmtui.widgets.etl_bars import BarChart
+from crmtui.widgets.sortable import SortableTable, SortKey, sort_binding
 from crmtui.widgets.status import StatusBar
 
 
-class QualityScreen(Screen[None]):
-    """The last data-quality report and the customers per RFM segment."""
+class QualityScreen(SortKey, Screen[None]):
+    """The last data-quality report and the customers per RFM segment.
+
+    Every check is listed with its count (found ones first, zero ones dimmed); at 80 columns the
+    checks take the left side, their examples and the RFM bars the right.
+    """
+
+    DEFAULT_CSS = """
+    QualityScreen #quality-body { height: 1fr; }
+    QualityScreen #quality-table { width: 1fr; height: 1fr; }
+    QualityScreen #quality-side { width: 32; height: 1fr; }
+    QualityScreen #examples-title { width: 100%; height: auto; max-height: 2; }
+    QualityScreen #examples-table { height: auto; max-height: 7; }
+    QualityScreen #rfm-bars { height: auto; }
+    """
+
+    BINDINGS = [sort_binding("quality")]
 
     def __init__(self) -> None:
         super().__init__()
@@ -30,17 +49,20 @@ class QualityScreen(Screen[None]):
         yield StatusBar()
         yield Label(t("quality.title"), classes="section-title")
         yield Label("", id="quality-when", markup=False)
-        yield DataTable(id="quality-table", cursor_type="row", zebra_stripes=True)
-        yield Label(t("quality.examples"), classes="section-title")
-        yield DataTable(id="examples-table", cursor_type="row", zebra_stripes=True)
-        yield Label(t("quality.rfm_title"), classes="section-title")
-        yield BarChart(id="rfm-bars")
+        with Horizontal(id="quality-body"):
+            yield SortableTable(id="quality-table", cursor_type="row", zebra_stripes=True)
+            with Vertical(id="quality-side"):
+                yield Label(t("quality.examples"), id="examples-title", classes="section-title")
+                yield DataTable(id="examples-table", cursor_type="row", zebra_stripes=True)
+                yield Label(t("quality.rfm_title"), classes="section-title")
+                yield BarChart(id="rfm-bars")
         yield Footer()
 
     def on_mount(self) -> None:
         """Columns, then load."""
+        # The count first: at 80 columns a long check name is cut, never its count.
         self.query_one("#quality-table", DataTable).add_columns(
-            t("col.table"), t("col.check"), t("col.count")
+            t("col.count"), t("col.check"), t("col.table")
         )
         self.query_one("#examples-table", DataTable).add_columns(t("col.key"), t("col.detail"))
         self.reload()
@@ -62,30 +84,43 @@ class QualityScreen(Screen[None]):
     def show(
         self, issues: list[QualityIssue], when: str | None, path: str | None, segments: dict[str, int]
     ) -> None:
-        """Fill the issues table (issues found first) and the RFM bars."""
-        self.issues = sorted((i for i in issues if i.count), key=lambda i: (i.table, -i.count))
+        """Fill the issues table (every check: found ones first, zero ones dimmed) and the RFM bars."""
+        self.issues = sorted(issues, key=lambda i: (i.count == 0, i.table, -i.count))
         self.query_one("#quality-when", Label).update(f"{when} · {path}" if when else t("quality.none_yet"))
-        table = self.query_one("#quality-table", DataTable)
+        table = self.query_one("#quality-table", SortableTable)
         table.clear()
         for k, issue in enumerate(self.issues):
+            style = "" if issue.count else "dim"
             table.add_row(
-                literal(table_label(issue.table)),
-                literal(quality_label(issue)),
-                literal(str(issue.count)),
+                literal(number(issue.count), style),
+                literal(quality_label(issue), style),
+                literal(table_label(issue.table), style),
                 key=str(k),
             )
+        table.resort()
         ordered = {segment_label(s): segments.get(s, 0) for s in RFM_SEGMENTS if segments.get(s)}
         self.query_one("#rfm-bars", BarChart).show(ordered)
-        self.show_examples(0)
+        self.show_examples(self._issue_at(table.cursor_row))
+
+    def _issue_at(self, row: int) -> int:
+        """The index in ``self.issues`` of the check shown at ``row`` (the table may be sorted)."""
+        table = self.query_one("#quality-table", SortableTable)
+        if not table.is_valid_row_index(row):
+            return -1
+        return int(table.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value or -1)
 
     def show_examples(self, index: int) -> None:
         """The examples of one issue."""
         grid = self.query_one("#examples-table", DataTable)
         grid.clear()
+        title = t("quality.examples")
+        if 0 <= index < len(self.issues):
+            title = f"{title} · {quality_label(self.issues[index])}"
+        self.query_one("#examples-title", Label).update(literal(title))
         if 0 <= index < len(self.issues):
             for example in self.issues[index].examples:
                 grid.add_row(literal(example.get("key", "")), literal(example.get("detail", "")))
 
     @on(DataTable.RowHighlighted, "#quality-table")
     def _issue_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.show_examples(event.cursor_row)
+        self.show_examples(int(event.row_key.value) if event.row_key.value is not None else -1)

@@ -12,16 +12,17 @@ from textual.widgets import DataTable, Footer, Label
 
 import crmtui.i18n_reco  # noqa: F401 - registers the reco.* keys
 from crmtui.engine.reco import RecoConfig, category_label, conversions, reco_config, rule_label
-from crmtui.formats import money, percent
+from crmtui.formats import money, number, percent
 from crmtui.i18n import t
 from crmtui.screens.workers import deliver
 from crmtui.store.reco import Adjustment, Conversion, reco_repo
 from crmtui.text import literal, printable
 from crmtui.widgets.etl_bars import BarChart
+from crmtui.widgets.sortable import SortableTable, SortKey, sort_binding
 from crmtui.widgets.status import StatusBar
 
 
-class RecoQualityScreen(Screen[None]):
+class RecoQualityScreen(SortKey, Screen[None]):
     """How the recommendations do: who gets one, why, what operators said, what converted."""
 
     DEFAULT_CSS = """
@@ -29,6 +30,8 @@ class RecoQualityScreen(Screen[None]):
     RecoQualityScreen #feedback-table { height: auto; max-height: 10; }
     RecoQualityScreen #conversion-table { height: auto; max-height: 12; }
     """
+
+    BINDINGS = [sort_binding("reco_quality")]
 
     def compose(self) -> ComposeResult:
         """Status bar, coverage, reasons as bars, feedback, conversions, footer."""
@@ -38,9 +41,9 @@ class RecoQualityScreen(Screen[None]):
         yield Label(t("reco.quality.reasons"), classes="section-title")
         yield BarChart(id="reason-bars")
         yield Label(t("reco.quality.feedback"), classes="section-title")
-        yield DataTable(id="feedback-table", cursor_type="row", zebra_stripes=True)
+        yield SortableTable(id="feedback-table", cursor_type="row", zebra_stripes=True)
         yield Label("", id="conversion-title", classes="section-title")
-        yield DataTable(id="conversion-table", cursor_type="row", zebra_stripes=True)
+        yield SortableTable(id="conversion-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -108,7 +111,7 @@ class RecoQualityScreen(Screen[None]):
         )
         self.query_one("#reco-coverage", Label).update(Text(line))
         self.query_one("#reason-bars", BarChart).show({rule_label(k): v for k, v in reasons.items()})
-        feedback = self.query_one("#feedback-table", DataTable)
+        feedback = self.query_one("#feedback-table", SortableTable)
         feedback.clear()
         for a in adjustments:
             feedback.add_row(
@@ -116,10 +119,11 @@ class RecoQualityScreen(Screen[None]):
                 literal(a.segment or "-"),
                 literal(category_label(a.category)),
                 literal(str(a.feedback_count)),
-                literal(f"{a.factor:.2f}"),
+                literal(number(a.factor, 2)),
             )
+        feedback.resort()
         self.query_one("#conversion-title", Label).update(Text(t("reco.quality.conversions", days=days)))
-        table = self.query_one("#conversion-table", DataTable)
+        table = self.query_one("#conversion-table", SortableTable)
         table.clear()
         for c in converted:
             table.add_row(
@@ -132,6 +136,7 @@ class RecoQualityScreen(Screen[None]):
             )
         if not converted:
             table.add_row(*(literal(x) for x in (t("reco.quality.no_conversions"), "", "", "", "", "")))
+        table.resort()
 
     def figures(self) -> dict[str, Any]:
         """What the screen shows, for tests: the coverage line and the table sizes."""

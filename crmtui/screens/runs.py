@@ -16,17 +16,19 @@ from crmtui.screens.workers import deliver
 from crmtui.store.runs import Run
 from crmtui.text import literal, printable
 from crmtui.widgets.run_trend import RunTrend
+from crmtui.widgets.sortable import SortableTable, SortKey, sort_binding
 from crmtui.widgets.status import StatusBar
 
 LOG_TAIL = 2_000
 """At most this many lines of a log are shown (the end of it: a daily log can be long)."""
 
 
-class RunsScreen(Screen[None]):
+class RunsScreen(SortKey, Screen[None]):
     """The last 200 runs, newest first."""
 
     BINDINGS = [
         Binding("enter", "open_run", t("runs.key.open"), id="runs.open"),
+        sort_binding("runs"),
     ]
 
     def __init__(self) -> None:
@@ -38,7 +40,7 @@ class RunsScreen(Screen[None]):
         yield StatusBar()
         yield Label(t("runs.title"), classes="section-title")
         yield RunTrend(id="runs-trend")
-        yield DataTable(id="all-runs", cursor_type="row", zebra_stripes=True)
+        yield SortableTable(id="all-runs", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -68,7 +70,7 @@ class RunsScreen(Screen[None]):
 
     def show_runs(self, runs: list[Run]) -> None:
         """Fill the table."""
-        table = self.query_one(DataTable)
+        table = self.query_one(SortableTable)
         table.clear()
         self.runs = {str(run.id): run for run in runs}
         self.query_one(RunTrend).show_runs(runs)
@@ -83,6 +85,7 @@ class RunsScreen(Screen[None]):
                 literal(f"{run.total} · {run.succeeded} ✔ · {run.failed} ✘ · {run.skipped} ↷"),
                 key=str(run.id),
             )
+        table.resort()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on a row (DataTable handles Enter itself when focused)."""

@@ -26,7 +26,8 @@ from crmtui.screens.template_preview import TemplatePreviewScreen
 from crmtui.screens.workers import deliver
 from crmtui.store import Store
 from crmtui.store.scenarios import ResetRefused, Scenario, scenario_repo
-from crmtui.text import literal, printable
+from crmtui.text import literal, literal_block, printable
+from crmtui.widgets.sortable import SortableTable, SortKey, sort_binding
 from crmtui.widgets.status import StatusBar
 
 
@@ -37,7 +38,7 @@ class _Row:
     unknown: int
 
 
-class ScenariosScreen(Screen[None]):
+class ScenariosScreen(SortKey, Screen[None]):
     """The Scenarios screen."""
 
     BINDINGS = [
@@ -47,6 +48,7 @@ class ScenariosScreen(Screen[None]):
         Binding("x", "stop", t("scenarios.key.stop"), id="scenarios.stop"),
         Binding("n", "send_now", t("scenarios.key.tick"), id="scenarios.tick"),
         Binding("v", "preview", t("scenarios.key.preview"), id="scenarios.preview"),
+        Binding("g", "chart", t("scenarios.key.chart"), id="scenarios.chart"),
         # Ledger actions: never on a navigation key (k/K open Customers and Recommendation quality
         # everywhere), always confirmed, shown in the footer and the help.
         Binding("m", "resolve('sent')", t("console.scenarios.key.resolve_sent"), id="scenarios.resolve_sent"),
@@ -67,13 +69,14 @@ class ScenariosScreen(Screen[None]):
             show=False,
             id="scenarios.preview_contact",
         ),
+        sort_binding("scenarios"),
     ]
 
     def compose(self) -> ComposeResult:
         """Status bar, the list, the steps tree, the queue line, unknown sends, preview, footer."""
         yield StatusBar()
         yield Label(t("scenarios.title"), classes="section-title")
-        yield DataTable(id="scenario-list", cursor_type="row", zebra_stripes=True)
+        yield SortableTable(id="scenario-list", cursor_type="row", zebra_stripes=True)
         yield Static("", id="scenario-queue")
         yield Tree(t("scenarios.title"), id="scenario-steps")
         yield Label(t("scenarios.unknown.title"), classes="section-title")
@@ -141,7 +144,7 @@ class ScenariosScreen(Screen[None]):
 
     def show(self, rows: list[_Row], unknown: list[dict[str, object]], ledger: dict[str, int]) -> None:
         """Fill the widgets (UI thread)."""
-        table = self.query_one("#scenario-list", DataTable)
+        table = self.query_one("#scenario-list", SortableTable)
         current = self.selected()
         table.clear()
         for row in rows:
@@ -160,10 +163,9 @@ class ScenariosScreen(Screen[None]):
                 str(row.unknown),
                 key=s.name,
             )
-        if current is not None:
-            for i, row in enumerate(rows):
-                if row.scenario.name == current:
-                    table.move_cursor(row=i)
+        table.resort()
+        if current is not None and current in {row.scenario.name for row in rows}:
+            table.move_cursor(row=table.get_row_index(current))
         self.query_one("#scenario-queue", Static).update(
             literal(
                 t(
@@ -285,6 +287,15 @@ class ScenariosScreen(Screen[None]):
             done,
         )
 
+    def action_chart(self) -> None:
+        """The A/B curves of the highlighted scenario."""
+        from crmtui.screens.ab_chart import ABChartScreen
+
+        name = self.selected()
+        scenario = scenario_repo(self.store).get(name) if name else None
+        if scenario is not None:
+            self.app.push_screen(ABChartScreen(scenario))
+
     def action_send_now(self) -> None:
         """Run one tick in the background."""
         self.tick_worker()
@@ -324,7 +335,7 @@ class ScenariosScreen(Screen[None]):
         except TemplateProblem as exc:
             preview.update(literal(sc.problem_text(exc)))
             return
-        preview.update(literal(f"{contacts[0]} · {out.subject}\n\n{out.text}"))
+        preview.update(literal_block(f"{contacts[0]} · {out.subject}\n\n{out.text}"))
 
     def action_resolve(self, outcome: str) -> None:
         """Settle the highlighted unknown send as sent or not sent, after a confirmation (audited)."""

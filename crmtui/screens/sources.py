@@ -23,12 +23,15 @@ import crmtui.i18n_etl  # noqa: F401 - registers the etl.* keys
 from crmtui.connectors.errors import ConnectorError
 from crmtui.engine.etl import MappingRow, SourceManager, describe_source, export_kind, mapping
 from crmtui.engine.events import Event, StepProgressed
+from crmtui.formats import number
 from crmtui.i18n import t
 from crmtui.screens.column_map import ColumnMapScreen
+from crmtui.screens.dashboard import short_time
 from crmtui.screens.source_form import SOURCE_KINDS, SourceFormScreen
 from crmtui.screens.workers import deliver
 from crmtui.store.etl import EtlRun, SourceStats, etl_repo
 from crmtui.text import literal, printable
+from crmtui.widgets.sortable import SortableTable, SortKey, sort_binding
 from crmtui.widgets.status import StatusBar
 
 
@@ -43,8 +46,17 @@ class SourceView:
     errors: list[tuple[str, str]]
 
 
-class SourcesScreen(Screen[None]):
-    """The configured ETL sources."""
+class SourcesScreen(SortKey, Screen[None]):
+    """The configured ETL sources.
+
+    At 80 columns the table keeps what decides (source, status, last run, counts, errors, runs);
+    where a source reads from and its cursor, which can be long, are on the line under it.
+    """
+
+    DEFAULT_CSS = """
+    SourcesScreen #sources-table { height: auto; max-height: 8; }
+    SourcesScreen #source-detail { padding: 0 1; width: 100%; height: auto; max-height: 3; color: $text-muted; }
+    """
 
     BINDINGS = [
         Binding("t", "test_source", t("key.etl_test"), id="sources.test"),
@@ -54,6 +66,7 @@ class SourcesScreen(Screen[None]):
         Binding("M", "map_column", t("key.etl_map_column"), id="sources.map_column"),
         Binding("a", "add_source", t("key.etl_add"), id="sources.add", tooltip=t("key.etl_add.tip")),
         Binding("E", "edit_source", t("key.etl_edit"), id="sources.edit", tooltip=t("key.etl_edit.tip")),
+        sort_binding("sources"),
     ]
 
     @dataclass
@@ -67,9 +80,10 @@ class SourcesScreen(Screen[None]):
         yield StatusBar()
         yield Label(t("sources.title"), classes="section-title")
         yield DataTable(id="sources-table", cursor_type="row", zebra_stripes=True)
+        yield Label("", id="source-detail", markup=False)
         yield Label("", id="etl-progress", markup=False)
         yield Label(t("sources.errors"), id="detail-title", classes="section-title")
-        yield DataTable(id="errors-table", cursor_type="row", zebra_stripes=True)
+        yield SortableTable(id="errors-table", cursor_type="row", zebra_stripes=True)
         yield DataTable(id="mapping-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -77,13 +91,11 @@ class SourcesScreen(Screen[None]):
         """Columns, then load."""
         self.query_one("#sources-table", DataTable).add_columns(
             t("col.source"),
-            t("col.detail"),
-            t("col.last_run"),
             t("col.status"),
+            t("col.last_run"),
             t("col.counts"),
             t("col.errors"),
             t("col.runs"),
-            t("col.cursor"),
         )
         self.query_one("#errors-table", DataTable).add_columns(t("col.location"), t("col.reason"))
         self.query_one("#mapping-table", DataTable).add_columns(
@@ -142,30 +154,43 @@ class SourcesScreen(Screen[None]):
             last: EtlRun | None = view.stats.last
             table.add_row(
                 literal(view.name),
-                literal(view.where),
-                literal(last.started_at.replace("T", " ")[:16] if last else "—"),
                 literal(
                     t(f"status.{last.status}")
                     if last and last.status != "running"
-                    else (last.status if last else "")
+                    else (last.status if last else "—")
                 ),
-                literal(f"{sum(last.processed.values())} / {sum(last.changed.values())}" if last else ""),
-                literal(str(last.error_count) if last else ""),
+                literal(short_time(last.started_at) if last else "—"),
+                literal(
+                    f"{number(sum(last.processed.values()))} / {number(sum(last.changed.values()))}"
+                    if last
+                    else ""
+                ),
+                literal(number(last.error_count) if last else ""),
                 literal(f"{view.stats.runs} ({view.stats.successes}/{view.stats.failures})"),
-                literal(_cursor_text(view.cursors)),
                 key=view.name,
             )
+        self.views = {view.name: view for view in views}
         if not views:
             self.query_one("#etl-progress", Label).update(t("sources.none"))
         if keep is not None and keep in {v.name for v in views}:
             table.move_cursor(row=[v.name for v in views].index(keep))
-        name = self.selected()
-        errors = next((v.errors for v in views if v.name == name), [])
-        grid = self.query_one("#errors-table", DataTable)
-        grid.clear()
-        for location, reason in errors:
-            grid.add_row(literal(location), literal(reason))
+        self.show_selected(self.selected())
         self.refresh_bindings()
+
+    def show_selected(self, name: str | None) -> None:
+        """The selected source's errors, and where it reads from and its cursor under the table."""
+        view = getattr(self, "views", {}).get(name) if name else None
+        grid = self.query_one("#errors-table", SortableTable)
+        grid.clear()
+        for location, reason in view.errors if view is not None else []:
+            grid.add_row(literal(location), literal(reason))
+        grid.resort()
+        text = (
+            ""
+            if view is None
+            else t("layout.source_detail", where=view.where, cursor=_cursor_text(view.cursors))
+        )
+        self.query_one("#source-detail", Label).update(literal(text))
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -294,6 +319,7 @@ class SourcesScreen(Screen[None]):
 
     @on(DataTable.RowHighlighted, "#sources-table")
     def _source_highlighted(self, _: DataTable.RowHighlighted) -> None:
+        self.show_selected(self.selected())
         if self.query_one("#mapping-table").display:
             name = self.selected()
             if name:

@@ -35,7 +35,7 @@ from crmtui.i18n import t
 from crmtui.screens.workers import deliver
 from crmtui.store import Store
 from crmtui.store.scenarios import Scenario, Step
-from crmtui.text import literal, printable
+from crmtui.text import literal, literal_block
 
 
 def preview_text(preview: Preview) -> Text:
@@ -62,7 +62,7 @@ def preview_text(preview: Preview) -> Text:
             preview.html.rstrip() or "—",
         ]
     )
-    return Text(printable(body, single_line=False))
+    return literal_block(body)
 
 
 class TemplatePreviewScreen(ModalScreen[None]):

@@ -35,4 +35,16 @@ class BarChart(Static):
     def show(self, counts: dict[str, int]) -> None:
         """Replace the counts and redraw."""
         self.counts = dict(counts)
-        self.update(bars(self.counts))
+        self.update(bars(self.counts, self._bar_width()))
+
+    def _bar_width(self) -> int:
+        """Bars fit the widget: its width less the labels, the count and the padding (at most 40)."""
+        if not self.counts or not self.size.width:
+            return 40
+        pad = max(len(label) for label in self.counts) + 1
+        count = max(len(str(c)) for c in self.counts.values()) + 1
+        return max(4, min(40, self.size.width - 2 - pad - count))
+
+    def on_resize(self) -> None:
+        """Redraw at the new width."""
+        self.update(bars(self.counts, self._bar_width()))

@@ -58,7 +58,7 @@ async def test_sources_screen_runs_an_import_and_shows_errors_and_mapping(
         progress = str(app.screen.query_one("#etl-progress", Label).render())
         assert "isavigne" in progress and "skipped" in progress
         row = [str(c) for c in table.get_row_at(0)]
-        assert row[0] == "isavigne" and row[5] == "2"  # the malformed line and the duplicate code
+        assert row[0] == "isavigne" and row[4] == "2"  # the malformed line and the duplicate code
         errors = app.screen.query_one("#errors-table", DataTable)
         assert any("ventes_" in str(errors.get_row_at(i)[0]) for i in range(errors.row_count))
         await pilot.press("m")

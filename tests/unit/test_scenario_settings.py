@@ -138,6 +138,8 @@ def test_settings_after_a_section_and_contradictions_are_reported() -> None:
     with pytest.raises(ScenarioInvalid) as err:
         loads_toml("name = 'x'\n" + REST + DOC_FILTERS)
     assert any("[templates.offre]" in p for p in err.value.problems), err.value.problems
+    named = loads_toml("name = 'x'\n" + REST.replace("offre", "scenario"))  # a template named "scenario"
+    assert list(named.templates) == ["scenario"]
     with pytest.raises(ScenarioInvalid) as err:
         loads_toml("name = 'x'\nscenario.send_days = 'mon'\n[window]\ndays = ['tue']\n" + REST)
     assert any("send_days" in p and "[window] days" in p for p in err.value.problems)

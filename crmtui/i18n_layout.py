@@ -1,0 +1,21 @@
+"""Catalogue entries of the console's sortable tables and 80-column layouts (merged by ``crmtui.i18n``)."""
+
+from __future__ import annotations
+
+from crmtui.i18n import CATALOGUE
+
+CATALOGUE.update(
+    {
+        "layout.key.sort": {"fr": "Trier", "en": "Sort"},
+        "layout.key.sort.tip": {
+            "fr": "Trie par la colonne choisie avec ← → ; encore une fois : ordre inverse",
+            "en": "Sorts by the column chosen with ← →; press again to reverse",
+        },
+        "layout.source_detail": {"fr": "{where} · curseur : {cursor}", "en": "{where} · cursor: {cursor}"},
+        "layout.sorted.up": {"fr": "Trié par {column}, croissant", "en": "Sorted by {column}, ascending"},
+        "layout.sorted.down": {
+            "fr": "Trié par {column}, décroissant",
+            "en": "Sorted by {column}, descending",
+        },
+    }
+)

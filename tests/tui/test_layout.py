@@ -1,0 +1,198 @@
+"""80x24 first, and tables that sort: pilot tests on stores seeded with fixed rows (issue #15)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Label, Static
+from textual.worker import WorkerCancelled, WorkerState
+
+from crmtui.app import make_app
+from crmtui.config import Settings
+from crmtui.engine.etl import SourceManager
+from crmtui.screens.quality import QualityScreen
+from crmtui.screens.runs import RunsScreen
+from crmtui.screens.sources import SourcesScreen
+from crmtui.store import Store
+from crmtui.store.etl import etl_repo
+from crmtui.store.scenarios import Audience, Scenario, Step, TemplateRow, Variant, scenario_repo
+from crmtui.widgets.sortable import SortableTable, sort_key
+from tests.tui.test_etl_screens import _settings as _etl_settings
+
+
+async def settle(pilot: Pilot[Any], app: App[Any]) -> None:
+    """Let the load workers and what they schedule finish."""
+    for _ in range(20):
+        try:
+            await app.workers.wait_for_complete()
+        except WorkerCancelled:  # an exclusive reload replaced an earlier one
+            pass
+        await pilot.pause()
+        if not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers):
+            return
+
+
+def _history(store: Store, key: str, source: str, customer: str | None) -> None:
+    with store.write() as db:
+        db.execute(
+            "INSERT INTO contact_history (contact_key, customer_key, date_contact, channel, status, source, "
+            "row_hash) VALUES (?, ?, '2026-11-02', 'EMAIL', 'SENT', ?, 'h')",
+            (key, customer, source),
+        )
+
+
+def test_quality_checks_leave_crmtuis_own_history_rows_alone(store: Store) -> None:
+    """A scenario's send to a non-customer, or its open, is not imported data: not a missing customer."""
+    _history(store, "scenario-1", "scenarios", None)
+    _history(store, "evt-1", "crmtui-events", None)
+    _history(store, "crm-1", "isavigne", None)
+    issues = {(i.table, i.check): i for i in etl_repo(store).quality_checks()}
+    missing = issues[("contact_history", "missing:customer_key")]
+    assert missing.count == 1 and [e["key"] for e in missing.examples] == ["crm-1"]
+
+
+async def test_quality_lists_every_check_with_zero_ones_dimmed(settings: Settings, store: Store) -> None:
+    _history(store, "crm-1", "isavigne", None)
+    _history(store, "scenario-1", "scenarios", None)
+    repo = etl_repo(store)
+    checks = repo.quality_checks()
+    repo.save_quality(checks, None)
+    app = make_app(settings, store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.push_screen(QualityScreen())
+        await settle(pilot, app)
+        table = app.screen.query_one("#quality-table", DataTable)
+        assert table.row_count == len(checks) > 8
+        rows = [table.get_row_at(i) for i in range(table.row_count)]
+        counts = [cell.plain for cell, *_ in rows]
+        assert counts[0] == "1" and set(counts[1:]) == {"0"}  # found first
+        assert all("dim" in str(row[0].style) for row in rows[1:]) and "dim" not in str(rows[0][0].style)
+        # The count is the first column: never pushed off screen at 80 columns.
+        assert table.ordered_columns[0].get_render_width(table) < table.size.width
+        title = str(app.screen.query_one("#examples-title", Label).render())
+        assert "missing customer_key" in title
+
+
+async def test_sources_status_fits_80_columns_and_the_detail_is_under_the_table(
+    settings: Settings, store: Store, tmp_path: Path
+) -> None:
+    s = _etl_settings(settings, tmp_path)
+    await SourceManager(s, store).run("isavigne")
+    app = make_app(s, store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.push_screen(SourcesScreen())
+        await settle(pilot, app)
+        table = app.screen.query_one("#sources-table", DataTable)
+        assert table.row_count >= 1
+        labels = [c.label.plain for c in table.ordered_columns]
+        assert labels[1] == "Status"
+        assert table.virtual_size.width <= table.size.width, "the sources table scrolls at 80 columns"
+        row = [str(c) for c in table.get_row_at(0)]
+        assert row[:2] == ["isavigne", "partial"]
+        detail = str(app.screen.query_one("#source-detail", Label).render())
+        assert str(s.isavigne_export_path) in detail and "cursor:" in detail
+
+
+def _seed_runs(store: Store) -> None:
+    with store.write() as db:
+        for i, (status, total) in enumerate((("ok", 12), ("failed", 3), ("partial", 40)), start=1):
+            db.execute(
+                "INSERT INTO sync_runs (kind, mode, started_at, finished_at, status, total, succeeded, failed, "
+                "skipped) VALUES ('cycle', 'test', ?, ?, ?, ?, 0, 0, 0)",
+                (f"2026-11-0{i}T09:00:00+00:00", f"2026-11-0{i}T09:00:10+00:00", status, total),
+            )
+
+
+def _column(table: DataTable[Any], index: int) -> list[str]:
+    out = []
+    for i in range(table.row_count):
+        cell = table.get_row_at(i)[index]
+        out.append(cell.plain if isinstance(cell, Text) else str(cell))
+    return out
+
+
+async def test_sort_key_sorts_by_the_chosen_column_and_again_reverses(
+    settings: Settings, store: Store
+) -> None:
+    _seed_runs(store)
+    app = make_app(settings, store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.push_screen(RunsScreen())
+        await settle(pilot, app)
+        table = app.screen.query_one(SortableTable)
+        assert _column(table, 0) == ["3", "2", "1"]  # newest first, as stored
+        await pilot.press("S")
+        assert _column(table, 0) == ["1", "2", "3"]
+        assert table.ordered_columns[0].label.plain == "# ▲"
+        await pilot.press("S")
+        assert _column(table, 0) == ["3", "2", "1"]
+        assert table.ordered_columns[0].label.plain == "# ▼"
+        for _ in range(4):  # ← → choose the column even with a row cursor: Status is the 5th
+            await pilot.press("right")
+        await pilot.press("S")
+        assert _column(table, 4) == sorted(_column(table, 4), key=str.casefold)
+        assert table.ordered_columns[4].label.plain.endswith("▲")
+        assert table.ordered_columns[0].label.plain == "#"
+        # A refill (f5, a finished cycle) keeps the order.
+        app.screen.reload()
+        await settle(pilot, app)
+        assert _column(table, 4) == sorted(_column(table, 4), key=str.casefold)
+        assert table.ordered_columns[4].label.plain.endswith("▲")
+
+
+def test_sort_key_reads_numbers_as_the_operators_language_writes_them() -> None:
+    from crmtui.i18n import get_language, set_language
+
+    before = get_language()
+    try:
+        set_language("fr")
+        cells = ["217\u202f985,92\u00a0€", "22,2\u00a0%", "9", "—", "abc", "1\u202f000"]
+        assert sorted(cells, key=sort_key) == [
+            "9",
+            "22,2\u00a0%",
+            "1\u202f000",
+            "217\u202f985,92\u00a0€",
+            "abc",
+            "—",
+        ]
+        set_language("en")
+        assert sorted(["€1,000.50", "22.2%", "3"], key=sort_key) == ["3", "22.2%", "€1,000.50"]
+    finally:
+        set_language(before)
+
+
+async def test_scenario_preview_renders_line_breaks(settings: Settings, store: Store) -> None:
+    repo = scenario_repo(store)
+    repo.save(
+        Scenario(
+            name="Bienvenue",
+            window_start="00:00",
+            window_end="24:00",
+            send_days=[1, 2, 3, 4, 5, 6, 7],
+            audience=Audience(emails=["anne@exemple.fr"]),
+            steps=[Step(1, "welcome", "a", variants=[Variant("A", "a", 1)])],
+            templates={"a": TemplateRow("a", "Bonjour", "<p>Bonjour</p>", "Bonjour,\nÀ bientôt.")},
+        )
+    )
+    saved = repo.get("Bienvenue")
+    assert saved is not None
+    with store.write() as db:  # enrolled, so the preview has a contact to render for
+        db.execute(
+            "INSERT INTO contact_sequences (scenario_id, contact, next_position, entered_at, updated_at) "
+            "VALUES (?, 'anne@exemple.fr', 1, '2026-11-02T10:00:00+00:00', '2026-11-02T10:00:00+00:00')",
+            (saved.id,),
+        )
+    app = make_app(settings, store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("e")
+        await settle(pilot, app)
+        await pilot.press("v")
+        await pilot.pause()
+        shown = app.screen.query_one("#scenario-preview", Static).render()
+        text = shown.plain if isinstance(shown, Text) else str(shown)
+        assert "\\n" not in text
+        assert "Bonjour,\nÀ bientôt." in text
