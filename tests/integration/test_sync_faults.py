@@ -25,7 +25,7 @@ import pytest
 from crmtui.config import Settings, load_settings
 from crmtui.connectors.copper import CopperClient
 from crmtui.connectors.http import RetryPolicy
-from crmtui.connectors.mailchimp import MailchimpClient
+from crmtui.connectors.mailchimp import MailchimpClient, subscriber_hash
 from crmtui.engine.sync import SyncEngine, SyncReport
 from crmtui.records.emails import email_key
 from crmtui.sandbox.copper import CopperSim
@@ -55,6 +55,8 @@ class Faulty:
     mailchimp_proxy: FaultProxy
     settings: Settings
     store: Store
+    copper_url: str = ""
+    mailchimp_url: str = ""
 
     def set_fault(self, fault: str, *, remaining: int | None = None, before_forward: bool = False) -> None:
         """The same fault on every write to either service."""
@@ -97,6 +99,17 @@ class Faulty:
             await copper.client.aclose()
             await mailchimp.client.aclose()
 
+    async def colleague(self, service: str, method: str, path: str, body: dict[str, object]) -> None:
+        """A change made by someone else, straight to the service's API (not through the proxy)."""
+        if service == "copper":
+            base, auth = f"{self.copper_url}/developer_api/v1", None
+            headers = {"X-PW-AccessToken": COPPER_KEY, "X-PW-Application": "developer_api"}
+            headers["X-PW-UserEmail"] = COPPER_EMAIL
+        else:
+            base, auth, headers = f"{self.mailchimp_url}/3.0", ("anystring", DEFAULT_API_KEY), {}
+        async with httpx.AsyncClient(base_url=base, headers=headers, auth=auth, timeout=30) as http:
+            (await http.request(method, path, json=body)).raise_for_status()
+
     def people_per_email(self) -> Counter[str]:
         """How many Copper people hold each address."""
         return Counter(email_key(item["email"]) for p in self.copper.people.values() for item in p["emails"])
@@ -129,7 +142,7 @@ def faulty(tmp_path: Path) -> Iterator[Faulty]:
     settings = load_settings(env, env_file=None, sandbox=True)
     store = Store(settings.store_path)
     try:
-        yield Faulty(copper, mailchimp, proxies[0], proxies[1], settings, store)
+        yield Faulty(copper, mailchimp, proxies[0], proxies[1], settings, store, copper_url, mailchimp_url)
     finally:
         store.close()
         for proxy in proxies:
@@ -138,7 +151,7 @@ def faulty(tmp_path: Path) -> Iterator[Faulty]:
             server.stop()
 
 
-def assert_one_record_each_and_every_change(world: Faulty) -> None:
+def assert_one_record_each_and_every_change(world: Faulty, renamed: dict[str, str] | None = None) -> None:
     everyone = COPPER_ONLY + MAILCHIMP_ONLY
     assert world.people_per_email() == Counter(everyone)  # exactly one Copper person per address
     assert world.members_per_email() == Counter(everyone)  # exactly one Mailchimp member per address
@@ -148,7 +161,8 @@ def assert_one_record_each_and_every_change(world: Faulty) -> None:
         assert TAG in {t if isinstance(t, str) else t["name"] for t in member["tags"]}
     for i, email in enumerate(MAILCHIMP_ONLY):  # Mailchimp → Copper: the person, with the name
         [person] = [p for p in world.copper.people.values() if p["emails"][0]["email"] == email]
-        assert (person["first_name"], person["last_name"]) == ("Singe", str(i))
+        first = (renamed or {}).get(email, "Singe")
+        assert (person["first_name"], person["last_name"]) == (first, str(i))
 
 
 @pytest.mark.parametrize("fault", ["502", "503", "504", "reset", "truncate"])
@@ -207,6 +221,17 @@ async def test_a_create_whose_check_failed_stays_unknown_and_is_checked_first_ne
     assert {r.plan.email for r in first.operations if not r.ok} == set(MAILCHIMP_ONLY)
     assert faulty.copper_proxy.forwarded["POST /developer_api/v1/people"] == len(MAILCHIMP_ONLY)
 
+    # Next run, the check fails again (3 attempts for each of the 3 searches): nothing is re-sent,
+    # the contacts are held out of the plan, the report says so.
+    faulty.copper_proxy.match = lambda method, path: path.endswith("/people/search")
+    faulty.copper_proxy.remaining = 3 * len(MAILCHIMP_ONLY)
+    held = await faulty.sync()
+    assert faulty.copper_proxy.remaining == 0  # the run's own read passed after the checks
+    assert {op.email for op in faulty.store.sync.unknown_ops()} == set(MAILCHIMP_ONLY)
+    assert faulty.copper_proxy.forwarded["POST /developer_api/v1/people"] == len(MAILCHIMP_ONLY)
+    assert not {r.plan.email for r in held.operations} & set(MAILCHIMP_ONLY)
+    assert sum(1 for w in held.warnings if "unknown" in w) == len(MAILCHIMP_ONLY)
+
     faulty.copper_proxy.fault = None  # the gateway is back
     second = await faulty.sync()
     # Checked before planning: each person found and adopted; nothing created again.
@@ -217,3 +242,54 @@ async def test_a_create_whose_check_failed_stays_unknown_and_is_checked_first_ne
     assert {op.state for op in adopted} == {"sent"}
     await faulty.sync()
     assert_one_record_each_and_every_change(faulty)
+
+
+async def first_sync_then_colleague_changes(faulty: Faulty) -> dict[str, int]:
+    """Everyone on both sides (no fault), then a tag added in Copper and a first name in Mailchimp."""
+    first = await faulty.sync()
+    assert [r for r in first.operations if not r.ok] == []
+    ids = {p["emails"][0]["email"]: int(p["id"]) for p in faulty.copper.people.values()}
+    # A tag added in Copper: the member's tags follow (POST .../tags, safe to repeat).
+    await faulty.colleague("copper", "PUT", f"/people/{ids[COPPER_ONLY[1]]}", {"tags": [TAG, "VIP"]})
+    # A first name changed in Mailchimp: the person follows (PUT /people/{id}, safe to repeat).
+    path = f"/lists/{LIST_ID}/members/{subscriber_hash(MAILCHIMP_ONLY[0])}"
+    await faulty.colleague("mailchimp", "PATCH", path, {"merge_fields": {"FNAME": "Singerie"}})
+    return ids
+
+
+@pytest.mark.parametrize("fault", ["502", "504", "reset"])
+async def test_updates_safe_to_repeat_are_retried_through_faults_and_land(faulty: Faulty, fault: str) -> None:
+    ids = await first_sync_then_colleague_changes(faulty)
+    faulty.set_fault(fault)
+    for _ in range(3):
+        await faulty.sync()
+    assert_one_record_each_and_every_change(faulty, renamed={MAILCHIMP_ONLY[0]: "Singerie"})
+    member = faulty.mailchimp.member(COPPER_ONLY[1])
+    assert member is not None and {"VIP", TAG} <= {
+        t if isinstance(t, str) else t["name"] for t in member["tags"]
+    }
+    assert faulty.copper.people[ids[MAILCHIMP_ONLY[0]]]["first_name"] == "Singerie"
+    assert faulty.mailchimp_proxy.faulted[fault] > 0 and faulty.copper_proxy.faulted[fault] > 0
+    assert not faulty.store.sync.unknown_ops()
+
+
+@pytest.mark.xfail(
+    reason="engine/sync_identity.py (identity work in progress): follow_mailchimp_email_changes undoes the rename "
+    "follow_copper_email_changes just made (the member still at the old address looks moved back), so no "
+    "mc_email op is planned even without any fault",
+    strict=False,
+)
+@pytest.mark.parametrize("fault", ["502", "reset"])
+async def test_an_address_change_through_faults_moves_the_member_once(faulty: Faulty, fault: str) -> None:
+    await faulty.sync()
+    ids = {p["emails"][0]["email"]: int(p["id"]) for p in faulty.copper.people.values()}
+    moved, new_address = COPPER_ONLY[0], "cuivre0.neuf@example.org"
+    body = {"emails": [{"email": new_address, "category": "work"}]}
+    await faulty.colleague("copper", "PUT", f"/people/{ids[moved]}", body)
+    faulty.set_fault(fault)  # the PATCH email_address is not safe to repeat: checked, never re-sent
+    for _ in range(3):
+        await faulty.sync()
+    everyone = [new_address, *COPPER_ONLY[1:], *MAILCHIMP_ONLY]
+    assert faulty.people_per_email() == Counter(everyone)
+    assert faulty.members_per_email() == Counter(everyone)
+    assert not faulty.store.sync.unknown_ops()
