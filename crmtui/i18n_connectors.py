@@ -17,6 +17,53 @@ CONNECTORS_CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "vérifiez le réseau et l'adresse du service, puis réessayez",
         "en": "check the network and the service address, then try again",
     },
+    "conn.rate_limited.fix": {
+        "fr": "le service est occupé : attendez une minute et réessayez",
+        "en": "the service is busy: wait a minute and try again",
+    },
+    # -- Copper, Mailchimp, Odoo, iSaVigne ----------------------------------------------------------
+    "conn.copper.ok": {
+        "fr": "connecté en tant que {user} ; {people} personnes",
+        "en": "connected as {user}; {people} people",
+    },
+    "conn.copper.auth_refused.fix": {
+        "fr": "vérifiez COPPER_API_KEY et COPPER_API_EMAIL (l'e-mail du propriétaire de la clé)",
+        "en": "check COPPER_API_KEY and COPPER_API_EMAIL (the email of the key's owner)",
+    },
+    "conn.mailchimp.ok": {
+        "fr": "audience « {name} » ({id}), {count} abonnés",
+        "en": "audience “{name}” ({id}), {count} subscribed",
+    },
+    "conn.mailchimp.auth_refused.fix": {
+        "fr": "vérifiez MAILCHIMP_API_KEY (elle se termine par son centre de données, ex. -us19)",
+        "en": "check MAILCHIMP_API_KEY (it must end with its data centre, e.g. -us19)",
+    },
+    "conn.mailchimp.list_not_found.fix": {
+        "fr": "vérifiez MAILCHIMP_LIST_ID (Audience › Paramètres › Nom et valeurs par défaut de l'audience)",
+        "en": "check MAILCHIMP_LIST_ID (Audience › Settings › Audience name and defaults)",
+    },
+    "conn.odoo.ok": {
+        "fr": "Odoo {version}, base « {db} », utilisateur « {user} » (uid {uid}) : OK",
+        "en": "Odoo {version}, database “{db}”, user “{user}” (uid {uid}): OK",
+    },
+    "conn.odoo.fix": {
+        "fr": "vérifiez ODOO_URL, ODOO_DB, ODOO_USER et ODOO_API_KEY",
+        "en": "check ODOO_URL, ODOO_DB, ODOO_USER and ODOO_API_KEY",
+    },
+    "conn.isavigne.ok": {"fr": "{n} fichier(s) d'export dans {path}", "en": "{n} export file(s) in {path}"},
+    "conn.isavigne.no_folder": {"fr": "dossier {path} introuvable", "en": "folder {path} not found"},
+    "conn.isavigne.no_folder.fix": {
+        "fr": "indiquez le dossier des exports dans ISAVIGNE_EXPORT_PATH",
+        "en": "set ISAVIGNE_EXPORT_PATH to the exports folder",
+    },
+    "conn.isavigne.empty": {
+        "fr": "aucun export .csv ou .xlsx dans {path}",
+        "en": "no .csv or .xlsx export in {path}",
+    },
+    "conn.isavigne.empty.fix": {
+        "fr": "exportez clients, produits, ventes et stock depuis iSaVigne dans ce dossier",
+        "en": "export clients, products, sales and stock from iSaVigne into this folder",
+    },
     # -- SES ------------------------------------------------------------------------------------
     "conn.ses.ok": {
         "fr": "envoi activé · {sent} envoyés sur {max} en 24 h · {rate}/s · {access} · expéditeur {sender} {status}",
