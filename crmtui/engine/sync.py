@@ -315,12 +315,9 @@ class SyncEngine:
         held: set[str] = set()  # contacts whose earlier write is still of unknown fate
         if not dry_run:
             held = await resume_unknown(self.store, self.copper, self.mailchimp)
+            # Superseded only when this run writes its own plan (in the apply): a run stopped before
+            # leaves them for the next one, which still knows which creates went unanswered.
             in_doubt = sync.unfinished_member_creates()
-            superseded = sync.supersede_unfinished()
-            if superseded:
-                log.info(
-                    "%d operations left by an interrupted run are re-planned from live state", superseded
-                )
 
         # 1. Read. A cancel during a rate-limit wait interrupts it (crmtui.engine.waits).
         try:
@@ -676,11 +673,17 @@ class SyncEngine:
         # Remote: through the outbox.
         remote = [(plan, op) for plan in plans for op in plan.ops if op.target != "local"]
         with self.store.write():
+            superseded = sync.supersede_unfinished()
+            if superseded:
+                log.info(
+                    "%d operations left by an interrupted run are re-planned from live state", superseded
+                )
             ids = sync.add_ops(
                 self.run_id, ((op.email, op.target, op.kind.value, dict(op.payload)) for _, op in remote)
             )
-            # The members this run read are known by their ids before anything is sent: a run
-            # killed mid-apply leaves the next one able to follow a member renamed in between.
+            # The members this run read are known by their ids before anything is sent (those with
+            # nothing to write too): a run killed mid-apply leaves the next one able to follow a
+            # member renamed in between.
             sync.record_member_ids(known_members(plans, sides))
         op_ids = {id(op): op_id for (_, op), op_id in zip(remote, ids, strict=True)}
         self._op_ids = op_ids

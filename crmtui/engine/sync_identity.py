@@ -41,11 +41,9 @@ def member_columns(mc: MailchimpSide | None) -> dict[str, str | None]:
 def known_members(
     plans: Iterable[ContactPlan], sides: Mapping[str, tuple[CopperSide | None, MailchimpSide | None]]
 ) -> list[tuple[str, str, str, int | None]]:
-    """``(email, member id, unique_email_id, copper_id)`` of the members read for contacts with writes."""
+    """``(email, member id, unique_email_id, copper_id)`` of the members of the planned contacts."""
     rows: list[tuple[str, str, str, int | None]] = []
     for plan in plans:
-        if not any(op.target != "local" for op in plan.ops):
-            continue
         copper, mc = sides[plan.email]
         if mc is not None and (mc.hash or mc.unique_id):
             rows.append((plan.email, mc.hash, mc.unique_id, copper.id if copper else None))
