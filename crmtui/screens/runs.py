@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Label, Log
 
+from crmtui.formats import number
 from crmtui.i18n import t
 from crmtui.screens.dashboard import short_time
 from crmtui.screens.workers import deliver
@@ -24,7 +25,7 @@ LOG_TAIL = 2_000
 
 
 class RunsScreen(SortKey, Screen[None]):
-    """The last 200 runs, newest first."""
+    """The last 200 runs, newest first; the highlighted one's mode and counts in words under the table."""
 
     BINDINGS = [
         Binding("enter", "open_run", t("runs.key.open"), id="runs.open"),
@@ -41,6 +42,7 @@ class RunsScreen(SortKey, Screen[None]):
         yield Label(t("runs.title"), classes="section-title")
         yield RunTrend(id="runs-trend")
         yield SortableTable(id="all-runs", cursor_type="row", zebra_stripes=True)
+        yield Label("", id="run-line", classes="detail-line", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -50,7 +52,6 @@ class RunsScreen(SortKey, Screen[None]):
             "#",
             t("col.started"),
             t("col.kind"),
-            t("col.mode"),
             t("col.status"),
             t("col.duration"),
             t("col.summary"),
@@ -79,13 +80,27 @@ class RunsScreen(SortKey, Screen[None]):
                 str(run.id),
                 short_time(run.started_at),
                 literal(run.kind),
-                literal(mode_text(run)),
                 literal(t(f"status.{run.status}")),
                 literal(_duration(run)),
-                literal(f"{run.total} · {run.succeeded} ✔ · {run.failed} ✘ · {run.skipped} ↷"),
+                literal(f"{number(run.succeeded)} ✔ · {number(run.failed)} ✘ · {number(run.skipped)} ↷"),
                 key=str(run.id),
             )
         table.resort()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """The mode and the counts in words of the highlighted run, under the table."""
+        run = self.runs.get(str(event.row_key.value))
+        text = ""
+        if run is not None:
+            counts = t(
+                "runs.detail.counts",
+                total=number(run.total),
+                ok=number(run.succeeded),
+                failed=number(run.failed),
+                skipped=number(run.skipped),
+            )
+            text = f"#{run.id} · {mode_text(run)} · {counts}"
+        self.query_one("#run-line", Label).update(literal(text))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on a row (DataTable handles Enter itself when focused)."""
