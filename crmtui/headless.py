@@ -2,7 +2,8 @@
 
 On a terminal it prints live progress; otherwise plain lines that read well in a cron mail.
 Untrusted text (names, errors) is printed literally. SIGTERM stops the cycle cooperatively: the
-store keeps what was done and the next run resumes.
+store keeps what was done and the next run resumes. A rate-limit wait prints one line saying for
+what and how long; SIGTERM ends it at once (:mod:`crmtui.engine.waits`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from crmtui.engine.events import (
     CycleStarted,
     Event,
     Notice,
+    RateWaiting,
     StepFinished,
     StepProgressed,
     StepStarted,
@@ -108,6 +110,9 @@ class LinePrinter:
             return "\n".join(
                 [f"  [{level_label(event.level)}] {lines[0]}", *(f"    {x.strip()}" for x in lines[1:])]
             )
+        if isinstance(event, RateWaiting):
+            # "waiting for Copper's limit (180/min): resuming in 23 s": a wait is never a silent freeze.
+            return f"  … {printable(event.message)}"
         if isinstance(event, CycleFinished):
             return None
         return None

@@ -548,6 +548,7 @@ def _load_parts() -> None:
         "i18n_sending",
         "i18n_connectors",
         "i18n_undo",
+        "i18n_waits",
         "i18n_layout",
     ):
         try:

@@ -10,12 +10,59 @@ from crmtui.i18n import CATALOGUE
 CONNECTORS_CATALOGUE: dict[str, dict[str, str]] = {
     "conn.not_configured": {"fr": "non configuré", "en": "not configured"},
     "conn.not_configured.fix": {
-        "fr": "voir `crmtui config check` pour les variables de {name}",
+        "fr": "voir `crmtui config check` pour les variables du connecteur {name}",
         "en": "see `crmtui config check` for the {name} variables",
     },
     "conn.unreachable.fix": {
         "fr": "vérifiez le réseau et l'adresse du service, puis réessayez",
         "en": "check the network and the service address, then try again",
+    },
+    "conn.rate_limited.fix": {
+        "fr": "le service est occupé : attendez une minute et réessayez",
+        "en": "the service is busy: wait a minute and try again",
+    },
+    # -- Copper, Mailchimp, Odoo, iSaVigne ----------------------------------------------------------
+    "conn.copper.ok": {
+        "fr": "connecté en tant que {user} ; {people} personnes",
+        "en": "connected as {user}; {people} people",
+    },
+    "conn.copper.auth_refused.fix": {
+        "fr": "vérifiez COPPER_API_KEY et COPPER_API_EMAIL (l'e-mail du propriétaire de la clé)",
+        "en": "check COPPER_API_KEY and COPPER_API_EMAIL (the email of the key's owner)",
+    },
+    "conn.mailchimp.ok": {
+        "fr": "audience « {name} » ({id}), {count} abonnés",
+        "en": "audience “{name}” ({id}), {count} subscribed",
+    },
+    "conn.mailchimp.auth_refused.fix": {
+        "fr": "vérifiez MAILCHIMP_API_KEY (elle se termine par son centre de données, ex. -us19)",
+        "en": "check MAILCHIMP_API_KEY (it must end with its data centre, e.g. -us19)",
+    },
+    "conn.mailchimp.list_not_found.fix": {
+        "fr": "vérifiez MAILCHIMP_LIST_ID (Audience › Paramètres › Nom et valeurs par défaut de l'audience)",
+        "en": "check MAILCHIMP_LIST_ID (Audience › Settings › Audience name and defaults)",
+    },
+    "conn.odoo.ok": {
+        "fr": "Odoo {version}, base « {db} », utilisateur « {user} » (uid {uid}) : OK",
+        "en": "Odoo {version}, database “{db}”, user “{user}” (uid {uid}): OK",
+    },
+    "conn.odoo.fix": {
+        "fr": "vérifiez ODOO_URL, ODOO_DB, ODOO_USER et ODOO_API_KEY",
+        "en": "check ODOO_URL, ODOO_DB, ODOO_USER and ODOO_API_KEY",
+    },
+    "conn.isavigne.ok": {"fr": "{n} fichier(s) d'export dans {path}", "en": "{n} export file(s) in {path}"},
+    "conn.isavigne.no_folder": {"fr": "dossier {path} introuvable", "en": "folder {path} not found"},
+    "conn.isavigne.no_folder.fix": {
+        "fr": "indiquez le dossier des exports dans ISAVIGNE_EXPORT_PATH",
+        "en": "set ISAVIGNE_EXPORT_PATH to the exports folder",
+    },
+    "conn.isavigne.empty": {
+        "fr": "aucun export .csv ou .xlsx dans {path}",
+        "en": "no .csv or .xlsx export in {path}",
+    },
+    "conn.isavigne.empty.fix": {
+        "fr": "exportez clients, produits, ventes et stock depuis iSaVigne dans ce dossier",
+        "en": "export clients, products, sales and stock from iSaVigne into this folder",
     },
     # -- SES ------------------------------------------------------------------------------------
     "conn.ses.ok": {
@@ -166,6 +213,13 @@ CONNECTORS_CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "vérifiez IMAP_FOLDER (INBOX par défaut ; les noms de dossiers respectent la casse chez "
         "certains serveurs)",
         "en": "check IMAP_FOLDER (INBOX by default; some servers are case-sensitive about folder names)",
+    },
+    # -- writes of unknown fate (crmtui.engine.sync_verify) ----------------------------------
+    "sync.verify.held": {
+        "fr": "{email} : le sort d'une écriture précédente est encore inconnu (le service n'a pas pu "
+        "être relu) ; rien n'est renvoyé, vérification à la prochaine exécution",
+        "en": "{email}: an earlier write's fate is still unknown (the service could not be read "
+        "back); nothing is re-sent, checked again next run",
     },
 }
 

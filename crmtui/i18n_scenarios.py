@@ -504,6 +504,19 @@ SCENARIO_EDITOR_CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "scénario non enregistré : le tirage A/B peut changer une fois enregistré",
         "en": "unsaved scenario: the A/B draw may change once saved",
     },
+    "ab_chart.title": {"fr": "Courbes A/B : {name}", "en": "A/B curves: {name}"},
+    "ab_chart.step_title": {
+        "fr": "{step} — taux {metric} cumulé par jour (pointillés : intervalle à 95 %)",
+        "en": "{step} — cumulative {metric} rate by day (dotted: 95 % interval)",
+    },
+    "ab_chart.metric.opened": {"fr": "d'ouverture", "en": "open"},
+    "ab_chart.metric.clicked": {"fr": "de clic", "en": "click"},
+    "ab_chart.key.metric": {"fr": "Ouvertures/clics", "en": "Opens/clicks"},
+    "ab_chart.empty": {
+        "fr": "Rien d'envoyé pour l'instant : les courbes apparaissent avec les premiers envois.",
+        "en": "Nothing sent yet: the curves appear with the first sends.",
+    },
+    "scenarios.key.chart": {"fr": "Courbes A/B", "en": "A/B curves"},
 }
 """The scenario editor and the preview, fr + en with the same placeholders."""
 

@@ -15,9 +15,10 @@ Wire facts come from ``docs/WIRE.md`` §1. What this module adds to the shared p
   cursor, working around Copper's 100,000-record search cap.
 
 Reads (``GET``, searches and ``fetch_by_email``, which are POSTs that change nothing) are retried
-on any transient failure. Creates are not idempotent: if the connection breaks after the request
-left, :class:`OutcomeUnknown` is raised and the caller reads back (``fetch_by_email``) before
-trying again.
+on any transient failure. Creates are not idempotent (:mod:`crmtui.connectors.writes`): if the
+connection breaks after the request left, or a gateway answers 502/503/504, :class:`OutcomeUnknown`
+is raised instead of a second send, and the engine searches Copper for the address
+(:mod:`crmtui.engine.sync_verify`) before trying again.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any, Literal, cast
 
 import httpx
 
+from crmtui.connectors import writes
 from crmtui.connectors.errors import (
     AuthError,
     ConnectorError,
@@ -310,6 +312,9 @@ class CopperClient(ServiceClient):
             budget_name=f"{SERVICE}:{account_key(key)}",
             on_wait=on_wait,
             deadline=deadline,
+            # A gateway may answer 502/503/504 after the service applied a write: writes that are
+            # not safe to repeat (crmtui.connectors.writes) become OutcomeUnknown, never re-sent.
+            retry_gateway_writes=False,
         )
         self.user_email = user_email
         self.search_cap = search_cap
@@ -393,7 +398,13 @@ class CopperClient(ServiceClient):
         body = _to_wire(fields)
         if name is not None:
             body["name"] = name
-        _, person = await self.call("POST", "/people", json=body, idempotent=False, parse=_parse_person)
+        _, person = await self.call(
+            "POST",
+            "/people",
+            json=body,
+            idempotent=writes.idempotent(SERVICE, "POST /people"),
+            parse=_parse_person,
+        )
         return cast(CopperPerson, person)
 
     async def update_person(self, person_id: int, **fields: Any) -> CopperPerson:
@@ -557,7 +568,7 @@ class CopperClient(ServiceClient):
             "POST",
             "/webhooks",
             json=body,
-            idempotent=False,
+            idempotent=writes.idempotent(SERVICE, "POST /webhooks"),
             parse=lambda r: CopperWebhook.from_json(r.json()),
         )
         return cast(CopperWebhook, hook)

@@ -134,3 +134,7 @@ class OdooFault(ConnectorError):
     def __init__(self, service: str, message: str, *, code: int | str = 1, **kw: Any) -> None:
         super().__init__(service, message, **kw)
         self.code = code
+
+
+class Interrupted(ConnectorError):
+    """The run was cancelled while this client waited (rate limit, backoff): the request was not sent."""

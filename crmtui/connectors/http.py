@@ -16,8 +16,10 @@ One :class:`ServiceClient` per service wraps one injected ``httpx.AsyncClient`` 
 - **safety for writes**: a non-idempotent request that may have reached the server before the
   connection broke raises :class:`OutcomeUnknown` instead of being sent again. A 502/503/504 to a
   write is retried only when the client allows it (``retry_gateway_writes``): a gateway may answer
-  so *after* the service accepted the request (an SES send behind a proxy), so the email sender
-  turns it off and gets :meth:`ServiceClient.raise_for_error` (``OutcomeUnknown``) instead.
+  so *after* the service accepted the request (an SES send behind a proxy), so SES, Copper and
+  Mailchimp turn it off and get :meth:`ServiceClient.gateway_write_unknown` (``OutcomeUnknown``)
+  instead. Which Copper and Mailchimp writes are safe to repeat is decided in one place,
+  :mod:`crmtui.connectors.writes`.
 
 Service clients subclass it and override :meth:`ServiceClient.raise_for_error` to turn their error
 bodies into typed exceptions.
@@ -359,6 +361,20 @@ class ServiceClient:
             raise ServerError(self.service, f"server error (HTTP {status}) after retries", status=status)
         raise RequestRejected(self.service, f"request rejected (HTTP {status}): {text}", status=status)
 
+    def gateway_write_unknown(self, response: httpx.Response, method: str, key: str) -> None:
+        """A gateway answered a write that is not safe to repeat: its fate is unknown.
+
+        Raises:
+            OutcomeUnknown: always (SES refines the message from its own error body).
+        """
+        raise OutcomeUnknown(
+            self.service,
+            f"{method} {key.split(' ', 1)[1]} answered HTTP {response.status_code} by a gateway; "
+            "it may have been applied",
+            status=response.status_code,
+            hint="the next step reads the record back before writing again",
+        )
+
     def refusal_for_429(self, response: httpx.Response) -> ConnectorError | None:
         """A 429 that retrying cannot cure (SES's daily quota), as the error to raise at once; else None."""
         return None
@@ -561,8 +577,10 @@ class ServiceClient:
                 raise Retryable(error, parse_retry_after(response.headers.get("retry-after")))
             # A 502/503/504 comes from a gateway, which may or may not have forwarded the request:
             # retried only for services whose writes are read back first (never an email send).
-            if status in (502, 503, 504) and self.retry_gateway_writes:
-                raise Retryable(error, parse_retry_after(response.headers.get("retry-after")))
+            if status in (502, 503, 504):
+                if self.retry_gateway_writes:
+                    raise Retryable(error, parse_retry_after(response.headers.get("retry-after")))
+                self.gateway_write_unknown(response, method, key)
             self.raise_for_error(response)
         if status >= 400:
             self.raise_for_error(response)

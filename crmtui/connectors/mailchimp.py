@@ -39,6 +39,7 @@ from typing import Any, Literal, cast
 
 import httpx
 
+from crmtui.connectors import writes
 from crmtui.connectors.errors import (
     AuthError,
     ComplianceState,
@@ -573,6 +574,9 @@ class MailchimpClient(ServiceClient):
             shared_slots=max_concurrency,
             on_wait=on_wait,
             deadline=deadline,
+            # A gateway may answer 502/503/504 after the service applied a write: writes that are
+            # not safe to repeat (crmtui.connectors.writes) become OutcomeUnknown, never re-sent.
+            retry_gateway_writes=False,
         )
         self.list_id = list_id
         self._key = key
@@ -777,7 +781,11 @@ class MailchimpClient(ServiceClient):
         if email_type:
             body["email_type"] = email_type
         _, member = await self.call(
-            "POST", f"{self._list}/members", json=body, idempotent=False, parse=_parse_member
+            "POST",
+            f"{self._list}/members",
+            json=body,
+            idempotent=writes.idempotent(SERVICE, "POST /lists/{id}/members"),
+            parse=_parse_member,
         )
         return cast(MailchimpMember, member)
 
@@ -846,7 +854,10 @@ class MailchimpClient(ServiceClient):
             "PATCH",
             self._member_path(email_or_hash),
             json=body,
-            idempotent=email_address is None,
+            idempotent=writes.idempotent(
+                SERVICE,
+                "PATCH /lists/{id}/members/{id}" + (" email_address" if email_address else ""),
+            ),
             parse=_parse_member,
         )
         return cast(MailchimpMember, member)
@@ -867,7 +878,9 @@ class MailchimpClient(ServiceClient):
             lost lands here too).
         """
         return await self.request_if_found(
-            "POST", f"{self._member_path(email_or_hash)}/actions/delete-permanent", idempotent=True
+            "POST",
+            f"{self._member_path(email_or_hash)}/actions/delete-permanent",
+            idempotent=writes.idempotent(SERVICE, "POST /lists/{id}/members/{id}/actions/delete-permanent"),
         )
 
     async def get_tags(self, email_or_hash: str) -> list[str]:
@@ -917,7 +930,7 @@ class MailchimpClient(ServiceClient):
             "POST",
             f"{self._member_path(email_or_hash)}/tags",
             json={"tags": tags, "is_syncing": is_syncing},
-            idempotent=True,
+            idempotent=writes.idempotent(SERVICE, "POST /lists/{id}/members/{id}/tags"),
         )
 
     async def batch_subscribe(
@@ -964,7 +977,9 @@ class MailchimpClient(ServiceClient):
             "POST",
             self._list,
             json=body,
-            idempotent=update_existing,
+            idempotent=writes.idempotent(
+                SERVICE, "POST /lists/{id}" + (" update_existing" if update_existing else "")
+            ),
             parse=lambda r: _batch_answer(r.json()),
         )
         created, updated, errors = cast(
@@ -1024,7 +1039,7 @@ class MailchimpClient(ServiceClient):
             "POST",
             f"{self._list}/webhooks",
             json=body,
-            idempotent=False,
+            idempotent=writes.idempotent(SERVICE, "POST /lists/{id}/webhooks"),
             parse=lambda r: MailchimpWebhook.from_json(r.json()),
         )
         return cast(MailchimpWebhook, hook)

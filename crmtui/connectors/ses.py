@@ -270,6 +270,10 @@ class SesClient(ServiceClient):
             )
         raise RequestRejected("ses", text, title=code, status=status)
 
+    def gateway_write_unknown(self, response: httpx.Response, method: str, key: str) -> None:
+        """SES's own wording for a send whose fate is unknown (:meth:`raise_for_error`)."""
+        self.raise_for_error(response)
+
     def refusal_for_429(self, response: httpx.Response) -> ConnectorError | None:
         """The daily quota comes as a throttling error too: no use retrying it within the run."""
         code, message = error_code(response)

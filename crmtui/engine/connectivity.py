@@ -14,7 +14,8 @@ from crmtui.connectors.errors import ConnectorError
 from crmtui.connectors.http import RetryPolicy
 from crmtui.connectors.mailchimp import MailchimpClient
 from crmtui.connectors.odoo import OdooClient
-from crmtui.i18n import t
+from crmtui.formats import number
+from crmtui.i18n import CATALOGUE, t
 from crmtui.text import printable
 
 CONNECTORS = ("copper", "mailchimp", "odoo", "isavigne", "ses", "smtp", "imap")
@@ -52,7 +53,11 @@ async def _copper(settings: Settings) -> Verdict:
     ) as client:
         check = await client.check()
     hint = "" if check.ok or " — " in check.message else _hint("copper", check.verdict)
-    return Verdict("copper", check.ok, check.message, hint, check.seconds, {"people": check.people})
+    message = check.message
+    if check.ok:
+        people = number(check.people) if check.people is not None else "?"
+        message = t("conn.copper.ok", user=settings.copper_api_email, people=people)
+    return Verdict("copper", check.ok, message, hint, check.seconds, {"people": check.people})
 
 
 async def _mailchimp(settings: Settings) -> Verdict:
@@ -66,7 +71,13 @@ async def _mailchimp(settings: Settings) -> Verdict:
         check = await client.check()
     hint = "" if check.ok or " — " in check.message else _hint("mailchimp", check.verdict)
     details: dict[str, object] = {"list": check.list_name, "members": check.member_count}
-    return Verdict("mailchimp", check.ok, check.message, hint, check.seconds, details)
+    message = check.message
+    if check.ok:
+        count = number(check.member_count) if check.member_count is not None else "?"
+        message = t(
+            "conn.mailchimp.ok", name=check.list_name or "", id=settings.mailchimp_list_id, count=count
+        )
+    return Verdict("mailchimp", check.ok, message, hint, check.seconds, details)
 
 
 async def _odoo(settings: Settings) -> Verdict:
@@ -74,53 +85,43 @@ async def _odoo(settings: Settings) -> Verdict:
     async with httpx.AsyncClient() as http:
         client = OdooClient.from_settings(settings, http, retry=_QUICK, timeout=15.0)
         check = await client.check()
-    hint = (
-        "" if check.ok else "; ".join(check.problems) or "check ODOO_URL, ODOO_DB, ODOO_USER and ODOO_API_KEY"
-    )
+    hint = "" if check.ok else "; ".join(check.problems) or t("conn.odoo.fix")
+    message = check.message
+    if check.ok:
+        message = t(
+            "conn.odoo.ok",
+            version=check.server_version,
+            db=settings.odoo_db,
+            user=settings.odoo_user,
+            uid=check.uid if check.uid is not None else "?",
+        )
     details: dict[str, object] = {
         "version": check.server_version,
         "counts": check.counts,
         "warnings": check.warnings,
     }
-    return Verdict("odoo", check.ok, check.message, hint, round(time.perf_counter() - started, 3), details)
+    return Verdict("odoo", check.ok, message, hint, round(time.perf_counter() - started, 3), details)
 
 
 def _isavigne(settings: Settings) -> Verdict:
     path = settings.isavigne_export_path
     if path is None or not path.is_dir():
         return Verdict(
-            "isavigne", False, f"folder {path} not found", "set ISAVIGNE_EXPORT_PATH to the exports folder"
+            "isavigne", False, t("conn.isavigne.no_folder", path=path), t("conn.isavigne.no_folder.fix")
         )
     files = sorted(p.name for p in path.iterdir() if p.suffix.lower() in (".csv", ".xlsx"))
     if not files:
-        return Verdict(
-            "isavigne", False, f"no .csv or .xlsx export in {path}", "export clients/produits/ventes/stock"
-        )
-    return Verdict("isavigne", True, f"{len(files)} export file(s) in {path}", details={"files": files})
+        return Verdict("isavigne", False, t("conn.isavigne.empty", path=path), t("conn.isavigne.empty.fix"))
+    message = t("conn.isavigne.ok", n=number(len(files)), path=path)
+    return Verdict("isavigne", True, message, details={"files": files})
 
 
 def _hint(service: str, verdict: str) -> str:
-    hints = {
-        (
-            "copper",
-            "auth_refused",
-        ): "check COPPER_API_KEY and COPPER_API_EMAIL (the email of the key's owner)",
-        (
-            "mailchimp",
-            "auth_refused",
-        ): "check MAILCHIMP_API_KEY (it must end with its data centre, e.g. -us19)",
-        (
-            "mailchimp",
-            "list_not_found",
-        ): "check MAILCHIMP_LIST_ID (Audience › Settings › Audience name and defaults)",
-    }
-    return hints.get(
-        (service, verdict),
-        {
-            "unreachable": "check the network and the service address, then try again",
-            "rate_limited": "the service is busy: wait a minute and try again",
-        }.get(verdict, ""),
-    )
+    """The fix for a failed check, from the catalogue (service-specific first, then generic)."""
+    for key in (f"conn.{service}.{verdict}.fix", f"conn.{verdict}.fix"):
+        if key in CATALOGUE:
+            return t(key)
+    return ""
 
 
 async def check_connectors(settings: Settings, only: tuple[str, ...] | None = None) -> list[Verdict]:

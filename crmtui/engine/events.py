@@ -79,6 +79,21 @@ class Notice(Event):
     text: str
 
 
+@dataclass(frozen=True)
+class RateWaiting(Event):
+    """A client waits for a service's rate limit before its next request (see :mod:`crmtui.engine.waits`).
+
+    ``until`` is a ``time.monotonic()`` instant, so a screen can count down; ``message`` is the
+    line for the operator at the start of the wait, in the current language.
+    """
+
+    service: str
+    seconds: float
+    until: float
+    limit: str
+    message: str
+
+
 EventSink = Callable[[Event], None]
 
 

@@ -32,9 +32,10 @@ from crmtui.connectors.copper import CopperClient, CopperPerson
 from crmtui.connectors.errors import (
     ComplianceState,
     ConnectorError,
-    DuplicateRecord,
     ForgottenEmail,
+    Interrupted,
     NotFound,
+    OutcomeUnknown,
 )
 from crmtui.connectors.http import RateWait
 from crmtui.connectors.mailchimp import MailchimpClient, MailchimpMember, MemberInput
@@ -67,6 +68,13 @@ from crmtui.engine.sync_plan import (
     plan_contact,
     project,
 )
+from crmtui.engine.sync_verify import (
+    create_person_checked,
+    hold_unverified,
+    move_member_checked,
+    resume_unknown,
+)
+from crmtui.engine.waits import run_sleep
 from crmtui.i18n import t
 from crmtui.records.emails import email_key
 from crmtui.store import Store
@@ -240,6 +248,10 @@ def mailchimp_side(member: MailchimpMember, mapping: Mapping[str, str] | None = 
 # -- the run ------------------------------------------------------------------------------------
 
 
+SINGLE_WORKERS = 24
+"""Single-record writes in flight at once (above the clients' own caps, so they set the pace)."""
+
+
 class SyncEngine:
     """One sync run over two connected clients."""
 
@@ -268,6 +280,7 @@ class SyncEngine:
         self._mc_email_changes: list[tuple[str, str]] = []  # (old, new) changed in Mailchimp
         # Member ids (``id``, ``unique_email_id``) Mailchimp answered to this run's writes, by contact.
         self._mc_ids: dict[str, tuple[str, str]] = {}
+        self._op_ids: dict[int, int] = {}  # id(op) → its outbox row, while applying
 
     def _progress(self, phase: str, done: int, total: int | None = None, detail: str = "") -> None:
         self.emit(StepProgressed(f"{STEP}:{phase}", done, total, detail))
@@ -299,19 +312,27 @@ class SyncEngine:
             ", dry run" if dry_run else "",
         )
         in_doubt: list[tuple[str, dict[str, Any]]] = []
+        held: set[str] = set()  # contacts whose earlier write is still of unknown fate
         if not dry_run:
+            held = await resume_unknown(self.store, self.copper, self.mailchimp)
+            # Superseded only when this run writes its own plan (in the apply): a run stopped before
+            # leaves them for the next one, which still knows which creates went unanswered.
             in_doubt = sync.unfinished_member_creates()
-            superseded = sync.supersede_unfinished()
-            if superseded:
-                log.info(
-                    "%d operations left by an interrupted run are re-planned from live state", superseded
-                )
 
-        # 1. Read.
-        copper_now, copper_max = await self._read_copper(None if full else int(copper_cursor or 0), report)
-        requested_before = datetime.now(UTC).isoformat(timespec="seconds")
-        requested = await self._read_requested_people(copper_now)
-        mc_now, mc_max = await self._read_mailchimp(None if full else mc_cursor, full, report)
+        # 1. Read. A cancel during a rate-limit wait interrupts it (crmtui.engine.waits).
+        try:
+            copper_now, copper_max = await self._read_copper(
+                None if full else int(copper_cursor or 0), report
+            )
+            requested_before = datetime.now(UTC).isoformat(timespec="seconds")
+            requested = await self._read_requested_people(copper_now)
+            mc_now, mc_max = await self._read_mailchimp(None if full else mc_cursor, full, report)
+        except Interrupted:
+            # A partial read must not be planned: absent people would look deleted.
+            self.cancel.set()
+            report.stopped = "cancelled during the read; nothing was planned or written"
+            report.duration = time.monotonic() - started
+            return report
         log.info(
             "sync: read %d Copper people and %d Mailchimp members", report.read_copper, report.read_mailchimp
         )
@@ -327,6 +348,7 @@ class SyncEngine:
 
         # 2. Plan.
         plans, sides = self._plan(copper_now, mc_now, full, report)
+        plans = hold_unverified(plans, held, report.warnings)
         log_plan(plans, report.unchanged)
 
         # 3. Guard.
@@ -411,7 +433,8 @@ class SyncEngine:
                 if self.cancel.is_set():
                     break
         report.read_copper = count
-        self._progress("read_copper", count, count)
+        # Cancelled: the count so far, not a full bar (the read did not reach the end).
+        self._progress("read_copper", count, None if self.cancel.is_set() else count)
         return people, next_cursor(since, newest if count else None, started, self.copper.clock_offset)
 
     async def _read_mailchimp(
@@ -439,7 +462,7 @@ class SyncEngine:
                     if self.cancel.is_set():
                         break
         report.read_mailchimp = count
-        self._progress("read_mailchimp", count, count)
+        self._progress("read_mailchimp", count, None if self.cancel.is_set() else count)
         if newest is None or not count:
             return members, since
         cursor = next_cursor(
@@ -600,7 +623,9 @@ class SyncEngine:
     def _follow_mailchimp_email_changes(
         self, mc_now: dict[str, MailchimpSide], copper_now: dict[str, CopperSide]
     ) -> None:
-        self._mc_email_changes += follow_mailchimp_email_changes(self.store, mc_now, copper_now)
+        self._mc_email_changes += follow_mailchimp_email_changes(
+            self.store, mc_now, copper_now, self._email_changes
+        )
 
     def _circuit_breaker(
         self, plans: list[ContactPlan], mc_now: dict[str, MailchimpSide], allow_large_change: bool
@@ -650,13 +675,20 @@ class SyncEngine:
         # Remote: through the outbox.
         remote = [(plan, op) for plan in plans for op in plan.ops if op.target != "local"]
         with self.store.write():
+            superseded = sync.supersede_unfinished()
+            if superseded:
+                log.info(
+                    "%d operations left by an interrupted run are re-planned from live state", superseded
+                )
             ids = sync.add_ops(
                 self.run_id, ((op.email, op.target, op.kind.value, dict(op.payload)) for _, op in remote)
             )
-            # The members this run read are known by their ids before anything is sent: a run
-            # killed mid-apply leaves the next one able to follow a member renamed in between.
+            # The members this run read are known by their ids before anything is sent (those with
+            # nothing to write too): a run killed mid-apply leaves the next one able to follow a
+            # member renamed in between.
             sync.record_member_ids(known_members(plans, sides))
         op_ids = {id(op): op_id for (_, op), op_id in zip(remote, ids, strict=True)}
+        self._op_ids = op_ids
         done = 0
         total = len(remote)
         created_ids: dict[str, int] = {}
@@ -687,7 +719,8 @@ class SyncEngine:
                 if state not in ("sent", "forgotten"):
                     results[op.email].ok = False
                     results[op.email].errors.append(error or state)
-            done += len(batch)
+            # Ops a cancel held back (still pending) are not done: the bar stops where the run did.
+            done += sum(1 for _, state, _, _ in batch if state != "pending")
             self._progress("apply", done, total)
 
         # Email changes first: the member must carry its new address before it is updated.
@@ -709,12 +742,12 @@ class SyncEngine:
             if self.cancel.is_set():
                 break
             chunk = singles[start : start + 200]
-            outcomes = await asyncio.gather(*(self._single(op, created_ids) for op in chunk))
+            outcomes = await self._singles(chunk, created_ids)
             await record([(op, *outcome) for op, outcome in zip(chunk, outcomes, strict=True)])
 
         # Forgotten addresses found now: tag the Copper person in the same run.
         for res in results.values():
-            if res.forgotten_now:
+            if res.forgotten_now and not self.cancel.is_set():
                 await self._tag_forgotten(res, sides)
 
         # Cancelled part-way: contacts with an op never sent keep their old merge base, so the next
@@ -744,6 +777,9 @@ class SyncEngine:
             )
         try:
             answer = await self.mailchimp.batch_subscribe(inputs, update_existing=True, sync_tags=False)
+        except Interrupted:
+            # Cancelled while waiting to send the batch: not sent, the rows stay pending.
+            return [(op, "pending", None, "cancelled") for op in ops]
         except ConnectorError as exc:
             return [(op, "failed", None, str(exc)) for op in ops]
         out: list[tuple[Op, str, Any, str | None]] = []
@@ -766,11 +802,33 @@ class SyncEngine:
         if member.hash or member.unique_email_id:
             self._mc_ids[email] = (member.hash, member.unique_email_id)
 
+    async def _singles(
+        self, ops: list[Op], created_ids: dict[str, int], workers: int = SINGLE_WORKERS
+    ) -> list[tuple[str, Any, str | None]]:
+        """Run ``ops`` with at most ``workers`` at a time, each started only if no cancel came.
+
+        The clients cap their own concurrency (Copper 8, Mailchimp 10); starting a whole chunk at
+        once would queue 200 requests behind those caps, all already past any cancel check. With a
+        pool, a cancel leaves the ops not started pending (never sent) and the run stops once the
+        few in flight have answered.
+        """
+        outcomes: list[tuple[str, Any, str | None]] = [("pending", None, "cancelled")] * len(ops)
+        queue = iter(enumerate(ops))
+
+        async def worker() -> None:
+            for i, op in queue:
+                if self.cancel.is_set():
+                    return  # the rest stay pending ("cancelled")
+                outcomes[i] = await self._single(op, created_ids)
+
+        await asyncio.gather(*(worker() for _ in range(min(workers, len(ops)))))
+        return outcomes
+
     async def _single(self, op: Op, created_ids: dict[str, int]) -> tuple[str, Any, str | None]:
         p = op.payload
         try:
             if op.kind is OpKind.MC_EMAIL:
-                member = await self.mailchimp.patch_member(p["old"], email_address=op.email)
+                member = await move_member_checked(self.mailchimp, p["old"], op.email, self._unknown(op))
                 self._remember_member(op.email, member)
             elif op.kind is OpKind.MC_TAGS:
                 await self.mailchimp.update_tags(op.email, add=p["add"], remove=p["remove"], is_syncing=True)
@@ -808,14 +866,7 @@ class SyncEngine:
                 }
                 if fields.get("phone"):
                     body["phone_numbers"] = [{"number": fields["phone"], "category": "mobile"}]
-                try:
-                    person = await self.copper.create_person(name=name, **body)
-                except DuplicateRecord:
-                    # Created by an earlier, interrupted run (or by a colleague): use it.
-                    found = await self.copper.fetch_by_email(op.email)
-                    if found is None:
-                        raise
-                    person = found
+                person = await create_person_checked(self.copper, op.email, name, body, self._unknown(op))
                 created_ids[op.email] = person.id
                 return "sent", {"id": person.id}, None
             elif op.kind is OpKind.COPPER_EMAIL:
@@ -838,10 +889,20 @@ class SyncEngine:
             return "sent", None, None
         except ForgottenEmail as exc:
             return "forgotten", None, str(exc)
+        except Interrupted:
+            # Cancelled while waiting for the rate limit: never sent, the row stays pending and the
+            # next run plans it again from live state.
+            return "pending", None, "cancelled"
+        except OutcomeUnknown as exc:
+            return "unknown", None, str(exc)  # checked before anything is re-sent (sync_verify)
         except NotFound as exc:
             return "failed", None, str(exc)
         except ConnectorError as exc:
             return "failed", None, str(exc)
+
+    def _unknown(self, op: Op) -> Callable[[str], None]:
+        """Store first: mark ``op`` unknown before its fate is checked (see :mod:`sync_verify`)."""
+        return lambda error: self.store.sync.mark_ops([(self._op_ids[id(op)], "unknown", None, error)])
 
     async def _record_forgotten(self, email: str, result: ContactResult) -> None:
         url = await self._resubscribe_url(email)
@@ -881,6 +942,8 @@ class SyncEngine:
         )
         try:
             await self.copper.update_person(copper.id, tags=tags)
+        except Interrupted:
+            return  # not sent: the row stays pending, the next run tags the person
         except ConnectorError as exc:
             self.store.sync.mark_ops([(op_id, "failed", None, str(exc))])
             return
@@ -1041,6 +1104,7 @@ def make_clients(
     deadline: float | None = None,
     copper_options: dict[str, Any] | None = None,
     mailchimp_options: dict[str, Any] | None = None,
+    cancel: asyncio.Event | None = None,
 ) -> tuple[CopperClient, MailchimpClient]:
     """Connector clients for the configured (or sandbox) services.
 
@@ -1053,6 +1117,9 @@ def make_clients(
         deadline: ``time.monotonic()`` instant the run must end by; a 429 is not waited past it.
         copper_options: extra :class:`CopperClient` arguments (``rate_limit``, ``retry``...).
         mailchimp_options: extra :class:`MailchimpClient` arguments (``max_concurrency``...).
+        cancel: the run's cancel event: every wait of both clients (rate limits, backoffs) is
+            announced as a :class:`~crmtui.engine.events.RateWaiting` and ends at once when it is
+            set (:mod:`crmtui.engine.waits`).
     """
     on_wait: Callable[[RateWait], None] | None = None
     if emit is not None:
@@ -1064,18 +1131,24 @@ def make_clients(
     shared: dict[str, Any] = {"on_wait": on_wait, "deadline": deadline}
     if store is not None:
         shared["budgets"] = store.budgets
+    built: dict[str, Any] = {}
+    sleeps: dict[str, dict[str, Any]] = {"copper": {}, "mailchimp": {}}
+    if cancel is not None or emit is not None:
+        for name in sleeps:
+            sleeps[name]["sleep"] = run_sleep(name, cancel, emit, lambda n=name: built.get(n))  # type: ignore[misc]
     copper = CopperClient(
         api_key=settings.copper_api_key,
         user_email=settings.copper_api_email,
         base_url=settings.copper_base_url,
-        **{**shared, **(copper_options or {})},
+        **{**shared, **sleeps["copper"], **(copper_options or {})},
     )
     mailchimp = MailchimpClient(
         api_key=settings.mailchimp_api_key,
         list_id=settings.mailchimp_list_id,
         base_url=settings.mailchimp_api_root,
-        **{**shared, **(mailchimp_options or {})},
+        **{**shared, **sleeps["mailchimp"], **(mailchimp_options or {})},
     )
+    built.update(copper=copper, mailchimp=mailchimp)
     return copper, mailchimp
 
 
@@ -1098,7 +1171,9 @@ async def run_sync(
     own = clients is None
     # A cycle should end before the next one is due: no 429 is waited out past one interval.
     deadline = time.monotonic() + settings.sync_interval
-    copper, mailchimp = clients or make_clients(settings, store=store, emit=emit, deadline=deadline)
+    copper, mailchimp = clients or make_clients(
+        settings, store=store, emit=emit, deadline=deadline, cancel=cancel
+    )
     try:
         if not dry_run:
             await _deliver_inbound_events(settings, store, copper, mailchimp, emit)

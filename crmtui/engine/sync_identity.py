@@ -41,11 +41,9 @@ def member_columns(mc: MailchimpSide | None) -> dict[str, str | None]:
 def known_members(
     plans: Iterable[ContactPlan], sides: Mapping[str, tuple[CopperSide | None, MailchimpSide | None]]
 ) -> list[tuple[str, str, str, int | None]]:
-    """``(email, member id, unique_email_id, copper_id)`` of the members read for contacts with writes."""
+    """``(email, member id, unique_email_id, copper_id)`` of the members of the planned contacts."""
     rows: list[tuple[str, str, str, int | None]] = []
     for plan in plans:
-        if not any(op.target != "local" for op in plan.ops):
-            continue
         copper, mc = sides[plan.email]
         if mc is not None and (mc.hash or mc.unique_id):
             rows.append((plan.email, mc.hash, mc.unique_id, copper.id if copper else None))
@@ -71,17 +69,24 @@ def follow_copper_email_changes(store: Store, copper_now: dict[str, CopperSide])
 
 
 def follow_mailchimp_email_changes(
-    store: Store, mc_now: dict[str, MailchimpSide], copper_now: dict[str, CopperSide]
+    store: Store,
+    mc_now: dict[str, MailchimpSide],
+    copper_now: dict[str, CopperSide],
+    copper_moves: Iterable[tuple[str, str]] = (),
 ) -> list[tuple[str, str]]:
     """A member whose address changed in Mailchimp keeps its contact (and its Copper person).
 
     A member is recognised by its ``unique_email_id`` first (it survives an address change), then
     by its ``id`` (the subscriber hash), and only then by its address.
 
+    A member still at the address its Copper person just left (``copper_moves``, this pass's
+    Copper renames ``(old, new)``) has not moved: it is behind, and the plan moves it.
+
     Returns:
         The renames ``(old, new)`` done in the store.
     """
     sync = store.sync
+    behind = set(copper_moves)  # (member's address, contact) pairs the Copper side just renamed
     by_uid = sync.mailchimp_unique_ids()
     by_hash = sync.mailchimp_hashes()
     copper_ids = {email: copper_id for copper_id, email in sync.copper_ids().items()}
@@ -93,7 +98,7 @@ def follow_mailchimp_email_changes(
         )
         while old in moved:
             old = moved[old]
-        if not old or old == email or old in mc_now:
+        if not old or old == email or old in mc_now or (email, old) in behind:
             continue
         person = copper_now.get(email)
         if person is not None and person.id != copper_ids.get(old):

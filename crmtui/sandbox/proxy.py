@@ -20,6 +20,11 @@ answers the client according to :attr:`FaultProxy.fault`:
 - ``"truncate"``: the upstream status and headers, then half the body, then the connection closes
   (the ``Content-Length`` promised more).
 
+A gateway also fails *before* forwarding (its upstream is down, it sheds load): with
+:attr:`FaultProxy.before_forward`, a gateway fault is answered without the request ever reaching the
+upstream. :attr:`FaultProxy.match` narrows the faults to some requests (``POST /people`` but not the
+search that checks it), and :attr:`FaultProxy.remaining` to a number of them.
+
 One request per connection (the answer says ``Connection: close``), which keeps the proxy simple
 and lets a client's connection pool never hold a connection the proxy already cut.
 
@@ -36,6 +41,7 @@ import socket
 import struct
 import threading
 from collections import Counter
+from collections.abc import Callable
 from typing import Literal
 from urllib.parse import urlparse
 
@@ -62,6 +68,11 @@ class FaultProxy:
         fault: the answer to give (see the module doc); None passes answers through.
         forwarded: requests forwarded to the upstream, by ``"METHOD /path"``.
         faulted: faulted answers given, by fault.
+        match: ``(method, path) -> bool``: only matching requests (under ``path_prefix``) are
+            faulted; None faults every one.
+        remaining: faults still to give (each faulted request takes one); None: no end.
+        before_forward: answer a 502/503/504 without forwarding the request (the gateway never
+            reached the service); the other faults always forward first.
     """
 
     def __init__(self, upstream: str, host: str = "127.0.0.1", *, path_prefix: str = "") -> None:
@@ -75,6 +86,9 @@ class FaultProxy:
         self.fault: ProxyFault | None = None
         self.forwarded: Counter[str] = Counter()
         self.faulted: Counter[str] = Counter()
+        self.match: Callable[[str, str], bool] | None = None
+        self.remaining: int | None = None
+        self.before_forward = False
         self._lock = threading.Lock()
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -138,11 +152,15 @@ class FaultProxy:
             if request is None:
                 return
             method, path, raw = request
+            key = f"{method} {path.split('?', 1)[0]}"
             with self._lock:
-                self.forwarded[f"{method} {path.split('?', 1)[0]}"] += 1
-                fault = self.fault if path.startswith(self.path_prefix) else None
-            # The upstream always gets the whole request and answers: the service did its work.
-            upstream = await self._forward(raw)
+                fault = self._take_fault(method, path)
+                forward = fault is None or not (self.before_forward and fault in _GATEWAY_REASONS)
+                if forward:
+                    self.forwarded[key] += 1
+            # Unless the gateway fails before forwarding, the upstream gets the whole request and
+            # answers: the service did its work.
+            upstream = await self._forward(raw) if forward else b""
             if fault is not None:
                 with self._lock:
                     self.faulted[fault] += 1
@@ -152,6 +170,18 @@ class FaultProxy:
         finally:
             with contextlib.suppress(Exception):
                 writer.close()
+
+    def _take_fault(self, method: str, path: str) -> ProxyFault | None:
+        """The fault for this request, if any (taking one of :attr:`remaining`); under the lock."""
+        if self.fault is None or not path.startswith(self.path_prefix):
+            return None
+        if self.match is not None and not self.match(method, path.split("?", 1)[0]):
+            return None
+        if self.remaining is not None:
+            if self.remaining <= 0:
+                return None
+            self.remaining -= 1
+        return self.fault
 
     async def _forward(self, raw: bytes) -> bytes:
         up_reader, up_writer = await asyncio.open_connection(self.upstream_host, self.upstream_port)

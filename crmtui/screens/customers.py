@@ -365,7 +365,7 @@ class CustomersScreen(SortKey, Screen[None]):
         if action == "mark_bad":
             return bool(self.recos) and self.customer_key is not None
         if action == "undo_mark":
-            return self.last_mark is not None or None
+            return self.last_mark is not None  # hidden until there is a mark to take back
         if action == "erase":
             return (self.customer_key is not None and "@" in self.customer_email) or None
         return True

@@ -171,7 +171,7 @@ class ForgottenScreen(Screen[None]):
         if action == "export":
             return bool(self.total) or None
         if action == "undo_reached":
-            return self.last_reached is not None or None
+            return self.last_reached is not None  # hidden until there is a mark to take back
         return True
 
     def _refresh_keys(self) -> None:

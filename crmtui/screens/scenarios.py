@@ -53,6 +53,7 @@ class ScenariosScreen(SortKey, Screen[None]):
         Binding("x", "stop", t("scenarios.key.stop"), id="scenarios.stop"),
         Binding("n", "send_now", t("scenarios.key.tick"), id="scenarios.tick"),
         Binding("v", "preview", t("scenarios.key.preview"), id="scenarios.preview"),
+        Binding("g", "chart", t("scenarios.key.chart"), id="scenarios.chart"),
         # Ledger actions: never on a navigation key (k/K open Customers and Recommendation quality
         # everywhere), always confirmed, shown in the footer and the help.
         Binding("m", "resolve('sent')", t("console.scenarios.key.resolve_sent"), id="scenarios.resolve_sent"),
@@ -291,6 +292,15 @@ class ScenariosScreen(SortKey, Screen[None]):
             ),
             done,
         )
+
+    def action_chart(self) -> None:
+        """The A/B curves of the highlighted scenario."""
+        from crmtui.screens.ab_chart import ABChartScreen
+
+        name = self.selected()
+        scenario = scenario_repo(self.store).get(name) if name else None
+        if scenario is not None:
+            self.app.push_screen(ABChartScreen(scenario))
 
     def action_send_now(self) -> None:
         """Run one tick in the background."""

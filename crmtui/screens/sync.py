@@ -25,7 +25,7 @@ from textual.worker import Worker, get_current_worker
 
 import crmtui.i18n_sync_ui  # noqa: F401  (registers the sync screens' text)
 from crmtui.engine.cycle import run_cycle
-from crmtui.engine.events import CycleFinished, CycleStarted, Event, Notice, StepProgressed
+from crmtui.engine.events import CycleFinished, CycleStarted, Event, Notice, RateWaiting, StepProgressed
 from crmtui.i18n import t
 from crmtui.logs import run_logging
 from crmtui.messages import EngineReported
@@ -381,10 +381,14 @@ class SyncScreen(Screen[None]):
             self.query_one(SyncProgress).progressed(phase, event.done, event.total)
             if phase == "apply":
                 self._applying = True
+        elif isinstance(event, RateWaiting):
+            self.query_one(SyncProgress).waiting(event)
         elif isinstance(event, Notice):
             self.query_one(OperationStream).add_notice(event.level, event.text)
         elif isinstance(event, CycleFinished):
             self._applying = False
+            if event.status == "interrupted":
+                self.query_one(SyncProgress).stopped()
 
     # -- the stream of operations ---------------------------------------------------------------
 

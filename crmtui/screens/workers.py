@@ -10,6 +10,7 @@ the cancel cannot interleave: the last started worker's result is the one on scr
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -21,8 +22,13 @@ def deliver(app: App[Any], callback: Callable[..., object], *args: Any, **kwargs
     """From a worker thread, run ``callback(*args, **kwargs)`` on the UI thread if still current."""
     worker = get_current_worker()
 
-    def guarded() -> None:
-        if not worker.is_cancelled:
-            callback(*args, **kwargs)
+    async def guarded() -> bool:
+        if worker.is_cancelled:
+            return False
+        result = callback(*args, **kwargs)
+        if inspect.isawaitable(result):  # an async callback (one that mounts widgets)
+            await result
+        return True
 
-    app.call_from_thread(guarded)
+    # mypy cannot solve Textual's `T | Awaitable[T]` parameter for a coroutine function.
+    app.call_from_thread(guarded)  # type: ignore[arg-type]

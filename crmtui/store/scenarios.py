@@ -1290,6 +1290,18 @@ class ScenarioRepo:
         )
         return {r["status"]: int(r["n"]) for r in rows}
 
+    def variant_daily(self, scenario_id: int) -> list[dict[str, Any]]:
+        """Emails sent per step, variant and UTC day, with how many were opened and clicked.
+
+        The A/B chart draws cumulative rates from these rows (``day`` is ``YYYY-MM-DD``).
+        """
+        return self.store.query(
+            "SELECT step_id, variant_id, substr(sent_at, 1, 10) AS day, count(*) AS sent, "
+            "count(opened_at) AS opened, count(clicked_at) AS clicked FROM campaign_emails "
+            "WHERE scenario_id = ? GROUP BY step_id, variant_id, day ORDER BY step_id, variant_id, day",
+            (scenario_id,),
+        )
+
     def sequence_counts(self, scenario_id: int | None = None) -> dict[str, int]:
         """Sequences per status."""
         where, params = ("WHERE scenario_id = ?", (scenario_id,)) if scenario_id is not None else ("", ())

@@ -251,6 +251,27 @@ class SyncRepo:
         )
         return [(str(email), loads(payload) or {}) for email, payload in rows]
 
+    def unknown_ops(self, limit: int = 1000) -> list[OpRow]:
+        """Writes whose fate is unknown (``unknown``), oldest first: checked before anything is re-sent."""
+        rows = self.store.query(
+            "SELECT id, run_id, email, target, action, payload, state, error FROM sync_ops "
+            "WHERE state = 'unknown' ORDER BY id LIMIT ?",
+            (limit,),
+        )
+        return [
+            OpRow(
+                r["id"],
+                r["run_id"],
+                r["email"],
+                r["target"],
+                r["action"],
+                loads(r["payload"], {}),
+                r["state"],
+                r["error"],
+            )
+            for r in rows
+        ]
+
     def supersede_unfinished(self) -> int:
         """Ops left pending by an interrupted run: the new plan, read from live state, replaces them."""
         with self.store.write() as db:

@@ -50,10 +50,27 @@ class WindowTable(DataTable[Text]):
         row = self.cursor_row
         return (row >= self.row_count - margin and not self.at_end) or (row < margin and not self.at_start)
 
-    def place_cursor(self, cursor: int) -> None:
-        """Put the cursor on row ``cursor`` (clamped to the rows shown)."""
-        if self.row_count:
-            self.move_cursor(row=max(0, min(cursor, self.row_count - 1)))
+    def screen_row(self) -> int:
+        """Where the cursor row is in the viewport (0 = the first row under the header)."""
+        return self.cursor_row - round(self.scroll_y)
+
+    def place_cursor(self, cursor: int, screen_row: int | None = None) -> None:
+        """Put the cursor on row ``cursor`` (clamped to the rows shown), at ``screen_row`` in the viewport
+        when given (a new window keeps the cursor where the eye is), else just in view."""
+        if not self.row_count:
+            return
+        row = max(0, min(cursor, self.row_count - 1))
+        if screen_row is None:
+            self.move_cursor(row=row)
+            return
+        self.move_cursor(row=row, scroll=False)
+        # The new rows' size is computed on the next refresh: scroll once it is known.
+        self.call_after_refresh(self._scroll_cursor_to, row, screen_row)
+
+    def _scroll_cursor_to(self, row: int, screen_row: int) -> None:
+        if self.cursor_row == row:  # not moved since
+            self.scroll_to(y=max(0, row - max(0, screen_row)), animate=False, immediate=True)
+            self.move_cursor(row=row)  # in view whatever the height
 
     def action_scroll_top(self) -> None:
         """The first row of the list (read first when the window does not hold it)."""

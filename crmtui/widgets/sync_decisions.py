@@ -102,9 +102,11 @@ class DecisionTable(WindowTable):
         at_start: bool = True,
         at_end: bool = True,
     ) -> None:
-        """Fill the table with a window of the (filtered) queue and put the cursor on row ``cursor``."""
+        """Fill the table with a window of the (filtered) queue and put the cursor on row ``cursor``, at the
+        same height on screen as before."""
         chosen = selected if isinstance(selected, (set, frozenset)) else set(selected)
         self.at_start, self.at_end = at_start, at_end
+        screen_row = self.screen_row() if self.row_count else None
         self.clear()
         for decision in decisions:
             self.add_row(
@@ -118,7 +120,7 @@ class DecisionTable(WindowTable):
                 mailchimp_state(decision),
                 key=decision.email,
             )
-        self.place_cursor(cursor)
+        self.place_cursor(cursor, screen_row)
 
     def mark(self, email: str, selected: bool) -> None:
         """Redraw one row's selection mark."""

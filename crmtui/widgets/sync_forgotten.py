@@ -47,8 +47,10 @@ class ForgottenTable(WindowTable):
         at_start: bool = True,
         at_end: bool = True,
     ) -> None:
-        """Fill the table with a window of the list and put the cursor on row ``cursor``."""
+        """Fill the table with a window of the list and put the cursor on row ``cursor``, at the same height
+        on screen as before."""
         self.at_start, self.at_end = at_start, at_end
+        screen_row = self.screen_row() if self.row_count else None
         self.clear()
         self.links = {}
         for row in rows:
@@ -64,4 +66,4 @@ class ForgottenTable(WindowTable):
                 literal(url) if url else Text(t("sync_ui.forgotten.no_link"), style="dim"),
                 key=email,
             )
-        self.place_cursor(cursor)
+        self.place_cursor(cursor, screen_row)

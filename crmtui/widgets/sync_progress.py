@@ -4,6 +4,10 @@ The engine reports ``StepProgressed("sync:<phase>", done, total)``; :class:`Sync
 counts, a bar and a rate per phase. Phases run one after the other, so a phase's clock starts when
 the previous phase last reported (or when the run started): the first report of a phase, which may
 come after 1,000 records, then gives a true rate.
+
+A rate-limit wait (:class:`~crmtui.engine.events.RateWaiting`) shows under the phases and counts
+down ("waiting for Copper's limit (180/min): resuming in 23 s"); after a cancel, each phase that
+did not finish says where it stopped instead of looking complete.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, ProgressBar
 
 import crmtui.i18n_sync_ui  # noqa: F401  (registers the sync screens' text)
+import crmtui.i18n_waits  # noqa: F401  (registers the wait.* keys)
+from crmtui.engine.events import RateWaiting
+from crmtui.engine.waits import wait_message
 from crmtui.formats import number
 from crmtui.i18n import t
 
@@ -85,6 +92,12 @@ class PhaseRow(Horizontal):
         yield Label("—", classes="phase-counts", markup=False)
         yield Label("", classes="phase-rate", markup=False)
 
+    def show_stopped(self, state: PhaseState) -> None:
+        """The run was cancelled in this phase: say where, and leave the bar where it was."""
+        self.query_one(".phase-counts", Label).update(t("wait.stopped_at", done=number(state.done)))
+        bar = self.query_one(ProgressBar)
+        bar.update(total=max(state.total or state.done, 1), progress=state.done)
+
     def show(self, state: PhaseState) -> None:
         """Draw ``state``: an unknown total pulses, a known one fills the bar."""
         bar = self.query_one(ProgressBar)
@@ -104,6 +117,8 @@ class SyncProgress(Vertical):
 
     DEFAULT_CSS = """
     SyncProgress { height: auto; }
+    SyncProgress > #sync-wait { height: auto; padding: 0 1; color: $warning; display: none; }
+    SyncProgress > #sync-wait.waiting { display: block; }
     """
 
     def __init__(self, *, clock: Clock, id: str | None = None) -> None:
@@ -112,18 +127,58 @@ class SyncProgress(Vertical):
         """Where times come from (``time.monotonic``; tests pass a fixed clock)."""
         self.states: dict[str, PhaseState] = {phase: PhaseState() for phase in PHASES}
         self._run_started: float | None = None
+        self.wait: RateWaiting | None = None
+        """The rate-limit wait under way, if any."""
 
     def compose(self) -> ComposeResult:
-        """One row per phase."""
+        """One row per phase, then the wait line (hidden unless waiting)."""
         for phase in PHASES:
             yield PhaseRow(phase)
+        yield Label("", id="sync-wait", markup=False)
+
+    def on_mount(self) -> None:
+        """Count the wait down twice a second."""
+        self.set_interval(0.5, self._tick, name="sync:wait")
+
+    def waiting(self, event: RateWaiting) -> None:
+        """A client started waiting for a service's limit: show it, counting down."""
+        self.wait = event
+        self._tick()
+
+    def wait_text(self) -> str:
+        """The wait line as of now ("" when no wait is under way)."""
+        if self.wait is None:
+            return ""
+        left = self.wait.until - self.clock()
+        if left <= 0:
+            return ""
+        return wait_message(self.wait.service, self.wait.limit, left)
+
+    def _tick(self) -> None:
+        text = self.wait_text()
+        if not text:
+            self.wait = None
+        label = self.query_one("#sync-wait", Label)
+        label.update(text)
+        label.set_class(bool(text), "waiting")
+
+    def stopped(self) -> None:
+        """The run was cancelled: no wait any more; unfinished phases say where they stopped."""
+        self.wait = None
+        self._tick()
+        for row in self.query(PhaseRow):
+            state = self.states[row.phase]
+            if state.reported and (state.total is None or state.done < state.total):
+                row.show_stopped(state)
 
     def reset(self) -> None:
         """A new run starts: every phase back to "not reached"."""
         self._run_started = self.clock()
         self.states = {phase: PhaseState() for phase in PHASES}
+        self.wait = None
         for row in self.query(PhaseRow):
             row.show(self.states[row.phase])
+        self._tick()
 
     def progressed(self, phase: str, done: int, total: int | None) -> None:
         """The engine reported progress of ``phase`` (unknown phases are ignored)."""
@@ -137,6 +192,9 @@ class SyncProgress(Vertical):
                 state.started = now if self._run_started is None else self._run_started
         state.done, state.total, state.updated, state.reported = done, total, now, True
         self.query_one(f"#phase-{phase.replace('_', '-')}", PhaseRow).show(state)
+        if self.wait is not None and self.wait.until <= now + 0.5:
+            self.wait = None  # progress again: the wait is over
+            self._tick()
 
     def _previous_end(self, phase: str) -> float | None:
         index = PHASES.index(phase)

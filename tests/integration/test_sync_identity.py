@@ -201,3 +201,18 @@ async def test_killed_while_creating_the_person_of_a_signup_then_upemail(world: 
     assert_one_record(world, "inscrit.nouveau@exemple.fr", person)
     assert "inscrit@exemple.fr" not in world.members_by_email()
     assert (await world.sync()).operations == []
+
+
+async def test_two_killed_runs_then_upemail(world: World) -> None:
+    """Found by the state machine: the member's create loses its answer, the next run (which reads
+    the member, with nothing to write for it) is killed too, then the member's address changes."""
+    person = await world.create_person(OLD, "Jean", "Dupont", ["Client"])
+    assert await world.killed_sync(world.mailchimp_front)
+    world.mailchimp.simulate_event("subscribe", "inscrit@exemple.fr", merge_fields={"FNAME": "Inscrit"})
+    assert await world.killed_sync(world.copper_front)
+    await world.upemail(OLD, NEW)
+    report = await world.sync(full=True)
+    assert report.failed == 0, failed_ops(report)
+    assert_one_record(world, NEW, person)
+    assert OLD not in world.members_by_email() and len(world.people_by_email()["inscrit@exemple.fr"]) == 1
+    assert (await world.sync()).operations == []

@@ -35,7 +35,9 @@ async def _run(lang: str) -> tuple[dict[str, str], str, bool]:
             await app.workers.wait_for_complete()
             await pilot.pause()
             table = app.screen.query_one("#connectors-table", DataTable)
-            statuses = {name: table.get_row(name)[2].plain for name in ("ses", "smtp")}
+            statuses = {
+                name: table.get_row(name)[2].plain for name in ("copper", "mailchimp", "odoo", "ses", "smtp")
+            }
             pane = app.screen.query_one("#connector-verdict", Static)
             visible = pane.region.height > 0 and pane.region.bottom <= 23  # above the footer
             text = _pane_text(app)
@@ -58,4 +60,6 @@ async def test_connector_verdicts_in_french() -> None:
     statuses, pane, _visible = await _run("fr")
     assert "connecté à 127.0.0.1" in statuses["smtp"] and "sans chiffrement" in statuses["smtp"]
     assert "n'est pas une identité SES" in statuses["ses"]
+    assert "connecté en tant que" in statuses["copper"] and "abonnés" in statuses["mailchimp"]
+    assert "base « " in statuses["odoo"]
     assert "changez EMAIL_FROM" in pane.replace("\n", " ")

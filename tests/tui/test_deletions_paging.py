@@ -61,10 +61,12 @@ async def test_paging_selection_and_filter_over_a_large_queue(settings: Settings
 
         # PageDown past the window's edge: the cursor keeps going, the window follows it.
         seen = [emails.index(table.current_email() or "")]
+        height = table.scrollable_content_region.height - 1  # rows under the header
         while seen[-1] < WINDOW + 100:
             await pilot.press("pagedown")
             await settle(pilot, app)
             seen.append(emails.index(table.current_email() or ""))
+            assert 0 <= table.screen_row() < height  # the cursor stays in view across a new window
             shown = table.visible_emails()
             assert shown == emails[emails.index(shown[0]) : emails.index(shown[0]) + len(shown)]
         assert seen == sorted(seen) and len(set(seen)) == len(seen)
