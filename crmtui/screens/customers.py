@@ -22,7 +22,7 @@ from textual.containers import Horizontal, Vertical
 from textual.coordinate import Coordinate
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Input, Label
+from textual.widgets import Button, DataTable, Input, Label
 
 import crmtui.i18n_console  # noqa: F401 - registers the navigation texts
 import crmtui.i18n_reco  # noqa: F401 - registers the reco.* keys
@@ -43,6 +43,7 @@ from crmtui.screens.erase_dialog import ask_erase
 from crmtui.screens.workers import deliver
 from crmtui.store.reco import StoredReco, reco_repo
 from crmtui.text import literal, printable
+from crmtui.widgets.footer import Footer
 from crmtui.widgets.sortable import SortableTable, SortKey, sort_binding
 from crmtui.widgets.status import StatusBar
 

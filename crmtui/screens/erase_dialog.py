@@ -19,7 +19,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Label, Log
+from textual.widgets import Label, Log
 
 import crmtui.i18n_erase  # noqa: F401  (registers the erase.* keys)
 from crmtui.engine.erase import EraseError, EraseOutcome, ensure_secret, erase
@@ -29,6 +29,7 @@ from crmtui.screens.confirm import TypedConfirmScreen
 from crmtui.store import StoreError
 from crmtui.store.locks import RUN_LOCK, LockHeld
 from crmtui.text import literal, printable
+from crmtui.widgets.footer import Footer
 from crmtui.widgets.sync_common import console_actor, engine_work_running
 
 GROUP = "erase"

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.coordinate import Coordinate
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import DataTable, Label
 
 import crmtui.i18n_etl  # noqa: F401 - registers the quality.* keys
 from crmtui.engine.etl import quality_label, segment_label, table_label
@@ -18,6 +18,7 @@ from crmtui.screens.workers import deliver
 from crmtui.store.etl import QualityIssue, etl_repo
 from crmtui.text import literal
 from crmtui.widgets.etl_bars import BarChart
+from crmtui.widgets.footer import Footer
 from crmtui.widgets.sortable import SortableTable, SortKey, sort_binding
 from crmtui.widgets.status import StatusBar
 

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import DataTable, Label
 
 import crmtui.i18n_reco  # noqa: F401 - registers the reco.* keys
 from crmtui.engine.reco import RecoConfig, category_label, conversions, reco_config, rule_label
@@ -18,6 +18,7 @@ from crmtui.screens.workers import deliver
 from crmtui.store.reco import Adjustment, Conversion, reco_repo
 from crmtui.text import literal, printable
 from crmtui.widgets.etl_bars import BarChart
+from crmtui.widgets.footer import Footer
 from crmtui.widgets.sortable import SortableTable, SortKey, sort_binding
 from crmtui.widgets.status import StatusBar
 

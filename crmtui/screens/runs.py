@@ -8,7 +8,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Label, Log
+from textual.widgets import DataTable, Label, Log
 
 from crmtui.formats import number
 from crmtui.i18n import t
@@ -16,6 +16,7 @@ from crmtui.screens.dashboard import short_time
 from crmtui.screens.workers import deliver
 from crmtui.store.runs import Run
 from crmtui.text import literal, printable
+from crmtui.widgets.footer import Footer
 from crmtui.widgets.run_trend import RunTrend
 from crmtui.widgets.sortable import SortableTable, SortKey, sort_binding
 from crmtui.widgets.status import StatusBar

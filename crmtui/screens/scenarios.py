@@ -11,7 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Static, Tree
+from textual.widgets import DataTable, Label, Static, Tree
 
 import crmtui.i18n_console  # noqa: F401 - registers the confirmation texts
 import crmtui.i18n_layout  # noqa: F401 - registers the short headers
@@ -28,6 +28,7 @@ from crmtui.screens.workers import deliver
 from crmtui.store import Store
 from crmtui.store.scenarios import ResetRefused, Scenario, scenario_repo
 from crmtui.text import literal, literal_block, printable
+from crmtui.widgets.footer import Footer
 from crmtui.widgets.sortable import SortableTable, SortKey, sort_binding
 from crmtui.widgets.status import StatusBar
 

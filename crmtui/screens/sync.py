@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Label, Log
+from textual.widgets import Label, Log
 from textual.worker import Worker, get_current_worker
 
 import crmtui.i18n_sync_ui  # noqa: F401  (registers the sync screens' text)
@@ -35,6 +35,7 @@ from crmtui.store.locks import LockHeld
 from crmtui.store.runs import Run
 from crmtui.store.sync import OpRow
 from crmtui.text import literal, printable
+from crmtui.widgets.footer import Footer
 from crmtui.widgets.status import StatusBar
 from crmtui.widgets.sync_common import engine_work_running, notify_worker_error
 from crmtui.widgets.sync_progress import SyncProgress
