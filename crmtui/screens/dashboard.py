@@ -134,7 +134,8 @@ class DashboardScreen(Screen[None]):
                 key=str(run.id),
             )
         if not data.last_runs:
-            runs.add_row("", "", literal(t("dashboard.no_runs")), "", "")
+            # In the last column: a column never narrows again, so the message would widen "Kind".
+            runs.add_row("", "", "", "", literal(t("dashboard.no_runs")))
         pending = self.query_one("#pending-table", DataTable)
         pending.clear()
         for item in data.pending_list:

@@ -30,14 +30,7 @@ class QualityScreen(SortKey, Screen[None]):
     checks take the left side, their examples and the RFM bars the right.
     """
 
-    DEFAULT_CSS = """
-    QualityScreen #quality-body { height: 1fr; }
-    QualityScreen #quality-table { width: 1fr; height: 1fr; }
-    QualityScreen #quality-side { width: 32; height: 1fr; }
-    QualityScreen #examples-title { width: 100%; height: auto; max-height: 2; }
-    QualityScreen #examples-table { height: auto; max-height: 7; }
-    QualityScreen #rfm-bars { height: auto; }
-    """
+    # The layout (80x24 first) is in crmtui.tcss: the app's stylesheet outranks DEFAULT_CSS.
 
     BINDINGS = [sort_binding("quality")]
 

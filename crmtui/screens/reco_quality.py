@@ -26,11 +26,7 @@ from crmtui.widgets.status import StatusBar
 class RecoQualityScreen(SortKey, Screen[None]):
     """How the recommendations do: who gets one, why, what operators said, what converted."""
 
-    DEFAULT_CSS = """
-    RecoQualityScreen #reco-coverage { padding: 0 1; height: auto; }
-    RecoQualityScreen #feedback-table { height: auto; max-height: 10; }
-    RecoQualityScreen #conversion-table { height: auto; max-height: 12; }
-    """
+    # The layout (80x24 first) is in crmtui.tcss: the app's stylesheet outranks DEFAULT_CSS.
 
     BINDINGS = [sort_binding("reco_quality")]
 

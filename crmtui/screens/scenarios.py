@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Label, Static, Tree
 
 import crmtui.i18n_console  # noqa: F401 - registers the confirmation texts
+import crmtui.i18n_layout  # noqa: F401 - registers the short headers
 import crmtui.i18n_scenarios  # noqa: F401 - registers the screen's strings
 from crmtui.engine import ab
 from crmtui.engine import scenarios as sc
@@ -41,6 +42,10 @@ class _Row:
 
 UNKNOWN_PAGE = 100
 """Unknown sends read per page (the next page is read when the cursor reaches the last row)."""
+
+
+NAME_WIDTH = 22
+"""Scenario names are cut at this width in the list (whole at the root of the steps tree)."""
 
 
 class ScenariosScreen(SortKey, Screen[None]):
@@ -98,14 +103,15 @@ class ScenariosScreen(SortKey, Screen[None]):
 
     def on_mount(self) -> None:
         """Columns, then load."""
-        self.query_one("#scenario-list", DataTable).add_columns(
-            t("scenarios.col.name"),
+        listing = self.query_one("#scenario-list", DataTable)
+        listing.add_column(t("scenarios.col.name"), width=NAME_WIDTH)  # whole in the steps tree's root
+        listing.add_columns(
             t("scenarios.col.status"),
             t("scenarios.col.sent"),
             t("scenarios.col.opened"),
             t("scenarios.col.clicked"),
-            t("scenarios.col.active"),
-            t("scenarios.col.unknown"),
+            t("layout.col.active"),
+            t("layout.col.unknown"),
         )
         self.query_one("#scenario-unknown", DataTable).add_columns(
             t("console.col.key"), t("console.col.scenario"), t("console.col.contact"), t("console.col.error")
