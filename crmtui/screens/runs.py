@@ -7,12 +7,13 @@ from pathlib import Path
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Label, Log
+from textual.screen import Screen
+from textual.widgets import DataTable, Label
 
 from crmtui.formats import number
 from crmtui.i18n import t
 from crmtui.screens.dashboard import short_time
+from crmtui.screens.lines import LinesScreen
 from crmtui.screens.workers import deliver
 from crmtui.store.runs import Run
 from crmtui.text import literal, printable
@@ -188,42 +189,20 @@ def _file_lines(path: str | None) -> list[str]:
     return lines
 
 
-class RunDetailScreen(ModalScreen[None]):
+class RunDetailScreen(LinesScreen):
     """One run: steps and errors, the report and the log, scrollable; Escape closes it."""
-
-    DEFAULT_CSS = """
-    RunDetailScreen { align: center middle; }
-    RunDetailScreen > #run-detail-title { dock: top; width: 100%; background: $primary; color: $text; padding: 0 1; }
-    RunDetailScreen > Log { width: 100%; height: 1fr; background: $surface; }
-    """
-    BINDINGS = [
-        Binding("escape", "close", t("key.close"), id="run_detail.close"),
-        Binding("q", "close", t("key.close"), show=False, id="run_detail.close_q"),
-    ]
 
     def __init__(self, run: Run) -> None:
         super().__init__()
         self.run = run
 
-    def compose(self) -> ComposeResult:
-        """Title and the lines."""
-        yield Label(literal(t("runs.detail.title", id=self.run.id)), id="run-detail-title")
-        yield Log(id="run-detail-log", highlight=False, auto_scroll=False)
-        yield Footer()
+    def title_text(self) -> str:
+        """The run's number."""
+        return t("runs.detail.title", id=self.run.id)
 
-    def on_mount(self) -> None:
-        """Read the files in a thread."""
-        self.query_one(Log).focus()
-        self.load()
-
-    @work(thread=True, exclusive=True, group="runs:detail", exit_on_error=False, description="Reading a run")
-    def load(self) -> None:
-        """Read the report and the log (UTF-8; unreadable bytes are replaced, never fatal)."""
-        deliver(self.app, self.query_one(Log).write_lines, detail_lines(self.run))
-
-    def action_close(self) -> None:
-        """Back to the history."""
-        self.dismiss(None)
+    def read_lines(self) -> list[str]:
+        """Steps, report, log."""
+        return detail_lines(self.run)
 
 
 def _duration(run: Run) -> str:
