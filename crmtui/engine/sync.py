@@ -619,7 +619,9 @@ class SyncEngine:
     def _follow_mailchimp_email_changes(
         self, mc_now: dict[str, MailchimpSide], copper_now: dict[str, CopperSide]
     ) -> None:
-        self._mc_email_changes += follow_mailchimp_email_changes(self.store, mc_now, copper_now)
+        self._mc_email_changes += follow_mailchimp_email_changes(
+            self.store, mc_now, copper_now, self._email_changes
+        )
 
     def _circuit_breaker(
         self, plans: list[ContactPlan], mc_now: dict[str, MailchimpSide], allow_large_change: bool

@@ -41,12 +41,17 @@ def member_columns(mc: MailchimpSide | None) -> dict[str, str | None]:
 def known_members(
     plans: Iterable[ContactPlan], sides: Mapping[str, tuple[CopperSide | None, MailchimpSide | None]]
 ) -> list[tuple[str, str, str, int | None]]:
-    """``(email, member id, unique_email_id, copper_id)`` of the members of the planned contacts."""
+    """``(email, member id, unique_email_id, copper_id)`` of the planned contacts, as read this run.
+
+    Stored before anything is sent, so that a run killed mid-apply leaves the next one the ids to
+    follow a rename made in between, on either side.
+    """
     rows: list[tuple[str, str, str, int | None]] = []
     for plan in plans:
         copper, mc = sides[plan.email]
-        if mc is not None and (mc.hash or mc.unique_id):
-            rows.append((plan.email, mc.hash, mc.unique_id, copper.id if copper else None))
+        if mc is not None or copper is not None:
+            member_hash, unique_id = (mc.hash, mc.unique_id) if mc is not None else ("", "")
+            rows.append((plan.email, member_hash, unique_id, copper.id if copper else None))
     return rows
 
 
@@ -69,16 +74,22 @@ def follow_copper_email_changes(store: Store, copper_now: dict[str, CopperSide])
 
 
 def follow_mailchimp_email_changes(
-    store: Store, mc_now: dict[str, MailchimpSide], copper_now: dict[str, CopperSide]
+    store: Store,
+    mc_now: dict[str, MailchimpSide],
+    copper_now: dict[str, CopperSide],
+    copper_renames: Iterable[tuple[str, str]] = (),
 ) -> list[tuple[str, str]]:
     """A member whose address changed in Mailchimp keeps its contact (and its Copper person).
 
     A member is recognised by its ``unique_email_id`` first (it survives an address change), then
-    by its ``id`` (the subscriber hash), and only then by its address.
+    by its ``id`` (the subscriber hash), and only then by its address. A member still under the
+    address its Copper person just left (``copper_renames``, followed first) did not move: the
+    plan renames it after the person.
 
     Returns:
         The renames ``(old, new)`` done in the store.
     """
+    left_in_copper = dict(copper_renames)  # old address → the contact it became
     sync = store.sync
     by_uid = sync.mailchimp_unique_ids()
     by_hash = sync.mailchimp_hashes()
@@ -91,7 +102,7 @@ def follow_mailchimp_email_changes(
         )
         while old in moved:
             old = moved[old]
-        if not old or old == email or old in mc_now:
+        if not old or old == email or old in mc_now or left_in_copper.get(email) == old:
             continue
         person = copper_now.get(email)
         if person is not None and person.id != copper_ids.get(old):
@@ -140,9 +151,15 @@ async def find_in_doubt_members(
     claimed: set[str] = set()
     found: list[tuple[str, str, str, int | None]] = []
     identified = set(known_uids.values())
+    stored_ids = {email: copper_id for copper_id, email in sync.copper_ids().items()}
+    people_by_id = {side.id: side for side in copper_now.values()}
     for email, payload in in_doubt:
-        if email in mc_now or email in identified or email not in copper_now:
-            continue  # Mailchimp holds it under this address (read now), or nothing to find
+        if email in mc_now or email in identified:
+            continue  # Mailchimp holds it under this address (read now), or we know its member
+        # The person it was created for, even if their email changed in Copper since.
+        person = copper_now.get(email) or people_by_id.get(stored_ids.get(email, -1))
+        if person is None:
+            continue
         try:
             if await mailchimp.get_member(email) is not None:
                 continue  # there, unchanged: this run reads it as usual
@@ -155,7 +172,7 @@ async def find_in_doubt_members(
             for s in strangers
             if s.unique_id not in claimed
             and all(clean(s.fields.get(f)) == clean(v) for f, v in sent.items())
-            and set(payload.get("tags") or ()) <= set(s.tags) | set(copper_now[email].tags)
+            and set(payload.get("tags") or ()) <= set(s.tags) | set(person.tags)
         ]
         if len(matches) != 1:
             if matches:
@@ -167,6 +184,6 @@ async def find_in_doubt_members(
         member = matches[0]
         claimed.add(member.unique_id)
         log.info("member created for %s by an interrupted run is now %s", email, member.email)
-        found.append((email, member.hash, member.unique_id, copper_now[email].id))
+        found.append((email, member.hash, member.unique_id, person.id))
     if found:
         sync.record_member_ids(found)

@@ -273,12 +273,6 @@ async def test_updates_safe_to_repeat_are_retried_through_faults_and_land(faulty
     assert not faulty.store.sync.unknown_ops()
 
 
-@pytest.mark.xfail(
-    reason="engine/sync_identity.py (identity work in progress): follow_mailchimp_email_changes undoes the rename "
-    "follow_copper_email_changes just made (the member still at the old address looks moved back), so no "
-    "mc_email op is planned even without any fault",
-    strict=False,
-)
 @pytest.mark.parametrize("fault", ["502", "reset"])
 async def test_an_address_change_through_faults_moves_the_member_once(faulty: Faulty, fault: str) -> None:
     await faulty.sync()
