@@ -20,6 +20,9 @@ Textual's Pilot in a headless 120×40 terminal:
   filter's 150 ms debounce);
 - **clear**: backspace over the filter, one key at a time (busy time), and the full list back.
 
+``--screens`` times every screen instead (:mod:`bench.console_screens`): open and common keys on
+the sandbox store and on a 100,000-contact one, and Customers opened while a cycle runs.
+
 Each time is printed as wall time and as this process's CPU time (all threads): on a shared machine
 the CPU time is what the console itself spent. Ratios are against baselines measured in the same
 run: the console opening the same screen on an empty queue (what any screen costs), and a key's
@@ -237,7 +240,25 @@ def main(argv: list[str] | None = None) -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--queued", type=int, action="append", help="queue size (repeatable)")
+    parser.add_argument(
+        "--screens",
+        choices=("sandbox", "100k", "all", "none"),
+        help="every screen's open and key times (bench/console_screens.py) on the sandbox store, the "
+        "100,000-contact one, or both; default: both, then the Deletions sizes unless --queued is given alone",
+    )
     args = parser.parse_args(argv)
+    screens = args.screens or ("none" if args.queued else "all")
+    if screens != "none":
+        from bench.console_screens import run
+
+        print(
+            f"bench/console.py --screens {screens} — every screen, Pilot 120×40; "
+            f"{date.today().isoformat()}, {platform.python_implementation()} {platform.python_version()}, "
+            f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start\n"
+        )
+        run(["sandbox", "100k"] if screens == "all" else [screens])
+        if args.screens:
+            return
     sizes = args.queued or [500, 5000, 50000]
     print(f"bench/console.py — Deletions screen, Pilot 120×40, window {WINDOW} rows")
     print(

@@ -10,7 +10,7 @@ from crmtui.i18n import CATALOGUE
 CONNECTORS_CATALOGUE: dict[str, dict[str, str]] = {
     "conn.not_configured": {"fr": "non configuré", "en": "not configured"},
     "conn.not_configured.fix": {
-        "fr": "voir `crmtui config check` pour les variables de {name}",
+        "fr": "voir `crmtui config check` pour les variables du connecteur {name}",
         "en": "see `crmtui config check` for the {name} variables",
     },
     "conn.unreachable.fix": {

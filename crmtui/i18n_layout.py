@@ -12,6 +12,9 @@ CATALOGUE.update(
             "en": "Sorts by the column chosen with ← →; press again to reverse",
         },
         "layout.source_detail": {"fr": "{where} · curseur : {cursor}", "en": "{where} · cursor: {cursor}"},
+        # Short headers: the scenario list fits 80 columns.
+        "layout.col.active": {"fr": "Actives", "en": "Active"},
+        "layout.col.unknown": {"fr": "Incert.", "en": "Unknown"},
         "layout.sorted.up": {"fr": "Trié par {column}, croissant", "en": "Sorted by {column}, ascending"},
         "layout.sorted.down": {
             "fr": "Trié par {column}, décroissant",

@@ -248,6 +248,10 @@ def mailchimp_side(member: MailchimpMember, mapping: Mapping[str, str] | None = 
 # -- the run ------------------------------------------------------------------------------------
 
 
+SINGLE_WORKERS = 24
+"""Single-record writes in flight at once (above the clients' own caps, so they set the pace)."""
+
+
 class SyncEngine:
     """One sync run over two connected clients."""
 
@@ -738,7 +742,7 @@ class SyncEngine:
             if self.cancel.is_set():
                 break
             chunk = singles[start : start + 200]
-            outcomes = await asyncio.gather(*(self._single(op, created_ids) for op in chunk))
+            outcomes = await self._singles(chunk, created_ids)
             await record([(op, *outcome) for op, outcome in zip(chunk, outcomes, strict=True)])
 
         # Forgotten addresses found now: tag the Copper person in the same run.
@@ -797,6 +801,28 @@ class SyncEngine:
         """Keep the ids Mailchimp answered for ``email``'s member (stored with the op's result)."""
         if member.hash or member.unique_email_id:
             self._mc_ids[email] = (member.hash, member.unique_email_id)
+
+    async def _singles(
+        self, ops: list[Op], created_ids: dict[str, int], workers: int = SINGLE_WORKERS
+    ) -> list[tuple[str, Any, str | None]]:
+        """Run ``ops`` with at most ``workers`` at a time, each started only if no cancel came.
+
+        The clients cap their own concurrency (Copper 8, Mailchimp 10); starting a whole chunk at
+        once would queue 200 requests behind those caps, all already past any cancel check. With a
+        pool, a cancel leaves the ops not started pending (never sent) and the run stops once the
+        few in flight have answered.
+        """
+        outcomes: list[tuple[str, Any, str | None]] = [("pending", None, "cancelled")] * len(ops)
+        queue = iter(enumerate(ops))
+
+        async def worker() -> None:
+            for i, op in queue:
+                if self.cancel.is_set():
+                    return  # the rest stay pending ("cancelled")
+                outcomes[i] = await self._single(op, created_ids)
+
+        await asyncio.gather(*(worker() for _ in range(min(workers, len(ops)))))
+        return outcomes
 
     async def _single(self, op: Op, created_ids: dict[str, int]) -> tuple[str, Any, str | None]:
         p = op.payload

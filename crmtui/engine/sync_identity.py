@@ -77,20 +77,21 @@ def follow_mailchimp_email_changes(
     store: Store,
     mc_now: dict[str, MailchimpSide],
     copper_now: dict[str, CopperSide],
-    copper_renames: Iterable[tuple[str, str]] = (),
+    copper_moves: Iterable[tuple[str, str]] = (),
 ) -> list[tuple[str, str]]:
     """A member whose address changed in Mailchimp keeps its contact (and its Copper person).
 
     A member is recognised by its ``unique_email_id`` first (it survives an address change), then
-    by its ``id`` (the subscriber hash), and only then by its address. A member still under the
-    address its Copper person just left (``copper_renames``, followed first) did not move: the
-    plan renames it after the person.
+    by its ``id`` (the subscriber hash), and only then by its address.
+
+    A member still at the address its Copper person just left (``copper_moves``, this pass's
+    Copper renames ``(old, new)``) has not moved: it is behind, and the plan moves it.
 
     Returns:
         The renames ``(old, new)`` done in the store.
     """
-    left_in_copper = dict(copper_renames)  # old address → the contact it became
     sync = store.sync
+    behind = set(copper_moves)  # (member's address, contact) pairs the Copper side just renamed
     by_uid = sync.mailchimp_unique_ids()
     by_hash = sync.mailchimp_hashes()
     copper_ids = {email: copper_id for copper_id, email in sync.copper_ids().items()}
@@ -102,7 +103,7 @@ def follow_mailchimp_email_changes(
         )
         while old in moved:
             old = moved[old]
-        if not old or old == email or old in mc_now or left_in_copper.get(email) == old:
+        if not old or old == email or old in mc_now or (email, old) in behind:
             continue
         person = copper_now.get(email)
         if person is not None and person.id != copper_ids.get(old):

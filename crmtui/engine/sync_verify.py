@@ -18,6 +18,12 @@ Mailchimp address change) may have been applied even though the answer says othe
    (:func:`hold_unverified`), so nothing is re-sent while its fate is unknown.
 
 Nothing is lost: a write is only ever dropped when the service shows it landed.
+
+Limit: a gateway that timed out may still be forwarding the request when the check reads (the
+check waits :data:`CHECK_PAUSE` first). For a Copper create that race cannot make a second person:
+Copper refuses an address already in use (422, "Contact emails must be unique",
+https://developer.copper.com/people/bulk-create-people.html), and that refusal is answered by
+adopting the person found by the same search.
 """
 
 from __future__ import annotations

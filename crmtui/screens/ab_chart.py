@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Label
+from textual.widgets import Label
 from textual_plotext import PlotextPlot
 
 from crmtui.engine import ab
@@ -24,6 +24,7 @@ from crmtui.i18n import t
 from crmtui.screens.workers import deliver
 from crmtui.store.scenarios import Scenario, scenario_repo
 from crmtui.text import literal
+from crmtui.widgets.footer import Footer
 
 COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "red")
 

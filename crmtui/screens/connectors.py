@@ -9,13 +9,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from crmtui.config import Settings
 from crmtui.engine.connectivity import CONNECTORS, Verdict, check_connectors
 from crmtui.i18n import t
 from crmtui.screens.workers import deliver
 from crmtui.text import literal
+from crmtui.widgets.footer import Footer
 from crmtui.widgets.status import StatusBar
 
 

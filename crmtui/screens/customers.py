@@ -22,7 +22,7 @@ from textual.containers import Horizontal, Vertical
 from textual.coordinate import Coordinate
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Input, Label
+from textual.widgets import Button, DataTable, Input, Label
 
 import crmtui.i18n_console  # noqa: F401 - registers the navigation texts
 import crmtui.i18n_reco  # noqa: F401 - registers the reco.* keys
@@ -43,6 +43,7 @@ from crmtui.screens.erase_dialog import ask_erase
 from crmtui.screens.workers import deliver
 from crmtui.store.reco import StoredReco, reco_repo
 from crmtui.text import literal, printable
+from crmtui.widgets.footer import Footer
 from crmtui.widgets.sortable import SortableTable, SortKey, sort_binding
 from crmtui.widgets.status import StatusBar
 
@@ -128,16 +129,15 @@ def scope_text(scope: MarkScope) -> str:
     )
 
 
+PRODUCT_WIDTH = 30
+"""Names are cut at this width in the tables (whole on the summary and detail lines)."""
+
+
 class CustomersScreen(SortKey, Screen[None]):
     """Find a customer; see their history, segment and recommendations; mark one bad."""
 
-    DEFAULT_CSS = """
-    CustomersScreen #customer-search { margin: 0 1; }
-    CustomersScreen #customer-table { height: 8; }
-    CustomersScreen #reco-table { height: 8; }
-    CustomersScreen #history-table { height: 1fr; min-height: 4; }
-    CustomersScreen #customer-summary, CustomersScreen #customer-mix { padding: 0 1; height: auto; }
-    """
+    # The layout (80x24 first) is in crmtui.tcss: the app's stylesheet outranks DEFAULT_CSS.
+
     BINDINGS = [
         Binding("slash", "search", t("reco.key.search"), id="customers.search"),
         Binding(
@@ -170,31 +170,32 @@ class CustomersScreen(SortKey, Screen[None]):
         """Status bar, search, customers, summary, recommendations, purchases, footer."""
         yield StatusBar()
         yield Label(t("reco.customers.title"), classes="section-title")
-        yield Input(placeholder=t("reco.customers.search"), id="customer-search")
+        yield Input(placeholder=t("reco.customers.search"), id="customer-search", compact=True)
         yield SortableTable(id="customer-table", cursor_type="row", zebra_stripes=True)
         yield Label("", id="customer-summary")
         yield Label("", id="customer-mix")
         yield Label(t("reco.customers.recos"), classes="section-title")
         yield DataTable(id="reco-table", cursor_type="row", zebra_stripes=True)
+        yield Label("", id="reco-detail", classes="detail-line")
         yield Label(t("reco.customers.history"), classes="section-title")
         yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
         """Columns, then the first page of customers."""
-        self.query_one("#customer-table", DataTable).add_columns(
-            t("reco.col.key"), t("reco.col.name"), t("reco.col.segment"), t("reco.col.orders")
-        )
-        self.query_one("#reco-table", DataTable).add_columns(
-            t("reco.col.rank"),
-            t("reco.col.product"),
-            t("reco.col.score"),
-            t("reco.col.rule"),
-            t("reco.col.reasons"),
-        )
-        self.query_one("#history-table", DataTable).add_columns(
-            t("reco.col.date"), t("reco.col.product"), t("reco.col.qty"), t("reco.col.total")
-        )
+        found = self.query_one("#customer-table", DataTable)
+        found.add_column(t("reco.col.key"))
+        found.add_column(t("reco.col.name"), width=PRODUCT_WIDTH)  # whole on the summary line
+        found.add_columns(t("reco.col.segment"), t("reco.col.orders"))
+        recos = self.query_one("#reco-table", DataTable)
+        recos.add_column(t("reco.col.rank"))
+        recos.add_column(t("reco.col.product"), width=PRODUCT_WIDTH)
+        for label in (t("reco.col.score"), t("reco.col.rule"), t("reco.col.reasons")):
+            recos.add_column(label)
+        history = self.query_one("#history-table", DataTable)
+        history.add_column(t("reco.col.date"))
+        history.add_column(t("reco.col.product"), width=PRODUCT_WIDTH)
+        history.add_columns(t("reco.col.qty"), t("reco.col.total"))
         # The table has the focus on entry, so global keys stay keys; ``/`` goes to the search box.
         self.query_one("#customer-table", DataTable).focus()
         self.search("")
@@ -242,6 +243,7 @@ class CustomersScreen(SortKey, Screen[None]):
             self.query_one("#customer-mix", Label).update("")
             self.query_one("#reco-table", DataTable).clear()
             self.query_one("#history-table", DataTable).clear()
+            self.query_one("#reco-detail", Label).update("")
             self.recos = []
             self.customer_name = ""
             self.customer_email = ""
@@ -254,6 +256,16 @@ class CustomersScreen(SortKey, Screen[None]):
             self.load_customer(self.customer_key)
         else:
             self.customer_key = _key_at(table, 0)
+
+    @on(DataTable.RowHighlighted, "#reco-table")
+    def _reco_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """The whole product name, rule and reasons of the highlighted recommendation."""
+        reco = next((r for r in self.recos if r.product_key == event.row_key.value), None)
+        text = ""
+        if reco is not None:
+            reasons = " · ".join(reason_text(x) for x in reco.reasons)
+            text = f"{reco.product_name} — {rule_label(reco.rule)}" + (f" — {reasons}" if reasons else "")
+        self.query_one("#reco-detail", Label).update(literal(text))
 
     @on(DataTable.RowHighlighted, "#customer-table")
     def _customer_highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -8,7 +8,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import DataTable, Label
 
 from crmtui.i18n import t
 from crmtui.screens.workers import deliver
@@ -16,6 +16,7 @@ from crmtui.store.contacts import PendingDecision
 from crmtui.store.runs import Run
 from crmtui.text import literal
 from crmtui.widgets.figure import Figure
+from crmtui.widgets.footer import Footer
 from crmtui.widgets.run_trend import TREND_RUNS, RunTrend
 from crmtui.widgets.status import StatusBar
 
@@ -133,7 +134,8 @@ class DashboardScreen(Screen[None]):
                 key=str(run.id),
             )
         if not data.last_runs:
-            runs.add_row("", "", literal(t("dashboard.no_runs")), "", "")
+            # In the last column: a column never narrows again, so the message would widen "Kind".
+            runs.add_row("", "", "", "", literal(t("dashboard.no_runs")))
         pending = self.query_one("#pending-table", DataTable)
         pending.clear()
         for item in data.pending_list:

@@ -29,7 +29,7 @@ from textual.containers import Horizontal
 from textual.reactive import reactive, var
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Label, ProgressBar
+from textual.widgets import DataTable, Input, Label, ProgressBar
 from textual.worker import Worker, WorkerState
 
 import crmtui.i18n_sync_ui  # noqa: F401  (registers the sync screens' text)
@@ -44,6 +44,7 @@ from crmtui.store.locks import RUN_LOCK, LockHeld
 from crmtui.store.review import Key, QueueCounts, review_key
 from crmtui.store.sync import Decision
 from crmtui.text import literal, printable
+from crmtui.widgets.footer import Footer
 from crmtui.widgets.paged_table import MARGIN, WINDOW
 from crmtui.widgets.status import StatusBar
 from crmtui.widgets.sync_common import console_actor, engine_work_running, notify_worker_error

@@ -16,19 +16,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Label, Log
+from textual.screen import Screen
 
 import crmtui.i18n_erase  # noqa: F401  (registers the erase.* keys)
 from crmtui.engine.erase import EraseError, EraseOutcome, ensure_secret, erase
 from crmtui.engine.erase_report import render_outcome
 from crmtui.i18n import t
 from crmtui.screens.confirm import TypedConfirmScreen
+from crmtui.screens.lines import LinesScreen
 from crmtui.store import StoreError
 from crmtui.store.locks import RUN_LOCK, LockHeld
-from crmtui.text import literal, printable
+from crmtui.text import printable
 from crmtui.widgets.sync_common import console_actor, engine_work_running
 
 GROUP = "erase"
@@ -44,39 +42,21 @@ class ConsoleErasure:
     busy_owner: str = ""
 
 
-class ErasureReportScreen(ModalScreen[None]):
+class ErasureReportScreen(LinesScreen):
     """What every system answered, the rows and the files (which were rewritten, which deleted)."""
-
-    DEFAULT_CSS = """
-    ErasureReportScreen { align: center middle; }
-    ErasureReportScreen > #erasure-title { dock: top; width: 100%; background: $primary; color: $text; padding: 0 1; }
-    ErasureReportScreen > Log { width: 100%; height: 1fr; background: $surface; }
-    """
-    BINDINGS = [
-        Binding("escape", "close", t("key.close"), id="erasure_report.close"),
-        Binding("q", "close", t("key.close"), show=False, id="erasure_report.close_q"),
-    ]
 
     def __init__(self, outcome: EraseOutcome) -> None:
         super().__init__()
         self.text = render_outcome(outcome, show_addresses=True)
         """The account shown (the same as ``crmtui erase`` prints on a terminal)."""
 
-    def compose(self) -> ComposeResult:
-        """Title and the account."""
-        yield Label(literal(t("erase.title")), id="erasure-title")
-        yield Log(id="erasure-log", highlight=False, auto_scroll=False)
-        yield Footer()
+    def title_text(self) -> str:
+        """The erasure."""
+        return t("erase.title")
 
-    def on_mount(self) -> None:
-        """Write the account (already made printable line by line)."""
-        log = self.query_one(Log)
-        log.write_lines([printable(line) for line in self.text.splitlines()])
-        log.focus()
-
-    def action_close(self) -> None:
-        """Back to the screen the erase started from."""
-        self.dismiss(None)
+    def read_lines(self) -> list[str]:
+        """The account, line by line."""
+        return self.text.splitlines()
 
 
 def ask_erase(screen: Screen[Any], email: str, name: str, done: Callable[[ConsoleErasure], object]) -> None:

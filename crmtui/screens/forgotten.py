@@ -20,7 +20,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import DataTable, Label
 from textual.worker import Worker, WorkerState
 
 import crmtui.i18n_sync_ui  # noqa: F401  (registers the sync screens' text)
@@ -29,6 +29,7 @@ from crmtui.export import export_forgotten
 from crmtui.i18n import t
 from crmtui.screens.workers import deliver
 from crmtui.text import literal, printable
+from crmtui.widgets.footer import Footer
 from crmtui.widgets.paged_table import MARGIN, WINDOW
 from crmtui.widgets.status import StatusBar
 from crmtui.widgets.sync_common import console_actor, notify_worker_error

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.coordinate import Coordinate
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import DataTable, Label
 
 import crmtui.i18n_etl  # noqa: F401 - registers the quality.* keys
 from crmtui.engine.etl import quality_label, segment_label, table_label
@@ -18,6 +18,7 @@ from crmtui.screens.workers import deliver
 from crmtui.store.etl import QualityIssue, etl_repo
 from crmtui.text import literal
 from crmtui.widgets.etl_bars import BarChart
+from crmtui.widgets.footer import Footer
 from crmtui.widgets.sortable import SortableTable, SortKey, sort_binding
 from crmtui.widgets.status import StatusBar
 
@@ -29,14 +30,7 @@ class QualityScreen(SortKey, Screen[None]):
     checks take the left side, their examples and the RFM bars the right.
     """
 
-    DEFAULT_CSS = """
-    QualityScreen #quality-body { height: 1fr; }
-    QualityScreen #quality-table { width: 1fr; height: 1fr; }
-    QualityScreen #quality-side { width: 32; height: 1fr; }
-    QualityScreen #examples-title { width: 100%; height: auto; max-height: 2; }
-    QualityScreen #examples-table { height: auto; max-height: 7; }
-    QualityScreen #rfm-bars { height: auto; }
-    """
+    # The layout (80x24 first) is in crmtui.tcss: the app's stylesheet outranks DEFAULT_CSS.
 
     BINDINGS = [sort_binding("quality")]
 

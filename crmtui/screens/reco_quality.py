@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import DataTable, Label
 
 import crmtui.i18n_reco  # noqa: F401 - registers the reco.* keys
 from crmtui.engine.reco import RecoConfig, category_label, conversions, reco_config, rule_label
@@ -18,6 +18,7 @@ from crmtui.screens.workers import deliver
 from crmtui.store.reco import Adjustment, Conversion, reco_repo
 from crmtui.text import literal, printable
 from crmtui.widgets.etl_bars import BarChart
+from crmtui.widgets.footer import Footer
 from crmtui.widgets.sortable import SortableTable, SortKey, sort_binding
 from crmtui.widgets.status import StatusBar
 
@@ -25,11 +26,7 @@ from crmtui.widgets.status import StatusBar
 class RecoQualityScreen(SortKey, Screen[None]):
     """How the recommendations do: who gets one, why, what operators said, what converted."""
 
-    DEFAULT_CSS = """
-    RecoQualityScreen #reco-coverage { padding: 0 1; height: auto; }
-    RecoQualityScreen #feedback-table { height: auto; max-height: 10; }
-    RecoQualityScreen #conversion-table { height: auto; max-height: 12; }
-    """
+    # The layout (80x24 first) is in crmtui.tcss: the app's stylesheet outranks DEFAULT_CSS.
 
     BINDINGS = [sort_binding("reco_quality")]
 

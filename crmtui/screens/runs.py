@@ -7,14 +7,17 @@ from pathlib import Path
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Label, Log
+from textual.screen import Screen
+from textual.widgets import DataTable, Label
 
+from crmtui.formats import number
 from crmtui.i18n import t
 from crmtui.screens.dashboard import short_time
+from crmtui.screens.lines import LinesScreen
 from crmtui.screens.workers import deliver
 from crmtui.store.runs import Run
 from crmtui.text import literal, printable
+from crmtui.widgets.footer import Footer
 from crmtui.widgets.run_trend import RunTrend
 from crmtui.widgets.sortable import SortableTable, SortKey, sort_binding
 from crmtui.widgets.status import StatusBar
@@ -24,7 +27,7 @@ LOG_TAIL = 2_000
 
 
 class RunsScreen(SortKey, Screen[None]):
-    """The last 200 runs, newest first."""
+    """The last 200 runs, newest first; the highlighted one's mode and counts in words under the table."""
 
     BINDINGS = [
         Binding("enter", "open_run", t("runs.key.open"), id="runs.open"),
@@ -41,6 +44,7 @@ class RunsScreen(SortKey, Screen[None]):
         yield Label(t("runs.title"), classes="section-title")
         yield RunTrend(id="runs-trend")
         yield SortableTable(id="all-runs", cursor_type="row", zebra_stripes=True)
+        yield Label("", id="run-line", classes="detail-line", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -50,7 +54,6 @@ class RunsScreen(SortKey, Screen[None]):
             "#",
             t("col.started"),
             t("col.kind"),
-            t("col.mode"),
             t("col.status"),
             t("col.duration"),
             t("col.summary"),
@@ -79,13 +82,27 @@ class RunsScreen(SortKey, Screen[None]):
                 str(run.id),
                 short_time(run.started_at),
                 literal(run.kind),
-                literal(mode_text(run)),
                 literal(t(f"status.{run.status}")),
                 literal(_duration(run)),
-                literal(f"{run.total} · {run.succeeded} ✔ · {run.failed} ✘ · {run.skipped} ↷"),
+                literal(f"{number(run.succeeded)} ✔ · {number(run.failed)} ✘ · {number(run.skipped)} ↷"),
                 key=str(run.id),
             )
         table.resort()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """The mode and the counts in words of the highlighted run, under the table."""
+        run = self.runs.get(str(event.row_key.value))
+        text = ""
+        if run is not None:
+            counts = t(
+                "runs.detail.counts",
+                total=number(run.total),
+                ok=number(run.succeeded),
+                failed=number(run.failed),
+                skipped=number(run.skipped),
+            )
+            text = f"#{run.id} · {mode_text(run)} · {counts}"
+        self.query_one("#run-line", Label).update(literal(text))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on a row (DataTable handles Enter itself when focused)."""
@@ -172,42 +189,20 @@ def _file_lines(path: str | None) -> list[str]:
     return lines
 
 
-class RunDetailScreen(ModalScreen[None]):
+class RunDetailScreen(LinesScreen):
     """One run: steps and errors, the report and the log, scrollable; Escape closes it."""
-
-    DEFAULT_CSS = """
-    RunDetailScreen { align: center middle; }
-    RunDetailScreen > #run-detail-title { dock: top; width: 100%; background: $primary; color: $text; padding: 0 1; }
-    RunDetailScreen > Log { width: 100%; height: 1fr; background: $surface; }
-    """
-    BINDINGS = [
-        Binding("escape", "close", t("key.close"), id="run_detail.close"),
-        Binding("q", "close", t("key.close"), show=False, id="run_detail.close_q"),
-    ]
 
     def __init__(self, run: Run) -> None:
         super().__init__()
         self.run = run
 
-    def compose(self) -> ComposeResult:
-        """Title and the lines."""
-        yield Label(literal(t("runs.detail.title", id=self.run.id)), id="run-detail-title")
-        yield Log(id="run-detail-log", highlight=False, auto_scroll=False)
-        yield Footer()
+    def title_text(self) -> str:
+        """The run's number."""
+        return t("runs.detail.title", id=self.run.id)
 
-    def on_mount(self) -> None:
-        """Read the files in a thread."""
-        self.query_one(Log).focus()
-        self.load()
-
-    @work(thread=True, exclusive=True, group="runs:detail", exit_on_error=False, description="Reading a run")
-    def load(self) -> None:
-        """Read the report and the log (UTF-8; unreadable bytes are replaced, never fatal)."""
-        deliver(self.app, self.query_one(Log).write_lines, detail_lines(self.run))
-
-    def action_close(self) -> None:
-        """Back to the history."""
-        self.dismiss(None)
+    def read_lines(self) -> list[str]:
+        """Steps, report, log."""
+        return detail_lines(self.run)
 
 
 def _duration(run: Run) -> str:

@@ -26,7 +26,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 import crmtui.i18n_scenarios  # noqa: F401 - registers the editor strings
 from crmtui.engine import scenarios as sc
@@ -36,6 +36,7 @@ from crmtui.screens.confirm import ConfirmScreen
 from crmtui.store import Store
 from crmtui.store.scenarios import TRIGGERS, Scenario, Step, TemplateRow, scenario_repo
 from crmtui.text import literal, printable
+from crmtui.widgets.footer import Footer
 from crmtui.widgets.scenario_form import ScenarioForm
 from crmtui.widgets.scenario_tables import StepsTable, TemplatesTable
 from crmtui.widgets.scenario_variants import VariantsEditor

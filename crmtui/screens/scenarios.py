@@ -11,9 +11,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Static, Tree
+from textual.widgets import DataTable, Label, Static, Tree
 
 import crmtui.i18n_console  # noqa: F401 - registers the confirmation texts
+import crmtui.i18n_layout  # noqa: F401 - registers the short headers
 import crmtui.i18n_scenarios  # noqa: F401 - registers the screen's strings
 from crmtui.engine import ab
 from crmtui.engine import scenarios as sc
@@ -27,6 +28,7 @@ from crmtui.screens.workers import deliver
 from crmtui.store import Store
 from crmtui.store.scenarios import ResetRefused, Scenario, scenario_repo
 from crmtui.text import literal, literal_block, printable
+from crmtui.widgets.footer import Footer
 from crmtui.widgets.sortable import SortableTable, SortKey, sort_binding
 from crmtui.widgets.status import StatusBar
 
@@ -36,6 +38,10 @@ class _Row:
     scenario: Scenario
     active: int
     unknown: int
+
+
+NAME_WIDTH = 22
+"""Scenario names are cut at this width in the list (whole at the root of the steps tree)."""
 
 
 class ScenariosScreen(SortKey, Screen[None]):
@@ -86,14 +92,15 @@ class ScenariosScreen(SortKey, Screen[None]):
 
     def on_mount(self) -> None:
         """Columns, then load."""
-        self.query_one("#scenario-list", DataTable).add_columns(
-            t("scenarios.col.name"),
+        listing = self.query_one("#scenario-list", DataTable)
+        listing.add_column(t("scenarios.col.name"), width=NAME_WIDTH)  # whole in the steps tree's root
+        listing.add_columns(
             t("scenarios.col.status"),
             t("scenarios.col.sent"),
             t("scenarios.col.opened"),
             t("scenarios.col.clicked"),
-            t("scenarios.col.active"),
-            t("scenarios.col.unknown"),
+            t("layout.col.active"),
+            t("layout.col.unknown"),
         )
         self.query_one("#scenario-unknown", DataTable).add_columns(
             t("console.col.key"), t("console.col.scenario"), t("console.col.contact"), t("console.col.error")

@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import DataTable, Label
 
 import crmtui.i18n_etl  # noqa: F401 - registers the etl.* keys
 from crmtui.connectors.errors import ConnectorError
@@ -31,6 +31,7 @@ from crmtui.screens.source_form import SOURCE_KINDS, SourceFormScreen
 from crmtui.screens.workers import deliver
 from crmtui.store.etl import EtlRun, SourceStats, etl_repo
 from crmtui.text import literal, printable
+from crmtui.widgets.footer import Footer
 from crmtui.widgets.sortable import SortableTable, SortKey, sort_binding
 from crmtui.widgets.status import StatusBar
 
@@ -53,10 +54,7 @@ class SourcesScreen(SortKey, Screen[None]):
     where a source reads from and its cursor, which can be long, are on the line under it.
     """
 
-    DEFAULT_CSS = """
-    SourcesScreen #sources-table { height: auto; max-height: 8; }
-    SourcesScreen #source-detail { padding: 0 1; width: 100%; height: auto; max-height: 3; color: $text-muted; }
-    """
+    # The layout (80x24 first) is in crmtui.tcss: the app's stylesheet outranks DEFAULT_CSS.
 
     BINDINGS = [
         Binding("t", "test_source", t("key.etl_test"), id="sources.test"),
@@ -80,7 +78,7 @@ class SourcesScreen(SortKey, Screen[None]):
         yield StatusBar()
         yield Label(t("sources.title"), classes="section-title")
         yield DataTable(id="sources-table", cursor_type="row", zebra_stripes=True)
-        yield Label("", id="source-detail", markup=False)
+        yield Label("", id="source-detail", classes="detail-line", markup=False)
         yield Label("", id="etl-progress", markup=False)
         yield Label(t("sources.errors"), id="detail-title", classes="section-title")
         yield SortableTable(id="errors-table", cursor_type="row", zebra_stripes=True)

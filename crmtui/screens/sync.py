@@ -19,8 +19,8 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Label, Log
+from textual.screen import Screen
+from textual.widgets import Label
 from textual.worker import Worker, get_current_worker
 
 import crmtui.i18n_sync_ui  # noqa: F401  (registers the sync screens' text)
@@ -30,11 +30,13 @@ from crmtui.i18n import t
 from crmtui.logs import run_logging
 from crmtui.messages import EngineReported
 from crmtui.screens.confirm import ConfirmScreen
+from crmtui.screens.lines import LinesScreen
 from crmtui.screens.workers import deliver
 from crmtui.store.locks import LockHeld
 from crmtui.store.runs import Run
 from crmtui.store.sync import OpRow
 from crmtui.text import literal, printable
+from crmtui.widgets.footer import Footer
 from crmtui.widgets.status import StatusBar
 from crmtui.widgets.sync_common import engine_work_running, notify_worker_error
 from crmtui.widgets.sync_progress import SyncProgress
@@ -100,49 +102,24 @@ class RunResult:
     entries: list[ReportEntry]
 
 
-class ReportScreen(ModalScreen[None]):
+class ReportScreen(LinesScreen):
     """A report file, scrollable; Escape closes it."""
-
-    DEFAULT_CSS = """
-    ReportScreen { align: center middle; }
-    ReportScreen > #report-dialog-title { dock: top; width: 100%; background: $primary; color: $text; padding: 0 1; }
-    ReportScreen > Log { width: 100%; height: 1fr; background: $surface; }
-    """
-    BINDINGS = [
-        Binding("escape", "close", t("key.close"), id="report.close"),
-        Binding("q", "close", t("key.close"), show=False, id="report.close_q"),
-    ]
 
     def __init__(self, path: str) -> None:
         super().__init__()
         self.path = path
 
-    def compose(self) -> ComposeResult:
-        """Title (the file) and its lines."""
-        yield Label(literal(t("sync_ui.report_title", path=self.path)), id="report-dialog-title")
-        yield Log(id="report-log", highlight=False, auto_scroll=False)
-        yield Footer()
+    def title_text(self) -> str:
+        """The file."""
+        return t("sync_ui.report_title", path=self.path)
 
-    def on_mount(self) -> None:
-        """Read the file in a thread."""
-        self.query_one(Log).focus()
-        self.load()
-
-    @work(
-        thread=True, exclusive=True, group="sync:report", exit_on_error=False, description="Reading a report"
-    )
-    def load(self) -> None:
-        """Read the report (UTF-8; unreadable bytes are replaced, never fatal)."""
+    def read_lines(self) -> list[str]:
+        """The report (UTF-8; unreadable bytes are replaced, never fatal)."""
         try:
             text = Path(self.path).read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             text = t("sync_ui.report_missing", error=exc)
-        lines = [printable(line) for line in text.splitlines()]
-        self.app.call_from_thread(self.query_one(Log).write_lines, lines)
-
-    def action_close(self) -> None:
-        """Close the report."""
-        self.dismiss(None)
+        return text.splitlines()
 
 
 class SyncScreen(Screen[None]):

@@ -76,8 +76,9 @@ class TemplatePreviewScreen(ModalScreen[None]):
     }
     TemplatePreviewScreen .edit-row { height: auto; margin-bottom: 1; }
     TemplatePreviewScreen .edit-row > Select { width: 1fr; margin-right: 1; }
-    TemplatePreviewScreen #preview-search { margin-bottom: 1; }
-    TemplatePreviewScreen #preview-results { height: 8; }
+    TemplatePreviewScreen #preview-search { margin-bottom: 0; }
+    TemplatePreviewScreen #preview-results { height: auto; max-height: 8; }
+    TemplatePreviewScreen #preview-scroll { min-height: 8; }
     TemplatePreviewScreen #preview-scroll { height: 1fr; border: round $primary-darken-2; }
     """
 

@@ -20,6 +20,7 @@ def bars(counts: dict[str, int], width: int = 40) -> Text:
         text.append(f"{printable(label):<{pad}} ")
         text.append("█" * length, style="bold")
         text.append(f" {count}\n")
+    text.rstrip()  # no blank line under the last bar
     return text
 
 

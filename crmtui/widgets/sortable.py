@@ -38,8 +38,15 @@ def sort_key(cell: object) -> tuple[int, float, str]:
 
 def sort_binding(screen: str) -> Binding:
     """The sort key of one screen (its own id, so the key map lists it per screen)."""
+    # Not in the footer, already full at 80 columns: help, the palette and the README list it, and
+    # the underlined header shows the column it sorts by.
     return Binding(
-        "S", "sort_table", t("layout.key.sort"), id=f"{screen}.sort", tooltip=t("layout.key.sort.tip")
+        "S",
+        "sort_table",
+        t("layout.key.sort"),
+        show=False,
+        id=f"{screen}.sort",
+        tooltip=t("layout.key.sort.tip"),
     )
 
 
@@ -77,6 +84,8 @@ class SortableTable(DataTable[Any]):
     def clear(self, columns: bool = False) -> SortableTable:
         """Clear rows (the sort is kept for the next rows); with ``columns``, forget it."""
         super().clear(columns)
+        for column in self.columns.values():  # widths follow the new rows, not the widest ever shown
+            column.content_width = column.label.cell_len
         if columns:
             self._labels.clear()
             self.sorted_by = None

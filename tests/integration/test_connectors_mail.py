@@ -205,3 +205,29 @@ def test_unconfigured_mail_connectors_are_listed(settings: Settings) -> None:
     verdicts = asyncio.run(check_connectors(replace(settings, ses_region=""), ("ses", "smtp", "imap")))
     assert [v.name for v in verdicts] == ["ses", "smtp", "imap"]
     assert all(not v.configured and v.message == "not configured" for v in verdicts)
+
+
+def test_smtp_probe_implicit_tls_and_auth(tmp_path: Path) -> None:
+    """Implicit TLS (port 465 style) from the first byte, the certificate checked against the CA."""
+    from crmtui.connectors.smtp_probe import probe_smtp
+
+    tls = loopback_tls()
+    ca = tmp_path / "ca.pem"
+    ca.write_bytes(tls.ca_pem)
+    with SmtpSink(username="relay", password="good-pass", tls=tls, tls_mode="implicit") as sink:
+
+        async def probe(password: str) -> object:
+            return await probe_smtp(
+                sink.host,
+                sink.port,
+                username="relay",
+                password=Secret(password),
+                use_tls=True,
+                cert_bundle=str(ca),
+                timeout=30,
+            )
+
+        ok = asyncio.run(probe("good-pass"))
+        assert ok.ok and ok.tls == "implicit" and ok.auth == "ok", ok  # type: ignore[attr-defined]
+        bad = asyncio.run(probe("bad-pass"))
+        assert not bad.ok and bad.failed == "auth" and bad.code == 535, bad  # type: ignore[attr-defined]

@@ -174,7 +174,7 @@ def test_headless_unverified_sender_one_notice_zero_failed_in_both_languages(
     sim, url = ses
     scenario = make_scenario(store, EMAILS)
     live = replace(ses_settings(settings, url), email_from="x@not-verified.fr")
-    for lang, words in (("en", "not verified"), ("fr", "n'est pas vérifiée")):
+    for lang, words, level in (("en", "not verified", "[error]"), ("fr", "n'est pas vérifiée", "[erreur]")):
         set_language(lang)
         try:
             out = io.StringIO()
@@ -182,7 +182,7 @@ def test_headless_unverified_sender_one_notice_zero_failed_in_both_languages(
         finally:
             set_language("en")
         lines = out.getvalue().splitlines()
-        notices = [line for line in lines if "[error]" in line]
+        notices = [line for line in lines if level in line]
         assert len(notices) == 1 and words in notices[0], out.getvalue()
     assert scenario_repo(store).ledger_counts(scenario.id) == {"deferred": 1}
     assert sim.refused == 2 and not sim.messages  # one request per run

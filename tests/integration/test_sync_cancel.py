@@ -170,3 +170,51 @@ def test_sigterm_ends_a_headless_wait(sb: Sandbox, tmp_path: Path) -> None:
     assert code == 1, output  # interrupted
     assert "Traceback" not in output
     assert "resuming in" in output
+
+
+def _copper_writes(sb: Sandbox) -> int:
+    calls = sb.copper.control.calls
+    return calls.get("POST /people", 0) + calls.get("PUT /people/{id}", 0)
+
+
+@pytest.fixture
+def big() -> Iterator[Sandbox]:
+    with running_sandbox(600, 42) as sandbox:
+        yield sandbox
+
+
+def test_cancel_interrupts_a_batch_of_slow_writes(big: Sandbox, store: Store) -> None:
+    """No wait at all, but every Copper request takes 0.4 s: a cancel in the middle of the writes
+    stops the run once the few in flight answered (not after the whole chunk of 200)."""
+    sb = big
+    prod = sb.apply_to(load_settings(overrides={"SYNC_MODE": "production"}, env_file=None, sandbox=True))
+    people_before = len(sb.copper.people)
+
+    async def scenario() -> tuple[float, int]:
+        cancel = asyncio.Event()
+        task = asyncio.create_task(
+            run_cycle(prod, store, owner="test", only=("sync",), emit=lambda e: None, cancel=cancel)
+        )
+        deadline = time.monotonic() + 120
+        while _copper_writes(sb) == 0:  # the first Copper write went out: the batch is under way
+            assert time.monotonic() < deadline and not task.done()
+            await asyncio.sleep(0.02)
+        asked = time.monotonic()
+        cancel.set()
+        outcome = await asyncio.wait_for(task, timeout=60)
+        return time.monotonic() - asked, outcome.run_id
+
+    sb.copper.control.latency = 0.4
+    elapsed, run_id = asyncio.run(scenario())
+    sb.copper.control.latency = 0.0
+    log.warning("cancel during a batch of slow Copper writes took %.3f s", elapsed)
+    assert elapsed < 5.0, f"cancel took {elapsed:.1f} s"
+    ops = _outbox(store, run_id)
+    singles = [op for op in ops if op["action"] in ("copper_create", "copper_update")]
+    assert any(op["state"] == "pending" for op in singles)  # not started: never sent
+    for op in ops:
+        assert op["state"] in FINAL | {"pending"}, op
+        if op["state"] == "pending":
+            assert op["result"] is None
+    created = [op for op in ops if op["action"] == "copper_create" and op["state"] == "sent"]
+    assert len(sb.copper.people) == people_before + len(created)

@@ -1,0 +1,8 @@
+"""Every console screen at 80x24 and 120x40 in French: run by ``test_snapshots_french.py`` in its own
+process with ``CRMTUI_LANG=fr`` (not collected otherwise: its name does not start with ``test_``)."""
+
+from __future__ import annotations
+
+from tests.tui.snapshot_screens import _language_and_clock, app, test_every_screen
+
+__all__ = ["_language_and_clock", "app", "test_every_screen"]
