@@ -119,4 +119,5 @@ class QualityScreen(SortKey, Screen[None]):
 
     @on(DataTable.RowHighlighted, "#quality-table")
     def _issue_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.show_examples(int(event.row_key.value) if event.row_key.value is not None else -1)
+        key = event.row_key.value if event.row_key is not None else None  # None on an emptied table
+        self.show_examples(int(key) if key is not None else -1)
