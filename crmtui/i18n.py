@@ -549,6 +549,7 @@ def _load_parts() -> None:
         "i18n_connectors",
         "i18n_undo",
         "i18n_waits",
+        "i18n_speed",
         "i18n_layout",
     ):
         try:

@@ -129,6 +129,10 @@ def scope_text(scope: MarkScope) -> str:
     )
 
 
+PAGE = 50
+"""Customers read per page; the next page is read when the cursor reaches the last row listed."""
+
+
 PRODUCT_WIDTH = 30
 """Names are cut at this width in the tables (whole on the summary and detail lines)."""
 
@@ -156,7 +160,9 @@ class CustomersScreen(SortKey, Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.found: list[dict[str, Any]] = []
-        """The customers matching the search, as listed."""
+        """The customers matching the search, as listed (the pages read so far, in SQL order)."""
+        self.more = False
+        """The last page read was full: more customers may match."""
         self.recos: list[StoredReco] = []
         """The shown customer's recommendations, in rank order."""
         self.last_mark: LastMark | None = None
@@ -172,7 +178,7 @@ class CustomersScreen(SortKey, Screen[None]):
         yield Label(t("reco.customers.title"), classes="section-title")
         yield Input(placeholder=t("reco.customers.search"), id="customer-search", compact=True)
         yield SortableTable(id="customer-table", cursor_type="row", zebra_stripes=True)
-        yield Label("", id="customer-summary")
+        yield Label(t("load.placeholder"), id="customer-summary")
         yield Label("", id="customer-mix")
         yield Label(t("reco.customers.recos"), classes="section-title")
         yield DataTable(id="reco-table", cursor_type="row", zebra_stripes=True)
@@ -201,8 +207,8 @@ class CustomersScreen(SortKey, Screen[None]):
         self.search("")
 
     def reload(self) -> None:
-        """Re-read the list and the shown customer (after a cycle or ``f5``)."""
-        self.search(self.query_one("#customer-search", Input).value)
+        """Re-read the list (as many rows as listed) and the shown customer (after a cycle or ``f5``)."""
+        self.search(self.query_one("#customer-search", Input).value, max(PAGE, len(self.found)))
 
     # -- search --------------------------------------------------------------------------------
 
@@ -215,16 +221,28 @@ class CustomersScreen(SortKey, Screen[None]):
         self.query_one("#customer-table", DataTable).focus()
 
     @work(thread=True, exclusive=True, group="customers:search", exit_on_error=False, description="Searching")
-    def search(self, text: str) -> None:
-        """Find customers in a thread."""
-        rows = reco_repo(self.app.store).search_customers(text)  # type: ignore[attr-defined]
-        deliver(self.app, self.show_found, rows)
+    def search(self, text: str, limit: int = PAGE) -> None:
+        """Find customers in a thread: the first page (SQL ``LIMIT``, best spenders first)."""
+        rows = reco_repo(self.app.store).search_customers(text, limit)  # type: ignore[attr-defined]
+        deliver(self.app, self.show_found, rows, limit)
 
-    def show_found(self, rows: list[dict[str, Any]]) -> None:
-        """Fill the customer list; keep the shown customer when it is still listed."""
-        self.found = rows
+    @work(thread=True, exclusive=True, group="customers:more", exit_on_error=False, description="Searching")
+    def more_found(self, text: str, after: tuple[float, str]) -> None:
+        """The next page of the same search (keyset: after the last row read)."""
+        rows = reco_repo(self.app.store).search_customers(text, PAGE, after=after)  # type: ignore[attr-defined]
+        deliver(self.app, self.add_found, rows)
+
+    def add_found(self, rows: list[dict[str, Any]]) -> None:
+        """Append a page to the customer list."""
+        self.more = len(rows) >= PAGE
         table = self.query_one("#customer-table", SortableTable)
-        table.clear()
+        listed = {r["customer_key"] for r in self.found}
+        rows = [r for r in rows if r["customer_key"] not in listed]
+        self.found.extend(rows)
+        self._add_rows(table, rows)
+        table.resort()
+
+    def _add_rows(self, table: SortableTable, rows: list[dict[str, Any]]) -> None:
         for row in rows:
             name = (
                 " ".join(str(p) for p in (row["first_name"], row["last_name"]) if p) or row["company"] or ""
@@ -236,6 +254,15 @@ class CustomersScreen(SortKey, Screen[None]):
                 literal(str(row["purchase_count"] or 0)),
                 key=row["customer_key"],
             )
+
+    def show_found(self, rows: list[dict[str, Any]], limit: int = PAGE) -> None:
+        """Fill the customer list; keep the shown customer when it is still listed."""
+        self.workers.cancel_group(self, "customers:more")  # a page of an earlier search must not land
+        self.found = rows
+        self.more = len(rows) >= limit
+        table = self.query_one("#customer-table", SortableTable)
+        table.clear()
+        self._add_rows(table, rows)
         table.resort()
         if not rows:
             self.query_one("#customer-summary", Label).update(t("reco.customers.none"))
@@ -272,6 +299,11 @@ class CustomersScreen(SortKey, Screen[None]):
         # By row key: the list may be sorted, so its order is not ``self.found``'s.
         if event.row_key.value is not None:
             self.customer_key = str(event.row_key.value)
+        if self.more and self.found and event.cursor_row >= event.data_table.row_count - 1:
+            self.more = False  # one page at a time
+            last = self.found[-1]
+            text = self.query_one("#customer-search", Input).value
+            self.more_found(text, (float(last["total_spent_eur"] or 0), str(last["customer_key"])))
 
     def watch_customer_key(self, key: str | None) -> None:
         """Load the newly chosen customer."""

@@ -40,6 +40,10 @@ class _Row:
     unknown: int
 
 
+UNKNOWN_PAGE = 100
+"""Unknown sends read per page (the next page is read when the cursor reaches the last row)."""
+
+
 NAME_WIDTH = 22
 """Scenario names are cut at this width in the list (whole at the root of the steps tree)."""
 
@@ -83,12 +87,19 @@ class ScenariosScreen(SortKey, Screen[None]):
         yield StatusBar()
         yield Label(t("scenarios.title"), classes="section-title")
         yield SortableTable(id="scenario-list", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="scenario-queue")
+        yield Static(t("load.placeholder"), id="scenario-queue")
         yield Tree(t("scenarios.title"), id="scenario-steps")
         yield Label(t("scenarios.unknown.title"), classes="section-title")
         yield DataTable(id="scenario-unknown", cursor_type="row")
         yield Static("", id="scenario-preview")
         yield Footer()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.unknown_rows: list[dict[str, object]] = []
+        """The unknown sends listed (the pages read so far, oldest first)."""
+        self.unknown_more = False
+        """The last page read was full: more unknown sends may follow."""
 
     def on_mount(self) -> None:
         """Columns, then load."""
@@ -145,7 +156,8 @@ class ScenariosScreen(SortKey, Screen[None]):
                     s, repo.sequence_counts(s.id).get("active", 0), repo.ledger_counts(s.id).get("unknown", 0)
                 )
             )
-        unknown = repo.unknown()
+        # As many rows as are listed (the pages the operator scrolled through), at least one page.
+        unknown = repo.unknown(max(UNKNOWN_PAGE, len(self.unknown_rows)))
         ledger = repo.ledger_counts()
         deliver(self.app, self.show, rows, unknown, ledger)
 
@@ -186,8 +198,22 @@ class ScenariosScreen(SortKey, Screen[None]):
             else literal(t("scenarios.empty"))
         )
         queue = self.query_one("#scenario-unknown", DataTable)
+        was = self._unknown_key()
         queue.clear()
-        for u in unknown:
+        self.unknown_rows = []
+        self.unknown_more = len(unknown) >= UNKNOWN_PAGE
+        self.add_unknown(unknown)
+        if was is not None and was in {str(u["key"]) for u in unknown}:
+            queue.move_cursor(row=queue.get_row_index(was), scroll=False)
+        self.load_steps(self.selected())
+
+    def add_unknown(self, rows: list[dict[str, object]]) -> None:
+        """Append a page of unknown sends to the table (rows already listed are skipped)."""
+        queue = self.query_one("#scenario-unknown", DataTable)
+        listed = {str(u["key"]) for u in self.unknown_rows}
+        for u in rows:
+            if str(u["key"]) in listed:
+                continue
             queue.add_row(
                 str(u["key"])[:12],
                 literal(u["scenario"]),
@@ -195,15 +221,48 @@ class ScenariosScreen(SortKey, Screen[None]):
                 literal(u["error"] or ""),
                 key=str(u["key"]),
             )
-        self.show_steps(next((r.scenario for r in rows if r.scenario.name == self.selected()), None))
+            self.unknown_rows.append(u)
 
-    def show_steps(self, scenario: Scenario | None) -> None:
+    def _unknown_key(self) -> str | None:
+        queue = self.query_one("#scenario-unknown", DataTable)
+        if not queue.row_count or not queue.is_valid_row_index(queue.cursor_row):
+            return None
+        key = queue.coordinate_to_cell_key(queue.cursor_coordinate).row_key.value
+        return None if key is None else str(key)
+
+    @on(DataTable.RowHighlighted, "#scenario-unknown")
+    def _unknown_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self.unknown_more and event.cursor_row >= event.data_table.row_count - 1 and self.unknown_rows:
+            last = self.unknown_rows[-1]
+            self.unknown_more = False  # one page at a time
+            self.more_unknown((str(last["claimed_at"]), str(last["key"])))
+
+    @work(thread=True, exclusive=True, group="scenarios:more", exit_on_error=False, description="Reading")
+    def more_unknown(self, after: tuple[str, str]) -> None:
+        """The next page of unknown sends (keyset: after the last row listed)."""
+        rows = scenario_repo(self.store).unknown(UNKNOWN_PAGE, after=after)
+        deliver(self.app, self._more_unknown_read, rows)
+
+    def _more_unknown_read(self, rows: list[dict[str, object]]) -> None:
+        self.unknown_more = len(rows) >= UNKNOWN_PAGE
+        self.add_unknown(rows)
+
+    @work(
+        thread=True, exclusive=True, group="scenarios:steps", exit_on_error=False, description="Reading steps"
+    )
+    def load_steps(self, name: str | None) -> None:
+        """Read a scenario's steps and its next-send line in a thread (a key never waits on SQL)."""
+        scenario = scenario_repo(self.store).get(name) if name else None
+        when = next_send_text(self.store, scenario) if scenario is not None else ""
+        deliver(self.app, self.show_steps, scenario, when)
+
+    def show_steps(self, scenario: Scenario | None, when: str = "") -> None:
         """The selected scenario's steps and variants with rates, intervals and the verdict."""
         tree = self.query_one("#scenario-steps", Tree)
         tree.clear()
         if scenario is None:
             return
-        tree.root.set_label(literal(f"{scenario.name} — {next_send_text(self.store, scenario)}"))
+        tree.root.set_label(literal(f"{scenario.name} — {when}"))
         for step in scenario.steps:
             stats = [ab.VariantStats.of(v.id, v.name, v.sent, v.opened, v.clicked) for v in step.variants]
             sent = sum(v.sent for v in stats)
@@ -244,7 +303,7 @@ class ScenariosScreen(SortKey, Screen[None]):
     def _highlighted(self, _: DataTable.RowHighlighted) -> None:
         name = self.selected()
         if name is not None:
-            self.show_steps(scenario_repo(self.store).get(name))
+            self.load_steps(name)
 
     # -- actions ---------------------------------------------------------------------------------
 
@@ -252,16 +311,29 @@ class ScenariosScreen(SortKey, Screen[None]):
         name = self.selected()
         if name is None:
             return
+        # Feedback at once; the write (enrolling a whole audience on start) runs in a thread, so the
+        # console stays live while it waits for the store (a cycle may hold the write lock).
+        self.query_one("#scenario-queue", Static).update(literal(t("load.working", name=name)))
+        self.change_worker(name, status)
+
+    @work(thread=True, group="scenarios:change", exit_on_error=False, description="Changing a scenario")
+    def change_worker(self, name: str, status: str) -> None:
+        """Start, pause, resume or stop ``name`` in a thread, then say what happened and re-read."""
+        app = self.app
         try:
             if status == "start":
                 n = sc.start(self.store, name, actor="console")
-                self.notify(t("scenarios.cli.started", name=name, n=n))
+                app.call_from_thread(self.notify, t("scenarios.cli.started", name=name, n=n))
             else:
                 before = sc.set_status(self.store, name, status, actor="console")
-                self.notify(t("scenarios.cli.status", name=name, before=before, after=status))
+                app.call_from_thread(
+                    self.notify, t("scenarios.cli.status", name=name, before=before, after=status)
+                )
         except sc.ScenarioInvalid as exc:
-            self.notify(printable("\n".join(exc.problems)), severity="error", markup=False, timeout=10)
-        self.reload()
+            app.call_from_thread(
+                self.notify, printable("\n".join(exc.problems)), severity="error", markup=False, timeout=10
+            )
+        app.call_from_thread(self.reload)
 
     def action_start(self) -> None:
         """Validate, activate and enrol the audience."""
@@ -355,9 +427,8 @@ class ScenariosScreen(SortKey, Screen[None]):
         contact = str(queue.get_row(key)[2]) if queue.is_valid_row_index(queue.cursor_row) else ""
 
         def decided(confirmed: bool | None) -> None:
-            if confirmed and scenario_repo(self.store).resolve_unknown(str(key), outcome, actor="console"):
-                self.notify(t("scenarios.cli.resolved", key=str(key)[:16], outcome=outcome))
-            self.reload()
+            if confirmed:
+                self.resolve_worker(str(key), outcome)
 
         self.app.push_screen(
             ConfirmScreen(
@@ -366,6 +437,13 @@ class ScenariosScreen(SortKey, Screen[None]):
             ),
             decided,
         )
+
+    @work(thread=True, group="scenarios:change", exit_on_error=False, description="Settling a send")
+    def resolve_worker(self, key: str, outcome: str) -> None:
+        """Record the operator's answer for an unknown send in a thread (audited), then re-read."""
+        if scenario_repo(self.store).resolve_unknown(key, outcome, actor="console"):
+            self.app.call_from_thread(self.notify, t("scenarios.cli.resolved", key=key[:16], outcome=outcome))
+        self.app.call_from_thread(self.reload)
 
     def action_reset_tests(self) -> None:
         """Forget a test scenario's test sends so the test can run again (after a confirmation; refused,

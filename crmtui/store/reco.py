@@ -504,17 +504,39 @@ class RecoRepo:
 
     # -- customers (screens) ---------------------------------------------------------------------
 
-    def search_customers(self, text: str, limit: int = 50) -> list[dict[str, Any]]:
-        """Customers whose key, name, company, email or city contains ``text`` (case-insensitive)."""
+    def search_customers(
+        self, text: str, limit: int = 50, *, after: tuple[float, str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Customers whose key, name, company, email or city contains ``text`` (case-insensitive),
+        best spenders first, one page of ``limit``.
+
+        ``after``: the ``(total_spent_eur, customer_key)`` of the last row of the previous page
+        (keyset paging on the ``customers_spend`` index: a page reads rows in order and stops once
+        it has ``limit`` matches, whatever the number of customers).
+        """
         like = f"%{text.strip().lower()}%"
+        where = ""
+        params: tuple[Any, ...] = ()
+        if text.strip():
+            where = (
+                "(lower(customer_key) LIKE ? "
+                "OR name_key LIKE ? OR lower(coalesce(company, '')) LIKE ? OR lower(coalesce(email, '')) LIKE ? "
+                "OR lower(coalesce(last_name, '') || ' ' || coalesce(first_name, '')) LIKE ? "
+                "OR lower(coalesce(first_name, '') || ' ' || coalesce(last_name, '')) LIKE ? "
+                "OR lower(coalesce(city, '')) LIKE ?)"
+            )
+            params = (like,) * 7
+        if after is not None:
+            # ``<=`` first: the index range starts at the last row's spend (no rescan from the top).
+            keyset = "total_spent_eur <= ? AND (total_spent_eur < ? OR customer_key > ?)"
+            where = f"{where} AND {keyset}" if where else keyset
+            params = (*params, after[0], after[0], after[1])
         return self.store.query(
             "SELECT customer_key, first_name, last_name, company, email, city, segment, purchase_count, "
-            "total_spent_eur, email_opt_out FROM customers WHERE lower(customer_key) LIKE ? "
-            "OR name_key LIKE ? OR lower(coalesce(company, '')) LIKE ? OR lower(coalesce(email, '')) LIKE ? "
-            "OR lower(coalesce(last_name, '') || ' ' || coalesce(first_name, '')) LIKE ? "
-            "OR lower(coalesce(first_name, '') || ' ' || coalesce(last_name, '')) LIKE ? "
-            "OR lower(coalesce(city, '')) LIKE ? ORDER BY total_spent_eur DESC, customer_key LIMIT ?",
-            (like, like, like, like, like, like, like, limit),
+            "total_spent_eur, email_opt_out FROM customers "
+            + (f"WHERE {where} " if where else "")
+            + "ORDER BY total_spent_eur DESC, customer_key LIMIT ?",
+            (*params, limit),
         )
 
     def customer(self, customer_key: str) -> dict[str, Any] | None:

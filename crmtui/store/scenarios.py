@@ -1122,14 +1122,23 @@ class ScenarioRepo:
 
     # -- settling, engagement, suppression ----------------------------------------------------------
 
-    def unknown(self, limit: int = 200) -> list[dict[str, Any]]:
-        """Sends whose outcome is unknown, oldest first (the console's resolve queue)."""
+    def unknown(self, limit: int = 200, *, after: tuple[str, str] | None = None) -> list[dict[str, Any]]:
+        """Sends whose outcome is unknown, oldest first (the console's resolve queue), one page.
+
+        ``after``: the ``(claimed_at, key)`` of the last row of the previous page (keyset paging:
+        the next page costs the same however deep it is; the status index finds the rows).
+        """
+        where = "l.status = 'unknown'"
+        params: tuple[Any, ...] = (limit,)
+        if after is not None:
+            where += " AND (l.claimed_at, l.key) > (?, ?)"
+            params = (after[0], after[1], limit)
         return self.store.query(
             "SELECT l.key, l.contact, l.claimed_at, l.error, l.template, s.name AS scenario, st.name AS step "
             "FROM operation_ledger l JOIN scenarios s ON s.id = l.scenario_id "
-            "LEFT JOIN scenario_steps st ON st.id = l.step_id WHERE l.status = 'unknown' "
-            "ORDER BY l.claimed_at LIMIT ?",
-            (limit,),
+            f"LEFT JOIN scenario_steps st ON st.id = l.step_id WHERE {where} "
+            "ORDER BY l.claimed_at, l.key LIMIT ?",
+            params,
         )
 
     def resolve_unknown(
