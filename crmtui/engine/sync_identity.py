@@ -41,12 +41,17 @@ def member_columns(mc: MailchimpSide | None) -> dict[str, str | None]:
 def known_members(
     plans: Iterable[ContactPlan], sides: Mapping[str, tuple[CopperSide | None, MailchimpSide | None]]
 ) -> list[tuple[str, str, str, int | None]]:
-    """``(email, member id, unique_email_id, copper_id)`` of the members of the planned contacts."""
+    """``(email, member id, unique_email_id, copper_id)`` of the planned contacts, as read this run.
+
+    Stored before anything is sent, so that a run killed mid-apply leaves the next one the ids to
+    follow a rename made in between, on either side.
+    """
     rows: list[tuple[str, str, str, int | None]] = []
     for plan in plans:
         copper, mc = sides[plan.email]
-        if mc is not None and (mc.hash or mc.unique_id):
-            rows.append((plan.email, mc.hash, mc.unique_id, copper.id if copper else None))
+        if mc is not None or copper is not None:
+            member_hash, unique_id = (mc.hash, mc.unique_id) if mc is not None else ("", "")
+            rows.append((plan.email, member_hash, unique_id, copper.id if copper else None))
     return rows
 
 
@@ -147,9 +152,15 @@ async def find_in_doubt_members(
     claimed: set[str] = set()
     found: list[tuple[str, str, str, int | None]] = []
     identified = set(known_uids.values())
+    stored_ids = {email: copper_id for copper_id, email in sync.copper_ids().items()}
+    people_by_id = {side.id: side for side in copper_now.values()}
     for email, payload in in_doubt:
-        if email in mc_now or email in identified or email not in copper_now:
-            continue  # Mailchimp holds it under this address (read now), or nothing to find
+        if email in mc_now or email in identified:
+            continue  # Mailchimp holds it under this address (read now), or we know its member
+        # The person it was created for, even if their email changed in Copper since.
+        person = copper_now.get(email) or people_by_id.get(stored_ids.get(email, -1))
+        if person is None:
+            continue
         try:
             if await mailchimp.get_member(email) is not None:
                 continue  # there, unchanged: this run reads it as usual
@@ -162,7 +173,7 @@ async def find_in_doubt_members(
             for s in strangers
             if s.unique_id not in claimed
             and all(clean(s.fields.get(f)) == clean(v) for f, v in sent.items())
-            and set(payload.get("tags") or ()) <= set(s.tags) | set(copper_now[email].tags)
+            and set(payload.get("tags") or ()) <= set(s.tags) | set(person.tags)
         ]
         if len(matches) != 1:
             if matches:
@@ -174,6 +185,6 @@ async def find_in_doubt_members(
         member = matches[0]
         claimed.add(member.unique_id)
         log.info("member created for %s by an interrupted run is now %s", email, member.email)
-        found.append((email, member.hash, member.unique_id, copper_now[email].id))
+        found.append((email, member.hash, member.unique_id, person.id))
     if found:
         sync.record_member_ids(found)

@@ -180,6 +180,11 @@ class World:
         """A person re-tagged in Copper."""
         await self._call(COPPER_BASE, "PUT", f"/people/{person_id}", json={"tags": tags})
 
+    async def copper_emails(self, person_id: int, emails: list[str]) -> None:
+        """A person's email changed in Copper."""
+        body = {"emails": [{"email": e, "category": "work"} for e in emails]}
+        await self._call(COPPER_BASE, "PUT", f"/people/{person_id}", json=body)
+
     async def upemail(self, old: str, new: str) -> dict[str, Any]:
         """The member's address changed in Mailchimp (``PATCH`` with a new ``email_address``)."""
         path = f"/lists/{LIST_ID}/members/{subscriber_hash(old)}"

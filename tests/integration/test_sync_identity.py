@@ -216,3 +216,49 @@ async def test_two_killed_runs_then_upemail(world: World) -> None:
     assert_one_record(world, NEW, person)
     assert OLD not in world.members_by_email() and len(world.people_by_email()["inscrit@exemple.fr"]) == 1
     assert (await world.sync()).operations == []
+
+
+@pytest.mark.parametrize("full", [True, False])
+async def test_email_changed_in_copper_renames_the_member(world: World, full: bool) -> None:
+    """Found by the state machine with a Copper rename rule: a member read back under the address its
+    person just left must follow the person (it was mistaken for a rename made in Mailchimp)."""
+    person = await world.create_person(OLD, "Jean", "Dupont", ["Client"])
+    await world.sync()
+    await world._call(
+        "http://copper.test/developer_api/v1",
+        "PUT",
+        f"/people/{person}",
+        json={"emails": [{"email": NEW, "category": "work"}]},
+    )
+    report = await world.sync(full=full)
+    assert report.failed == 0, failed_ops(report)
+    assert_one_record(world, NEW, person)
+    assert OLD not in world.members_by_email()
+    assert (await world.sync(full=True)).operations == []
+
+
+async def test_killed_after_the_create_landed_then_renamed_in_copper(world: World) -> None:
+    """Found by the state machine: the member's create loses its answer, then the person's email
+    changes in Copper; the next run must rename that member, not make a second person."""
+    person = await world.create_person(OLD, "Jean", "Dupont", ["Client"])
+    assert await world.killed_sync(world.mailchimp_front)
+    await world.copper_emails(person, [NEW])
+    report = await world.sync(full=True)
+    assert report.failed == 0, failed_ops(report)
+    assert_one_record(world, NEW, person)
+    assert OLD not in world.members_by_email()
+    assert (await world.sync()).operations == []
+
+
+async def test_killed_after_the_create_then_renamed_on_both_sides(world: World) -> None:
+    """Found by the state machine: an unanswered create, then the address changes in Mailchimp and
+    the email in Copper before any read: one person, one member, under one address (Mailchimp's)."""
+    person = await world.create_person(OLD, "Jean", "Dupont", ["Client"])
+    assert await world.killed_sync(world.mailchimp_front)
+    await world.upemail(OLD, NEW)
+    await world.copper_emails(person, ["jean.copper@exemple.fr"])
+    report = await world.sync(full=True)
+    assert report.failed == 0, failed_ops(report)
+    assert_one_record(world, NEW, person)
+    assert len(world.members_by_email()) == len(world.people_by_email()) == 2
+    assert (await world.sync()).operations == []
