@@ -127,6 +127,23 @@ class CrmApp(App[int]):
         if n:
             self.call_from_thread(self.notify, t("erase.unfinished", n=n), severity="warning", timeout=15)
 
+    def _load_screen_css(self, screen: Screen[object]) -> None:
+        """Textual's, then a mode screen never styled yet is marked as styled with the current CSS.
+
+        Textual re-parses every CSS source and restyles the whole app (``refresh_css``) when a
+        screen's CSS generation differs from the app's, which a new screen's always does: twice on
+        each first visit of a mode (~100 ms of CPU here, issue #15). A screen not mounted yet has no
+        style to refresh: its widgets are styled as they mount, and a widget class that brings new
+        ``DEFAULT_CSS`` makes the stylesheet re-parse itself then (``Stylesheet.add_source``).
+        """
+        super()._load_screen_css(screen)
+        # Mode screens only, once the first screen is up (the start and pushed dialogs keep Textual's way).
+        first_visit = type(screen) in self.MODES.values() and not screen.is_mounted
+        if first_visit and screen._css_update_count == -1 and self._screen_stacks.get(self.current_mode):
+            current = self._screen_stacks[self.current_mode][-1]
+            if current.is_mounted and current._css_update_count == self._css_update_count:
+                screen._css_update_count = self._css_update_count
+
     # -- the cycle timer (SYNC_INTERVAL) --------------------------------------------------------
 
     def _timer_tick(self) -> None:

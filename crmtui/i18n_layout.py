@@ -11,7 +11,10 @@ CATALOGUE.update(
             "fr": "Trie par la colonne choisie avec ← → ; encore une fois : ordre inverse",
             "en": "Sorts by the column chosen with ← →; press again to reverse",
         },
-        "layout.source_detail": {"fr": "{where} · curseur : {cursor}", "en": "{where} · cursor: {cursor}"},
+        "layout.source_detail": {
+            "fr": "{where} · exécutions : {runs} ({ok} réussies, {failed} en échec) · curseur : {cursor}",
+            "en": "{where} · runs: {runs} ({ok} ok, {failed} failed) · cursor: {cursor}",
+        },
         # Short headers: the scenario list fits 80 columns.
         "layout.col.active": {"fr": "Actives", "en": "Active"},
         "layout.col.unknown": {"fr": "Incert.", "en": "Unknown"},

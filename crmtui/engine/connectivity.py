@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from typing import cast
 
 import httpx
 
@@ -126,8 +127,13 @@ def _hint(service: str, verdict: str) -> str:
 
 async def check_connectors(settings: Settings, only: tuple[str, ...] | None = None) -> list[Verdict]:
     """Test every configured connector (concurrently); unconfigured ones are reported as such."""
+    from crmtui.engine.etl import SOURCE_TYPES
+
     configured = settings.connectors()
-    names = [n for n in CONNECTORS if only is None or n in only]
+    # Source kinds registered beyond the built-in ones (docs/adding-a-source.md) are tested too.
+    extra = [kind for kind in SOURCE_TYPES if kind not in CONNECTORS]
+    configured.update({kind: SOURCE_TYPES[kind].configured(settings) for kind in extra})
+    names = [n for n in (*CONNECTORS, *extra) if only is None or n in only]
     from crmtui.engine.connectivity_mail import check_imap, check_ses, check_smtp
 
     tasks = {
@@ -151,8 +157,24 @@ async def check_connectors(settings: Settings, only: tuple[str, ...] | None = No
         if name == "isavigne":
             return _isavigne(settings)
         try:
+            if name in extra:
+                return await _registered_source(settings, name)
             return await tasks[name](settings)
         except ConnectorError as exc:
             return Verdict(name, False, exc.message, exc.hint)
 
     return list(await asyncio.gather(*(one(n) for n in names)))
+
+
+async def _registered_source(settings: Settings, kind: str) -> Verdict:
+    """A registered source kind: build it without a store and run its own ``test()``."""
+    from crmtui.engine.etl import SOURCE_TYPES, AsyncSource, SourceEnv, SyncSource
+
+    started = time.perf_counter()
+    async with httpx.AsyncClient() as http:
+        source = SOURCE_TYPES[kind].build(SourceEnv(settings, None, http))
+        if source.is_async:
+            message = await cast(AsyncSource, source).test()
+        else:
+            message = await asyncio.to_thread(cast(SyncSource, source).test)
+    return Verdict(kind, True, printable(message), seconds=round(time.perf_counter() - started, 3))

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -101,10 +101,14 @@ Source = SyncSource | AsyncSource
 
 @dataclass
 class SourceEnv:
-    """What a source factory may use: the settings, the store and an HTTP client."""
+    """What a source factory may use: the settings, the store and an HTTP client.
+
+    ``store`` is None when the source is built only to be tested (``crmtui connectors test`` opens
+    no store): a factory must then build a source whose ``test()`` works without it.
+    """
 
     settings: Settings
-    store: Store
+    store: Store | None
     http: httpx.AsyncClient
 
 
@@ -115,6 +119,10 @@ class SourceType:
     kind: str
     configured: Callable[[Settings], bool]
     build: Callable[[SourceEnv], Source]
+    describe: Callable[[Settings], str] | None = None
+    """Where it reads from, from the settings alone (no secret): the Sources screen's Detail."""
+    feeds: Callable[[], Mapping[str, Mapping[str, str]]] | None = None
+    """Canonical table -> canonical field -> the source field feeding it (the mapping view)."""
 
 
 SOURCE_TYPES: dict[str, SourceType] = {}
@@ -122,10 +130,19 @@ SOURCE_TYPES: dict[str, SourceType] = {}
 
 
 def register_source_type(
-    kind: str, configured: Callable[[Settings], bool], build: Callable[[SourceEnv], Source]
+    kind: str,
+    configured: Callable[[Settings], bool],
+    build: Callable[[SourceEnv], Source],
+    *,
+    describe: Callable[[Settings], str] | None = None,
+    feeds: Callable[[], Mapping[str, Mapping[str, str]]] | None = None,
 ) -> None:
-    """Register a source kind (``isavigne``, ``odoo``; later ``brevo``, ``hubspot``)."""
-    SOURCE_TYPES[kind] = SourceType(kind, configured, build)
+    """Register a source kind (``isavigne``, ``odoo``; later ``brevo``, ``hubspot``).
+
+    This one call is all the engine, the Sources screen and ``crmtui connectors test`` need (see
+    ``docs/adding-a-source.md``).
+    """
+    SOURCE_TYPES[kind] = SourceType(kind, configured, build, describe, feeds)
 
 
 def _build_isavigne(env: SourceEnv) -> Source:
@@ -141,8 +158,8 @@ def _build_isavigne(env: SourceEnv) -> Source:
     return source
 
 
-def _product_info(store: Store, source: str) -> dict[str, tuple[float | None, float | None]]:
-    return dict(etl_repo(store).product_info(source))
+def _product_info(store: Store | None, source: str) -> dict[str, tuple[float | None, float | None]]:
+    return dict(etl_repo(store).product_info(source)) if store is not None else {}
 
 
 def _build_odoo(env: SourceEnv) -> Source:
@@ -158,8 +175,32 @@ def _build_odoo(env: SourceEnv) -> Source:
     return source
 
 
-register_source_type("isavigne", lambda s: s.isavigne_export_path is not None, _build_isavigne)
-register_source_type("odoo", lambda s: s.connectors()["odoo"], _build_odoo)
+def _isavigne_feeds() -> Mapping[str, Mapping[str, str]]:
+    from crmtui.connectors.isavigne import CANONICAL_FEEDS
+
+    return CANONICAL_FEEDS
+
+
+def _odoo_feeds() -> Mapping[str, Mapping[str, str]]:
+    from crmtui.connectors.odoo_source import CANONICAL_FEEDS
+
+    return CANONICAL_FEEDS
+
+
+register_source_type(
+    "isavigne",
+    lambda s: s.isavigne_export_path is not None,
+    _build_isavigne,
+    describe=lambda s: str(s.isavigne_export_path or ""),
+    feeds=_isavigne_feeds,
+)
+register_source_type(
+    "odoo",
+    lambda s: s.connectors()["odoo"],
+    _build_odoo,
+    describe=lambda s: f"{s.odoo_url} ({s.odoo_db})",
+    feeds=_odoo_feeds,
+)
 
 
 # -- results -----------------------------------------------------------------------------------
@@ -639,27 +680,22 @@ def export_kind(table: str) -> str | None:
 
 def describe_source(settings: Settings, name: str) -> str:
     """Where a source reads from, from the settings (no secret)."""
-    if name == "isavigne":
-        return str(settings.isavigne_export_path or "")
-    if name == "odoo":
-        return f"{settings.odoo_url} ({settings.odoo_db})"
-    return ""
+    spec = SOURCE_TYPES.get(name)
+    return spec.describe(settings) if spec is not None and spec.describe is not None else ""
 
 
 def mapping(store: Store, name: str) -> list[MappingRow]:
     """The mapping view of a source: every canonical field against the source field feeding it."""
-    if name == "isavigne":
-        from crmtui.connectors.isavigne import CANONICAL_FEEDS
-    elif name == "odoo":
-        from crmtui.connectors.odoo_source import CANONICAL_FEEDS
-    else:
+    spec = SOURCE_TYPES.get(name)
+    if spec is None or spec.feeds is None:
         return []
+    feeds_by_table = spec.feeds()
     from crmtui.records.canonical import RECORD_TYPES
 
     repo = etl_repo(store)
     out: list[MappingRow] = []
     for cls in RECORD_TYPES:
-        feeds = CANONICAL_FEEDS.get(cls.TABLE, {})
+        feeds = feeds_by_table.get(cls.TABLE, {})
         rows, filled = repo.field_fill(cls.TABLE, name)
         for column in cls.columns():
             if column in ("source", "name_key", "invalid_fields"):
@@ -671,7 +707,12 @@ def mapping(store: Store, name: str) -> list[MappingRow]:
 # -- the cycle step ----------------------------------------------------------------------------
 
 
-@register_step(STEP, applies=lambda s: s.isavigne_export_path is not None or s.connectors()["odoo"])
+def any_source_configured(settings: Settings) -> bool:
+    """Whether the configuration sets up at least one registered source."""
+    return any(spec.configured(settings) for spec in SOURCE_TYPES.values())
+
+
+@register_step(STEP, applies=any_source_configured)
 async def etl_step(ctx: StepContext) -> StepResult:
     """The cycle's ETL step: every configured source, then RFM and the quality report.
 

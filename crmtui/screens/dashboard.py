@@ -71,7 +71,8 @@ class DashboardScreen(Screen[None]):
         runs = self.query_one("#runs-table", DataTable)
         runs.add_columns("#", t("col.started"), t("col.kind"), t("col.status"), t("col.summary"))
         pending = self.query_one("#pending-table", DataTable)
-        pending.add_columns(t("col.email"), t("col.name"), t("col.tag"), t("col.since"))
+        # The whole email and the tag first: at 80 columns a long name is what gets cut.
+        pending.add_columns(t("col.email"), t("col.tag"), t("col.since"), t("col.name"))
         self.show_timer()
         self.set_interval(1.0, self.show_timer)
         self.reload()
@@ -141,9 +142,9 @@ class DashboardScreen(Screen[None]):
         for item in data.pending_list:
             pending.add_row(
                 literal(item.email),
-                literal(item.name),
                 literal(item.tag),
                 short_time(item.detected_at),
+                literal(item.name),
                 key=item.email,
             )
         if not data.pending_list:

@@ -109,7 +109,9 @@ class QualityScreen(SortKey, Screen[None]):
         grid.clear()
         title = t("quality.examples")
         if 0 <= index < len(self.issues):
-            title = f"{title} · {quality_label(self.issues[index])}"
+            # The table too: at 80 columns its column is off screen, and "missing customer_key" is in two.
+            issue = self.issues[index]
+            title = f"{title} · {table_label(issue.table)} · {quality_label(issue)}"
         self.query_one("#examples-title", Label).update(literal(title))
         if 0 <= index < len(self.issues):
             for example in self.issues[index].examples:

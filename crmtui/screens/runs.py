@@ -91,7 +91,8 @@ class RunsScreen(SortKey, Screen[None]):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         """The mode and the counts in words of the highlighted run, under the table."""
-        run = self.runs.get(str(event.row_key.value))
+        # No row key on an emptied table (a store with no run yet).
+        run = self.runs.get(str(event.row_key.value)) if event.row_key is not None else None
         text = ""
         if run is not None:
             counts = t(

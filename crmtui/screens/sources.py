@@ -50,8 +50,8 @@ class SourceView:
 class SourcesScreen(SortKey, Screen[None]):
     """The configured ETL sources.
 
-    At 80 columns the table keeps what decides (source, status, last run, counts, errors, runs);
-    where a source reads from and its cursor, which can be long, are on the line under it.
+    At 80 columns the table keeps what decides (source, status, last run, counts, errors); where a
+    source reads from, its runs and its cursor, which can be long, are on the lines under it.
     """
 
     # The layout (80x24 first) is in crmtui.tcss: the app's stylesheet outranks DEFAULT_CSS.
@@ -93,7 +93,6 @@ class SourcesScreen(SortKey, Screen[None]):
             t("col.last_run"),
             t("col.counts"),
             t("col.errors"),
-            t("col.runs"),
         )
         self.query_one("#errors-table", DataTable).add_columns(t("col.location"), t("col.reason"))
         self.query_one("#mapping-table", DataTable).add_columns(
@@ -164,7 +163,6 @@ class SourcesScreen(SortKey, Screen[None]):
                     else ""
                 ),
                 literal(number(last.error_count) if last else ""),
-                literal(f"{view.stats.runs} ({view.stats.successes}/{view.stats.failures})"),
                 key=view.name,
             )
         self.views = {view.name: view for view in views}
@@ -186,7 +184,14 @@ class SourcesScreen(SortKey, Screen[None]):
         text = (
             ""
             if view is None
-            else t("layout.source_detail", where=view.where, cursor=_cursor_text(view.cursors))
+            else t(
+                "layout.source_detail",
+                where=view.where,
+                runs=number(view.stats.runs),
+                ok=number(view.stats.successes),
+                failed=number(view.stats.failures),
+                cursor=_cursor_text(view.cursors),
+            )
         )
         self.query_one("#source-detail", Label).update(literal(text))
 

@@ -66,7 +66,7 @@ async def test_hostile_name_is_shown_literally(settings: Settings, store: Store)
         await app.workers.wait_for_complete()
         await pilot.pause()
         table = app.screen.query_one("#pending-table", DataTable)
-        name_cell = table.get_row_at(0)[1]
+        name_cell = table.get_row_at(0)[3]  # email, tag, since, name
         assert "[bold]Gras[/bold]" in name_cell.plain
         assert "[@click=app.quit]Quitter[/]" in name_cell.plain
         assert "\x1b" not in name_cell.plain and "\\x1b[31mRouge" in name_cell.plain

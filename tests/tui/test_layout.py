@@ -196,3 +196,65 @@ async def test_scenario_preview_renders_line_breaks(settings: Settings, store: S
         text = shown.plain if isinstance(shown, Text) else str(shown)
         assert "\\n" not in text
         assert "Bonjour,\nÀ bientôt." in text
+
+
+def test_every_long_table_screen_has_the_sort_key() -> None:
+    from crmtui.screens.customers import CustomersScreen
+    from crmtui.screens.keymap import bindings_of
+    from crmtui.screens.reco_quality import RecoQualityScreen
+    from crmtui.screens.scenarios import ScenariosScreen
+    from crmtui.widgets.sortable import SortKey
+
+    for screen in (
+        RunsScreen,
+        CustomersScreen,
+        SourcesScreen,
+        QualityScreen,
+        RecoQualityScreen,
+        ScenariosScreen,
+    ):
+        assert issubclass(screen, SortKey), screen.__name__
+        sort = [b for b in bindings_of(screen) if b.action == "sort_table"]
+        assert [b.key for b in sort] == ["S"] and sort[0].description == "Sort", screen.__name__
+
+
+async def test_sorted_customers_follow_the_row_under_the_cursor(settings: Settings, store: Store) -> None:
+    """After a sort, the customer shown is the one highlighted, not the one at that index before."""
+    from crmtui.screens.customers import CustomersScreen
+
+    with store.write() as db:
+        for key, last, spent in (("c-1", "Zola", 300.0), ("c-2", "Aubert", 200.0), ("c-3", "Martin", 100.0)):
+            db.execute(
+                "INSERT INTO customers (customer_key, last_name, source, row_hash, total_spent_eur) "
+                "VALUES (?, ?, 'isavigne', 'h', ?)",
+                (key, last, spent),
+            )
+    app = make_app(settings, store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.push_screen(CustomersScreen())
+        await settle(pilot, app)
+        screen = app.screen
+        assert isinstance(screen, CustomersScreen)
+        table = screen.query_one("#customer-table", SortableTable)
+        table.focus()
+        assert _column(table, 1) == ["Zola", "Aubert", "Martin"]  # by amount spent, as searched
+        await pilot.press("right", "S")
+        await settle(pilot, app)
+        assert _column(table, 1) == ["Aubert", "Martin", "Zola"]
+        assert table.ordered_columns[1].label.plain.endswith("▲")
+        table.move_cursor(row=0)
+        await settle(pilot, app)
+        assert screen.customer_key == "c-2"
+        await pilot.press("down")
+        await settle(pilot, app)
+        assert screen.customer_key == "c-3"
+
+
+def test_template_preview_keeps_line_breaks_and_escapes_control_codes() -> None:
+    from crmtui.engine.preview import Preview
+    from crmtui.screens.template_preview import preview_text
+
+    shown = preview_text(
+        Preview("anne@exemple.fr", "a", "A", "Bonjour", "Bonjour,\r\nÀ bientôt.\n\x1b[31m", "<p>Bonjour</p>")
+    ).plain
+    assert "Bonjour,\nÀ bientôt.\n\\x1b[31m" in shown and "\\n" not in shown and "\x1b" not in shown
