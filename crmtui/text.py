@@ -56,5 +56,6 @@ def literal(value: object, style: str = "") -> Text:
 
 def literal_block(value: object, style: str = "") -> Text:
     """:func:`literal` for several lines (an email's text part): line breaks kept, tabs as spaces."""
-    text = printable(value, single_line=False).replace("\r\n", "\n").replace("\r", "\n")
+    raw = "" if value is None else str(value).replace("\r\n", "\n").replace("\r", "\n")
+    text = printable(raw, single_line=False)
     return Text(text.replace("\t", "    ").replace(_VS16, ""), style=style, no_wrap=False)

@@ -44,6 +44,7 @@ from crmtui.engine.events import Notice, StepProgressed
 from crmtui.engine.identity import RESUBSCRIBE_TAG, normalize_email
 from crmtui.engine.sync_identity import (
     find_in_doubt_members,
+    find_in_doubt_people,
     follow_copper_email_changes,
     follow_mailchimp_email_changes,
     known_members,
@@ -312,12 +313,14 @@ class SyncEngine:
             ", dry run" if dry_run else "",
         )
         in_doubt: list[tuple[str, dict[str, Any]]] = []
+        in_doubt_people: list[tuple[str, dict[str, Any]]] = []
         held: set[str] = set()  # contacts whose earlier write is still of unknown fate
         if not dry_run:
             held = await resume_unknown(self.store, self.copper, self.mailchimp)
             # Superseded only when this run writes its own plan (in the apply): a run stopped before
             # leaves them for the next one, which still knows which creates went unanswered.
             in_doubt = sync.unfinished_member_creates()
+            in_doubt_people = sync.unfinished_person_creates()
 
         # 1. Read. A cancel during a rate-limit wait interrupts it (crmtui.engine.waits).
         try:
@@ -345,6 +348,8 @@ class SyncEngine:
 
         if in_doubt:
             await self._find_in_doubt_members(in_doubt, mc_now, copper_now, report)
+        if in_doubt_people:
+            find_in_doubt_people(self.store, in_doubt_people, mc_now, copper_now, report.warnings)
 
         # 2. Plan.
         plans, sides = self._plan(copper_now, mc_now, full, report)

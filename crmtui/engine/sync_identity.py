@@ -188,3 +188,53 @@ async def find_in_doubt_members(
         found.append((email, member.hash, member.unique_id, person.id))
     if found:
         sync.record_member_ids(found)
+
+
+def find_in_doubt_people(
+    store: Store,
+    in_doubt: list[tuple[str, dict[str, Any]]],
+    mc_now: dict[str, MailchimpSide],
+    copper_now: dict[str, CopperSide],
+    warnings: list[str],
+) -> None:
+    """Copper creates an interrupted run sent without hearing back: find the people they made.
+
+    Without the answer the person's id is unknown; if its email changed in Copper since, nothing
+    else ties it to the contact, and the next run would create a second person. A create whose
+    address no Copper person holds now is matched with the one person read in this run that no
+    contact knows, whose address is no member's and no contact's, with the names sent.
+    """
+    sync = store.sync
+    known_ids = sync.copper_ids()
+    stored_emails = {email for email in known_ids.values()}
+    known_emails = sync.contacts_by_email(copper_now)
+    strangers = [
+        side
+        for email, side in copper_now.items()
+        if side.id not in known_ids and email not in known_emails and email not in mc_now
+    ]
+    claimed: set[int] = set()
+    found: list[tuple[str, str, str, int | None]] = []
+    for email, payload in in_doubt:
+        if email in copper_now or email in stored_emails:
+            continue  # read under this address, or its person is known by id
+        sent = payload.get("fields") or {}
+        matches = [
+            s
+            for s in strangers
+            if s.id not in claimed
+            and all(clean(s.fields.get(f)) == clean(sent.get(f)) for f in ("first_name", "last_name"))
+        ]
+        if len(matches) != 1:
+            if matches:
+                warnings.append(
+                    f"{email}: created in Copper by an interrupted run; {len(matches)} new people "
+                    "could be it, none is assumed"
+                )
+            continue
+        person = matches[0]
+        claimed.add(person.id)
+        log.info("person created for %s by an interrupted run is now %s", email, person.email)
+        found.append((email, "", "", person.id))
+    if found:
+        sync.record_member_ids(found)

@@ -272,6 +272,14 @@ class SyncRepo:
             for r in rows
         ]
 
+    def unfinished_person_creates(self) -> list[tuple[str, dict[str, Any]]]:
+        """Copper person creates an interrupted run left without an answer: ``(email, payload)``."""
+        rows = self.store.db.execute(
+            "SELECT email, payload FROM sync_ops WHERE state IN ('pending', 'sending') "
+            "AND action = 'copper_create' ORDER BY id"
+        )
+        return [(str(email), loads(payload) or {}) for email, payload in rows]
+
     def supersede_unfinished(self) -> int:
         """Ops left pending by an interrupted run: the new plan, read from live state, replaces them."""
         with self.store.write() as db:

@@ -262,3 +262,17 @@ async def test_killed_after_the_create_then_renamed_on_both_sides(world: World) 
     assert_one_record(world, NEW, person)
     assert len(world.members_by_email()) == len(world.people_by_email()) == 2
     assert (await world.sync()).operations == []
+
+
+async def test_killed_while_creating_the_person_then_renamed_in_copper(world: World) -> None:
+    """Found by the state machine: Copper created the person of a Mailchimp signup (the answer lost),
+    then a colleague changed that person's email; the next run must not make a second person."""
+    world.mailchimp.simulate_event("subscribe", "inscrit@exemple.fr", merge_fields={"FNAME": "Inscrit"})
+    assert await world.killed_sync(world.copper_front)
+    [person] = world.people_by_email()["inscrit@exemple.fr"]
+    await world.copper_emails(person, ["inscrit.copper@exemple.fr"])
+    report = await world.sync(full=True)
+    assert report.failed == 0, failed_ops(report)
+    assert_one_record(world, "inscrit.copper@exemple.fr", person)
+    assert "inscrit@exemple.fr" not in world.members_by_email()
+    assert (await world.sync()).operations == []

@@ -248,3 +248,13 @@ async def test_sorted_customers_follow_the_row_under_the_cursor(settings: Settin
         await pilot.press("down")
         await settle(pilot, app)
         assert screen.customer_key == "c-3"
+
+
+def test_template_preview_keeps_line_breaks_and_escapes_control_codes() -> None:
+    from crmtui.engine.preview import Preview
+    from crmtui.screens.template_preview import preview_text
+
+    shown = preview_text(
+        Preview("anne@exemple.fr", "a", "A", "Bonjour", "Bonjour,\r\nÀ bientôt.\n\x1b[31m", "<p>Bonjour</p>")
+    ).plain
+    assert "Bonjour,\nÀ bientôt.\n\\x1b[31m" in shown and "\\n" not in shown and "\x1b" not in shown
