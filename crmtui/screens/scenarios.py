@@ -445,6 +445,20 @@ class ScenariosScreen(SortKey, Screen[None]):
             self.app.call_from_thread(self.notify, t("scenarios.cli.resolved", key=key[:16], outcome=outcome))
         self.app.call_from_thread(self.reload)
 
+    @work(thread=True, group="scenarios:change", exit_on_error=False, description="Resetting tests")
+    def reset_worker(self, scenario: Scenario) -> None:
+        """Forget the test sends in a thread (a write: it may wait for a cycle's), then say so and re-read."""
+        app = self.app
+        try:
+            n = scenario_repo(self.store).reset_test_sequences(scenario.id, actor="console")
+        except ResetRefused as exc:
+            app.call_from_thread(
+                self.notify, refusal_text(scenario.name, exc), severity="warning", markup=False
+            )
+            return
+        app.call_from_thread(self.notify, t("console.scenarios.reset.done", n=n))
+        app.call_from_thread(self.reload)
+
     def action_reset_tests(self) -> None:
         """Forget a test scenario's test sends so the test can run again (after a confirmation; refused,
         with the reason, when the scenario has real sends or unsettled ones)."""
@@ -455,15 +469,8 @@ class ScenariosScreen(SortKey, Screen[None]):
             return
 
         def decided(confirmed: bool | None) -> None:
-            if not confirmed or scenario is None:
-                return
-            try:
-                n = repo.reset_test_sequences(scenario.id, actor="console")
-            except ResetRefused as exc:
-                self.notify(refusal_text(scenario.name, exc), severity="warning", markup=False)
-                return
-            self.notify(t("console.scenarios.reset.done", n=n))
-            self.reload()
+            if confirmed and scenario is not None:
+                self.reset_worker(scenario)
 
         self.app.push_screen(
             ConfirmScreen(

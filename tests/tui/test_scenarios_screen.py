@@ -50,6 +50,7 @@ async def test_list_steps_start_pause_and_stop_with_confirmation(settings: Setti
         assert scenario.status == "active"
         assert scenario_repo(store).sequence_counts(scenario.id) == {"active": 2}
         await pilot.press("p")
+        await app.workers.wait_for_complete()  # the change runs in a worker
         assert scenario_repo(store).all()[0].status == "paused"
         await pilot.press("x")
         await pilot.pause()
@@ -84,6 +85,7 @@ async def test_reset_key_is_in_the_footer_and_refuses_with_the_reason(
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.click("#confirm-yes")
+        await app.workers.wait_for_complete()  # the reset runs in a worker (a write never blocks a key)
         await pilot.pause()
         messages = [n.message for n in app._notifications]
         assert any("cannot be reset: 2 real contact(s) enrolled" in m for m in messages), messages
