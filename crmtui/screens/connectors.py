@@ -15,7 +15,7 @@ from crmtui.config import Settings
 from crmtui.engine.connectivity import CONNECTORS, Verdict, check_connectors
 from crmtui.i18n import t
 from crmtui.screens.workers import deliver
-from crmtui.text import literal
+from crmtui.text import literal, literal_block
 from crmtui.widgets.footer import Footer
 from crmtui.widgets.status import StatusBar
 
@@ -156,7 +156,7 @@ class ConnectorsScreen(Screen[None]):
         verdict = checks.get(key, (None, ""))[0]
         pane = self.query_one("#connector-verdict", Static)
         style = "dim" if verdict is None else ("green" if verdict.ok else "red")
-        pane.update(literal(verdict_text(key, verdict, rows.get(key, "")), style=style))
+        pane.update(literal_block(verdict_text(key, verdict, rows.get(key, "")), style=style))
 
     def action_test_connectors(self) -> None:
         """Test every configured connector in the background."""
