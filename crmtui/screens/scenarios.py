@@ -19,8 +19,8 @@ import crmtui.i18n_scenarios  # noqa: F401 - registers the screen's strings
 from crmtui.engine import ab
 from crmtui.engine import scenarios as sc
 from crmtui.engine.scenario_status import next_send_text, refusal_text
-from crmtui.formats import percent
-from crmtui.i18n import t
+from crmtui.formats import number, percent
+from crmtui.i18n import CATALOGUE, t
 from crmtui.screens.confirm import ConfirmScreen
 from crmtui.screens.scenario_edit import EditorData, ScenarioEditScreen, load_editor_data
 from crmtui.screens.template_preview import TemplatePreviewScreen
@@ -267,7 +267,8 @@ class ScenariosScreen(SortKey, Screen[None]):
             stats = [ab.VariantStats.of(v.id, v.name, v.sent, v.opened, v.clicked) for v in step.variants]
             sent = sum(v.sent for v in stats)
             node = tree.root.add(
-                literal(f"{step.position}. {step.name} ({step.trigger}) — {sent}"), expand=True
+                literal(f"{step.position}. {step.name} ({_trigger_label(step.trigger)}) — {sent}"),
+                expand=True,
             )
             for v in stats:
                 winner = " ★" if step.winner_variant_id == v.variant_id else ""
@@ -291,10 +292,10 @@ class ScenariosScreen(SortKey, Screen[None]):
                         "scenarios.verdict.significant",
                         best=verdict.best.name if verdict.best else "",
                         other=verdict.runner_up.name if verdict.runner_up else "",
-                        p=f"{verdict.p_value:.4f}",
+                        p=number(verdict.p_value, digits=4),
                     )
                     if verdict.significant
-                    else t("scenarios.verdict.none", p=f"{verdict.p_value:.4f}")
+                    else t("scenarios.verdict.none", p=number(verdict.p_value, digits=4))
                 )
                 node.add_leaf(literal(text))
         tree.root.expand()
@@ -515,3 +516,9 @@ class ScenariosScreen(SortKey, Screen[None]):
         scenario = scenario_repo(self.store).get(name) if name else None
         if scenario is not None:
             self.app.push_screen(TemplatePreviewScreen(scenario))
+
+
+def _trigger_label(trigger: str) -> str:
+    """A step's trigger in the operator's words (``entry`` → "à l'entrée")."""
+    key = f"scenario_edit.trigger.{trigger}"
+    return t(key) if key in CATALOGUE else trigger
