@@ -28,7 +28,7 @@ from crmtui.engine.events import (
     StepStarted,
 )
 from crmtui.formats import number
-from crmtui.i18n import CATALOGUE, t
+from crmtui.i18n import t, t_or
 from crmtui.logs import close_logging, setup_logging
 from crmtui.store import Store, StoreError
 from crmtui.store.locks import LockHeld, since
@@ -49,14 +49,12 @@ def format_duration(seconds: float) -> str:
 
 def status_label(status: str) -> str:
     """A step or run status in the operator's language (``skipped`` → "ignorée")."""
-    key = f"status.{status}"
-    return t(key) if key in CATALOGUE else status
+    return t_or(f"status.{status}", status)
 
 
 def level_label(level: str) -> str:
     """A notice level in the operator's language (``warning`` → "attention")."""
-    key = f"notice.{level}"
-    return t(key) if key in CATALOGUE else level
+    return t_or(f"notice.{level}", level)
 
 
 class LinePrinter:

@@ -528,6 +528,15 @@ def t(key: str, /, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+def t_or(key: str, default: str, /) -> str:
+    """``t(key)`` when the catalogue has ``key``, else ``default``.
+
+    For labels keyed by a value from data or code (a status, a segment code, a trigger) that may be
+    one the catalogue does not name: the value is shown as it is rather than raising.
+    """
+    return t(key) if key in CATALOGUE else default
+
+
 # The catalogue is one: each area keeps its entries in a sibling module (``i18n_etl``, ``i18n_sync_ui``,
 # ``i18n_scenarios``, ``i18n_events``, ``i18n_reco``), merged here so every key exists as soon as
 # ``crmtui.i18n`` is imported, whatever was imported before.

@@ -38,7 +38,7 @@ from crmtui.engine.cycle import StepContext, StepResult, register_step
 from crmtui.engine.events import EventSink, Notice, StepProgressed, ignore
 from crmtui.files import write_private_text
 from crmtui.formats import number
-from crmtui.i18n import CATALOGUE, t
+from crmtui.i18n import t, t_or
 from crmtui.records.canonical import Batch, SkippedRow
 from crmtui.store import Store
 from crmtui.store.etl import EtlRepo, QualityIssue, SourceStats, etl_repo
@@ -319,16 +319,14 @@ def compute_rfm(
 
 def table_label(table: str) -> str:
     """A canonical table as operators call it (``sales_lines`` → "ventes"); others as they are."""
-    key = f"table.{table}"
-    return t(key) if key in CATALOGUE else table
+    return t_or(f"table.{table}", table)
 
 
 def segment_label(code: str | None) -> str:
     """An RFM segment as operators read it (``AT_RISK`` → "À risque"); unknown codes as they are."""
     if not code:
         return "-"
-    key = f"segment.{code}"
-    return t(key) if key in CATALOGUE else code
+    return t_or(f"segment.{code}", code)
 
 
 def quality_label(issue: QualityIssue) -> str:

@@ -100,14 +100,15 @@ class DashboardScreen(Screen[None]):
     def reload(self) -> DashboardData:
         """Read the figures in a thread (SQLite is blocking) and show them."""
         store = self.app.store  # type: ignore[attr-defined]
+        trend = store.runs.recent(max(TREND_RUNS, LAST_RUNS))  # one read for the table and the chart
         data = DashboardData(
             contacts=store.contacts.count(),
             pending=store.contacts.pending_count(),
             forgotten=store.contacts.forgotten_count(),
             runs=store.runs.count(),
-            last_runs=store.runs.recent(8),
             pending_list=store.contacts.pending(50),
-            trend=store.runs.recent(TREND_RUNS),
+            trend=trend,
+            last_runs=trend[:LAST_RUNS],
         )
         deliver(self.app, self.show_data, data)
         return data
@@ -151,6 +152,9 @@ class DashboardScreen(Screen[None]):
             pending.add_row(literal(t("dashboard.no_pending")), "", "", "")
         self.query_one(RunTrend).show_runs(data.trend)  # last: the tables are filled whatever it draws
 
+
+LAST_RUNS = 8
+"""Rows of the dashboard's run table."""
 
 TREND_MIN_HEIGHT = 34
 """Terminal rows from which the dashboard shows the run chart (the Runs screen always does)."""

@@ -207,14 +207,7 @@ class RunDetailScreen(LinesScreen):
 
 
 def _duration(run: Run) -> str:
-    from datetime import datetime
-
-    if not run.finished_at:
-        return ""
-    try:
-        seconds = (
-            datetime.fromisoformat(run.finished_at) - datetime.fromisoformat(run.started_at)
-        ).total_seconds()
-    except ValueError:
+    seconds = run.seconds
+    if seconds is None:
         return ""
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"

@@ -20,7 +20,7 @@ from crmtui.engine import ab
 from crmtui.engine import scenarios as sc
 from crmtui.engine.scenario_status import next_send_text, refusal_text
 from crmtui.formats import number, percent
-from crmtui.i18n import CATALOGUE, t
+from crmtui.i18n import t, t_or
 from crmtui.screens.confirm import ConfirmScreen
 from crmtui.screens.scenario_edit import EditorData, ScenarioEditScreen, load_editor_data
 from crmtui.screens.template_preview import TemplatePreviewScreen
@@ -520,5 +520,4 @@ class ScenariosScreen(SortKey, Screen[None]):
 
 def _trigger_label(trigger: str) -> str:
     """A step's trigger in the operator's words (``entry`` → "à l'entrée")."""
-    key = f"scenario_edit.trigger.{trigger}"
-    return t(key) if key in CATALOGUE else trigger
+    return t_or(f"scenario_edit.trigger.{trigger}", trigger)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from crmtui.store._util import dumps, loads, now_iso
@@ -34,6 +35,17 @@ class Run:
     summary: dict[str, Any]
     report_path: str | None
     log_path: str | None
+
+    @property
+    def seconds(self) -> float | None:
+        """How long a finished run took; None while it runs or when its times cannot be read."""
+        if not self.finished_at:
+            return None
+        try:
+            delta = datetime.fromisoformat(self.finished_at) - datetime.fromisoformat(self.started_at)
+        except ValueError:
+            return None
+        return max(0.0, delta.total_seconds())
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Run:

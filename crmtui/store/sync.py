@@ -258,19 +258,7 @@ class SyncRepo:
             "WHERE state = 'unknown' ORDER BY id LIMIT ?",
             (limit,),
         )
-        return [
-            OpRow(
-                r["id"],
-                r["run_id"],
-                r["email"],
-                r["target"],
-                r["action"],
-                loads(r["payload"], {}),
-                r["state"],
-                r["error"],
-            )
-            for r in rows
-        ]
+        return [_op_row(r) for r in rows]
 
     def unfinished_person_creates(self) -> list[tuple[str, dict[str, Any]]]:
         """Copper person creates an interrupted run left without an answer: ``(email, payload)``."""
@@ -322,19 +310,7 @@ class SyncRepo:
             "SELECT id, run_id, email, target, action, payload, state, error FROM sync_ops WHERE run_id = ? ORDER BY id",
             (run_id,),
         )
-        return [
-            OpRow(
-                r["id"],
-                r["run_id"],
-                r["email"],
-                r["target"],
-                r["action"],
-                loads(r["payload"], {}),
-                r["state"],
-                r["error"],
-            )
-            for r in rows
-        ]
+        return [_op_row(r) for r in rows]
 
     def op_counts(self, run_id: int) -> dict[str, int]:
         """Ops of a run by state."""
@@ -577,6 +553,19 @@ class SyncRepo:
             "copper_tagged, reached_at, reached_by FROM forgotten_emails WHERE resolved_at IS NULL "
             "ORDER BY detected_at DESC, email"
         )
+
+
+def _op_row(r: dict[str, Any]) -> OpRow:
+    return OpRow(
+        r["id"],
+        r["run_id"],
+        r["email"],
+        r["target"],
+        r["action"],
+        loads(r["payload"], {}),
+        r["state"],
+        r["error"],
+    )
 
 
 def _decision(r: dict[str, Any]) -> Decision:

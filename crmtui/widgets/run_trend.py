@@ -8,7 +8,6 @@ first, labelled by their number. Nothing here reads the store: the screen hands 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from textual_plotext import PlotextPlot
 
@@ -16,21 +15,6 @@ from crmtui.i18n import t
 from crmtui.store.runs import Run
 
 TREND_RUNS = 30
-
-
-def run_seconds(run: Run) -> float:
-    """How long a finished run took (0 for one still going or with unreadable times)."""
-    if not run.finished_at:
-        return 0.0
-    try:
-        return max(
-            0.0,
-            (
-                datetime.fromisoformat(run.finished_at) - datetime.fromisoformat(run.started_at)
-            ).total_seconds(),
-        )
-    except ValueError:
-        return 0.0
 
 
 class RunTrend(PlotextPlot):
@@ -64,7 +48,7 @@ class RunTrend(PlotextPlot):
         # given to plot() as dates).
         plt.plot(
             list(range(1, len(chosen) + 1)),
-            [run_seconds(run) for run in chosen],
+            [run.seconds or 0.0 for run in chosen],
             yside="right",
             label=t("trend.seconds"),
             marker="braille",

@@ -15,7 +15,7 @@ from rich.text import Text
 from textual.widgets import RichLog
 
 import crmtui.i18n_sync_ui  # noqa: F401  (registers the sync screens' text)
-from crmtui.i18n import CATALOGUE, t
+from crmtui.i18n import t_or
 from crmtui.store.sync import OpRow
 from crmtui.text import printable
 
@@ -93,8 +93,7 @@ def op_line(op: OpRow) -> Text:
 
 def _label(prefix: str, value: str) -> str:
     """The catalogue's word for an outbox target or action, or the raw value shown literally."""
-    key = f"{prefix}.{value}"
-    return t(key) if key in CATALOGUE else printable(value)
+    return t_or(f"{prefix}.{value}", printable(value))
 
 
 def entry_line(entry: ReportEntry) -> Text:

@@ -32,7 +32,7 @@ from crmtui.records.canonical import Batch, Customer
 from crmtui.records.emails import email_key
 from crmtui.screens.sources import SourcesScreen
 from crmtui.store import Store
-from tests.tui.test_etl_screens import settle
+from tests.tui.support import settle
 
 KIND = "demo_crm"
 

@@ -5,12 +5,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 from pathlib import Path
-from typing import Any
 
-from textual.app import App
-from textual.pilot import Pilot
 from textual.widgets import DataTable, Label
-from textual.worker import WorkerCancelled
 
 from crmtui.app import make_app
 from crmtui.config import Settings
@@ -21,20 +17,9 @@ from crmtui.screens.sources import SourcesScreen
 from crmtui.store import Store
 from crmtui.store.etl import etl_repo
 from crmtui.widgets.etl_bars import BarChart
+from tests.tui.support import settle
 
 HOSTILE = "[@click=app.quit]Q[/] \x1b[31mX"
-
-
-async def settle(app: App[Any], pilot: Pilot[Any]) -> None:
-    """Wait until no worker runs (an exclusive reload may cancel an earlier one)."""
-    for _ in range(20):
-        try:
-            await app.workers.wait_for_complete()
-        except WorkerCancelled:
-            pass
-        await pilot.pause()
-        if not any(w.is_running for w in app.workers):
-            return
 
 
 def _settings(settings: Settings, tmp_path: Path) -> Settings:

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from textual.app import App
-from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Label
-from textual.worker import WorkerCancelled
 
 from crmtui.app import make_app
 from crmtui.config import Settings
@@ -18,21 +13,10 @@ from crmtui.screens.reco_quality import RecoQualityScreen
 from crmtui.store import Store
 from crmtui.store.etl import etl_repo
 from crmtui.store.reco import reco_repo
+from tests.tui.support import settle
 from tests.unit.test_reco_engine import AS_OF, World
 
 HOSTILE = "[@click=app.quit]Q[/] \x1b[31mX"
-
-
-async def settle(app: App[Any], pilot: Pilot[Any]) -> None:
-    """Wait until no worker runs (an exclusive reload may cancel an earlier one)."""
-    for _ in range(30):
-        try:
-            await app.workers.wait_for_complete()
-        except WorkerCancelled:
-            pass
-        await pilot.pause()
-        if not any(w.is_running for w in app.workers):
-            return
 
 
 def _data(store: Store) -> None:

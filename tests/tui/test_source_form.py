@@ -20,7 +20,6 @@ from textual import events
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, RadioSet, Static
-from textual.worker import WorkerCancelled
 
 from crmtui.app import CrmApp, make_app
 from crmtui.config import Settings, load_settings
@@ -30,18 +29,7 @@ from crmtui.sandbox.odoo import DEFAULT_DB, DEFAULT_KEY, DEFAULT_LOGIN, OdooSim
 from crmtui.screens.source_form import SourceFormScreen
 from crmtui.screens.sources import SourcesScreen
 from crmtui.store import Store
-
-
-async def settle(app: App[Any], pilot: Pilot[Any]) -> None:
-    """Wait until no worker runs (an exclusive reload may cancel an earlier one)."""
-    for _ in range(40):
-        try:
-            await app.workers.wait_for_complete()
-        except WorkerCancelled:
-            pass
-        await pilot.pause()
-        if not any(w.is_running for w in app.workers):
-            return
+from tests.tui.support import settle
 
 
 def _production(env_file: str = ".env") -> Settings:

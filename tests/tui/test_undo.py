@@ -3,12 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from textual.app import App
-from textual.pilot import Pilot
 from textual.widgets import DataTable, Label
-from textual.worker import WorkerCancelled
 
 from crmtui.app import make_app
 from crmtui.config import Settings
@@ -20,19 +15,8 @@ from crmtui.screens.forgotten import ForgottenScreen
 from crmtui.store import Store
 from crmtui.store.reco import reco_repo
 from crmtui.widgets.sync_forgotten import ForgottenTable
+from tests.tui.support import settle
 from tests.unit.test_reco_engine import AS_OF, World
-
-
-async def settle(app: App[Any], pilot: Pilot[Any]) -> None:
-    """Wait until no worker runs (an exclusive reload may cancel an earlier one)."""
-    for _ in range(30):
-        try:
-            await app.workers.wait_for_complete()
-        except WorkerCancelled:
-            pass
-        await pilot.pause()
-        if not any(w.is_running for w in app.workers):
-            return
 
 
 def _data(store: Store) -> None:
