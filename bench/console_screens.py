@@ -215,7 +215,7 @@ async def during_cycle(settings: Settings, store: Store, control: Any) -> dict[s
 @contextlib.contextmanager
 def sandbox_store(folder: Path) -> Iterator[tuple[Settings, Store, Any]]:
     """The console's sandbox (the CLI's seed and size) after one cycle."""
-    from crmtui.cli import SANDBOX_CONTACTS, SANDBOX_SEED
+    from crmtui.cli.entry import SANDBOX_CONTACTS, SANDBOX_SEED
     from crmtui.engine.cycle import run_cycle
     from crmtui.sandbox.demo import seed_scenario
     from crmtui.sandbox.harness import running_sandbox

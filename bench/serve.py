@@ -40,10 +40,10 @@ from starlette.routing import Route
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from crmtui.config import load_settings  # noqa: E402
+from crmtui.endpoints.server import BatchedWriter, make_server_app  # noqa: E402
 from crmtui.sandbox.loopback import free_port  # noqa: E402
 from crmtui.sandbox.sns import SnsPublisher, sandbox_pki, ses_event  # noqa: E402
 from crmtui.secrets import Secret  # noqa: E402
-from crmtui.server import BatchedWriter, make_server_app  # noqa: E402
 from crmtui.store import Store  # noqa: E402
 from crmtui.store.events import EventsRepo  # noqa: E402
 

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from crmtui.cli import main
+from crmtui.cli.entry import main
 
 sys.exit(main())

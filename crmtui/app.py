@@ -13,15 +13,13 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-import crmtui.i18n_console  # noqa: F401 - registers the key map and confirmation texts
-from crmtui.commands import GLOBAL_COMMANDS
+import crmtui.i18n.console  # noqa: F401 - registers the key map and confirmation texts
 from crmtui.config import Settings
 from crmtui.engine.cycle import run_cycle
 from crmtui.engine.events import CycleFinished, Event
 from crmtui.i18n import t
 from crmtui.intervals import describe_interval, remaining
 from crmtui.logs import run_logging
-from crmtui.messages import EngineReported, StoreChanged
 from crmtui.screens.confirm import ConfirmScreen
 from crmtui.screens.connectors import ConnectorsScreen
 from crmtui.screens.customers import CustomersScreen
@@ -30,6 +28,8 @@ from crmtui.screens.deletions import DeletionsScreen
 from crmtui.screens.forgotten import ForgottenScreen
 from crmtui.screens.help import HelpScreen
 from crmtui.screens.keymap import bindings_of, screen_actions
+from crmtui.screens.messages import EngineReported, StoreChanged
+from crmtui.screens.palette import GLOBAL_COMMANDS
 from crmtui.screens.quality import QualityScreen
 from crmtui.screens.reco_quality import RecoQualityScreen
 from crmtui.screens.runs import RunsScreen

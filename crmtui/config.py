@@ -645,7 +645,7 @@ def load_settings(
     if get("ISAVIGNE_NAME_ORDER"):
         order = get("ISAVIGNE_NAME_ORDER").lower().replace("-", "_")
         if order not in ("first_last", "last_first"):
-            import crmtui.i18n_etl  # noqa: F401 - registers the etl.* keys
+            import crmtui.i18n.etl  # noqa: F401 - registers the etl.* keys
 
             problems.append(
                 Problem(
@@ -740,7 +740,7 @@ def parse_isavigne_columns(text: str) -> tuple[dict[str, dict[str, str]], list[s
     file's fields (:data:`crmtui.connectors.isavigne.ALIASES`). Messages name the file, the column
     and the field.
     """
-    import crmtui.i18n_etl  # noqa: F401 - registers the etl.* keys
+    import crmtui.i18n.etl  # noqa: F401 - registers the etl.* keys
     from crmtui.connectors.isavigne import ALIASES
     from crmtui.records.normalize import normalize_column
 

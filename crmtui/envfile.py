@@ -29,7 +29,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values, set_key, unset_key
 
-import crmtui.i18n_etl  # noqa: F401 - registers the envfile.* keys
+import crmtui.i18n.etl  # noqa: F401 - registers the envfile.* keys
 from crmtui.config import Problem, check_env_file_permissions
 from crmtui.i18n import t
 from crmtui.secrets import Secret

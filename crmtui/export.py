@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import crmtui.i18n_sync_ui  # noqa: F401  (registers the sync screens' text)
+import crmtui.i18n.sync_ui  # noqa: F401  (registers the sync screens' text)
 from crmtui.files import open_private, private_dir
 from crmtui.i18n import t
 from crmtui.text import printable

@@ -23,7 +23,7 @@ import stat
 from pathlib import Path
 from typing import cast
 
-import crmtui.i18n_input  # noqa: F401 - registers the input.* keys
+import crmtui.i18n.input  # noqa: F401 - registers the input.* keys
 from crmtui.i18n import t
 
 DIR_MODE = 0o700

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import crmtui.i18n_etl  # noqa: F401 - registers the etl.* keys
+import crmtui.i18n.etl  # noqa: F401 - registers the etl.* keys
 from crmtui.connectors.errors import ConnectorError
 from crmtui.i18n import t
 from crmtui.records.canonical import Batch, Canonical, Customer, Product, SalesLine, SkippedRow, StockLevel

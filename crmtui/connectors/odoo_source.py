@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-import crmtui.i18n_etl  # noqa: F401 - registers the etl.* keys
+import crmtui.i18n.etl  # noqa: F401 - registers the etl.* keys
 from crmtui.connectors.odoo import OdooClient
 from crmtui.i18n import t
 from crmtui.records.canonical import Batch, Canonical, Customer, Product, SalesLine, SkippedRow, StockLevel

@@ -31,7 +31,7 @@ from typing import Any, Protocol, cast
 
 import httpx
 
-import crmtui.i18n_etl  # noqa: F401 - registers the etl.* keys
+import crmtui.i18n.etl  # noqa: F401 - registers the etl.* keys
 from crmtui.config import Settings
 from crmtui.connectors.errors import ConnectorError
 from crmtui.engine.cycle import StepContext, StepResult, register_step

@@ -44,7 +44,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-import crmtui.i18n_events  # noqa: F401 - registers the events.* keys
+import crmtui.i18n.events  # noqa: F401 - registers the events.* keys
 from crmtui.config import Settings
 from crmtui.connectors.errors import ConnectorError, NotFound
 from crmtui.engine.tracking import machine_reason

@@ -70,7 +70,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import crmtui.i18n_reco  # noqa: F401 - registers the reco.* keys
+import crmtui.i18n.reco  # noqa: F401 - registers the reco.* keys
 from crmtui.config import Settings
 from crmtui.engine.cycle import StepContext, StepResult, register_step
 from crmtui.engine.events import EventSink, StepProgressed, ignore

@@ -34,7 +34,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import crmtui.i18n_replies  # noqa: F401 - registers the replies strings
+import crmtui.i18n.replies  # noqa: F401 - registers the replies strings
 from crmtui.config import Settings
 from crmtui.connectors.errors import ConnectorError
 from crmtui.connectors.imap import ImapClient, MailHeaders

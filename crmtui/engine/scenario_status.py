@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-import crmtui.i18n_scenarios  # noqa: F401 - registers the scenario strings
+import crmtui.i18n.scenarios  # noqa: F401 - registers the scenario strings
 from crmtui.engine import ab
 from crmtui.engine.scenario_settings import DAY_NAMES
 from crmtui.formats import percent

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import crmtui.i18n_scenarios  # noqa: F401 - registers the scenario strings
+import crmtui.i18n.scenarios  # noqa: F401 - registers the scenario strings
 from crmtui.config import Settings
 from crmtui.engine import scenario_settings as settings_forms
 from crmtui.engine.cycle import StepContext, StepResult, register_step

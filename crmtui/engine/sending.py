@@ -63,7 +63,7 @@ from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
 
-import crmtui.i18n_scenarios  # noqa: F401 - registers the footer strings
+import crmtui.i18n.scenarios  # noqa: F401 - registers the footer strings
 from crmtui.config import Settings
 from crmtui.connectors.errors import ConnectorError, OutcomeUnknown
 from crmtui.connectors.smtp import (

@@ -39,7 +39,7 @@ from jinja2 import Template as JinjaTemplate
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-import crmtui.i18n_scenarios  # noqa: F401 - registers the footer strings
+import crmtui.i18n.scenarios  # noqa: F401 - registers the footer strings
 from crmtui.i18n import t
 
 VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")

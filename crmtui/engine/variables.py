@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import crmtui.i18n_scenario_status  # noqa: F401 - registers the variable strings
+import crmtui.i18n.scenario_status  # noqa: F401 - registers the variable strings
 from crmtui.config import Settings
 from crmtui.engine.templates import CONTACT_FIELDS, RECOMMENDATION_VARIABLES
 from crmtui.i18n import t

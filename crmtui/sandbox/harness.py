@@ -309,9 +309,9 @@ class Sandbox:
         Returns:
             The starlette app (``app.state.processor``, ``app.state.signer``...).
         """
+        from crmtui.endpoints.server import make_server_app
         from crmtui.sandbox.ses_feed import SANDBOX_TOPIC
         from crmtui.sandbox.sns import sandbox_pki
-        from crmtui.server import make_server_app
 
         if "serve" not in self.urls:
             raise RuntimeError("start the sandbox with serve=True first")

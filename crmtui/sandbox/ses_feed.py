@@ -36,7 +36,7 @@ from crmtui.sandbox.sns import SandboxPki, SnsPublisher, sandbox_pki, ses_event
 
 SANDBOX_TOPIC = "arn:aws:sns:eu-west-3:000000000000:crmtui-sandbox-ses-events"
 """The topic the sandbox publishes to: ``crmtui serve`` accepts it in sandbox mode
-(``crmtui.commands_serve.SANDBOX_TOPIC``, the same ARN; a test keeps them equal)."""
+(``crmtui.cli.serve.SANDBOX_TOPIC``, the same ARN; a test keeps them equal)."""
 
 _PIXEL = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*(["'])([^"']*/t/o/[^"']+)\1""", re.IGNORECASE)
 _CLICK = re.compile(r"""<a\b[^>]*?\bhref\s*=\s*(["'])([^"']*/t/c/[^"']+)\1""", re.IGNORECASE)

@@ -16,7 +16,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
-import crmtui.i18n_etl  # noqa: F401 - registers the etl.* keys
+import crmtui.i18n.etl  # noqa: F401 - registers the etl.* keys
 from crmtui.config import ConfigError, Settings, format_isavigne_columns, parse_isavigne_columns
 from crmtui.envfile import EnvFileError
 from crmtui.i18n import t

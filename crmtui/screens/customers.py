@@ -24,9 +24,9 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Input, Label
 
-import crmtui.i18n_console  # noqa: F401 - registers the navigation texts
-import crmtui.i18n_reco  # noqa: F401 - registers the reco.* keys
-import crmtui.i18n_undo  # noqa: F401 - registers the undo.* keys
+import crmtui.i18n.console  # noqa: F401 - registers the navigation texts
+import crmtui.i18n.reco  # noqa: F401 - registers the reco.* keys
+import crmtui.i18n.undo  # noqa: F401 - registers the undo.* keys
 from crmtui.engine.etl import segment_label
 from crmtui.engine.reco import (
     RecoConfig,

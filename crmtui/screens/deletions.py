@@ -32,13 +32,13 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, ProgressBar
 from textual.worker import Worker, WorkerState
 
-import crmtui.i18n_sync_ui  # noqa: F401  (registers the sync screens' text)
+import crmtui.i18n.sync_ui  # noqa: F401  (registers the sync screens' text)
 from crmtui.engine.decisions import DecisionsOutcome, apply_decisions
 from crmtui.engine.events import Event, StepProgressed
 from crmtui.i18n import t
-from crmtui.messages import EngineReported
 from crmtui.screens.confirm import ConfirmScreen, TypedConfirmScreen
 from crmtui.screens.erase_dialog import ask_erase
+from crmtui.screens.messages import EngineReported
 from crmtui.screens.workers import deliver
 from crmtui.store.locks import RUN_LOCK, LockHeld
 from crmtui.store.review import Key, QueueCounts, review_key

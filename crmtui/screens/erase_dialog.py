@@ -18,7 +18,7 @@ from typing import Any
 from rich.text import Text
 from textual.screen import Screen
 
-import crmtui.i18n_erase  # noqa: F401  (registers the erase.* keys)
+import crmtui.i18n.erase  # noqa: F401  (registers the erase.* keys)
 from crmtui.engine.erase import EraseError, EraseOutcome, ensure_secret, erase
 from crmtui.engine.erase_report import render_outcome
 from crmtui.i18n import t

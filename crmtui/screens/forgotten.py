@@ -23,8 +23,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Label
 from textual.worker import Worker, WorkerState
 
-import crmtui.i18n_sync_ui  # noqa: F401  (registers the sync screens' text)
-import crmtui.i18n_undo  # noqa: F401  (registers the undo.* keys)
+import crmtui.i18n.sync_ui  # noqa: F401  (registers the sync screens' text)
+import crmtui.i18n.undo  # noqa: F401  (registers the undo.* keys)
 from crmtui.export import export_forgotten
 from crmtui.i18n import t
 from crmtui.screens.workers import deliver

@@ -9,7 +9,7 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-import crmtui.i18n_console  # noqa: F401 - registers the key map texts
+import crmtui.i18n.console  # noqa: F401 - registers the key map texts
 from crmtui.i18n import t
 from crmtui.screens.keymap import Section, bindings_of, rows_of
 

@@ -9,7 +9,7 @@ from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widgets import DataTable, Label
 
-import crmtui.i18n_etl  # noqa: F401 - registers the quality.* keys
+import crmtui.i18n.etl  # noqa: F401 - registers the quality.* keys
 from crmtui.engine.etl import quality_label, segment_label, table_label
 from crmtui.formats import number
 from crmtui.i18n import t

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Label
 
-import crmtui.i18n_reco  # noqa: F401 - registers the reco.* keys
+import crmtui.i18n.reco  # noqa: F401 - registers the reco.* keys
 from crmtui.engine.reco import RecoConfig, category_label, conversions, reco_config, rule_label
 from crmtui.formats import money, number, percent
 from crmtui.i18n import t

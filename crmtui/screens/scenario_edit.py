@@ -28,7 +28,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
-import crmtui.i18n_scenarios  # noqa: F401 - registers the editor strings
+import crmtui.i18n.scenarios  # noqa: F401 - registers the editor strings
 from crmtui.engine import scenarios as sc
 from crmtui.engine.templates import Template
 from crmtui.i18n import t

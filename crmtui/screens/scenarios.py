@@ -13,9 +13,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Label, Static, Tree
 
-import crmtui.i18n_console  # noqa: F401 - registers the confirmation texts
-import crmtui.i18n_layout  # noqa: F401 - registers the short headers
-import crmtui.i18n_scenarios  # noqa: F401 - registers the screen's strings
+import crmtui.i18n.console  # noqa: F401 - registers the confirmation texts
+import crmtui.i18n.layout  # noqa: F401 - registers the short headers
+import crmtui.i18n.scenarios  # noqa: F401 - registers the screen's strings
 from crmtui.engine import ab
 from crmtui.engine import scenarios as sc
 from crmtui.engine.scenario_status import next_send_text, refusal_text

@@ -41,7 +41,7 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
-import crmtui.i18n_etl  # noqa: F401 - registers the form.* keys
+import crmtui.i18n.etl  # noqa: F401 - registers the form.* keys
 from crmtui.config import FIELD_VARS, ConfigError, Settings, load_settings
 from crmtui.connectors.isavigne import file_kind
 from crmtui.engine.connectivity import Verdict, check_connectors

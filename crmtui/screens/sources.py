@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Label
 
-import crmtui.i18n_etl  # noqa: F401 - registers the etl.* keys
+import crmtui.i18n.etl  # noqa: F401 - registers the etl.* keys
 from crmtui.connectors.errors import ConnectorError
 from crmtui.engine.etl import MappingRow, SourceManager, describe_source, export_kind, mapping
 from crmtui.engine.events import Event, StepProgressed

@@ -23,14 +23,14 @@ from textual.screen import Screen
 from textual.widgets import Label
 from textual.worker import Worker, get_current_worker
 
-import crmtui.i18n_sync_ui  # noqa: F401  (registers the sync screens' text)
+import crmtui.i18n.sync_ui  # noqa: F401  (registers the sync screens' text)
 from crmtui.engine.cycle import run_cycle
 from crmtui.engine.events import CycleFinished, CycleStarted, Event, Notice, RateWaiting, StepProgressed
 from crmtui.i18n import t
 from crmtui.logs import run_logging
-from crmtui.messages import EngineReported
 from crmtui.screens.confirm import ConfirmScreen
 from crmtui.screens.lines import LinesScreen
+from crmtui.screens.messages import EngineReported
 from crmtui.screens.workers import deliver
 from crmtui.store.locks import LockHeld
 from crmtui.store.runs import Run

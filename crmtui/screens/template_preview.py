@@ -22,7 +22,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-import crmtui.i18n_scenarios  # noqa: F401 - registers the preview strings
+import crmtui.i18n.scenarios  # noqa: F401 - registers the preview strings
 from crmtui.engine.preview import (
     AUTO,
     Found,

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, SelectionList, Static
 
-import crmtui.i18n_scenarios  # noqa: F401 - registers the editor strings
+import crmtui.i18n.scenarios  # noqa: F401 - registers the editor strings
 from crmtui.engine import scenario_settings as settings_forms
 from crmtui.i18n import t
 from crmtui.store.scenarios import Audience, Scenario

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
-import crmtui.i18n_scenarios  # noqa: F401 - registers the editor strings
+import crmtui.i18n.scenarios  # noqa: F401 - registers the editor strings
 from crmtui.i18n import t
 from crmtui.store.scenarios import Step, TemplateRow
 from crmtui.text import literal

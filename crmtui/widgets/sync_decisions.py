@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from rich.text import Text
 from textual.widgets.data_table import CellDoesNotExist
 
-import crmtui.i18n_sync_ui  # noqa: F401  (registers the sync screens' text)
+import crmtui.i18n.sync_ui  # noqa: F401  (registers the sync screens' text)
 from crmtui.i18n import t
 from crmtui.store.sync import Decision
 from crmtui.text import literal

@@ -7,7 +7,7 @@ from typing import Any
 
 from rich.text import Text
 
-import crmtui.i18n_sync_ui  # noqa: F401  (registers the sync screens' text)
+import crmtui.i18n.sync_ui  # noqa: F401  (registers the sync screens' text)
 from crmtui.i18n import t
 from crmtui.text import literal
 from crmtui.widgets.paged_table import WindowTable

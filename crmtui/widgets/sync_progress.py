@@ -19,8 +19,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, ProgressBar
 
-import crmtui.i18n_sync_ui  # noqa: F401  (registers the sync screens' text)
-import crmtui.i18n_waits  # noqa: F401  (registers the wait.* keys)
+import crmtui.i18n.sync_ui  # noqa: F401  (registers the sync screens' text)
+import crmtui.i18n.waits  # noqa: F401  (registers the wait.* keys)
 from crmtui.engine.events import RateWaiting
 from crmtui.engine.waits import wait_message
 from crmtui.formats import number

@@ -8,7 +8,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
-import crmtui.i18n_sync_ui  # noqa: F401  (registers the sync screens' text)
+import crmtui.i18n.sync_ui  # noqa: F401  (registers the sync screens' text)
 from crmtui.i18n import t
 from crmtui.store.runs import Run
 from crmtui.text import printable

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from crmtui.cli import EXIT_CONFIG, main
+from crmtui.cli.entry import EXIT_CONFIG, main
 from crmtui.config import ConfigError, load_settings
 from crmtui.engine.etl import write_quality_report
 from crmtui.export import cell, write_csv

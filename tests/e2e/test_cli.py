@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from crmtui.cli import main
+from crmtui.cli.entry import main
 from crmtui.store import Store
 from crmtui.store.locks import RUN_LOCK
 

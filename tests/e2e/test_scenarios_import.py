@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crmtui.cli import main
+from crmtui.cli.entry import main
 
 HEAD = """name = "Prospection initiale"
 scenario.daily_cap = 500              # Max 500 emails/jour

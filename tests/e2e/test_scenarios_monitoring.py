@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from crmtui.cli import main
+from crmtui.cli.entry import main
 from crmtui.sandbox.mail import SmtpSink
 
 SCENARIO = """

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from crmtui.cli import main
-from crmtui.commands_cli import MARKER, cron_schedule
+from crmtui.cli.entry import main
+from crmtui.cli.tools import MARKER, cron_schedule
 from crmtui.sandbox.harness import running_sandbox
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 
-from crmtui.cli import build_parser
-from crmtui.commands_web import console_command
+from crmtui.cli.entry import build_parser
+from crmtui.cli.web import console_command
 
 
 def _free_port() -> int:

@@ -16,11 +16,11 @@ import httpx
 from crmtui.config import Settings
 from crmtui.connectors.errors import OutcomeUnknown
 from crmtui.connectors.smtp import OutgoingEmail
+from crmtui.endpoints.server import WebhookSecrets, make_server_app
 from crmtui.engine.scenarios import loads_toml
 from crmtui.engine.sending import run_tick
 from crmtui.sandbox.sns import SnsPublisher, sandbox_pki, ses_event
 from crmtui.secrets import Secret
-from crmtui.server import WebhookSecrets, make_server_app
 from crmtui.store import Store
 from crmtui.store.scenarios import scenario_repo
 

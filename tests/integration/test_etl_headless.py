@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crmtui.cli import main
+from crmtui.cli.entry import main
 from crmtui.sandbox.isavigne_data import write_exports
 from crmtui.store import Store
 from crmtui.store.etl import etl_repo

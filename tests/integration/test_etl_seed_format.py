@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from crmtui.cli import main
+from crmtui.cli.entry import main
 from crmtui.config import Settings, load_settings
 from crmtui.engine.etl import SourceManager
 from crmtui.store import Store

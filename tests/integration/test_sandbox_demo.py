@@ -34,7 +34,7 @@ def test_demo_scenario_is_valid_idempotent_and_matches_the_recipients_rates(stor
 
 
 def test_serve_port_is_https_and_answers_once_attached(settings: Settings, store: Store) -> None:
-    from crmtui.commands_serve import SANDBOX_TOPIC as SERVED_TOPIC
+    from crmtui.cli.serve import SANDBOX_TOPIC as SERVED_TOPIC
 
     assert SANDBOX_TOPIC == SERVED_TOPIC  # what the feed publishes to is what `crmtui serve` accepts
     with running_sandbox(100, serve=True) as sb:

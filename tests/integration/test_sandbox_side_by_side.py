@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from crmtui.cli import sandbox_services
+from crmtui.cli.entry import sandbox_services
 from crmtui.config import Settings
 
 

@@ -37,7 +37,7 @@ html = """
 """
 '''
 
-CLI = [sys.executable, "-m", "crmtui.commands_scenarios", "--no-sandbox"]
+CLI = [sys.executable, "-m", "crmtui.cli.scenarios", "--no-sandbox"]
 
 
 def env(tmp: Path, sink: SmtpSink | None = None) -> dict[str, str]:

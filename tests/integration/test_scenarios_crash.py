@@ -65,7 +65,7 @@ def env_for(sink: SmtpSink, db: Path, **extra: str) -> dict[str, str]:
 
 
 HEADLESS = [sys.executable, "-m", "crmtui", "--no-sandbox", "--headless", "--only", "scenarios"]
-ONCE = [sys.executable, "-m", "crmtui.commands_scenarios", "--no-sandbox", "scenarios", "run", "--once"]
+ONCE = [sys.executable, "-m", "crmtui.cli.scenarios", "--no-sandbox", "scenarios", "run", "--once"]
 
 
 def run(cmd: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:

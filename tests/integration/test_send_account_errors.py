@@ -13,11 +13,11 @@ from dataclasses import replace
 import httpx
 import pytest
 
+from crmtui.cli.headless import run_headless
 from crmtui.config import Settings
 from crmtui.connectors.ses import SesClient
 from crmtui.connectors.smtp import AccountRefused, OutgoingEmail
 from crmtui.engine.sending import run_tick
-from crmtui.headless import run_headless
 from crmtui.i18n import set_language
 from crmtui.sandbox.loopback import LoopbackServer
 from crmtui.sandbox.mail import SANDBOX_FROM, SesSim, SmtpSink

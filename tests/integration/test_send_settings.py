@@ -8,10 +8,10 @@ from dataclasses import replace
 
 import pytest
 
+from crmtui.cli.headless import run_headless
 from crmtui.config import Settings
 from crmtui.engine import scenarios as sc
 from crmtui.engine.sending import run_tick
-from crmtui.headless import run_headless
 from crmtui.i18n import set_language
 from crmtui.sandbox.loopback import LoopbackServer
 from crmtui.sandbox.mail import SesSim, SmtpSink

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-import crmtui.commands_serve  # noqa: F401 - registers ``serve`` until the CLI imports it itself
-from crmtui.cli import EXIT_CONFIG, EXIT_OK, main
-from crmtui.commands_serve import topics_from
+import crmtui.cli.serve  # noqa: F401 - registers ``serve`` until the CLI imports it itself
+from crmtui.cli.entry import EXIT_CONFIG, EXIT_OK, main
+from crmtui.cli.serve import topics_from
 from crmtui.config import load_settings
 
 

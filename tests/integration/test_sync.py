@@ -319,8 +319,8 @@ async def test_cancel_during_apply_then_rerun_loses_nothing(
 async def test_one_click_unsubscribe_through_serve_reaches_both_services_next_cycle(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
+    from crmtui.endpoints.server import make_server_app
     from crmtui.engine.tracking import TrackingSigner
-    from crmtui.server import make_server_app
 
     settings = make_settings(sandbox, tmp_path, CRMTUI_TRACKING_SECRET="test-tracking-secret-0123456789")
     store = Store(settings.store_path)
@@ -386,8 +386,8 @@ async def test_field_mapping_is_configurable(sandbox: Sandbox, tmp_path: Path) -
 async def test_copper_delete_webhook_queues_a_decision_without_a_full_read(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
+    from crmtui.endpoints.server import make_server_app
     from crmtui.engine.tracking import TrackingSigner
-    from crmtui.server import make_server_app
 
     settings = make_settings(sandbox, tmp_path, CRMTUI_TRACKING_SECRET="test-tracking-secret-0123456789")
     store = Store(settings.store_path)

@@ -34,7 +34,7 @@ async def walk(data_dir: Path) -> None:
     from crmtui.config import load_settings
 
     settings = load_settings(env_file=None, sandbox=True, overrides={"CRMTUI_LANG": "fr"})
-    from crmtui.cli import sandbox_services
+    from crmtui.cli.entry import sandbox_services
 
     with sandbox_services(settings) as live:
         from crmtui.app import CrmApp, make_app

@@ -97,7 +97,7 @@ async def test_keys_and_palette_reach_both_screens(settings: Settings, store: St
         await settle(app, pilot)
         assert isinstance(app.screen, QualityScreen)
         assert "No report yet" in str(app.screen.query_one("#quality-when", Label).render())
-    from crmtui.commands import GLOBAL_COMMANDS
+    from crmtui.screens.palette import GLOBAL_COMMANDS
 
     assert {"show_sources", "show_quality"} <= {c.action for c in GLOBAL_COMMANDS}
 

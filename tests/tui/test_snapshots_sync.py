@@ -17,9 +17,9 @@ from crmtui.app import CrmApp, make_app
 from crmtui.config import Settings, load_settings
 from crmtui.engine.cycle import run_cycle
 from crmtui.engine.events import CycleStarted, Notice, StepProgressed, StepStarted
-from crmtui.messages import EngineReported
 from crmtui.sandbox.data import generate_contacts
 from crmtui.sandbox.harness import Sandbox, running_sandbox
+from crmtui.screens.messages import EngineReported
 from crmtui.screens.sync import SyncScreen
 from crmtui.store import Store
 from crmtui.store.sync import OpRow

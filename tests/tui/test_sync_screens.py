@@ -443,7 +443,7 @@ def test_sync_ui_catalogue_has_both_languages_with_the_same_placeholders() -> No
     import string
 
     from crmtui.i18n import LANGUAGES
-    from crmtui.i18n_sync_ui import SYNC_UI_CATALOGUE
+    from crmtui.i18n.sync_ui import SYNC_UI_CATALOGUE
 
     def fields(text: str) -> set[str]:
         return {name for _, name, _, _ in string.Formatter().parse(text) if name}
@@ -455,8 +455,8 @@ def test_sync_ui_catalogue_has_both_languages_with_the_same_placeholders() -> No
 
 
 def test_palette_and_help_mirror_the_screen_keys() -> None:
-    from crmtui.commands import GLOBAL_COMMANDS
     from crmtui.i18n import CATALOGUE
+    from crmtui.screens.palette import GLOBAL_COMMANDS
 
     actions = {entry.action for entry in GLOBAL_COMMANDS}
     keys = {b.action: b.key for b in CrmApp.BINDINGS if isinstance(b, Binding)}

@@ -12,8 +12,8 @@ MODULES = [
     "crmtui.connectors.http",
     "crmtui.connectors.errors",
     "crmtui.store",
-    "crmtui.headless",
-    "crmtui.cli",
+    "crmtui.cli.headless",
+    "crmtui.cli.entry",
     "crmtui.config",
 ]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from crmtui.cli import main
+from crmtui.cli.entry import main
 from crmtui.engine.reco import (
     RecoConfig,
     conversions,
@@ -17,7 +17,7 @@ from crmtui.engine.reco import (
     record_suggestion,
 )
 from crmtui.i18n import LANGUAGES
-from crmtui.i18n_reco import RECO_CATALOGUE
+from crmtui.i18n.reco import RECO_CATALOGUE
 from crmtui.records.canonical import Batch, ContactEvent, SalesLine
 from crmtui.sandbox.isavigne_data import write_exports
 from crmtui.store import Store

@@ -12,8 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-import crmtui.i18n_input  # noqa: F401 - registers the input.* keys
-from crmtui.cli import (
+import crmtui.i18n.input  # noqa: F401 - registers the input.* keys
+from crmtui.cli.entry import (
     EXIT_CONFIG,
     EXIT_OK,
     EXIT_RECORDS_FAILED,

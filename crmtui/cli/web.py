@@ -14,7 +14,7 @@ import argparse
 import shlex
 import sys
 
-from crmtui.cli import EXIT_CONFIG, EXIT_OK, subcommand
+from crmtui.cli.entry import EXIT_CONFIG, EXIT_OK, subcommand
 from crmtui.i18n import t
 
 LOOPBACK = "127.0.0.1"

@@ -1,7 +1,7 @@
 """User-facing text of the recommendations area (reasons, step, screens), in French and English.
 
 Importing this module merges :data:`RECO_CATALOGUE` into :data:`crmtui.i18n.CATALOGUE`, so
-``t("reco.…")`` works anywhere after ``import crmtui.i18n_reco``.
+``t("reco.…")`` works anywhere after ``import crmtui.i18n.reco``.
 """
 
 from __future__ import annotations

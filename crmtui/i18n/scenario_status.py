@@ -1,7 +1,7 @@
 """User-facing text of ``crmtui scenarios status|op|reset`` (monitoring), in French and English.
 
 Importing this module merges :data:`SCENARIO_STATUS_CATALOGUE` into :data:`crmtui.i18n.CATALOGUE`
-(``crmtui.i18n_scenarios`` imports it, so every ``scenarios.…`` string is there together).
+(``crmtui.i18n.scenarios`` imports it, so every ``scenarios.…`` string is there together).
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """User-facing text of the scenarios area (validation, CLI, screen), in French and English.
 
 Importing this module merges :data:`SCENARIOS_CATALOGUE` into :data:`crmtui.i18n.CATALOGUE`, so
-``t("scenarios.…")`` works anywhere after ``import crmtui.i18n_scenarios``.
+``t("scenarios.…")`` works anywhere after ``import crmtui.i18n.scenarios``.
 """
 
 from __future__ import annotations
 
-import crmtui.i18n_scenario_status  # noqa: F401 - the monitoring strings
+import crmtui.i18n.scenario_status  # noqa: F401 - the monitoring strings
 from crmtui.i18n import CATALOGUE
 
 SCENARIOS_CATALOGUE: dict[str, dict[str, str]] = {

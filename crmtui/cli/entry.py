@@ -175,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.headless and args.sandbox is None and settings.sandbox:
         # Nothing configured at all: a cron run must never work on the sandbox's sample data by
         # surprise (issue #11); the sandbox is one flag away.
-        import crmtui.i18n_etl  # noqa: F401 - registers the etl.* keys
+        import crmtui.i18n.etl  # noqa: F401 - registers the etl.* keys
 
         print(t("headless.nothing_configured"), file=sys.stderr)
         print(f"  → {t('headless.nothing_configured.fix')}", file=sys.stderr)
@@ -191,7 +191,7 @@ def _explicit_log_level(argv: Sequence[str] | None) -> bool:
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.headless:
-        from crmtui.headless import run_headless
+        from crmtui.cli.headless import run_headless
 
         return run_headless(
             settings,
@@ -324,11 +324,11 @@ def _register_builtin() -> None:
     import importlib
 
     for module in (
-        "crmtui.commands_cli",
-        "crmtui.commands_serve",
-        "crmtui.commands_scenarios",
-        "crmtui.commands_erase",
-        "crmtui.commands_web",
+        "crmtui.cli.tools",
+        "crmtui.cli.serve",
+        "crmtui.cli.scenarios",
+        "crmtui.cli.erase",
+        "crmtui.cli.web",
     ):
         try:
             importlib.import_module(module)

@@ -13,7 +13,7 @@ Examples::
     crmtui scenarios op KEY                 # one ledger operation and its events (a key or its first 8+ characters)
     crmtui scenarios reset NAME             # forget a test scenario's test sends (refused when real ones exist)
 
-Also runnable before the CLI registers it: ``python -m crmtui.commands_scenarios [--db F] scenarios run --once``
+Also runnable before the CLI registers it: ``python -m crmtui.cli.scenarios [--db F] scenarios run --once``
 (the same arguments as ``crmtui``).
 """
 
@@ -28,8 +28,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-import crmtui.i18n_scenarios  # noqa: F401 - registers the scenario strings
-from crmtui.cli import EXIT_CONFIG, EXIT_OK, EXIT_RECORDS_FAILED, EXIT_STORE, settings_from_args, subcommand
+import crmtui.i18n.scenarios  # noqa: F401 - registers the scenario strings
+from crmtui.cli.entry import (
+    EXIT_CONFIG,
+    EXIT_OK,
+    EXIT_RECORDS_FAILED,
+    EXIT_STORE,
+    settings_from_args,
+    subcommand,
+)
 from crmtui.config import ConfigError, Settings
 from crmtui.files import decode_error_line, write_private_text
 from crmtui.i18n import t
@@ -331,8 +338,8 @@ def _run(args: argparse.Namespace, settings: Settings, store: object) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m crmtui.commands_scenarios ARGS``: ``crmtui ARGS`` with this sub-command registered."""
-    from crmtui.cli import main as cli_main
+    """``python -m crmtui.cli.scenarios ARGS``: ``crmtui ARGS`` with this sub-command registered."""
+    from crmtui.cli.entry import main as cli_main
 
     return cli_main(list(sys.argv[1:] if argv is None else argv))
 

@@ -36,7 +36,7 @@ from crmtui.text import printable
 
 EXIT_OK, EXIT_RECORDS_FAILED, EXIT_CONFIG, EXIT_LOCKED, EXIT_STORE = 0, 1, 2, 3, 4
 
-log = logging.getLogger("crmtui.headless")
+log = logging.getLogger("crmtui.cli.headless")
 
 
 def format_duration(seconds: float) -> str:

@@ -1,7 +1,7 @@
 """User-facing text of the ETL area (sources, quality, RFM), in French and English.
 
 Importing this module merges :data:`ETL_CATALOGUE` into :data:`crmtui.i18n.CATALOGUE`, so
-``t("etl.…")`` works anywhere after ``import crmtui.i18n_etl``.
+``t("etl.…")`` works anywhere after ``import crmtui.i18n.etl``.
 """
 
 from __future__ import annotations

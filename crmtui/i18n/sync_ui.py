@@ -1,7 +1,7 @@
 """User-facing text of the sync screens (Sync, Deletions review, Forgotten emails), French and English.
 
 Importing this module merges :data:`SYNC_UI_CATALOGUE` into :data:`crmtui.i18n.CATALOGUE`, so
-``t("sync_ui.…")`` works anywhere after ``import crmtui.i18n_sync_ui``. Both languages of a key use
+``t("sync_ui.…")`` works anywhere after ``import crmtui.i18n.sync_ui``. Both languages of a key use
 the same placeholders (a test checks).
 """
 

@@ -18,8 +18,8 @@ import sys
 from dataclasses import replace
 from typing import Any
 
-import crmtui.i18n_events  # noqa: F401 - registers the serve.* keys
-from crmtui.cli import EXIT_CONFIG, EXIT_OK, EXIT_STORE, settings_from_args, subcommand
+import crmtui.i18n.events  # noqa: F401 - registers the serve.* keys
+from crmtui.cli.entry import EXIT_CONFIG, EXIT_OK, EXIT_STORE, settings_from_args, subcommand
 from crmtui.config import ConfigError, Settings
 from crmtui.i18n import t
 from crmtui.secrets import Secret
@@ -64,7 +64,7 @@ def topics_from(args: argparse.Namespace, settings: Settings) -> list[str]:
 
 def build_app(settings: Settings, store: Any, topics: list[str], *, loop: bool = True) -> Any:
     """The served app for these settings (sandbox: test PKI; configured connectors: outbox pushes)."""
-    from crmtui.server import make_server_app
+    from crmtui.endpoints.server import make_server_app
 
     kw: dict[str, Any] = {}
     if settings.sandbox:

@@ -15,7 +15,7 @@ import getpass
 import sys
 from pathlib import Path
 
-from crmtui.cli import (
+from crmtui.cli.entry import (
     EXIT_CONFIG,
     EXIT_LOCKED,
     EXIT_OK,

@@ -44,7 +44,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-import crmtui.i18n_events  # noqa: F401 - registers the unsub.* keys
+import crmtui.i18n.events  # noqa: F401 - registers the unsub.* keys
 from crmtui.config import Settings
 from crmtui.engine.events_in import (
     COPPER_DEDUP_WINDOW,
@@ -67,7 +67,7 @@ if TYPE_CHECKING:
     from crmtui.connectors.mailchimp import MailchimpClient
     from crmtui.store.db import Store
 
-log = logging.getLogger("crmtui.server")
+log = logging.getLogger("crmtui.endpoints.server")
 
 PIXEL = (
     b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00"

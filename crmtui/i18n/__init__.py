@@ -537,34 +537,34 @@ def t_or(key: str, default: str, /) -> str:
     return t(key) if key in CATALOGUE else default
 
 
-# The catalogue is one: each area keeps its entries in a sibling module (``i18n_etl``, ``i18n_sync_ui``,
-# ``i18n_scenarios``, ``i18n_events``, ``i18n_reco``), merged here so every key exists as soon as
+# The catalogue is one: each area keeps its entries in a module of this package (``etl``, ``sync_ui``,
+# ``scenarios``, ``events``, ``reco``…, French and English side by side), merged here so every key exists as soon as
 # ``crmtui.i18n`` is imported, whatever was imported before.
 def _load_parts() -> None:
     import importlib
 
     for part in (
-        "i18n_etl",
-        "i18n_sync_ui",
-        "i18n_scenarios",
-        "i18n_events",
-        "i18n_reco",
-        "i18n_console",
-        "i18n_input",
-        "i18n_erase",
-        "i18n_sync_doc",
-        "i18n_budget",
-        "i18n_sending",
-        "i18n_connectors",
-        "i18n_undo",
-        "i18n_waits",
-        "i18n_speed",
-        "i18n_layout",
+        "etl",
+        "sync_ui",
+        "scenarios",
+        "events",
+        "reco",
+        "console",
+        "input",
+        "erase",
+        "sync_doc",
+        "budget",
+        "sending",
+        "connectors",
+        "undo",
+        "waits",
+        "speed",
+        "layout",
     ):
         try:
-            importlib.import_module(f"crmtui.{part}")
+            importlib.import_module(f"crmtui.i18n.{part}")
         except ModuleNotFoundError as exc:
-            if exc.name != f"crmtui.{part}":
+            if exc.name != f"crmtui.i18n.{part}":
                 raise
 
 

@@ -1,7 +1,7 @@
 """User-facing text of ``crmtui serve`` and the events processor (French and English).
 
 ``t("events.…")``, ``t("unsub.…")`` and ``t("serve.…")`` work anywhere after
-``import crmtui.i18n_events``.
+``import crmtui.i18n.events``.
 """
 
 from __future__ import annotations
