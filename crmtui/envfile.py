@@ -1,5 +1,7 @@
 """Update variables in a ``.env`` file without losing anything else in it, and without leaking it.
 
+Shared by every layer, so it lives at the package root.
+
 :func:`update_env_file` is what the console's forms use to store connection settings and credentials
 (the database never holds them):
 

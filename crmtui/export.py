@@ -1,5 +1,7 @@
 """CSV exports that are safe to open in a spreadsheet.
 
+Shared by every layer, so it lives at the package root.
+
 A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is read by Excel,
 LibreOffice and Google Sheets as a formula ("CSV injection"): a contact named
 ``=HYPERLINK("http://evil","click")`` would become a live link, or worse. Every cell goes through

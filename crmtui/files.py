@@ -1,5 +1,7 @@
 """Files that may hold personal data, and files read from the operator: safe by construction.
 
+Shared by every layer, so it lives at the package root.
+
 Writing (reports, exports, logs, quality reports name customers, with their emails and phones):
 
 - :func:`private_dir` creates a folder ``0700``; a folder crmtui owns (its data, ``logs/`` and

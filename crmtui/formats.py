@@ -1,5 +1,7 @@
 """Numbers, money and percentages as the operator's language writes them (Babel's CLDR data).
 
+Shared by every layer, so it lives at the package root.
+
 French: ``217 985,92 €``, ``22,2 %``, ``12 345`` (narrow no-break spaces, as CLDR has it);
 English: ``€217,985.92``, ``22.2%``, ``12,345``. Babel rather than the ``locale`` module: it does not
 depend on which locales the server has generated (a minimal Debian has only ``C.UTF-8``), and it

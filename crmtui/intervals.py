@@ -1,5 +1,7 @@
 """Intervals as operators write them: ``SYNC_INTERVAL``, ``crmtui cron install --every``.
 
+Shared by every layer, so it lives at the package root.
+
 One parser for both, so a value the console accepts is one cron accepts (when cron can express
 it). The forms:
 

@@ -1,5 +1,7 @@
 """Logging: one file per run plus a daily rotating log, every line redacted and made printable.
 
+Shared by every layer, so it lives at the package root.
+
 - ``logs/sync_log_YYYY-MM-DD_HH-MM-SS.txt``: everything a run did, every step and every action with
   its contact and result (the name the team knows);
 - ``logs/sync_YYYYMMDD.log``: the daily log across runs, console and service, one file per day (the

@@ -1,5 +1,7 @@
 """Secret values that never print, and the redaction used by logs, reports and errors.
 
+Shared by every layer, so it lives at the package root.
+
 Every :class:`Secret` registers its value in a process-wide registry; :func:`redact` replaces any
 registered value (and the common encodings of it that end up in URLs and headers) with ``***``.
 The logging filter, the report writer and connector errors all go through :func:`redact`, so a key

@@ -1,5 +1,7 @@
 """Untrusted text made safe to show: names, tags and error messages come from remote systems.
 
+Shared by every layer, so it lives at the package root.
+
 A contact name can hold ANSI escape sequences (which would drive the operator's terminal) or Rich
 markup (which Textual would interpret, ``[@click=app.quit]`` included). Everything coming from a
 remote system is shown through :func:`printable` (logs, reports, plain output) or

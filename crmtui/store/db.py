@@ -3,6 +3,10 @@
 This package is the only place that writes SQL. The engine asks for named operations through the
 repositories hung on :class:`Store` (``store.runs.start(...)``, ``store.locks.acquire(...)``).
 
+:class:`Store` is the package's one deliberate facade: it imports every repository, locally in its
+constructor, while a repository names ``Store`` only for type checking (``TYPE_CHECKING``), so the
+apparent circle never exists at run time.
+
 Concurrency: the console, a cron run and ``crmtui serve`` may write the same file at once. Every
 write transaction starts with ``BEGIN IMMEDIATE`` (it takes the write lock up front, so two writers
 queue on ``busy_timeout`` instead of failing with "database is locked" half-way through), and
