@@ -74,7 +74,7 @@ def build_app(settings: Settings, store: Any, topics: list[str], *, loop: bool =
         kw.update(cert_fetcher=pki.fetcher(), trusted_issuers=[pki.ca_cert])
     connectors = settings.connectors()
     if connectors["copper"] or connectors["mailchimp"]:
-        from crmtui.engine.sync import make_clients
+        from crmtui.engine.sync_clients import make_clients
 
         def clients() -> tuple[Any, Any]:
             copper, mailchimp = make_clients(settings, store=store)

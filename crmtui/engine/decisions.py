@@ -50,7 +50,7 @@ async def apply_decisions(
     clients: tuple[CopperClient, MailchimpClient] | None = None,
 ) -> DecisionsOutcome:
     """Apply every recorded archive/delete decision not yet applied (or only ``emails``)."""
-    from crmtui.engine.sync import make_clients
+    from crmtui.engine.sync_clients import make_clients
 
     wanted = set(emails) if emails is not None else None
     todo = [

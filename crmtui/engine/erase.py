@@ -532,7 +532,7 @@ async def erase(
     if not dry_run:
         store.erasure.configure(settings.erasure_secret, settings.env_file)
     outcome = EraseOutcome(dry_run=dry_run)
-    from crmtui.engine.sync import make_clients
+    from crmtui.engine.sync_clients import make_clients
 
     own = clients is None
     # A dry run writes nothing to the store, not even the shared budgets: its few reads count here only.

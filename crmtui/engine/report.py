@@ -17,7 +17,7 @@ from crmtui.secrets import redact
 from crmtui.text import printable
 
 if TYPE_CHECKING:
-    from crmtui.engine.sync import ContactResult, SyncReport
+    from crmtui.engine.sync_types import ContactResult, SyncReport
 
 RULE = "=" * 80
 SUBRULE = "-" * 50

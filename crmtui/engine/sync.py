@@ -23,7 +23,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,11 +37,11 @@ from crmtui.connectors.errors import (
     NotFound,
     OutcomeUnknown,
 )
-from crmtui.connectors.http import RateWait
 from crmtui.connectors.mailchimp import MailchimpClient, MailchimpMember, MemberInput
 from crmtui.engine.cycle import StepContext, StepResult, register_step
 from crmtui.engine.events import Notice, StepProgressed
 from crmtui.engine.identity import RESUBSCRIBE_TAG, normalize_email
+from crmtui.engine.sync_clients import make_clients
 from crmtui.engine.sync_identity import (
     find_in_doubt_members,
     find_in_doubt_people,
@@ -69,13 +69,13 @@ from crmtui.engine.sync_plan import (
     plan_contact,
     project,
 )
+from crmtui.engine.sync_types import ContactResult, SyncReport
 from crmtui.engine.sync_verify import (
     create_person_checked,
     hold_unverified,
     move_member_checked,
     resume_unknown,
 )
-from crmtui.engine.waits import run_sleep
 from crmtui.i18n import t
 from crmtui.records.emails import email_key
 from crmtui.store import Store
@@ -88,85 +88,6 @@ CURSOR_MAILCHIMP = "sync.mailchimp.changed"
 CURSOR_RUNS_SINCE_FULL = "sync.runs_since_full"
 CURSOR_RETRY = "sync.retry"
 STEP = "sync"
-
-
-@dataclass(slots=True)
-class ContactResult:
-    """How one contact's plan ended, for the report."""
-
-    plan: ContactPlan
-    ok: bool = True
-    errors: list[str] = field(default_factory=list)
-    resubscribe_url: str = ""
-    forgotten_now: bool = False
-
-
-@dataclass
-class SyncReport:
-    """Everything a run did (the report and the console read it)."""
-
-    run_id: int
-    mode: str
-    dry_run: bool
-    full: bool
-    started: datetime
-    duration: float = 0.0
-    results: list[ContactResult] = field(default_factory=list)
-    pending_decisions: list[tuple[str, str, str]] = field(default_factory=list)  # email, name, tag
-    forgotten: list[tuple[str, str, str]] = field(default_factory=list)  # email, name, url
-    stopped: str = ""  # why the run stopped before writing (circuit breaker)
-    read_copper: int = 0
-    read_mailchimp: int = 0
-    unchanged: int = 0  # contacts already in sync whose stored state is current (not kept in results)
-    identical_settled: int = 0  # of those, compared and found identical (the rest: opted out, inactive)
-    identical_settled_list: list[tuple[str, str]] = field(default_factory=list)  # email, name; verbose only
-    verbose: bool = False  # list identical contacts in the report (--verbose, SYNC_REPORT_VERBOSE)
-    suppressed: int = 0  # erased or deleted people a side still sent (never planned)
-    calls: dict[str, int] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    path: str | None = None  # the report file, once written
-
-    @property
-    def operations(self) -> list[ContactResult]:
-        """Contacts the report details: something was (or would be) written, or went wrong."""
-        return [r for r in self.results if r.plan.ops or not r.ok or r.forgotten_now]
-
-    @property
-    def applied(self) -> bool:
-        """Whether the operations were carried out (not a dry run, not stopped by the circuit breaker)."""
-        return not self.dry_run and not self.stopped
-
-    @property
-    def identical(self) -> int:
-        """Contacts compared and found identical on both sides: nothing written ("optimisation")."""
-        return self.identical_settled + sum(1 for r in self.results if _is_identical(r))
-
-    @property
-    def identical_contacts(self) -> list[tuple[str, str]]:
-        """Those contacts (email, name), when the run was asked to list them (``verbose``)."""
-        if not self.verbose:
-            return []
-        more = [(r.plan.email, r.plan.name) for r in self.results if _is_identical(r)]
-        return sorted([*self.identical_settled_list, *more])
-
-    @property
-    def invalid_emails(self) -> list[ContactResult]:
-        """Contacts skipped because their address is not valid."""
-        return [r for r in self.results if r.plan.outcome is Outcome.INVALID_EMAIL]
-
-    @property
-    def succeeded(self) -> int:
-        """Detailed contacts that ended well."""
-        return sum(1 for r in self.operations if r.ok)
-
-    @property
-    def failed(self) -> int:
-        """Detailed contacts with an error."""
-        return sum(1 for r in self.operations if not r.ok)
-
-
-def _is_identical(result: ContactResult) -> bool:
-    return result.plan.outcome is Outcome.IDENTICAL and not result.plan.ops and result.ok
 
 
 def sync_options(settings: Settings) -> SyncOptions:
@@ -1099,62 +1020,6 @@ def _prefixed(prefix: str, counts: dict[str, int]) -> dict[str, int]:
 
 
 # -- clients and the cycle step ----------------------------------------------------------------
-
-
-def make_clients(
-    settings: Settings,
-    *,
-    store: Store | None = None,
-    emit: Callable[[Any], None] | None = None,
-    deadline: float | None = None,
-    copper_options: dict[str, Any] | None = None,
-    mailchimp_options: dict[str, Any] | None = None,
-    cancel: asyncio.Event | None = None,
-) -> tuple[CopperClient, MailchimpClient]:
-    """Connector clients for the configured (or sandbox) services.
-
-    Args:
-        settings: credentials and base URLs.
-        store: when given, Copper's 180 requests a minute and Mailchimp's 10 connections are
-            counted in it, across every crmtui process using it (console, cron, ``serve``).
-        emit: event sink; a 429 that is waited out becomes a warning :class:`Notice` saying for
-            what and how long.
-        deadline: ``time.monotonic()`` instant the run must end by; a 429 is not waited past it.
-        copper_options: extra :class:`CopperClient` arguments (``rate_limit``, ``retry``...).
-        mailchimp_options: extra :class:`MailchimpClient` arguments (``max_concurrency``...).
-        cancel: the run's cancel event: every wait of both clients (rate limits, backoffs) is
-            announced as a :class:`~crmtui.engine.events.RateWaiting` and ends at once when it is
-            set (:mod:`crmtui.engine.waits`).
-    """
-    on_wait: Callable[[RateWait], None] | None = None
-    if emit is not None:
-        sink = emit
-
-        def on_wait(wait: RateWait) -> None:
-            sink(Notice("warning", wait.message))
-
-    shared: dict[str, Any] = {"on_wait": on_wait, "deadline": deadline}
-    if store is not None:
-        shared["budgets"] = store.budgets
-    built: dict[str, Any] = {}
-    sleeps: dict[str, dict[str, Any]] = {"copper": {}, "mailchimp": {}}
-    if cancel is not None or emit is not None:
-        for name in sleeps:
-            sleeps[name]["sleep"] = run_sleep(name, cancel, emit, lambda n=name: built.get(n))  # type: ignore[misc]
-    copper = CopperClient(
-        api_key=settings.copper_api_key,
-        user_email=settings.copper_api_email,
-        base_url=settings.copper_base_url,
-        **{**shared, **sleeps["copper"], **(copper_options or {})},
-    )
-    mailchimp = MailchimpClient(
-        api_key=settings.mailchimp_api_key,
-        list_id=settings.mailchimp_list_id,
-        base_url=settings.mailchimp_api_root,
-        **{**shared, **sleeps["mailchimp"], **(mailchimp_options or {})},
-    )
-    built.update(copper=copper, mailchimp=mailchimp)
-    return copper, mailchimp
 
 
 async def run_sync(

@@ -21,7 +21,7 @@ from crmtui.engine.cycle import run_cycle
 from crmtui.engine.erase import ensure_secret, erase
 from crmtui.engine.identity import subscriber_hash
 from crmtui.engine.scenarios import loads_toml
-from crmtui.engine.sync import make_clients
+from crmtui.engine.sync_clients import make_clients
 from crmtui.records.emails import email_key
 from crmtui.sandbox.harness import Sandbox, running_sandbox
 from crmtui.store import Store

@@ -27,7 +27,7 @@ import pytest
 from crmtui.config import Settings
 from crmtui.connectors.errors import RateLimited
 from crmtui.engine.events import Event, Notice
-from crmtui.engine.sync import make_clients
+from crmtui.engine.sync_clients import make_clients
 from crmtui.i18n import set_language
 from crmtui.sandbox.control import Fault
 from crmtui.sandbox.copper import BASE_PATH, CopperSim

@@ -26,7 +26,8 @@ from crmtui.config import Settings, load_settings
 from crmtui.connectors.copper import CopperClient
 from crmtui.connectors.http import RetryPolicy
 from crmtui.connectors.mailchimp import MailchimpClient, subscriber_hash
-from crmtui.engine.sync import SyncEngine, SyncReport
+from crmtui.engine.sync import SyncEngine
+from crmtui.engine.sync_types import SyncReport
 from crmtui.records.emails import email_key
 from crmtui.sandbox.copper import CopperSim
 from crmtui.sandbox.harness import COPPER_EMAIL, COPPER_KEY, LIST_ID
