@@ -41,16 +41,13 @@ import httpx
 
 from crmtui.connectors import writes
 from crmtui.connectors.errors import (
-    AuthError,
     ComplianceState,
     ConnectorError,
     ForgottenEmail,
     InvalidResource,
     MemberExists,
-    NetworkError,
     NotFound,
     PermissionDenied,
-    RateLimited,
     RequestRejected,
 )
 from crmtui.connectors.http import (
@@ -60,9 +57,13 @@ from crmtui.connectors.http import (
     ServiceClient,
     SharedBudgets,
     account_key,
+    body_excerpt,
+    check_verdict,
+    json_object,
+    reveal_key,
 )
 from crmtui.records.emails import email_key
-from crmtui.secrets import Secret, register_secret
+from crmtui.secrets import Secret
 
 log = logging.getLogger("crmtui.connectors.mailchimp")
 
@@ -450,21 +451,13 @@ _TITLE_KINDS: dict[str, ErrorKind] = {
 }
 
 
-def _problem(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
 def _describe_problem(response: httpx.Response, problem: Mapping[str, Any]) -> str:
     title = problem.get("title")
     detail = problem.get("detail")
     if isinstance(title, str) and title:
         text = f"{title}: {detail}" if isinstance(detail, str) and detail else title
     else:
-        text = " ".join(response.text.split())[:200] or f"HTTP {response.status_code}"
+        text = body_excerpt(response)
     errors = problem.get("errors")
     if isinstance(errors, list) and errors:
         parts = [f"{e.get('field') or '-'}: {e.get('message')}" for e in errors[:5] if isinstance(e, dict)]
@@ -543,11 +536,7 @@ class MailchimpClient(ServiceClient):
         on_wait: Callable[[RateWait], None] | None = None,
         deadline: float | None = None,
     ) -> None:
-        if isinstance(api_key, Secret):
-            key = api_key.reveal()
-        else:
-            key = api_key
-            register_secret(key)  # never printed, even when a plain string was passed
+        key = reveal_key(api_key)  # never printed, even when a plain string was passed
         if base_url is None:
             base_url = f"https://{datacenter_of(key)}.api.mailchimp.com/3.0"
         owns_client = client is None
@@ -603,11 +592,10 @@ class MailchimpClient(ServiceClient):
     def raise_for_error(self, response: httpx.Response) -> None:
         """Turn a problem+json answer into a typed error (see the module docstring)."""
         status = response.status_code
-        problem = _problem(response)
+        problem = json_object(response)
         message = _describe_problem(response, problem)
         title = str(problem.get("title") or "")
-        if status == 401:
-            raise AuthError(SERVICE, f"API key refused (HTTP 401): {message}", hint=_AUTH_HINT, status=401)
+        self.raise_refused(status, message, refused="API key refused", auth_hint=_AUTH_HINT)
         if status == 403:
             if not title:
                 # WIRE.md §2.6: heavy throttling can surface as a bare 403 from the WAF. Back off and
@@ -618,8 +606,6 @@ class MailchimpClient(ServiceClient):
                     )
                 )
             raise PermissionDenied(SERVICE, f"access denied (HTTP 403): {message}", status=403)
-        if status == 404:
-            raise NotFound(SERVICE, f"not found (HTTP 404): {message}", status=404)
         if 400 <= status < 500 and status != 429:
             kind = _TITLE_KINDS.get(title.lower())
             if kind is None and title.lower() in ("", "bad request"):
@@ -1074,8 +1060,6 @@ class MailchimpClient(ServiceClient):
 
         try:
             audience = await self.get_list()
-        except AuthError as exc:
-            return done(False, "auth_refused", str(exc))
         except NotFound:
             return done(
                 False,
@@ -1083,12 +1067,8 @@ class MailchimpClient(ServiceClient):
                 f"{SERVICE}: the API key works but audience {self.list_id!r} does not exist — "
                 "check MAILCHIMP_LIST_ID",
             )
-        except RateLimited as exc:
-            return done(False, "rate_limited", str(exc))
-        except NetworkError as exc:
-            return done(False, "unreachable", str(exc))
         except ConnectorError as exc:
-            return done(False, "error", str(exc))
+            return done(False, check_verdict(exc), str(exc))
         return done(
             True,
             "ok",
