@@ -10,14 +10,8 @@ from dataclasses import dataclass
 
 from crmtui.config import Settings
 from crmtui.engine.scenarios import problem_text
-from crmtui.engine.sending import (
-    _prepare,
-    link_problem,
-    pick_variant,
-    template_names,
-    template_values,
-    uses_recommendation,
-)
+from crmtui.engine.sending import _prepare, template_names, uses_recommendation
+from crmtui.engine.sending_rules import link_problem, pick_variant, template_values
 from crmtui.engine.templates import Template, TemplateProblem, render, variables
 from crmtui.engine.variables import Explained, explain_all
 from crmtui.i18n import t
