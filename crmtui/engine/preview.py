@@ -116,7 +116,8 @@ def render_preview(
     fields, sources = repo.contact_values_and_sources(contact)
     values = template_values(settings, scenario, contact, fields)
     if uses_recommendation(tpl):
-        from crmtui.engine.reco import reco_config, recommendation_variables
+        from crmtui.engine.reco import recommendation_variables
+        from crmtui.engine.reco_model import reco_config
 
         reco = recommendation_variables(store, contact, reco_config(settings))
         reco.pop("recommended_product_key", None)

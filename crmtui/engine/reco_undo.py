@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from crmtui.engine.reco import RecoConfig, mark_bad, recompute
+from crmtui.engine.reco import mark_bad, recompute
+from crmtui.engine.reco_model import RecoConfig
 from crmtui.store import Store
 from crmtui.store.reco import reco_repo
 

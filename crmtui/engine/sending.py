@@ -556,7 +556,8 @@ def _prepare(
     values["unsubscribe_link"] = unsubscribe_url(base, signer, message_id, due.contact)
     suggested = ""
     if uses_recommendation(tpl):
-        from crmtui.engine.reco import reco_config, recommendation_variables
+        from crmtui.engine.reco import recommendation_variables
+        from crmtui.engine.reco_model import reco_config
 
         reco = recommendation_variables(repo.store, due.contact, reco_config(settings))
         suggested = reco.pop("recommended_product_key", "")
