@@ -22,51 +22,16 @@ from crmtui.store._util import now_iso
 
 if TYPE_CHECKING:
     from crmtui.store.db import Store
-from crmtui.store.scenario_model import (  # re-exported: callers import these from here
-    STATUSES as STATUSES,
-)
-from crmtui.store.scenario_model import SUPPRESSED_MC_STATUSES
 from crmtui.store.scenario_model import (
-    TRIGGERS as TRIGGERS,
-)
-from crmtui.store.scenario_model import (
-    Audience as Audience,
-)
-from crmtui.store.scenario_model import (
-    AutoWinner as AutoWinner,
-)
-from crmtui.store.scenario_model import (
-    Claim as Claim,
-)
-from crmtui.store.scenario_model import (
-    ClaimRules as ClaimRules,
-)
-from crmtui.store.scenario_model import (
-    DueSend as DueSend,
-)
-from crmtui.store.scenario_model import (
-    Refusal as Refusal,
-)
-from crmtui.store.scenario_model import (
-    ResetRefused as ResetRefused,
-)
-from crmtui.store.scenario_model import (
-    Scenario as Scenario,
-)
-from crmtui.store.scenario_model import (
-    Step as Step,
-)
-from crmtui.store.scenario_model import (
-    TemplateRow as TemplateRow,
-)
-from crmtui.store.scenario_model import (
-    Variant as Variant,
-)
-from crmtui.store.scenario_model import (
-    iso as iso,
-)
-from crmtui.store.scenario_model import (
-    parse_iso as parse_iso,
+    SUPPRESSED_MC_STATUSES,
+    Claim,
+    ClaimRules,
+    DueSend,
+    Refusal,
+    Scenario,
+    Step,
+    iso,
+    parse_iso,
 )
 
 _SQL: dict[str, str] = {
