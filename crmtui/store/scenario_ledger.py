@@ -13,6 +13,7 @@ import os
 import secrets
 import socket
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -194,38 +195,30 @@ class ScenarioLedger:
                 ).fetchone()[0]
             else:
                 attempts = 1
+            claim = Claim(
+                key,
+                scenario.id,
+                step.id,
+                step.position,
+                due.contact,
+                template,
+                variant_id,
+                message_id,
+                rules.local_day,
+                attempts,
+            )
+            if existing is None:
+                # The ledger row is the claim itself, plus who holds it since when.
                 conn.execute(
                     "INSERT INTO operation_ledger (key, scenario_id, step_id, position, contact, template, "
-                    "variant_id, status, local_day, claimed_at, owner, message_id) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, 'claimed', ?, ?, ?, ?)",
-                    (
-                        key,
-                        scenario.id,
-                        step.id,
-                        step.position,
-                        due.contact,
-                        template,
-                        variant_id,
-                        rules.local_day,
-                        now_s,
-                        rules.owner,
-                        message_id,
-                    ),
+                    "variant_id, status, local_day, claimed_at, owner, message_id) VALUES (:key, "
+                    ":scenario_id, :step_id, :position, :contact, :template, :variant_id, 'claimed', "
+                    ":local_day, :claimed_at, :owner, :message_id)",
+                    {**asdict(claim), "claimed_at": now_s, "owner": rules.owner},
                 )
             if before_commit is not None:
                 before_commit()
-        return Claim(
-            key,
-            scenario.id,
-            step.id,
-            step.position,
-            due.contact,
-            template,
-            variant_id,
-            message_id,
-            rules.local_day,
-            attempts,
-        )
+        return claim
 
     @staticmethod
     def _end_sequence(conn: Any, sequence_id: int, status: str, reason: str, now_s: str) -> None:
