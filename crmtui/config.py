@@ -23,30 +23,43 @@ from typing import Any, Literal
 import platformdirs
 from dotenv import dotenv_values
 
-from crmtui.config_values import (  # re-exported: callers import these from here
-    Problem as Problem,
-)
 from crmtui.config_values import (
+    Problem,
     check_pair,
     choice_value,
     duration_value,
     field_map_value,
     float_value,
+    format_isavigne_columns,
     int_value,
     isavigne_columns_value,
+    parse_isavigne_columns,
     share_value,
     url_value,
-)
-from crmtui.config_values import (
-    format_isavigne_columns as format_isavigne_columns,
-)
-from crmtui.config_values import (
-    parse_isavigne_columns as parse_isavigne_columns,
 )
 from crmtui.i18n import detect_language, set_language, t
 from crmtui.intervals import describe_interval
 from crmtui.secrets import Secret, mask, redact
 from crmtui.text import printable
+
+# Settings, and what callers import from here though it lives in config_values.
+__all__ = [
+    "ConfigError",
+    "Settings",
+    "default_data_dir",
+    "check_env_file_permissions",
+    "read_env_text",
+    "load_settings",
+    "SyncMode",
+    "ConflictPolicy",
+    "COPPER_BASE_URL",
+    "APP_NAME",
+    "SECRET_VARS",
+    "FIELD_VARS",
+    "Problem",
+    "format_isavigne_columns",
+    "parse_isavigne_columns",
+]
 
 SyncMode = Literal["test", "production"]
 ConflictPolicy = Literal["copper-wins", "newest-wins"]

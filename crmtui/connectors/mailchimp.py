@@ -65,9 +65,7 @@ from crmtui.connectors.mailchimp_errors import (
     _batch_error,
     _describe_problem,
     _field_errors,
-)
-from crmtui.connectors.mailchimp_errors import (  # re-exported: callers import these from here
-    classify_error as classify_error,
+    classify_error,
 )
 from crmtui.connectors.mailchimp_records import (
     _HASH_RE,
@@ -75,31 +73,35 @@ from crmtui.connectors.mailchimp_records import (
     BatchResult,
     MailchimpCheck,
     MailchimpList,
+    MailchimpMember,
     MailchimpWebhook,
+    MemberInput,
+    Verdict,
+    _parse_time,
+    datacenter_of,
+    normalize_email,
+    subscriber_hash,
     to_iso,
 )
-from crmtui.connectors.mailchimp_records import (
-    MailchimpMember as MailchimpMember,
-)
-from crmtui.connectors.mailchimp_records import (
-    MemberInput as MemberInput,
-)
-from crmtui.connectors.mailchimp_records import (  # re-exported: callers import these from here
-    Verdict as Verdict,
-)
-from crmtui.connectors.mailchimp_records import (
-    _parse_time as _parse_time,
-)
-from crmtui.connectors.mailchimp_records import (
-    datacenter_of as datacenter_of,
-)
-from crmtui.connectors.mailchimp_records import (
-    normalize_email as normalize_email,
-)
-from crmtui.connectors.mailchimp_records import (
-    subscriber_hash as subscriber_hash,
-)
 from crmtui.secrets import Secret
+
+# The client, and the records and errors callers import from here (mailchimp_records, mailchimp_errors).
+__all__ = [
+    "shared_slots",
+    "MailchimpClient",
+    "MAX_CONNECTIONS",
+    "MAX_PAGE",
+    "MAX_BATCH",
+    "MEMBER_FIELDS",
+    "classify_error",
+    "MailchimpMember",
+    "MemberInput",
+    "Verdict",
+    "_parse_time",
+    "datacenter_of",
+    "normalize_email",
+    "subscriber_hash",
+]
 
 log = logging.getLogger("crmtui.connectors.mailchimp")
 

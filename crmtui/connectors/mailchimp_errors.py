@@ -27,27 +27,6 @@ from crmtui.connectors.mailchimp_records import (
     BatchItemResult,
     ErrorKind,
 )
-from crmtui.connectors.mailchimp_records import (
-    MailchimpMember as MailchimpMember,
-)
-from crmtui.connectors.mailchimp_records import (
-    MemberInput as MemberInput,
-)
-from crmtui.connectors.mailchimp_records import (  # re-exported: callers import these from here
-    Verdict as Verdict,
-)
-from crmtui.connectors.mailchimp_records import (
-    _parse_time as _parse_time,
-)
-from crmtui.connectors.mailchimp_records import (
-    datacenter_of as datacenter_of,
-)
-from crmtui.connectors.mailchimp_records import (
-    normalize_email as normalize_email,
-)
-from crmtui.connectors.mailchimp_records import (
-    subscriber_hash as subscriber_hash,
-)
 
 SERVICE = "mailchimp"
 _FORGOTTEN_HINT = "the person must re-subscribe through the audience's signup form"

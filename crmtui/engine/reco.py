@@ -91,7 +91,7 @@ from crmtui.engine.reco_scoring import (
 from crmtui.formats import number
 from crmtui.i18n import t
 from crmtui.store import Store
-from crmtui.store.reco import Conversion, StoredReco, reco_repo
+from crmtui.store.reco import Conversion, RecoRepo, StoredReco, reco_repo
 
 # The public API, with what the screens import from here though it lives in reco_model/reco_scoring.
 __all__ = [
@@ -107,6 +107,7 @@ __all__ = [
     "RecoConfig",
     "recommendation_variables",
     "recompute",
+    "stored_recommendation",
     "RecomputeResult",
     "record_suggestion",
     "rule_label",
@@ -155,6 +156,17 @@ class RecomputeResult:
             results=self.results,
             seconds=number(self.duration, digits=1),
         )
+
+    def summary(self) -> dict[str, Any]:
+        """The figures of the run, as stored in the reco meta and in the cycle step's summary."""
+        return {
+            "full": self.full,
+            "recomputed": len(self.recomputed),
+            "changed_customers": self.changed_customers,
+            "changed_products": self.changed_products,
+            "results": self.results,
+            "duration": round(self.duration, 2),
+        }
 
 
 def customer_fingerprint(
@@ -291,15 +303,7 @@ def recompute(
         repo.set_meta(
             {
                 "model_fingerprint": model_fp,
-                "last_run": {
-                    "at": datetime.now(UTC).isoformat(timespec="seconds"),
-                    "full": result.full,
-                    "recomputed": len(result.recomputed),
-                    "changed_customers": result.changed_customers,
-                    "changed_products": result.changed_products,
-                    "results": result.results,
-                    "duration": round(result.duration, 2),
-                },
+                "last_run": {"at": datetime.now(UTC).isoformat(timespec="seconds"), **result.summary()},
             }
         )
     result.duration = time.monotonic() - started
@@ -319,6 +323,18 @@ class FeedbackOutcome:
     factor_after: float
     recommendations: list[StoredReco]
     """The customer's recommendations after the immediate recompute."""
+
+
+def stored_recommendation(
+    repo: RecoRepo, customer_key: str, product_key: str
+) -> tuple[StoredReco, dict[str, Any]] | None:
+    """The stored recommendation of ``product_key`` to ``customer_key`` and the customer's row, or
+    None when either is gone (what marking it bad acts on)."""
+    stored = next((r for r in repo.results_for(customer_key) if r.product_key == product_key), None)
+    customer = repo.customer(customer_key)
+    if stored is None or customer is None:
+        return None
+    return stored, customer
 
 
 def mark_bad(
@@ -342,10 +358,10 @@ def mark_bad(
     """
     config = config or RecoConfig()
     repo = reco_repo(store)
-    stored = next((r for r in repo.results_for(customer_key) if r.product_key == product_key), None)
-    customer = repo.customer(customer_key)
-    if stored is None or customer is None:
+    found = stored_recommendation(repo, customer_key, product_key)
+    if found is None:
         raise KeyError(t("reco.unknown", product=product_key, customer=customer_key))
+    stored, customer = found
     before, after = repo.mark_bad(
         customer_key,
         product_key,
@@ -480,12 +496,5 @@ async def reco_step(ctx: StepContext) -> StepResult:
         total=len(result.recomputed),
         succeeded=len(result.recomputed),
         detail=detail,
-        summary={
-            "full": result.full,
-            "recomputed": len(result.recomputed),
-            "changed_customers": result.changed_customers,
-            "changed_products": result.changed_products,
-            "results": result.results,
-            "duration": round(result.duration, 2),
-        },
+        summary=result.summary(),
     )

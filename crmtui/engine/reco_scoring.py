@@ -14,38 +14,12 @@ from typing import Any
 
 import crmtui.i18n.reco  # noqa: F401 - registers the reco.* keys
 from crmtui.engine.reco_model import (
-    CHUNK as CHUNK,
-)
-from crmtui.engine.reco_model import REASON_SHARE, RECENT_SOURCES, RecoModel, _recent_distinct
-from crmtui.engine.reco_model import (  # re-exported: callers import these from here
-    RULES as RULES,
-)
-from crmtui.engine.reco_model import (
-    CustomerInfo as CustomerInfo,
-)
-from crmtui.engine.reco_model import (
-    ProductInfo as ProductInfo,
-)
-from crmtui.engine.reco_model import (
-    RecoConfig as RecoConfig,
-)
-from crmtui.engine.reco_model import (
-    RecoWeights as RecoWeights,
-)
-from crmtui.engine.reco_model import (
-    build_model as build_model,
-)
-from crmtui.engine.reco_model import (
-    cuvee_of as cuvee_of,
-)
-from crmtui.engine.reco_model import (
-    load_inputs as load_inputs,
-)
-from crmtui.engine.reco_model import (
-    main_region as main_region,
-)
-from crmtui.engine.reco_model import (
-    reco_config as reco_config,
+    REASON_SHARE,
+    RECENT_SOURCES,
+    RULES,
+    CustomerInfo,
+    RecoModel,
+    _recent_distinct,
 )
 from crmtui.i18n import t
 

@@ -73,15 +73,11 @@ from crmtui.engine.sending_rules import (
     link_problem,
     local_day,
     message_id_for,
+    pick_variant,
     public_base,
     recipient_problem,
+    template_values,
     tracking_signer,
-)
-from crmtui.engine.sending_rules import (  # re-exported for crmtui.screens.scenarios
-    pick_variant as pick_variant,
-)
-from crmtui.engine.sending_rules import (
-    template_values as template_values,
 )
 from crmtui.engine.templates import (
     KNOWN_VARIABLES,
@@ -103,6 +99,20 @@ from crmtui.store.scenarios import (
     process_owner,
     scenario_repo,
 )
+
+# The tick, and the rules the screens import from here though they live in sending_rules.
+__all__ = [
+    "crash_point",
+    "TickResult",
+    "in_test_scope",
+    "run_tick",
+    "template_names",
+    "uses_recommendation",
+    "CRASH_POINTS",
+    "STALE_CLAIM",
+    "pick_variant",
+    "template_values",
+]
 
 log = logging.getLogger("crmtui.engine.sending")
 
