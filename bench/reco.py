@@ -52,7 +52,8 @@ import httpx  # noqa: E402
 
 from crmtui.config import Settings  # noqa: E402
 from crmtui.engine.etl import RfmThresholds, SourceManager, compute_rfm, rfm_segment  # noqa: E402
-from crmtui.engine.reco import (  # noqa: E402
+from crmtui.engine.reco import recompute  # noqa: E402
+from crmtui.engine.reco_model import (  # noqa: E402
     CHUNK,
     CustomerInfo,
     ProductInfo,
@@ -60,9 +61,8 @@ from crmtui.engine.reco import (  # noqa: E402
     build_model,
     load_inputs,
     main_region,
-    recommend,
-    recompute,
 )
+from crmtui.engine.reco_scoring import recommend  # noqa: E402
 from crmtui.records.canonical import Batch, Customer, Product, SalesLine, StockLevel  # noqa: E402
 from crmtui.secrets import Secret  # noqa: E402
 from crmtui.store import Store  # noqa: E402

@@ -5,7 +5,8 @@ ones the team already uses (``COPPER_API_KEY``, ``MAILCHIMP_DC``, ``MAILCHIMP_LI
 
 Validation runs once, at start-up, and reports **every** problem at once in plain words: which
 variable, what is wrong, how to fix it (:class:`ConfigError`). Secrets are :class:`Secret`
-values: they never show in a repr, a log line, an exception or a report.
+values: they never show in a repr, a log line, an exception or a report. Reading one variable's
+value (URL, duration, share, choice, field and column maps) is :mod:`crmtui.config_values`.
 """
 
 from __future__ import annotations
@@ -18,33 +19,53 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import unquote, urlparse
 
 import platformdirs
 from dotenv import dotenv_values
 
+from crmtui.config_values import (
+    Problem,
+    check_pair,
+    choice_value,
+    duration_value,
+    field_map_value,
+    float_value,
+    format_isavigne_columns,
+    int_value,
+    isavigne_columns_value,
+    parse_isavigne_columns,
+    share_value,
+    url_value,
+)
 from crmtui.i18n import detect_language, set_language, t
-from crmtui.intervals import describe_interval, parse_interval
-from crmtui.secrets import Secret, mask, redact, register_secret, url_password
+from crmtui.intervals import describe_interval
+from crmtui.secrets import Secret, mask, redact
 from crmtui.text import printable
+
+# Settings, and what callers import from here though it lives in config_values.
+__all__ = [
+    "ConfigError",
+    "Settings",
+    "default_data_dir",
+    "check_env_file_permissions",
+    "read_env_text",
+    "load_settings",
+    "SyncMode",
+    "ConflictPolicy",
+    "COPPER_BASE_URL",
+    "APP_NAME",
+    "SECRET_VARS",
+    "FIELD_VARS",
+    "Problem",
+    "format_isavigne_columns",
+    "parse_isavigne_columns",
+]
 
 SyncMode = Literal["test", "production"]
 ConflictPolicy = Literal["copper-wins", "newest-wins"]
 
 COPPER_BASE_URL = "https://api.copper.com/developer_api/v1"
 APP_NAME = "crmtui"
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One configuration problem: the variable, what is wrong, how to fix it."""
-
-    variable: str
-    what: str
-    fix: str
-
-    def __str__(self) -> str:
-        return f"{self.variable}: {self.what} — {t('config.fix')}: {self.fix}"
 
 
 class ConfigError(Exception):
@@ -515,7 +536,7 @@ def load_settings(
     kw["copper_api_key"] = Secret(get("COPPER_API_KEY"))
     kw["copper_api_email"] = get("COPPER_API_EMAIL")
     if get("COPPER_BASE_URL"):
-        kw["copper_base_url"] = _url(get("COPPER_BASE_URL"), "COPPER_BASE_URL", problems)
+        kw["copper_base_url"] = url_value(get("COPPER_BASE_URL"), "COPPER_BASE_URL", problems)
     if get("COPPER_SIRET_FIELD"):
         siret_field = get("COPPER_SIRET_FIELD").strip()
         if siret_field.isdigit():
@@ -536,7 +557,7 @@ def load_settings(
                 t("config.bad_email.fix"),
             )
         )
-    _pair(problems, "COPPER_API_KEY", "COPPER_API_EMAIL", "Copper", values)
+    check_pair(problems, "COPPER_API_KEY", "COPPER_API_EMAIL", "Copper", values)
 
     # Mailchimp
     mc_key = get("MAILCHIMP_API_KEY")
@@ -559,18 +580,20 @@ def load_settings(
     kw["mailchimp_dc"] = dc or (key_dc_match.group(1) if key_dc_match else "")
     kw["mailchimp_list_id"] = get("MAILCHIMP_LIST_ID")
     if get("MAILCHIMP_BASE_URL"):
-        kw["mailchimp_base_url"] = _url(get("MAILCHIMP_BASE_URL"), "MAILCHIMP_BASE_URL", problems)
-    _pair(problems, "MAILCHIMP_API_KEY", "MAILCHIMP_LIST_ID", "Mailchimp", values)
+        kw["mailchimp_base_url"] = url_value(get("MAILCHIMP_BASE_URL"), "MAILCHIMP_BASE_URL", problems)
+    check_pair(problems, "MAILCHIMP_API_KEY", "MAILCHIMP_LIST_ID", "Mailchimp", values)
 
     # sync
     if get("SYNC_INTERVAL"):
-        kw["sync_interval"] = _duration(get("SYNC_INTERVAL"), "SYNC_INTERVAL", problems)
+        kw["sync_interval"] = duration_value(get("SYNC_INTERVAL"), "SYNC_INTERVAL", problems)
     if get("SYNC_MODE"):
-        kw["sync_mode"] = _choice(get("SYNC_MODE").lower(), "SYNC_MODE", ("test", "production"), problems)
+        kw["sync_mode"] = choice_value(
+            get("SYNC_MODE").lower(), "SYNC_MODE", ("test", "production"), problems
+        )
     if "TEST_EMAIL_FILTER" in values:
         kw["test_email_filter"] = get("TEST_EMAIL_FILTER")
     if get("SYNC_CONFLICT_POLICY"):
-        kw["conflict_policy"] = _choice(
+        kw["conflict_policy"] = choice_value(
             get("SYNC_CONFLICT_POLICY").lower(),
             "SYNC_CONFLICT_POLICY",
             ("copper-wins", "newest-wins"),
@@ -578,9 +601,9 @@ def load_settings(
         )
 
     if get("SYNC_FIELD_MAP"):
-        kw["field_map"] = _field_map(get("SYNC_FIELD_MAP"), problems)
+        kw["field_map"] = field_map_value(get("SYNC_FIELD_MAP"), problems)
     if get("SYNC_NEW_MEMBER_STATUS"):
-        kw["new_member_status"] = _choice(
+        kw["new_member_status"] = choice_value(
             get("SYNC_NEW_MEMBER_STATUS").lower(),
             "SYNC_NEW_MEMBER_STATUS",
             ("subscribed", "pending"),
@@ -591,30 +614,30 @@ def load_settings(
     if get("SYNC_CLEANED_TAG"):
         kw["cleaned_tag"] = get("SYNC_CLEANED_TAG")
     if get("SYNC_FULL_EVERY"):
-        kw["full_every"] = max(1, _int(get("SYNC_FULL_EVERY"), "SYNC_FULL_EVERY", problems))
+        kw["full_every"] = max(1, int_value(get("SYNC_FULL_EVERY"), "SYNC_FULL_EVERY", problems))
     if get("SYNC_MAX_CHANGE_SHARE"):
-        kw["max_change_share"] = _share(get("SYNC_MAX_CHANGE_SHARE"), "SYNC_MAX_CHANGE_SHARE", problems)
+        kw["max_change_share"] = share_value(get("SYNC_MAX_CHANGE_SHARE"), "SYNC_MAX_CHANGE_SHARE", problems)
     if get("SYNC_ARCHIVE_ACTION"):
-        kw["archive_action"] = _choice(
+        kw["archive_action"] = choice_value(
             get("SYNC_ARCHIVE_ACTION").lower(), "SYNC_ARCHIVE_ACTION", ("unsubscribe", "archive"), problems
         )
     if get("SYNC_REPORT_VERBOSE"):
         kw["report_verbose"] = get("SYNC_REPORT_VERBOSE").lower() in ("1", "true", "yes", "oui", "on")
 
     if get("RFM_VIP_MONETARY"):
-        kw["rfm_vip_monetary"] = _float(get("RFM_VIP_MONETARY"), "RFM_VIP_MONETARY", problems)
+        kw["rfm_vip_monetary"] = float_value(get("RFM_VIP_MONETARY"), "RFM_VIP_MONETARY", problems)
     for var, name in (
         ("RFM_VIP_ORDERS", "rfm_vip_orders"),
         ("RFM_AT_RISK_DAYS", "rfm_at_risk_days"),
         ("RFM_INACTIVE_DAYS", "rfm_inactive_days"),
     ):
         if get(var):
-            kw[name] = _int(get(var), var, problems)
+            kw[name] = int_value(get(var), var, problems)
 
     # Odoo
     odoo_vars = ("ODOO_URL", "ODOO_DB", "ODOO_USER", "ODOO_API_KEY")
     if get("ODOO_URL"):
-        kw["odoo_url"] = _url(get("ODOO_URL"), "ODOO_URL", problems)
+        kw["odoo_url"] = url_value(get("ODOO_URL"), "ODOO_URL", problems)
     kw["odoo_db"] = get("ODOO_DB")
     kw["odoo_user"] = get("ODOO_USER")
     kw["odoo_api_key"] = Secret(get("ODOO_API_KEY"))
@@ -630,18 +653,18 @@ def load_settings(
         )
 
     if get("ODOO_COMPANY_ID"):
-        kw["odoo_company_id"] = _int(get("ODOO_COMPANY_ID"), "ODOO_COMPANY_ID", problems)
+        kw["odoo_company_id"] = int_value(get("ODOO_COMPANY_ID"), "ODOO_COMPANY_ID", problems)
     if get("ODOO_PAGE_SIZE"):
-        kw["odoo_page_size"] = max(1, _int(get("ODOO_PAGE_SIZE"), "ODOO_PAGE_SIZE", problems))
+        kw["odoo_page_size"] = max(1, int_value(get("ODOO_PAGE_SIZE"), "ODOO_PAGE_SIZE", problems))
     if get("ODOO_TIMEOUT"):
-        kw["odoo_timeout"] = _float(get("ODOO_TIMEOUT"), "ODOO_TIMEOUT", problems) or 60.0
+        kw["odoo_timeout"] = float_value(get("ODOO_TIMEOUT"), "ODOO_TIMEOUT", problems) or 60.0
 
     # iSaVigne. A missing or unreadable folder is not a configuration error: the ETL step fails
     # with its message, and sync and scenarios still run (issue #11).
     if get("ISAVIGNE_EXPORT_PATH"):
         kw["isavigne_export_path"] = Path(get("ISAVIGNE_EXPORT_PATH")).expanduser()
     if get("ISAVIGNE_COLUMNS"):
-        kw["isavigne_columns"] = _isavigne_columns(get("ISAVIGNE_COLUMNS"), problems)
+        kw["isavigne_columns"] = isavigne_columns_value(get("ISAVIGNE_COLUMNS"), problems)
     if get("ISAVIGNE_NAME_ORDER"):
         order = get("ISAVIGNE_NAME_ORDER").lower().replace("-", "_")
         if order not in ("first_last", "last_first"):
@@ -666,11 +689,11 @@ def load_settings(
     kw["ses_access_key_id"] = get("SES_ACCESS_KEY_ID")
     kw["ses_secret_access_key"] = Secret(get("SES_SECRET_ACCESS_KEY"))
     if get("SES_ENDPOINT_URL"):
-        kw["ses_endpoint_url"] = _url(get("SES_ENDPOINT_URL"), "SES_ENDPOINT_URL", problems)
+        kw["ses_endpoint_url"] = url_value(get("SES_ENDPOINT_URL"), "SES_ENDPOINT_URL", problems)
     kw["ses_configuration_set"] = get("SES_CONFIGURATION_SET")
     kw["smtp_host"] = get("SMTP_HOST")
     if get("SMTP_PORT"):
-        kw["smtp_port"] = _int(get("SMTP_PORT"), "SMTP_PORT", problems)
+        kw["smtp_port"] = int_value(get("SMTP_PORT"), "SMTP_PORT", problems)
     kw["smtp_user"] = get("SMTP_USER")
     kw["smtp_password"] = Secret(get("SMTP_PASSWORD"))
     if get("SMTP_STARTTLS"):
@@ -685,12 +708,12 @@ def load_settings(
             )
         kw["smtp_ca_file"] = ca_file
     if get("SMTP_MAX_RATE"):
-        kw["smtp_max_rate"] = _float(get("SMTP_MAX_RATE"), "SMTP_MAX_RATE", problems)
+        kw["smtp_max_rate"] = float_value(get("SMTP_MAX_RATE"), "SMTP_MAX_RATE", problems)
     if get("SMTP_CONNECTIONS"):
-        kw["smtp_connections"] = max(1, _int(get("SMTP_CONNECTIONS"), "SMTP_CONNECTIONS", problems))
+        kw["smtp_connections"] = max(1, int_value(get("SMTP_CONNECTIONS"), "SMTP_CONNECTIONS", problems))
     kw["imap_host"] = get("IMAP_HOST")
     if get("IMAP_PORT"):
-        kw["imap_port"] = _int(get("IMAP_PORT"), "IMAP_PORT", problems)
+        kw["imap_port"] = int_value(get("IMAP_PORT"), "IMAP_PORT", problems)
     kw["imap_user"] = get("IMAP_USER")
     kw["imap_password"] = Secret(get("IMAP_PASSWORD"))
     if get("IMAP_FOLDER"):
@@ -709,7 +732,7 @@ def load_settings(
     kw["tracking_secret"] = Secret(get("CRMTUI_TRACKING_SECRET"))
     kw["erasure_secret"] = Secret(get("CRMTUI_ERASURE_SECRET"))
     if get("CRMTUI_PUBLIC_URL"):
-        kw["public_base_url"] = _url(get("CRMTUI_PUBLIC_URL"), "CRMTUI_PUBLIC_URL", problems)
+        kw["public_base_url"] = url_value(get("CRMTUI_PUBLIC_URL"), "CRMTUI_PUBLIC_URL", problems)
     if get("CRMTUI_SNS_TOPICS"):
         kw["sns_topics"] = tuple(p.strip() for p in get("CRMTUI_SNS_TOPICS").split(",") if p.strip())
 
@@ -732,170 +755,7 @@ def load_settings(
     return settings
 
 
-def parse_isavigne_columns(text: str) -> tuple[dict[str, dict[str, str]], list[str]]:
-    """Read ISAVIGNE_COLUMNS (``file:header=field;…``): the mapping and one message per bad item.
-
-    ``file`` is a kind (``clients``, ``produits``, ``ventes``, ``stock``), ``header`` any column
-    title (compared like the aliases: case, accents and spaces ignored), ``field`` one of that
-    file's fields (:data:`crmtui.connectors.isavigne.ALIASES`). Messages name the file, the column
-    and the field.
-    """
-    import crmtui.i18n.etl  # noqa: F401 - registers the etl.* keys
-    from crmtui.connectors.isavigne import ALIASES
-    from crmtui.records.normalize import normalize_column
-
-    mapping: dict[str, dict[str, str]] = {}
-    errors: list[str] = []
-    for item in (part.strip() for part in text.split(";")):
-        if not item:
-            continue
-        kind, sep, rest = item.partition(":")
-        header, eq, fieldname = rest.rpartition("=")
-        kind, header, fieldname = kind.strip().lower(), header.strip(), fieldname.strip()
-        if not sep or not eq or not header or not fieldname:
-            errors.append(t("etl.bad_columns", item=item, reason=t("etl.bad_columns.syntax")))
-            continue
-        kind = {"produit": "produits", "client": "clients", "vente": "ventes"}.get(kind, kind)
-        if kind not in ALIASES:
-            errors.append(
-                t(
-                    "etl.bad_columns",
-                    item=item,
-                    reason=t("etl.bad_columns.kind", kind=kind, kinds=", ".join(ALIASES)),
-                )
-            )
-            continue
-        if fieldname not in ALIASES[kind]:
-            reason = t(
-                "etl.bad_columns.field",
-                kind=kind,
-                field=fieldname,
-                column=header,
-                fields=", ".join(ALIASES[kind]),
-            )
-            errors.append(t("etl.bad_columns", item=item, reason=reason))
-            continue
-        mapping.setdefault(kind, {})[normalize_column(header)] = fieldname
-    return mapping, errors
-
-
-def format_isavigne_columns(mapping: dict[str, dict[str, str]]) -> str:
-    """The ISAVIGNE_COLUMNS text of a mapping (what the console's mapping view saves)."""
-    return ";".join(f"{kind}:{header}={field}" for kind, m in mapping.items() for header, field in m.items())
-
-
-def _isavigne_columns(text: str, problems: list[Problem]) -> dict[str, dict[str, str]]:
-    mapping, errors = parse_isavigne_columns(text)
-    for message in errors:
-        problems.append(
-            Problem(
-                "ISAVIGNE_COLUMNS",
-                message,
-                t("etl.bad_columns.fix", kinds="clients, produits, ventes, stock"),
-            )
-        )
-    return mapping
-
-
 def _replace(settings: Settings, **changes: Any) -> Settings:
     from dataclasses import replace
 
     return replace(settings, **changes)
-
-
-def _pair(problems: list[Problem], a: str, b: str, connector: str, values: Mapping[str, str]) -> None:
-    if bool(values.get(a)) != bool(values.get(b)):
-        present, missing = (a, b) if values.get(a) else (b, a)
-        problems.append(
-            Problem(
-                present,
-                t("config.partial", var=present, missing=missing, connector=connector),
-                t("config.partial.fix", missing=missing),
-            )
-        )
-
-
-def _url(value: str, var: str, problems: list[Problem]) -> str:
-    password = url_password(value)
-    if password:
-        # A password inside the URL is a secret like the others: redacted from every log line.
-        register_secret(password)
-        register_secret(unquote(password))
-    parsed = urlparse(value)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        problems.append(Problem(var, t("config.bad_url", value=redact(value)), t("config.bad_url.fix")))
-    return value.rstrip("/")
-
-
-def _duration(value: str, var: str, problems: list[Problem]) -> int:
-    try:
-        return parse_interval(value, allow_off=True)
-    except ValueError:
-        problems.append(Problem(var, t("config.bad_duration", value=value), t("config.bad_duration.fix")))
-        return 3600
-
-
-def _share(value: str, var: str, problems: list[Problem]) -> float:
-    text = value.strip().rstrip("%").replace(",", ".")
-    try:
-        share = float(text)
-    except ValueError:
-        problems.append(Problem(var, t("config.bad_share", value=value), t("config.bad_share.fix")))
-        return 0.05
-    share = share / 100 if value.strip().endswith("%") or share > 1 else share
-    if not 0 < share <= 1:
-        problems.append(Problem(var, t("config.bad_share", value=value), t("config.bad_share.fix")))
-        return 0.05
-    return share
-
-
-_MERGE_TAG = re.compile(r"^[A-Z][A-Z0-9_]{0,9}$")
-SYNCED_FIELDS = ("first_name", "last_name", "phone")
-
-
-def _field_map(value: str, problems: list[Problem]) -> dict[str, str]:
-    mapping: dict[str, str] = {}
-    for part in value.split(","):
-        name, _, tag = part.partition("=")
-        name, tag = name.strip(), tag.strip().upper()
-        if name not in SYNCED_FIELDS or not _MERGE_TAG.match(tag):
-            problems.append(
-                Problem(
-                    "SYNC_FIELD_MAP",
-                    t("config.bad_field_map", part=part.strip(), fields=", ".join(SYNCED_FIELDS)),
-                    t("config.bad_field_map.fix"),
-                )
-            )
-            continue
-        mapping[name] = tag
-    return mapping
-
-
-def _float(value: str, var: str, problems: list[Problem]) -> float:
-    try:
-        return float(value.replace(" ", "").replace("\u00a0", "").replace(",", "."))
-    except ValueError:
-        problems.append(Problem(var, t("config.bad_int", value=value), t("config.bad_int.fix")))
-        return 0.0
-
-
-def _int(value: str, var: str, problems: list[Problem]) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        problems.append(Problem(var, t("config.bad_int", value=value), t("config.bad_int.fix")))
-        return 0
-
-
-def _choice(value: str, var: str, choices: tuple[str, ...], problems: list[Problem]) -> Any:
-    if value not in choices:
-        shown = ", ".join(choices)
-        problems.append(
-            Problem(
-                var,
-                t("config.bad_choice", value=value, choices=shown),
-                t("config.bad_choice.fix", choices=shown),
-            )
-        )
-        return choices[0]
-    return value

@@ -34,17 +34,24 @@ import httpx
 
 from crmtui.connectors import writes
 from crmtui.connectors.errors import (
-    AuthError,
     ConnectorError,
     DuplicateRecord,
-    NetworkError,
     NotFound,
-    RateLimited,
     RequestRejected,
 )
-from crmtui.connectors.http import RateWait, RetryPolicy, ServiceClient, SharedBudgets, account_key
+from crmtui.connectors.http import (
+    RateWait,
+    RetryPolicy,
+    ServiceClient,
+    SharedBudgets,
+    account_key,
+    body_excerpt,
+    check_verdict,
+    json_object,
+    reveal_key,
+)
 from crmtui.records.emails import email_key
-from crmtui.secrets import Secret, register_secret
+from crmtui.secrets import Secret
 
 log = logging.getLogger("crmtui.connectors.copper")
 
@@ -202,15 +209,8 @@ class CopperCheck:
 
 def _envelope_message(response: httpx.Response) -> str:
     """The ``message`` of Copper's error envelope, or a short body excerpt."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    message = body.get("message") if isinstance(body, dict) else None
-    if isinstance(message, str):
-        return message
-    text = " ".join(response.text.split())
-    return text[:200] or f"HTTP {response.status_code}"
+    message = json_object(response).get("message")
+    return message if isinstance(message, str) else body_excerpt(response)
 
 
 def _is_duplicate_email(message: str) -> bool:
@@ -285,11 +285,7 @@ class CopperClient(ServiceClient):
         on_wait: Callable[[RateWait], None] | None = None,
         deadline: float | None = None,
     ) -> None:
-        if isinstance(api_key, Secret):
-            key = api_key.reveal()
-        else:
-            key = api_key
-            register_secret(key)  # never printed, even when a plain string was passed
+        key = reveal_key(api_key)  # never printed, even when a plain string was passed
         owns_client = client is None
         super().__init__(
             SERVICE,
@@ -338,12 +334,7 @@ class CopperClient(ServiceClient):
         """Turn Copper's error envelope into a typed error (see the module docstring)."""
         status = response.status_code
         message = _envelope_message(response)
-        if status == 401:
-            raise AuthError(
-                SERVICE, f"credentials refused (HTTP 401): {message}", hint=_AUTH_HINT, status=401
-            )
-        if status == 404:
-            raise NotFound(SERVICE, f"not found (HTTP 404): {message}", status=404)
+        self.raise_refused(status, message, auth_hint=_AUTH_HINT)
         if status == 422 and _is_duplicate_email(message):
             raise DuplicateRecord(
                 SERVICE,
@@ -600,12 +591,6 @@ class CopperClient(ServiceClient):
 
         try:
             people = await self.count_people()
-        except AuthError as exc:
-            return done(False, "auth_refused", str(exc))
-        except RateLimited as exc:
-            return done(False, "rate_limited", str(exc))
-        except NetworkError as exc:
-            return done(False, "unreachable", str(exc))
         except ConnectorError as exc:
-            return done(False, "error", str(exc))
+            return done(False, check_verdict(exc), str(exc))
         return done(True, "ok", f"{SERVICE}: connected as {self.user_email}; {people} people", people)

@@ -22,7 +22,10 @@ One :class:`ServiceClient` per service wraps one injected ``httpx.AsyncClient`` 
   :mod:`crmtui.connectors.writes`.
 
 Service clients subclass it and override :meth:`ServiceClient.raise_for_error` to turn their error
-bodies into typed exceptions.
+bodies into typed exceptions. What every service's error mapping shares lives here too: reading an
+error body (:func:`json_object`, :func:`body_excerpt`), the 401/404 statuses
+(:meth:`ServiceClient.raise_refused`), an API key as a redacted secret (:func:`reveal_key`) and a
+failed ``connectors test`` in one word (:func:`check_verdict`).
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ from crmtui.connectors.errors import (
     TimedOut,
 )
 from crmtui.i18n import t
-from crmtui.secrets import redact
+from crmtui.secrets import Secret, redact, register_secret
 
 log = logging.getLogger("crmtui.connectors")
 
@@ -347,12 +350,9 @@ class ServiceClient:
         """
         status = response.status_code
         text = _short_body(response)
-        if status == 401:
-            raise AuthError(self.service, f"credentials refused (HTTP 401): {text}", status=status)
+        self.raise_refused(status, text)
         if status == 403:
             raise PermissionDenied(self.service, f"access denied (HTTP 403): {text}", status=status)
-        if status == 404:
-            raise NotFound(self.service, f"not found (HTTP 404): {text}", status=status)
         if status == 429:
             raise RateLimited(
                 self.service, "too many requests (HTTP 429), still refused after retries", status=status
@@ -360,6 +360,22 @@ class ServiceClient:
         if status >= 500:
             raise ServerError(self.service, f"server error (HTTP {status}) after retries", status=status)
         raise RequestRejected(self.service, f"request rejected (HTTP {status}): {text}", status=status)
+
+    def raise_refused(
+        self, status: int, message: str, *, refused: str = "credentials refused", auth_hint: str = ""
+    ) -> None:
+        """Raise the typed error for a 401 (:class:`AuthError`) or a 404 (:class:`NotFound`); else return.
+
+        Args:
+            status: the HTTP status.
+            message: what the service said (its error envelope, or a body excerpt).
+            refused: how the 401 is worded ("API key refused").
+            auth_hint: what the operator should check on a 401.
+        """
+        if status == 401:
+            raise AuthError(self.service, f"{refused} (HTTP 401): {message}", hint=auth_hint, status=401)
+        if status == 404:
+            raise NotFound(self.service, f"not found (HTTP 404): {message}", status=404)
 
     def gateway_write_unknown(self, response: httpx.Response, method: str, key: str) -> None:
         """A gateway answered a write that is not safe to repeat: its fate is unknown.
@@ -721,6 +737,42 @@ def decode_json(service: str, response: httpx.Response) -> Any:
         raise InvalidResponse(
             service, f"unreadable answer (HTTP {response.status_code}, {len(response.content)} bytes)"
         ) from exc
+
+
+def reveal_key(api_key: str | Secret) -> str:
+    """An API key's text to put in a header; a plain string is registered so it is never printed."""
+    if isinstance(api_key, Secret):
+        return api_key.reveal()
+    register_secret(api_key)
+    return api_key
+
+
+def json_object(response: httpx.Response) -> dict[str, Any]:
+    """An error body as a JSON object; ``{}`` when it is not JSON or not an object."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def body_excerpt(response: httpx.Response, limit: int = 200) -> str:
+    """An error body on one line, cut at ``limit`` characters; ``HTTP <status>`` when empty."""
+    return " ".join(response.text.split())[:limit] or f"HTTP {response.status_code}"
+
+
+CheckVerdict = Literal["auth_refused", "rate_limited", "unreachable", "error"]
+
+
+def check_verdict(exc: ConnectorError) -> CheckVerdict:
+    """A failed ``connectors test`` in one word, for the screen and the exit code."""
+    if isinstance(exc, AuthError):
+        return "auth_refused"
+    if isinstance(exc, RateLimited):
+        return "rate_limited"
+    if isinstance(exc, NetworkError):
+        return "unreachable"
+    return "error"
 
 
 def _short_body(response: httpx.Response, limit: int = 200) -> str:

@@ -48,7 +48,7 @@ from crmtui.connectors.errors import (
     RateLimited,
     RequestRejected,
 )
-from crmtui.connectors.http import RetryPolicy, RollingWindowLimiter, ServiceClient
+from crmtui.connectors.http import RetryPolicy, RollingWindowLimiter, ServiceClient, json_object
 from crmtui.connectors.ses_ids import ses_headers
 from crmtui.connectors.smtp import (
     AccountRefused,
@@ -158,11 +158,8 @@ def error_code(response: httpx.Response) -> tuple[str, str]:
     """The rest-json error code (``x-amzn-ErrorType``, else the body's ``code``) and message."""
     code = response.headers.get("x-amzn-errortype", "")
     message = ""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
+    body = json_object(response)
+    if body:
         message = str(body.get("message") or body.get("Message") or "")
         code = code or str(body.get("code") or body.get("Code") or body.get("__type") or "")
     code = code.split(":", 1)[0].rsplit("#", 1)[-1]

@@ -46,9 +46,9 @@ from starlette.routing import Route
 
 import crmtui.i18n.events  # noqa: F401 - registers the unsub.* keys
 from crmtui.config import Settings
-from crmtui.engine.events_in import (
+from crmtui.engine.events_in import EventProcessor
+from crmtui.engine.events_parse import (
     COPPER_DEDUP_WINDOW,
-    EventProcessor,
     copper_dedup_key,
     nest_form,
     parse_copper,

@@ -10,14 +10,8 @@ from dataclasses import dataclass
 
 from crmtui.config import Settings
 from crmtui.engine.scenarios import problem_text
-from crmtui.engine.sending import (
-    _prepare,
-    link_problem,
-    pick_variant,
-    template_names,
-    template_values,
-    uses_recommendation,
-)
+from crmtui.engine.sending import _prepare, template_names, uses_recommendation
+from crmtui.engine.sending_rules import link_problem, pick_variant, template_values
 from crmtui.engine.templates import Template, TemplateProblem, render, variables
 from crmtui.engine.variables import Explained, explain_all
 from crmtui.i18n import t
@@ -122,7 +116,8 @@ def render_preview(
     fields, sources = repo.contact_values_and_sources(contact)
     values = template_values(settings, scenario, contact, fields)
     if uses_recommendation(tpl):
-        from crmtui.engine.reco import reco_config, recommendation_variables
+        from crmtui.engine.reco import recommendation_variables
+        from crmtui.engine.reco_model import reco_config
 
         reco = recommendation_variables(store, contact, reco_config(settings))
         reco.pop("recommended_product_key", None)

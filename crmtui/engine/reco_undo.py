@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from crmtui.engine.reco import RecoConfig, mark_bad, recompute
+from crmtui.engine.reco import mark_bad, recompute, stored_recommendation
+from crmtui.engine.reco_model import RecoConfig
 from crmtui.store import Store
 from crmtui.store.reco import reco_repo
 
@@ -59,10 +60,10 @@ def mark_scope(
     """
     config = config or RecoConfig()
     repo = reco_repo(store)
-    stored = next((r for r in repo.results_for(customer_key) if r.product_key == product_key), None)
-    customer = repo.customer(customer_key)
-    if stored is None or customer is None:
+    found = stored_recommendation(repo, customer_key, product_key)
+    if found is None:
         raise KeyError(product_key)
+    stored, customer = found
     segment = str(customer.get("segment") or "")
     factors = {(a.rule, a.segment, a.category): a.factor for a in repo.adjustments()}
     before = factors.get((stored.rule, segment, stored.category), 1.0)

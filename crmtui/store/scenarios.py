@@ -1,4 +1,5 @@
-"""Scenario repository: definitions, enrolment, the send ledger, statistics.
+"""Scenario repository: definitions, enrolment, settling, statistics (the send ledger's
+transactions are :mod:`crmtui.store.scenario_ledger`, the records :mod:`crmtui.store.scenario_model`).
 
 The one operation that matters most is :meth:`ScenarioRepo.claim`: a single ``BEGIN IMMEDIATE``
 transaction that re-reads the scenario and the sequence, checks suppressions and unsubscribes,
@@ -11,325 +12,68 @@ filters, and only then inserts the ledger row. Nothing is sent without a committ
 
 from __future__ import annotations
 
-import os
-import secrets
-import socket
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from crmtui.records.canonical import ContactEvent
 from crmtui.records.emails import email_key
 from crmtui.store._util import dumps, loads, now_iso
+from crmtui.store.scenario_ledger import _SQL, ScenarioLedger, process_owner
+from crmtui.store.scenario_model import (
+    _BOOLS,
+    _SCALARS,
+    LIVE_LEDGER,
+    STATUSES,
+    SUPPRESSED_MC_STATUSES,
+    TRIGGERS,
+    Audience,
+    AutoWinner,
+    Claim,
+    ClaimRules,
+    DueSend,
+    Refusal,
+    ResetRefused,
+    Scenario,
+    Step,
+    TemplateRow,
+    Variant,
+    iso,
+    parse_iso,
+)
 
 if TYPE_CHECKING:
     from crmtui.store.db import Store
 
-STATUSES = ("draft", "active", "paused", "stopped")
-"""Scenario statuses."""
-
-TRIGGERS = ("entry", "delay", "opened", "not_opened", "clicked")
-"""Step triggers."""
-
-LIVE_LEDGER = ("claimed", "sent", "unknown")
-"""Ledger states that count as a send (daily cap, cooldown)."""
-
-SUPPRESSED_MC_STATUSES = ("unsubscribed", "cleaned", "forgotten")
-"""Mailchimp statuses that forbid sending."""
-
-
-def iso(moment: datetime) -> str:
-    """A UTC ISO 8601 string to the second (the store's one time format: sorts as text)."""
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def parse_iso(text: str) -> datetime:
-    """Inverse of :func:`iso`."""
-    return datetime.fromisoformat(text)
-
-
-# -- the model ------------------------------------------------------------------------------------
-
-
-@dataclass
-class Audience:
-    """Who enters a scenario: the union of every non-empty criterion.
-
-    Attributes:
-        copper_tags: synced contacts carrying any of these Copper tags.
-        mailchimp_tags: synced contacts carrying any of these Mailchimp tags.
-        segments: canonical customers in any of these RFM segments.
-        sources: ``copper``/``mailchimp`` (synced contacts known there) or an ETL source name.
-        emails: an explicit list.
-    """
-
-    copper_tags: list[str] = field(default_factory=list)
-    mailchimp_tags: list[str] = field(default_factory=list)
-    segments: list[str] = field(default_factory=list)
-    sources: list[str] = field(default_factory=list)
-    emails: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, list[str]]:
-        """The non-empty criteria."""
-        return {k: list(v) for k, v in vars(self).items() if v}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> Audience:
-        """Build from a dict (unknown keys are the caller's validation problem)."""
-        data = data or {}
-        return cls(**{k: [str(x) for x in data.get(k) or []] for k in vars(cls()).keys()})
-
-
-@dataclass
-class AutoWinner:
-    """The automatic A/B winner policy.
-
-    Attributes:
-        enabled: pick a winner automatically.
-        metric: ``opened`` or ``clicked``.
-        min_sends: sends every variant needs first.
-        alpha: significance threshold of the two-proportion test.
-    """
-
-    enabled: bool = False
-    metric: str = "opened"
-    min_sends: int = 100
-    alpha: float = 0.05
-
-
-@dataclass
-class Variant:
-    """A weighted template choice of a step (``step_variants``)."""
-
-    name: str
-    template: str
-    weight: float = 1.0
-    id: int = 0
-    sent: int = 0
-    opened: int = 0
-    clicked: int = 0
-
-
-@dataclass
-class Step:
-    """One step of a scenario (``scenario_steps``)."""
-
-    position: int
-    name: str
-    template: str
-    trigger: str = "entry"
-    delay_days: float = 0.0
-    delay_hours: float = 0.0
-    parent_position: int | None = None
-    variants: list[Variant] = field(default_factory=list)
-    id: int = 0
-    winner_variant_id: int | None = None
-
-    @property
-    def delay(self) -> timedelta:
-        """The step's delay."""
-        return timedelta(days=self.delay_days, hours=self.delay_hours)
-
-
-@dataclass
-class TemplateRow:
-    """A scenario's template as stored."""
-
-    name: str
-    subject: str
-    html: str = ""
-    text: str = ""
-
-
-@dataclass
-class Scenario:
-    """A behavioural email scenario (``scenarios`` plus its steps, variants and templates)."""
-
-    name: str
-    description: str = ""
-    status: str = "draft"
-    daily_cap: int = 0
-    cooldown_days: float = 0.0
-    window_start: str = "09:00"
-    window_end: str = "18:00"
-    send_days: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5])
-    timezone: str = "Europe/Paris"
-    min_validation_score: int = 0
-    only_deliverable: bool = True
-    exclude_domains: list[str] = field(default_factory=list)
-    stop_on_reply: bool = True
-    stop_on_unsubscribe: bool = True
-    include_unsubscribe: bool = True
-    audience: Audience = field(default_factory=Audience)
-    auto_winner: AutoWinner = field(default_factory=AutoWinner)
-    sender: str = "auto"
-    steps: list[Step] = field(default_factory=list)
-    templates: dict[str, TemplateRow] = field(default_factory=dict)
-    id: int = 0
-    sent: int = 0
-    failed: int = 0
-    opened: int = 0
-    clicked: int = 0
-
-    def step_at(self, position: int) -> Step | None:
-        """The step at ``position``."""
-        return next((s for s in self.steps if s.position == position), None)
-
-    def first_step(self) -> Step | None:
-        """The entry step (lowest position)."""
-        return min(self.steps, key=lambda s: s.position) if self.steps else None
-
-    def children(self, position: int) -> list[Step]:
-        """Steps that follow ``position``: explicit children, else the next position."""
-        explicit = [s for s in self.steps if s.parent_position == position]
-        if explicit:
-            return sorted(explicit, key=lambda s: s.position)
-        later = sorted(
-            (s for s in self.steps if s.position > position and s.parent_position is None),
-            key=lambda s: s.position,
-        )
-        return later[:1]
-
-
-_SCALARS = (
-    "description",
-    "status",
-    "daily_cap",
-    "cooldown_days",
-    "window_start",
-    "window_end",
-    "timezone",
-    "min_validation_score",
-    "sender",
-)
-_BOOLS = ("only_deliverable", "stop_on_reply", "stop_on_unsubscribe", "include_unsubscribe")
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A committed claim: the caller may now send exactly this email.
-
-    Attributes:
-        key: the ledger key.
-        scenario_id, step_id, position, contact, template, variant_id: what is sent.
-        message_id: our deterministic Message-ID (without angle brackets).
-        local_day: the scenario's local date the claim counts against.
-        attempts: 1 for a first claim, more for a deferred row claimed again.
-    """
-
-    key: str
-    scenario_id: int
-    step_id: int
-    position: int
-    contact: str
-    template: str
-    variant_id: int | None
-    message_id: str
-    local_day: str
-    attempts: int
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """Why a due send was not claimed.
-
-    Attributes:
-        reason: ``inactive``, ``not_due``, ``already``, ``suppressed``, ``window``, ``cap``,
-            ``cooldown``, ``filtered``, ``opened``.
-        stop_scenario: nothing more of this scenario can be claimed in this tick (window, cap).
-        detail: for ``filtered``: the filter that refused the address.
-    """
-
-    reason: str
-    stop_scenario: bool = False
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class ClaimRules:
-    """The checks of one claim, computed by the engine from the scenario and the clock.
-
-    Attributes:
-        now: the current UTC time.
-        local_day: the scenario's local date now.
-        in_window: whether now is inside the send window and days.
-        recipient_problem: a recipient filter's refusal ("" when the address passes).
-        owner: this process's owner tag.
-    """
-
-    now: datetime
-    local_day: str
-    in_window: bool
-    recipient_problem: str
-    owner: str
-
-
-@dataclass(frozen=True)
-class DueSend:
-    """A sequence whose next step is due."""
-
-    sequence_id: int
-    contact: str
-    position: int
-    next_send_at: str
-
-
-_SQL: dict[str, str] = {
-    # INDEXED BY: with ANALYZE statistics the planner may prefer walking the rowids after ``id > ?``,
-    # which reads every later sequence when only a few are due (2,000 due of 300,000).
-    "due": "SELECT id, contact, next_position, next_send_at FROM contact_sequences "
-    "INDEXED BY contact_sequences_scenario_due WHERE scenario_id = ? AND status = 'active' AND next_send_at <= ? AND id > ? "
-    "ORDER BY id LIMIT ?",
-    "suppression": "SELECT 1 FROM suppressions WHERE email = ?",
-    "contact_status": "SELECT mailchimp_status, forgotten FROM contacts WHERE email = ?",
-    "opt_out": "SELECT 1 FROM customers WHERE email = ? AND email_opt_out = 1 LIMIT 1",
-    "scenario_status": "SELECT status FROM scenarios WHERE id = ?",
-    "sequence": "SELECT status, next_position, next_send_at, test FROM contact_sequences WHERE id = ?",
-    "ledger_existing": "SELECT key, status, attempts, template, variant_id FROM operation_ledger "
-    "WHERE scenario_id = ? AND step_id = ? AND contact = ?",
-    "daily_cap": "SELECT count(*) FROM operation_ledger WHERE scenario_id = ? AND local_day = ? "
-    "AND status IN ('claimed', 'sent', 'unknown')",
-    # Every email crmtui sent the contact (claimed, sent or of unknown fate), in any scenario, this
-    # one's earlier steps included: the document's "Attendre 3 jours entre 2 contacts".
-    "cooldown": "SELECT max(claimed_at) FROM operation_ledger WHERE contact = ? "
-    "AND status IN ('claimed', 'sent', 'unknown') AND claimed_at > ?",
-    "parent_engaged": "SELECT opened_at, clicked_at FROM campaign_emails "
-    "WHERE scenario_id = ? AND step_id = ? AND contact = ?",
-    "history_customer": "SELECT customer_key FROM customers WHERE email = ? "
-    "ORDER BY active DESC, customer_key LIMIT 1",
-    "count_sent": "UPDATE scenarios SET sent = sent + 1 WHERE id = ?",
-    "count_variant_sent": "UPDATE step_variants SET sent = sent + 1 WHERE id = ?",
-    "ledger_sent": "UPDATE operation_ledger SET status = 'sent', provider_id = ?, sender = ?, sent_at = ?, "
-    "error = NULL WHERE key = ?",
-    "advance": "UPDATE contact_sequences SET current_position = ?, next_position = ?, next_send_at = ?, "
-    "status = ?, reason = NULL, sent = sent + 1, updated_at = ? WHERE scenario_id = ? AND contact = ?",
-}
-"""The statements of the send path (due scan, claim, mark_sent), by name: a test runs ``EXPLAIN QUERY
-PLAN`` on each and refuses a full scan of a table that grows with the audience or the ledger."""
-
-
-_OWNER_TOKEN = secrets.token_hex(4)
-
-
-class ResetRefused(ValueError):
-    """A scenario's tests cannot be reset; ``blockers`` counts what stands in the way (see
-    :meth:`ScenarioRepo.reset_blockers`; ``missing``: no such scenario)."""
-
-    def __init__(self, blockers: dict[str, int]) -> None:
-        self.blockers = blockers
-        super().__init__(", ".join(f"{k} {v}" for k, v in blockers.items()))
-
-
-def process_owner() -> str:
-    """``host:pid:token`` of this process (the token guards against pid reuse)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{_OWNER_TOKEN}"
-
+# The repository, and the model and send-path names callers import from here (scenario_model,
+# scenario_ledger).
+__all__ = [
+    "ScenarioRepo",
+    "scenario_repo",
+    "_SQL",
+    "process_owner",
+    "STATUSES",
+    "TRIGGERS",
+    "LIVE_LEDGER",
+    "SUPPRESSED_MC_STATUSES",
+    "iso",
+    "parse_iso",
+    "Audience",
+    "AutoWinner",
+    "Variant",
+    "Step",
+    "TemplateRow",
+    "Scenario",
+    "Claim",
+    "Refusal",
+    "ClaimRules",
+    "DueSend",
+    "ResetRefused",
+]
 
 # -- the repository ---------------------------------------------------------------------------------
 
 
-class ScenarioRepo:
+class ScenarioRepo(ScenarioLedger):
     """Named operations on the scenario tables."""
 
     def __init__(self, store: Store) -> None:
@@ -782,343 +526,6 @@ class ScenarioRepo:
                 (scenario_id, limit),
             )
         ]
-
-    # -- the tick ------------------------------------------------------------------------------
-
-    def due(self, scenario_id: int, now: datetime, *, after_id: int = 0, limit: int = 500) -> list[DueSend]:
-        """Active sequences whose next send time has come, in id order after ``after_id``."""
-        rows = self.store.db.execute(
-            _SQL["due"],
-            (scenario_id, iso(now), after_id, limit),
-        ).fetchall()
-        return [DueSend(int(r[0]), str(r[1]), int(r[2]), str(r[3])) for r in rows]
-
-    def is_suppressed(self, email: str) -> bool:
-        """Whether ``email`` must never receive a scenario email (suppressed or unsubscribed)."""
-        return self._suppressed(self.store.db.conn, email_key(email))
-
-    def _suppressed(self, conn: Any, email: str) -> bool:
-        if conn.execute(_SQL["suppression"], (email,)).fetchone():
-            return True
-        if self.store.erasure.is_suppressed(email):  # erased or deleted: keyed-hash suppression
-            return True
-        row = conn.execute(_SQL["contact_status"], (email,)).fetchone()
-        if row and (row[0] in SUPPRESSED_MC_STATUSES or row[1]):
-            return True
-        return bool(
-            conn.execute(
-                _SQL["opt_out"],
-                (email,),
-            ).fetchone()
-        )
-
-    def claim(
-        self,
-        scenario: Scenario,
-        due: DueSend,
-        step: Step,
-        template: str,
-        variant_id: int | None,
-        key: str,
-        message_id: str,
-        rules: ClaimRules,
-        *,
-        before_commit: Callable[[], None] | None = None,
-    ) -> Claim | Refusal:
-        """Claim one due send in a single ``BEGIN IMMEDIATE`` transaction (see the module doc).
-
-        Permanent refusals (suppressed, filtered) also end the sequence in the same transaction;
-        a cooldown (counting every email crmtui sent the contact, this scenario's earlier steps
-        included) pushes the sequence's next send time to the end of the cooldown: the step waits.
-        """
-        now_s = iso(rules.now)
-        with self.store.write() as db:
-            conn = db.conn
-            status = conn.execute(_SQL["scenario_status"], (scenario.id,)).fetchone()
-            seq = conn.execute(
-                _SQL["sequence"],
-                (due.sequence_id,),
-            ).fetchone()
-            if status is None or seq is None:
-                return Refusal("inactive", stop_scenario=status is None)
-            if status[0] != "active" and not (status[0] == "draft" and seq[3]):
-                return Refusal("inactive", stop_scenario=True)
-            if seq[0] != "active" or seq[1] != step.position or seq[2] is None or seq[2] > now_s:
-                return Refusal("not_due")  # another process moved it on
-            existing = conn.execute(
-                _SQL["ledger_existing"],
-                (scenario.id, step.id, due.contact),
-            ).fetchone()
-            if existing is not None and existing[1] != "deferred":
-                return Refusal("already")
-            if self._suppressed(conn, due.contact):
-                self._end_sequence(conn, due.sequence_id, "unsubscribed", "suppressed or unsubscribed", now_s)
-                return Refusal("suppressed")
-            if rules.recipient_problem:
-                self._end_sequence(conn, due.sequence_id, "filtered", rules.recipient_problem, now_s)
-                return Refusal("filtered", detail=rules.recipient_problem)
-            if step.trigger == "not_opened" and self._parent_engaged(conn, scenario, step, due.contact):
-                self._after_engaged_skip(conn, scenario, step, due, now_s)
-                return Refusal("opened")
-            if not rules.in_window:
-                return Refusal("window", stop_scenario=True)
-            if scenario.daily_cap > 0:
-                used = conn.execute(
-                    _SQL["daily_cap"],
-                    (scenario.id, rules.local_day),
-                ).fetchone()[0]
-                if used >= scenario.daily_cap:
-                    return Refusal("cap", stop_scenario=True)
-            if scenario.cooldown_days > 0:
-                since = iso(rules.now - timedelta(days=scenario.cooldown_days))
-                last = conn.execute(_SQL["cooldown"], (due.contact, since)).fetchone()[0]
-                if last is not None:
-                    until = iso(parse_iso(last) + timedelta(days=scenario.cooldown_days))
-                    conn.execute(
-                        "UPDATE contact_sequences SET next_send_at = ?, reason = 'cooldown', updated_at = ? "
-                        "WHERE id = ?",
-                        (until, now_s, due.sequence_id),
-                    )
-                    return Refusal("cooldown")
-            if existing is not None:
-                # A deferred row (known not sent): claim it again with its own template and variant.
-                key, attempts, template, variant_id = (
-                    existing[0],
-                    int(existing[2]) + 1,
-                    existing[3],
-                    existing[4],
-                )
-                conn.execute(
-                    "UPDATE operation_ledger SET status = 'claimed', attempts = ?, owner = ?, claimed_at = ?, "
-                    "local_day = ?, error = NULL WHERE key = ?",
-                    (attempts, rules.owner, now_s, rules.local_day, key),
-                )
-                message_id = conn.execute(
-                    "SELECT message_id FROM operation_ledger WHERE key = ?", (key,)
-                ).fetchone()[0]
-            else:
-                attempts = 1
-                conn.execute(
-                    "INSERT INTO operation_ledger (key, scenario_id, step_id, position, contact, template, "
-                    "variant_id, status, local_day, claimed_at, owner, message_id) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, 'claimed', ?, ?, ?, ?)",
-                    (
-                        key,
-                        scenario.id,
-                        step.id,
-                        step.position,
-                        due.contact,
-                        template,
-                        variant_id,
-                        rules.local_day,
-                        now_s,
-                        rules.owner,
-                        message_id,
-                    ),
-                )
-            if before_commit is not None:
-                before_commit()
-        return Claim(
-            key,
-            scenario.id,
-            step.id,
-            step.position,
-            due.contact,
-            template,
-            variant_id,
-            message_id,
-            rules.local_day,
-            attempts,
-        )
-
-    @staticmethod
-    def _end_sequence(conn: Any, sequence_id: int, status: str, reason: str, now_s: str) -> None:
-        conn.execute(
-            "UPDATE contact_sequences SET status = ?, reason = ?, next_send_at = NULL, updated_at = ? WHERE id = ?",
-            (status, reason, now_s, sequence_id),
-        )
-
-    @staticmethod
-    def _parent_engaged(conn: Any, scenario: Scenario, step: Step, contact: str) -> bool:
-        parent = step.parent_position
-        if parent is None:
-            earlier = [s.position for s in scenario.steps if s.position < step.position]
-            parent = max(earlier) if earlier else None
-        if parent is None:
-            return False
-        parent_step = scenario.step_at(parent)
-        if parent_step is None:
-            return False
-        row = conn.execute(
-            _SQL["parent_engaged"],
-            (scenario.id, parent_step.id, contact),
-        ).fetchone()
-        return bool(row and (row[0] or row[1]))
-
-    def _after_engaged_skip(
-        self, conn: Any, scenario: Scenario, step: Step, due: DueSend, now_s: str
-    ) -> None:
-        # The contact opened before the "not opened" reminder was due: wait for an opened/clicked sibling.
-        siblings = [
-            s
-            for s in scenario.children(step.parent_position or 0)
-            if s.trigger in ("opened", "clicked") and s.position != step.position
-        ]
-        if siblings:
-            conn.execute(
-                "UPDATE contact_sequences SET status = 'waiting', next_position = NULL, next_send_at = NULL, "
-                "updated_at = ? WHERE id = ?",
-                (now_s, due.sequence_id),
-            )
-        else:
-            self._end_sequence(conn, due.sequence_id, "completed", "opened before the reminder", now_s)
-
-    def mark_sent(
-        self,
-        scenario: Scenario,
-        claim: Claim,
-        *,
-        provider_id: str,
-        sender: str,
-        subject: str,
-        now: datetime,
-    ) -> None:
-        """Record an accepted send: ledger, campaign email, counters, history, next step (one transaction)."""
-        now_s = iso(now)
-        with self.store.write() as db:
-            conn = db.conn
-            conn.execute(
-                _SQL["ledger_sent"],
-                (provider_id, sender, now_s, claim.key),
-            )
-            conn.execute(
-                "INSERT OR IGNORE INTO campaign_emails (message_id, ledger_key, scenario_id, step_id, variant_id, "
-                "contact, subject, sender, provider_id, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    claim.message_id,
-                    claim.key,
-                    claim.scenario_id,
-                    claim.step_id,
-                    claim.variant_id,
-                    claim.contact,
-                    subject,
-                    sender,
-                    provider_id,
-                    now_s,
-                ),
-            )
-            if claim.variant_id is not None:
-                conn.execute(_SQL["count_variant_sent"], (claim.variant_id,))
-            conn.execute(_SQL["count_sent"], (claim.scenario_id,))
-            self._history(conn, scenario.name, claim, subject, "SENT", now_s)
-            self._advance(conn, scenario, claim, now)
-
-    def _history(self, conn: Any, campaign: str, claim: Claim, subject: str, status: str, now_s: str) -> None:
-        customer = conn.execute(
-            _SQL["history_customer"],
-            (claim.contact,),
-        ).fetchone()
-        event = ContactEvent(
-            contact_key=f"scenario-{claim.key[:32]}",
-            customer_key=customer[0] if customer else None,
-            date_contact=now_s,
-            channel="EMAIL",
-            campaign=campaign,
-            subject=subject,
-            status=status,
-            response_details=claim.contact if customer is None else None,
-            source="scenarios",
-        )
-        cols = [*ContactEvent.columns(), "row_hash"]
-        conn.execute(
-            f"INSERT OR REPLACE INTO contact_history ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-            event.values(),
-        )
-
-    def _advance(self, conn: Any, scenario: Scenario, claim: Claim, now: datetime) -> None:
-        now_s = iso(now)
-        children = scenario.children(claim.position)
-        timed = [s for s in children if s.trigger in ("entry", "delay")] or [
-            s for s in children if s.trigger == "not_opened"
-        ]
-        after: tuple[int | None, str | None, str]
-        if timed:
-            nxt = timed[0]
-            after = (nxt.position, iso(now + nxt.delay), "active")
-        elif children:
-            after = (None, None, "waiting")
-        else:
-            after = (None, None, "completed")
-        conn.execute(_SQL["advance"], (claim.position, *after, now_s, claim.scenario_id, claim.contact))
-
-    def mark_failed(self, scenario: Scenario, claim: Claim, error: str, *, now: datetime) -> None:
-        """The provider refused this recipient: the row is ``failed`` and the sequence stops."""
-        now_s = iso(now)
-        with self.store.write() as db:
-            conn = db.conn
-            conn.execute(
-                "UPDATE operation_ledger SET status = 'failed', error = ?, sent_at = ? WHERE key = ?",
-                (error[:500], now_s, claim.key),
-            )
-            conn.execute("UPDATE scenarios SET failed = failed + 1 WHERE id = ?", (claim.scenario_id,))
-            conn.execute(
-                "UPDATE contact_sequences SET status = 'stopped', reason = ?, next_send_at = NULL, updated_at = ? "
-                "WHERE scenario_id = ? AND contact = ?",
-                (f"rejected: {error[:200]}", now_s, claim.scenario_id, claim.contact),
-            )
-            self._history(conn, scenario.name, claim, "", "FAILED", now_s)
-
-    def mark_deferred(self, claim: Claim, error: str) -> None:
-        """Known not sent (throttled, quota, connection refused): claimable again, not counted."""
-        with self.store.write() as db:
-            db.conn.execute(
-                "UPDATE operation_ledger SET status = 'deferred', error = ? WHERE key = ? AND status = 'claimed'",
-                (error[:500], claim.key),
-            )
-
-    def mark_unknown(self, claim: Claim, error: str) -> None:
-        """The outcome is unknown (timeout after sending): hold the sequence; never re-sent automatically."""
-        with self.store.write() as db:
-            self._to_unknown(db.conn, [claim.key], error)
-
-    @staticmethod
-    def _to_unknown(conn: Any, keys: Sequence[str], error: str) -> None:
-        now_s = now_iso()
-        for key in keys:
-            row = conn.execute(
-                "SELECT scenario_id, contact FROM operation_ledger WHERE key = ? AND status = 'claimed'",
-                (key,),
-            ).fetchone()
-            if row is None:
-                continue
-            conn.execute(
-                "UPDATE operation_ledger SET status = 'unknown', error = ? WHERE key = ?", (error[:500], key)
-            )
-            conn.execute(
-                "UPDATE contact_sequences SET status = 'held', reason = 'outcome unknown', updated_at = ? "
-                "WHERE scenario_id = ? AND contact = ? AND status = 'active'",
-                (now_s, row[0], row[1]),
-            )
-
-    def recover_stale(self, alive: Callable[[str], bool], *, older_than: datetime) -> int:
-        """Claims left by a dead process (or older than ``older_than``) become ``unknown``.
-
-        Args:
-            alive: ``owner -> bool``: whether the claiming process still runs.
-            older_than: claims before this moment are stale whoever owns them.
-
-        Returns:
-            Rows turned ``unknown``.
-        """
-        rows = self.store.db.execute(
-            "SELECT key, owner, claimed_at FROM operation_ledger WHERE status = 'claimed'"
-        ).fetchall()
-        stale = [r[0] for r in rows if not alive(str(r[1])) or str(r[2]) < iso(older_than)]
-        if not stale:
-            return 0
-        with self.store.write() as db:
-            self._to_unknown(db.conn, stale, "the sending process stopped before recording the outcome")
-        return len(stale)
 
     # -- settling, engagement, suppression ----------------------------------------------------------
 

@@ -110,7 +110,7 @@ def test_op_shows_one_operation_with_its_events(cli: object, monkeypatch: pytest
 
     from crmtui.config import load_settings
     from crmtui.engine.events_in import EventProcessor
-    from crmtui.engine.sending import tracking_signer
+    from crmtui.engine.sending_rules import tracking_signer
     from crmtui.engine.tracking import click_url, open_url
     from crmtui.store import Store
     from tests.integration.events_support import app_for, client_for

@@ -15,7 +15,8 @@ from crmtui.connectors.errors import AuthError
 from crmtui.connectors.ses import SesClient
 from crmtui.engine import scenarios as sc
 from crmtui.engine.ab import ledger_key
-from crmtui.engine.sending import message_id_for, run_tick
+from crmtui.engine.sending import run_tick
+from crmtui.engine.sending_rules import message_id_for
 from crmtui.sandbox.control import Fault
 from crmtui.sandbox.loopback import LoopbackServer
 from crmtui.sandbox.mail import SANDBOX_FROM, SES_ACCESS_KEY_ID, SES_SECRET_ACCESS_KEY, SesSim, SmtpSink

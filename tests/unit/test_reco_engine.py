@@ -8,15 +8,9 @@ from datetime import date, timedelta
 import pytest
 
 from crmtui.engine.etl import compute_rfm
-from crmtui.engine.reco import (
-    RULES,
-    RecoConfig,
-    RecoWeights,
-    cuvee_of,
-    main_region,
-    reason_text,
-    recompute,
-)
+from crmtui.engine.reco import recompute
+from crmtui.engine.reco_model import RULES, RecoConfig, RecoWeights, cuvee_of, main_region
+from crmtui.engine.reco_scoring import reason_text
 from crmtui.i18n import set_language
 from crmtui.records.canonical import Batch, Canonical, Customer, Product, SalesLine, StockLevel
 from crmtui.store import Store

@@ -6,7 +6,8 @@ import dataclasses
 
 import pytest
 
-from crmtui.engine.reco import RecoConfig, mark_bad, recompute
+from crmtui.engine.reco import mark_bad, recompute
+from crmtui.engine.reco_model import RecoConfig
 from crmtui.records.canonical import Batch, Product, SalesLine
 from crmtui.store import Store
 from crmtui.store.etl import etl_repo

@@ -9,13 +9,8 @@ from pathlib import Path
 import pytest
 
 from crmtui.cli.entry import main
-from crmtui.engine.reco import (
-    RecoConfig,
-    conversions,
-    recommendation_variables,
-    recompute,
-    record_suggestion,
-)
+from crmtui.engine.reco import conversions, recommendation_variables, recompute, record_suggestion
+from crmtui.engine.reco_model import RecoConfig
 from crmtui.i18n import LANGUAGES
 from crmtui.i18n.reco import RECO_CATALOGUE
 from crmtui.records.canonical import Batch, ContactEvent, SalesLine

@@ -8,7 +8,7 @@ import pytest
 
 from crmtui.engine.scenario_settings import day_number, is_domain, parse_days, parse_domains
 from crmtui.engine.scenarios import ScenarioInvalid, dumps_toml, loads_toml, validate
-from crmtui.engine.sending import recipient_problem
+from crmtui.engine.sending_rules import recipient_problem
 
 # The three blocks of the document's "🔧 Configuration" section, verbatim.
 DOC_CONSTRAINTS = """\

@@ -8,7 +8,7 @@ import pytest
 
 from crmtui.engine import ab
 from crmtui.engine.scenarios import ScenarioInvalid, dumps_toml, loads_toml, validate
-from crmtui.engine.sending import (
+from crmtui.engine.sending_rules import (
     in_window,
     local_day,
     message_id_for,

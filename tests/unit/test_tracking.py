@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crmtui.engine.events_in import nest_form, parse_copper, parse_form, parse_mailchimp, parse_ses_record
+from crmtui.engine.events_parse import nest_form, parse_copper, parse_form, parse_mailchimp, parse_ses_record
 from crmtui.engine.tracking import BadToken, TrackingSigner, machine_reason, track_html
 from crmtui.sandbox.sns import ses_event
 
