@@ -17,8 +17,8 @@ from crmtui.records.canonical import RFM_SEGMENTS
 from crmtui.screens.workers import deliver
 from crmtui.store.etl import QualityIssue, etl_repo
 from crmtui.text import literal
-from crmtui.widgets.etl_bars import BarChart
 from crmtui.widgets.footer import Footer
+from crmtui.widgets.segment_chart import SegmentChart
 from crmtui.widgets.sortable import SortableTable, SortKey, sort_binding
 from crmtui.widgets.status import StatusBar
 
@@ -49,7 +49,7 @@ class QualityScreen(SortKey, Screen[None]):
                 yield Label(t("quality.examples"), id="examples-title", classes="section-title")
                 yield DataTable(id="examples-table", cursor_type="row", zebra_stripes=True)
                 yield Label(t("quality.rfm_title"), classes="section-title")
-                yield BarChart(id="rfm-bars")
+                yield SegmentChart(id="rfm-bars")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -93,7 +93,7 @@ class QualityScreen(SortKey, Screen[None]):
             )
         table.resort()
         ordered = {segment_label(s): segments.get(s, 0) for s in RFM_SEGMENTS if segments.get(s)}
-        self.query_one("#rfm-bars", BarChart).show(ordered)
+        self.query_one("#rfm-bars", SegmentChart).show(ordered)
         self.show_examples(self._issue_at(table.cursor_row))
 
     def _issue_at(self, row: int) -> int:

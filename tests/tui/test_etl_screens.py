@@ -6,6 +6,7 @@ import dataclasses
 from datetime import date
 from pathlib import Path
 
+from rich.text import Text
 from textual.widgets import DataTable, Label
 
 from crmtui.app import make_app
@@ -16,7 +17,7 @@ from crmtui.screens.quality import QualityScreen
 from crmtui.screens.sources import SourcesScreen
 from crmtui.store import Store
 from crmtui.store.etl import etl_repo
-from crmtui.widgets.etl_bars import BarChart
+from crmtui.widgets.segment_chart import SegmentChart
 from tests.tui.support import settle
 
 HOSTILE = "[@click=app.quit]Q[/] \x1b[31mX"
@@ -82,9 +83,11 @@ async def test_quality_screen_shows_issues_examples_and_rfm_bars(
         examples = app.screen.query_one("#examples-table", DataTable)
         keys = [str(examples.get_row_at(i)[0]) for i in range(examples.row_count)]
         assert "isavigne-C00001" in keys
-        bars = app.screen.query_one("#rfm-bars", BarChart)
+        bars = app.screen.query_one("#rfm-bars", SegmentChart)
         assert sum(bars.counts.values()) == 25
-        assert "█" in str(bars.render())
+        assert bars.region.height >= 6 and bars.region.right <= 120
+        drawn = Text.from_ansi(bars.plt.build()).plain  # the picture, as textual-plotext renders it
+        assert any(label in drawn for label in bars.counts), drawn
 
 
 async def test_keys_and_palette_reach_both_screens(settings: Settings, store: Store, tmp_path: Path) -> None:
