@@ -20,8 +20,10 @@ from pathlib import Path
 
 import pytest
 from pytest_textual_snapshot import SVGImageExtension
+from rich.cells import cell_len
 from syrupy.assertion import SnapshotAssertion
 from textual.pilot import Pilot
+from textual.widgets._footer import FooterKey
 from textual.worker import WorkerCancelled, WorkerState
 
 from crmtui.i18n import set_language
@@ -35,6 +37,7 @@ from crmtui.config import Settings  # noqa: E402
 from crmtui.store import Store  # noqa: E402
 from crmtui.store.etl import QualityIssue  # noqa: E402
 from crmtui.store.scenarios import Audience, Scenario, Step, TemplateRow, Variant, scenario_repo  # noqa: E402
+from crmtui.widgets.footer import Footer  # noqa: E402
 
 HOSTILE = "\x1b[31mRouge\x1b[0m [bold]Gras[/bold] [@click=app.quit]Quitter[/]"
 PINNED = "2026-11-02T10:00:00+00:00"
@@ -204,3 +207,32 @@ def test_every_screen(snapshot: SnapshotAssertion, app: CrmApp, size: str) -> No
     shots = asyncio.run(walk())
     differ = [screen for screen, shot in shots.items() if not svg(name=screen) == shot]
     assert not differ, f"snapshots differ ({LANG}, {size}): {differ}; review, then --snapshot-update"
+
+
+def test_every_footer_fits_80_columns(app: CrmApp) -> None:
+    """At 80x24 every screen's footer shows whole keys within 80 cells (Rich cell widths), help among them."""
+
+    async def walk() -> dict[str, list[tuple[str, int, int]]]:
+        found: dict[str, list[tuple[str, int, int]]] = {}
+        async with app.run_test(size=SIZES["80x24"]) as pilot:
+            await _settle(pilot)
+            for screen, keys in SCREENS.items():
+                for key in keys:
+                    await pilot.press(key)
+                await _settle(pilot)
+                for footer in app.screen.query(Footer):
+                    found[screen] = [
+                        (f"{k.key_display} {k.description}", k.outer_size.width, k.region.right)
+                        for k in footer.query(FooterKey)
+                    ]
+        return found
+
+    footers = asyncio.run(walk())
+    assert set(footers) == set(SCREENS) - {"help"}, footers.keys()
+    for screen, keys in footers.items():
+        total = sum(width for _, width, _ in keys)
+        assert total <= 80, f"{LANG} {screen}: footer {total} cells: {keys}"
+        for label, width, right in keys:
+            assert right <= 80, f"{LANG} {screen}: {label!r} past the border"
+            assert cell_len(label) + 2 <= width, f"{LANG} {screen}: {label!r} cut to {width} cells"
+        assert any(label.startswith("f1 ") for label, _, _ in keys), f"{LANG} {screen}: no help key"

@@ -3,6 +3,11 @@ process with ``CRMTUI_LANG=fr`` (not collected otherwise: its name does not star
 
 from __future__ import annotations
 
-from tests.tui.snapshot_screens import _language_and_clock, app, test_every_screen
+from tests.tui.snapshot_screens import (
+    _language_and_clock,
+    app,
+    test_every_footer_fits_80_columns,
+    test_every_screen,
+)
 
-__all__ = ["_language_and_clock", "app", "test_every_screen"]
+__all__ = ["_language_and_clock", "app", "test_every_footer_fits_80_columns", "test_every_screen"]
