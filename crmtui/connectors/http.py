@@ -40,7 +40,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, Self
+from typing import Any, Literal, Protocol, Self, TypedDict, Unpack
 
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
@@ -256,6 +256,17 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+class RequestOptions(TypedDict, total=False):
+    """The options of one request (:meth:`ServiceClient.call` documents each)."""
+
+    json: Any
+    params: Mapping[str, Any] | None
+    content: bytes | str | None
+    headers: Mapping[str, str] | None
+    endpoint: str | None
+    idempotent: bool | None
+
+
 class ServiceClient:
     """Base async client for one remote service.
 
@@ -397,32 +408,12 @@ class ServiceClient:
 
     # -- the request loop -----------------------------------------------------------------
 
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: Mapping[str, Any] | None = None,
-        content: bytes | str | None = None,
-        headers: Mapping[str, str] | None = None,
-        endpoint: str | None = None,
-        idempotent: bool | None = None,
-    ) -> httpx.Response:
+    async def request(self, method: str, path: str, **options: Unpack[RequestOptions]) -> httpx.Response:
         """Send one logical request, with retries, limits and counting; return a 2xx response.
 
         See :meth:`call` for the arguments.
         """
-        response, _ = await self.call(
-            method,
-            path,
-            json=json,
-            params=params,
-            content=content,
-            headers=headers,
-            endpoint=endpoint,
-            idempotent=idempotent,
-        )
+        response, _ = await self.call(method, path, **options)
         return response
 
     async def call(
