@@ -16,7 +16,7 @@ from textual.worker import Worker, WorkerState
 import crmtui.i18n.console  # noqa: F401 - registers the key map and confirmation texts
 from crmtui.config import Settings
 from crmtui.engine.cycle import run_cycle
-from crmtui.engine.events import CycleFinished, Event
+from crmtui.engine.events import CycleFinished, Event, StepStarted
 from crmtui.i18n import t
 from crmtui.intervals import describe_interval, remaining
 from crmtui.logs import run_logging
@@ -35,7 +35,7 @@ from crmtui.screens.reco_quality import RecoQualityScreen
 from crmtui.screens.runs import RunsScreen
 from crmtui.screens.scenarios import ScenariosScreen
 from crmtui.screens.sources import SourcesScreen
-from crmtui.screens.sync import SyncScreen
+from crmtui.screens.sync import RunHandle, SyncScreen
 from crmtui.store import Store
 from crmtui.store.locks import LockHeld
 from crmtui.text import printable
@@ -93,6 +93,7 @@ class CrmApp(App[int]):
         Binding("k", "show_customers", t("key.customers"), show=False, id="app.customers"),
         Binding("K", "show_reco_quality", t("key.reco_quality"), show=False, id="app.reco_quality"),
         Binding("r", "run_cycle", t("key.run_cycle"), id="app.run_cycle"),
+        Binding("ctrl+x", "cancel_cycle", t("key.cancel_cycle"), id="app.cancel_cycle"),
         Binding("f5", "refresh", t("key.refresh"), show=False, id="app.refresh"),
         Binding("ctrl+p", "command_palette", t("key.palette"), id="app.palette"),
     ]
@@ -111,6 +112,10 @@ class CrmApp(App[int]):
         """SYNC_INTERVAL: seconds between automatic cycles, counted from the end of the last run; 0: off."""
         self.next_cycle_at: float | None = time.monotonic() + self.auto_every if self.auto_every else None
         """When the next automatic cycle starts (``time.monotonic()``); None while a run is going."""
+        self._cycle_handle: RunHandle | None = None
+        """Stops the running cycle (``Ctrl+X``); None when no cycle was started here."""
+        self._cycle_step = ""
+        """The step the running cycle is in (said when a cancel stops it)."""
 
     def on_mount(self) -> None:
         """Start the cycle timer, and the background passes when asked (the sandbox console's demo)."""
@@ -257,6 +262,8 @@ class CrmApp(App[int]):
 
         def decided(confirmed: bool | None) -> None:
             if confirmed:
+                if self._cycle_handle is not None:
+                    self._cycle_handle.cancel()  # the engine stops at its next batch or wait
                 self.workers.cancel_group(self, "cycle")
                 self.exit()
 
@@ -276,31 +283,67 @@ class CrmApp(App[int]):
 
     def action_run_cycle(self) -> None:
         """Run one cycle in the background; the screens stay live."""
+        if self.cycle_running():
+            self.notify(t("cycle.already"), severity="warning")
+            return
         self.notify(t("cycle.started"))
         self.cycle_worker()
 
+    def cycle_running(self) -> bool:
+        """Whether a cycle started from this console is running."""
+        return any(
+            w.group == "cycle" and w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in self.workers
+        )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``Ctrl+X`` (stop the cycle) is shown and works only while a cycle runs and is not stopping."""
+        if action == "cancel_cycle":
+            handle = self._cycle_handle
+            return self.cycle_running() and handle is not None and not handle.cancel_requested
+        return True
+
+    def action_cancel_cycle(self) -> None:
+        """Stop the running cycle after its current batch or wait (safe: the outbox stays consistent)."""
+        handle = self._cycle_handle
+        if handle is None or handle.cancel_requested or not self.cycle_running():
+            return
+        handle.cancel()
+        self.notify(t("cycle.cancelling"), severity="warning")
+        self.refresh_bindings()
+
+    def cycle_worker(self, automatic: bool = False) -> Worker[None]:
+        """Start a cycle; its handle is made here, so ``Ctrl+X`` works before the thread runs."""
+        self._cycle_handle = RunHandle()
+        self._cycle_step = ""
+        worker = self._cycle_thread(self._cycle_handle, automatic)
+        self.call_after_refresh(self.refresh_bindings)
+        return worker
+
     @work(thread=True, exclusive=True, group="cycle", exit_on_error=False, description="Running a cycle")
-    def cycle_worker(self, automatic: bool = False) -> None:
+    def _cycle_thread(self, handle: RunHandle, automatic: bool = False) -> None:
         """Run the engine in its own thread and event loop (SQLite and network never block the UI).
 
-        ``automatic``: started by the timer; when cron (or another console) holds the run lock the
-        cycle is skipped with a notice and the timer tries again one interval later.
+        ``handle`` stops it (``Ctrl+X``). ``automatic``: started by the timer; when cron (or another
+        console) holds the run lock the cycle is skipped with a notice and the timer tries again one
+        interval later.
         """
 
         def emit(event: Event) -> None:
             self.post_message(EngineReported(event))
 
+        async def main(log_path: str | None) -> None:
+            cancel = asyncio.Event()
+            handle.attach(asyncio.get_running_loop(), cancel)
+            try:
+                await run_cycle(
+                    self.settings, self.store, owner="console", emit=emit, cancel=cancel, log_path=log_path
+                )
+            finally:
+                handle.detach()
+
         try:
             with run_logging(self.settings.log_dir) as log_path:
-                asyncio.run(
-                    run_cycle(
-                        self.settings,
-                        self.store,
-                        owner="console",
-                        emit=emit,
-                        log_path=str(log_path) if log_path else None,
-                    )
-                )
+                asyncio.run(main(str(log_path) if log_path else None))
         except LockHeld as exc:
             owner = exc.holder.describe()
             if automatic:
@@ -326,8 +369,20 @@ class CrmApp(App[int]):
 
     @on(EngineReported)
     def _engine_reported(self, message: EngineReported) -> None:
-        if isinstance(message.event, CycleFinished):
-            self.notify(t("cycle.done", summary=t(f"status.{message.event.status}")))
+        event = message.event
+        if isinstance(event, StepStarted):
+            self._cycle_step = event.step
+        if isinstance(event, CycleFinished):
+            self.refresh_bindings()
+            if event.status == "interrupted":
+                # Where it stopped: the step, and what was done (the rest waits for the next run).
+                self.notify(
+                    t("cycle.stopped", step=self._cycle_step or "-", done=event.succeeded, total=event.total),
+                    severity="warning",
+                    timeout=10,
+                )
+            else:
+                self.notify(t("cycle.done", summary=t(f"status.{event.status}")))
             self.post_message(StoreChanged("cycle"))
 
     @on(StoreChanged)

@@ -38,6 +38,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "key.refresh": {"fr": "Actualiser", "en": "Refresh"},
     "key.back": {"fr": "Retour", "en": "Back"},
     "key.run_cycle": {"fr": "Lancer un cycle", "en": "Run a cycle"},
+    "key.cancel_cycle": {"fr": "Arrêter le cycle", "en": "Stop the cycle"},
     "key.close": {"fr": "Fermer", "en": "Close"},
     "cmd.dashboard.help": {"fr": "Afficher le tableau de bord", "en": "Show the dashboard"},
     "cmd.runs.help": {"fr": "Historique des exécutions", "en": "History of runs"},
@@ -139,6 +140,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "connectors.sandbox": {"fr": "simulateur local", "en": "local simulator"},
     "cycle.started": {"fr": "Cycle lancé en arrière-plan…", "en": "Cycle started in the background…"},
     "cycle.done": {"fr": "Cycle terminé : {summary}", "en": "Cycle finished: {summary}"},
+    "cycle.already": {
+        "fr": "Un cycle tourne déjà (Ctrl+X l'arrête)",
+        "en": "A cycle is already running (Ctrl+X stops it)",
+    },
+    "cycle.cancelling": {
+        "fr": "Arrêt du cycle après le lot ou l'attente en cours…",
+        "en": "Stopping the cycle after its current batch or wait…",
+    },
+    "cycle.stopped": {
+        "fr": "Cycle arrêté pendant « {step} » : {done} opérations faites sur {total} ; le reste attend le prochain cycle",
+        "en": "Cycle stopped during “{step}”: {done} of {total} operations done; the rest waits for the next cycle",
+    },
     "cycle.busy": {
         "fr": "Un autre cycle tient le verrou ({owner}). Réessayez plus tard.",
         "en": "Another cycle holds the lock ({owner}). Try again later.",

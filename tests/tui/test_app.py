@@ -138,3 +138,43 @@ async def test_connectors_screen_tests_in_background(tmp_path: object) -> None:
             assert "subscribed" in statuses["mailchimp"]
             assert "17.0" in statuses["odoo"]
         store.close()
+
+
+async def test_ctrl_x_stops_a_running_cycle_and_says_where(tmp_path: object) -> None:
+    """``r`` then ``Ctrl+X`` during Copper's rate-limit wait: the run stops within seconds, interrupted,
+    the key is in the footer only while the cycle runs, and the notice names the step it stopped in."""
+    import time
+
+    from textual.widgets._footer import FooterKey
+
+    from crmtui.config import load_settings
+    from crmtui.sandbox.harness import running_sandbox
+
+    with running_sandbox(120, 42) as sb:
+        sb.copper.rate_limit = 0  # Copper's window is full from the first request: a 60 s wait
+        settings = sb.apply_to(load_settings({"SYNC_MODE": "production"}, env_file=None, sandbox=True))
+        store = Store(settings.store_path)
+        app = make_app(settings, store)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            assert "ctrl+x" not in {k.key for k in app.screen.query(FooterKey)}
+            await pilot.press("r")
+            deadline = time.monotonic() + 60
+            while app._cycle_step != "sync" and time.monotonic() < deadline:
+                await pilot.pause(0.1)
+            assert app._cycle_step == "sync"
+            await pilot.pause(0.5)  # into the wait
+            assert "ctrl+x" in {k.key for k in app.screen.query(FooterKey)}
+            asked = time.monotonic()
+            await pilot.press("ctrl+x")
+            while app.cycle_running() and time.monotonic() < asked + 30:
+                await pilot.pause(0.1)
+            elapsed = time.monotonic() - asked
+            await pilot.pause()
+            assert elapsed < 5.0, f"cancel took {elapsed:.1f} s"
+            run = store.runs.recent(1)[0]
+            assert run.status == "interrupted"
+            messages = [n.message for n in app._notifications]
+            assert any(m.startswith("Cycle stopped during “sync”") for m in messages), messages
+            assert "ctrl+x" not in {k.key for k in app.screen.query(FooterKey)}
+        store.close()
