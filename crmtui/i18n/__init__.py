@@ -100,6 +100,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "no": {"fr": "non", "en": "no"},
     # -- runs and connectors screens --------------------------------------------------------
     "runs.title": {"fr": "Historique des exécutions", "en": "Run history"},
+    "runs.empty": {
+        "fr": "Aucune exécution : r lance un cycle (ceux de cron s'affichent ici aussi)",
+        "en": "No run yet: r runs a cycle (cron and headless runs are listed here too)",
+    },
     "runs.key.open": {"fr": "Ouvrir", "en": "Open"},
     "trend.title": {"fr": "Les {n} dernières exécutions", "en": "The last {n} runs"},
     "trend.ok": {"fr": "réussies", "en": "ok"},

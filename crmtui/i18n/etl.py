@@ -312,8 +312,8 @@ ETL_CATALOGUE: dict[str, dict[str, str]] = {
     },
     "quality.title": {"fr": "Qualité des données", "en": "Data quality"},
     "quality.none_yet": {
-        "fr": "Pas encore de rapport : lancez un import (écran Sources).",
-        "en": "No report yet: run an import (Sources screen).",
+        "fr": "Pas encore de rapport : s (Sources) puis n importe et vérifie les données",
+        "en": "No report yet: s (Sources), then n imports and checks the data",
     },
     "quality.examples": {"fr": "Exemples", "en": "Examples"},
 }

@@ -156,6 +156,10 @@ SYNC_UI_CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "{pending} en attente · {to_apply} à appliquer · {ignored} ignorés",
         "en": "{pending} pending · {to_apply} to apply · {ignored} ignored",
     },
+    "sync_ui.deletions.empty": {
+        "fr": "Rien à examiner : une synchro (y puis g) liste les personnes Copper à supprimer",
+        "en": "Nothing to review: a sync (y, then g) lists Copper people tagged for deletion",
+    },
     "sync_ui.deletions.selected": {"fr": "{n} sélectionnés", "en": "{n} selected"},
     "sync_ui.deletions.filtered": {"fr": "filtre « {text} »", "en": "filter “{text}”"},
     "sync_ui.and_more": {"fr": "  … et {n} autres", "en": "  … and {n} more"},
@@ -222,6 +226,10 @@ SYNC_UI_CATALOGUE: dict[str, dict[str, str]] = {
     "sync_ui.forgotten.counts": {
         "fr": "Adresses : {n} · contactées : {reached} · l copie le lien, m marque comme contactée",
         "en": "Addresses: {n} · reached: {reached} · l copies the link, m marks as reached",
+    },
+    "sync_ui.forgotten.empty": {
+        "fr": "Aucun e-mail oublié : une synchro (y puis g) liste les désinscrits Mailchimp",
+        "en": "No forgotten email: a sync (y, then g) lists those Mailchimp won't resubscribe",
     },
     "sync_ui.key.copy": {"fr": "Copier le lien", "en": "Copy link"},
     "sync_ui.key.reached": {"fr": "Contacté", "en": "Reached"},

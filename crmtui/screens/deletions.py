@@ -278,6 +278,8 @@ class DeletionsScreen(Screen[None]):
             text += " · " + t("sync_ui.deletions.selected", n=len(self.selected))
         if self.needle:
             text += " · " + t("sync_ui.deletions.filtered", text=self.needle)
+        elif not (counts.pending or counts.to_apply or counts.ignored):
+            text = t("sync_ui.deletions.empty")  # what would appear here, and the key that fills it
         self.query_one("#deletions-counts", Label).update(literal(text))
 
     # -- what an action applies to ----------------------------------------------------------------

@@ -154,7 +154,11 @@ class ForgottenScreen(Screen[None]):
         )
         self._show_link()
         self.query_one("#forgotten-hint", Label).update(
-            literal(t("sync_ui.forgotten.counts", n=loaded.total, reached=loaded.reached))
+            literal(
+                t("sync_ui.forgotten.counts", n=loaded.total, reached=loaded.reached)
+                if loaded.total
+                else t("sync_ui.forgotten.empty")  # what would appear here, and the key that fills it
+            )
         )
         self._refresh_keys()
 

@@ -88,6 +88,8 @@ class RunsScreen(SortKey, Screen[None]):
                 key=str(run.id),
             )
         table.resort()
+        if not runs:  # what would appear here, and the key that fills it
+            self.query_one("#run-line", Label).update(literal(t("runs.empty")))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         """The mode and the counts in words of the highlighted run, under the table."""

@@ -10,6 +10,7 @@ from crmtui.screens.dashboard import DashboardScreen
 from crmtui.screens.help import HelpScreen
 from crmtui.store import Store
 from crmtui.widgets.figure import Figure
+from tests.tui.support import settle
 
 HOSTILE = "\x1b[31mRouge\x1b[0m [bold]Gras[/bold] [@click=app.quit]Quitter[/]"
 
@@ -178,3 +179,24 @@ async def test_ctrl_x_stops_a_running_cycle_and_says_where(tmp_path: object) -> 
             assert any(m.startswith("Cycle stopped during “sync”") for m in messages), messages
             assert "ctrl+x" not in {k.key for k in app.screen.query(FooterKey)}
         store.close()
+
+
+async def test_empty_tables_say_what_would_appear_and_which_key_fills_them(
+    settings: Settings, store: Store
+) -> None:
+    from textual.widgets import Label
+
+    app = make_app(settings, store)
+    expected = {
+        "h": ("#run-line", "No run yet: r runs a cycle"),
+        "b": ("#deletions-counts", "Nothing to review: a sync (y, then g)"),
+        "o": ("#forgotten-hint", "No forgotten email: a sync (y, then g)"),
+        "Q": ("#quality-when", "No report yet: s (Sources), then n"),
+    }
+    async with app.run_test(size=(80, 24)) as pilot:
+        for key, (label, text) in expected.items():
+            await pilot.press(key)
+            await settle(app, pilot)
+            shown = str(app.screen.query_one(label, Label).render())
+            assert shown.startswith(text), (key, shown)
+            assert app.screen.query_one(label, Label).region.height == 1, (key, "one line at 80 columns")

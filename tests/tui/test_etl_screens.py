@@ -99,7 +99,9 @@ async def test_keys_and_palette_reach_both_screens(settings: Settings, store: St
         await pilot.press("Q")
         await settle(app, pilot)
         assert isinstance(app.screen, QualityScreen)
-        assert "No report yet" in str(app.screen.query_one("#quality-when", Label).render())
+        assert "No report yet: s (Sources), then n" in str(
+            app.screen.query_one("#quality-when", Label).render()
+        )
     from crmtui.screens.palette import GLOBAL_COMMANDS
 
     assert {"show_sources", "show_quality"} <= {c.action for c in GLOBAL_COMMANDS}
