@@ -17,6 +17,7 @@ import crmtui.i18n.console  # noqa: F401 - registers the key map and confirmatio
 from crmtui.config import Settings
 from crmtui.engine.cycle import run_cycle
 from crmtui.engine.events import CycleFinished, Event, StepStarted
+from crmtui.formats import number
 from crmtui.i18n import t
 from crmtui.intervals import describe_interval, remaining
 from crmtui.logs import run_logging
@@ -377,7 +378,12 @@ class CrmApp(App[int]):
             if event.status == "interrupted":
                 # Where it stopped: the step, and what was done (the rest waits for the next run).
                 self.notify(
-                    t("cycle.stopped", step=self._cycle_step or "-", done=event.succeeded, total=event.total),
+                    t(
+                        "cycle.stopped",
+                        step=self._cycle_step or "-",
+                        done=number(event.succeeded),
+                        total=number(event.total),
+                    ),
                     severity="warning",
                     timeout=10,
                 )
