@@ -56,9 +56,6 @@ class ScenariosScreen(SortKey, Screen[None]):
         Binding("p", "pause", t("scenarios.key.pause"), id="scenarios.pause"),
         Binding("u", "resume", t("scenarios.key.resume"), id="scenarios.resume"),
         Binding("x", "stop", t("scenarios.key.stop"), id="scenarios.stop"),
-        Binding("n", "send_now", t("scenarios.key.tick"), id="scenarios.tick"),
-        Binding("v", "preview", t("scenarios.key.preview"), id="scenarios.preview"),
-        Binding("g", "chart", t("scenarios.key.chart"), id="scenarios.chart"),
         # Ledger actions: never on a navigation key (k/K open Customers and Recommendation quality
         # everywhere), always confirmed, shown in the footer and the help.
         Binding("m", "resolve('sent')", t("console.scenarios.key.resolve_sent"), id="scenarios.resolve_sent"),
@@ -70,6 +67,10 @@ class ScenariosScreen(SortKey, Screen[None]):
         ),
         # Shown in the footer and the help: the only way to run a test scenario again from the console.
         Binding("R", "reset_tests", t("scenarios.key.reset_tests"), show=True, id="scenarios.reset_tests"),
+        # The footer leaves out a screen's last keys first at 80 columns: the ledger keys above stay.
+        Binding("n", "send_now", t("scenarios.key.tick"), id="scenarios.tick"),
+        Binding("v", "preview", t("scenarios.key.preview"), id="scenarios.preview"),
+        Binding("g", "chart", t("scenarios.key.chart"), id="scenarios.chart"),
         Binding("N", "new_scenario", t("scenario_edit.key.new"), id="scenarios.new"),
         Binding("E", "edit_scenario", t("scenario_edit.key.edit"), id="scenarios.edit"),
         Binding(
