@@ -124,6 +124,14 @@ class ScenariosScreen(SortKey, Screen[None]):
         """Re-read when shown again."""
         self.reload()
 
+    def footer_first(self) -> tuple[str, ...]:
+        """While the unknown sends have the focus, the footer shows their ledger keys first (at 80
+        columns the screen's own order only fits start, pause, resume and stop)."""
+        focused = self.focused
+        if focused is not None and focused.id == "scenario-unknown":
+            return ("resolve('sent')", "resolve('not_sent')")
+        return ()
+
     @property
     def store(self) -> Store:
         """The app's store."""

@@ -13,6 +13,10 @@ then cuts them at the border. This one measures each key with Rich's cell widths
 is too long, leaves out first the console-wide keys every screen repeats (quit, run a cycle), then the
 screen's last keys; help (``F1``/``?``) always stays, and help and the palette (``Ctrl+P``) list every
 key, shown or not. The palette key is shown once, on the right (Textual showed it twice).
+
+What comes first may depend on the focus: a screen with a ``footer_first()`` method returns the
+actions to show first (and leave out last) for what has the focus now, e.g. Scenarios puts the ledger
+keys ``m``/``M`` first while its unknown-sends table has the focus (issue #15).
 """
 
 from __future__ import annotations
@@ -34,6 +38,15 @@ DROPPED_FIRST = ("quit", "run_cycle")
 KEPT = ("help", "cancel_cycle")
 """Console-wide actions never left out (help lists whatever the footer could not show)."""
 
+FIRST_HOOK = "footer_first"
+"""The screen method that names the actions shown first for the current focus (optional)."""
+
+
+def footer_first(screen: Screen[Any]) -> tuple[str, ...]:
+    """The actions ``screen`` wants first in the footer now (none when it has no such method)."""
+    hook = getattr(screen, FIRST_HOOK, None)
+    return tuple(hook()) if callable(hook) else ()
+
 
 def key_width(key_display: str, description: str) -> int:
     """Cells a footer key takes (Textual's non-compact style: `` key `` then ``description ``)."""
@@ -52,7 +65,7 @@ class Footer(TextualFooter):
 
     def _signature(self, screen: Screen[Any]) -> tuple[object, ...]:
         """What the footer would show for ``screen``'s active bindings now, at this width."""
-        return (self._width(),) + tuple(
+        return (self._width(), footer_first(screen)) + tuple(
             (binding.key, binding.action, binding.description, enabled, tooltip, binding.group)
             for (_, binding, enabled, tooltip) in screen.active_bindings.values()
             if binding.show or binding.key == self.app.COMMAND_PALETTE_BINDING
@@ -86,6 +99,9 @@ class Footer(TextualFooter):
                 continue  # Textual shows one key per action too
             actions.add(binding.action)
             keys.append((_node is self.app, binding, enabled, tooltip))
+        first = footer_first(self.screen)
+        if first:  # the focus's own keys first (a stable sort keeps the rest in the screen's order)
+            keys.sort(key=lambda k: first.index(k[1].action) if k[1].action in first else len(first))
 
         def width_of(binding: Binding) -> int:
             return key_width(self.app.get_key_display(binding), binding.description)

@@ -202,3 +202,31 @@ async def test_stop_dialog_is_the_one_confirmation_style_in_french(settings: Set
     finally:
         set_language("en")
         reload(confirm)
+
+
+async def test_scenarios_footer_shows_the_ledger_keys_first_when_the_unknown_sends_have_the_focus(
+    settings: Settings, store: Store
+) -> None:
+    """At 80x24 the footer fits a/p/u/x; with the unknown sends focused, m and M come first (#15)."""
+    from textual.widgets._footer import FooterKey
+
+    _seed_unknown(store)
+    app = make_app(settings, store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("e")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+        def shown() -> list[str]:
+            return [k.key for k in app.screen.query(FooterKey) if "-command-palette" not in k.classes]
+
+        assert shown()[:4] == ["a", "p", "u", "x"] and "m" not in shown()
+        app.screen.query_one("#scenario-unknown").focus()
+        await pilot.pause()
+        await pilot.pause()
+        assert shown()[:2] == ["m", "M"], shown()
+        assert "f1" in shown()
+        app.screen.query_one("#scenario-list").focus()
+        await pilot.pause()
+        await pilot.pause()
+        assert shown()[:4] == ["a", "p", "u", "x"], shown()
