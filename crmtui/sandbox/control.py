@@ -22,6 +22,11 @@ Admin API (JSON in, JSON out):
 - ``POST /__sim__/release``        -> let every held request go on
 
 The same controls are reachable in-process through the :class:`SimControl` object.
+
+This is the one place for scripted faults; every simulator (Copper, Mailchimp, Odoo, SES) is wrapped
+by it. The services' own limits (Copper's 180 requests a minute, Mailchimp's 10 connections, SES's
+send rate) are :mod:`crmtui.sandbox.ratelimit`'s; faults *after* a service answered, at the
+gateway, are :mod:`crmtui.sandbox.proxy`'s.
 """
 
 from __future__ import annotations
@@ -112,6 +117,12 @@ class SimControl:
     def clear_faults(self) -> None:
         """Drop every pending fault."""
         self.faults.clear()
+
+    def reset(self) -> None:
+        """Back to a fresh control: counters zeroed, no pending fault, no added latency."""
+        self.reset_calls()
+        self.clear_faults()
+        self.latency = 0.0
 
     def take_fault(self, path: str, method: str = "") -> Fault | None:
         """Pop the first queued fault that applies to ``path`` (and ``method``, when the fault names one)."""

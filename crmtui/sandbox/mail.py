@@ -75,6 +75,7 @@ from starlette.routing import Route
 
 from crmtui.sandbox.control import SimControl, with_control
 from crmtui.sandbox.loopback import free_port
+from crmtui.sandbox.ratelimit import TokenBucket
 
 SES_REGION = "eu-west-3"
 SES_ACCESS_KEY_ID = "AKIASANDBOXEXAMPLE01"
@@ -197,8 +198,7 @@ class SesSim:
         self.rejected = 0
         self.refused = 0
         self.sent_times: list[float] = []
-        self._tokens = float(self.max_send_rate)
-        self._stamp = self.clock()
+        self._bucket = TokenBucket(self.max_send_rate, self.clock())
 
     @staticmethod
     def _fault_body(status: int) -> dict[str, str]:
@@ -219,15 +219,7 @@ class SesSim:
 
     def _take_token(self) -> bool:
         with self.lock:
-            now = self.clock()
-            self._tokens = min(
-                float(self.max_send_rate), self._tokens + (now - self._stamp) * self.max_send_rate
-            )
-            self._stamp = now
-            if self._tokens >= 1.0:
-                self._tokens -= 1.0
-                return True
-            return False
+            return self._bucket.take(self.clock(), self.max_send_rate)
 
     def _refuse(self, status: int, code: str, message: str) -> JSONResponse:
         with self.lock:

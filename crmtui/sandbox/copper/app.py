@@ -86,9 +86,8 @@ class CopperSim(People, Search, Webhooks):
         if problem:
             await _envelope(401, problem)(scope, receive, send)
             return
-        if not self._admit():
+        if not self._window.admit(self.clock(), self.rate_limit, self.rate_window):
             # WIRE.md §1.2: 429 with no documented Retry-After or rate-limit header, so none is sent.
-            self.rate_limited += 1
             await _envelope(429, "Rate limit exceeded")(scope, receive, send)
             return
         await self._router(scope, receive, send)
@@ -109,15 +108,3 @@ class CopperSim(People, Search, Webhooks):
         if email_key(email) != email_key(self.user_email):
             return "X-PW-UserEmail does not match the API key's owner"
         return ""
-
-    def _admit(self) -> bool:
-        """Rolling-window limiter. Refused requests do not use up the window (our choice), so a
-        client that backs off recovers exactly ``rate_window`` seconds after its oldest call."""
-        now = self.clock()
-        window = self._requests
-        while window and window[0] <= now - self.rate_window:
-            window.popleft()
-        if len(window) >= self.rate_limit:
-            return False
-        window.append(now)
-        return True

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp
 from crmtui.sandbox.control import SimControl
 from crmtui.sandbox.copper.errors import ApiError
 from crmtui.sandbox.copper.fields import _LIST_KEYS, _TEMPLATE, email_key, join_name, split_name
+from crmtui.sandbox.ratelimit import RollingWindow
 
 BASE_PATH = "/developer_api/v1"
 """Where the API is mounted, as on api.copper.com."""
@@ -122,9 +123,7 @@ class CopperState:
         self._next_webhook_id = self._first_webhook_id
         # Queued changes: (event, person id, updated_attributes or None, subscription ids).
         self._pending: list[tuple[str, int, dict[str, list[Any]] | None, tuple[int, ...]]] = []
-        self._requests: deque[float] = deque()
-        self.rate_limited = 0
-        """How many requests this simulator refused with 429 since the last reset (tests assert on it)."""
+        self._window = RollingWindow()
         self._search_cache: dict[str, list[int]] = {}
         self._router = self._build_router()
 
@@ -136,9 +135,12 @@ class CopperState:
         """
         self._init_state()
         if control:
-            self.control.reset_calls()
-            self.control.clear_faults()
-            self.control.latency = 0.0
+            self.control.reset()
+
+    @property
+    def rate_limited(self) -> int:
+        """How many requests this simulator refused with 429 since the last reset (tests assert on it)."""
+        return self._window.refused
 
     def now(self) -> int:
         """The simulator's current time in unix seconds."""

@@ -68,20 +68,17 @@ class MailchimpSim(Tags, Lists, Batches):
         if not path.startswith("/3.0"):
             await self._controlled(scope, receive, send)
             return
-        if self.in_flight >= self.max_connections:
+        if not self._connections.enter(self.max_connections):
             # Mailchimp limits simultaneous connections per user (WIRE 2.6). The refused call still
             # counts as a call, so benchmarks see the waste.
-            self.rejected_429 += 1
             self.control.count(endpoint_key(scope["method"], path[len("/3.0") :]))
             problem = Problem(429, "Too Many Requests", _too_many_detail(self.max_connections))
             await _problem_response(problem)(scope, receive, send)
             return
-        self.in_flight += 1
-        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         try:
             await self._controlled(scope, receive, send)
         finally:
-            self.in_flight -= 1
+            self._connections.leave()
             self._after_mutation()
 
     async def _auth(self, scope: Scope, receive: Receive, send: Send) -> None:

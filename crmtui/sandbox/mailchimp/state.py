@@ -33,6 +33,7 @@ from crmtui.sandbox.mailchimp.wire import (
     iso,
     subscriber_hash,
 )
+from crmtui.sandbox.ratelimit import ConcurrencyLimit
 
 WebhookHttp = Callable[[str, str, bytes | None, dict[str, str]], Awaitable[int]]
 """``async (method, url, body, headers) -> status code``: how the simulator reaches webhook URLs."""
@@ -101,12 +102,7 @@ class AudienceState:
         self._merge_by_tag = {d["tag"]: d for d in self.merge_field_defs}
         self.created_at = clock()
         self.control = SimControl()
-        self.in_flight = 0
-        """Requests currently inside the API (what the concurrency limit counts)."""
-        self.peak_in_flight = 0
-        """Highest :attr:`in_flight` seen since :meth:`reset` (benchmarks and tests read it)."""
-        self.rejected_429 = 0
-        """Requests refused by the concurrency limit since :meth:`reset`."""
+        self._connections = ConcurrencyLimit()
         self._bg: set[asyncio.Task[Any]] = set()
         self.reset()
         self._api: ASGIApp
@@ -143,11 +139,23 @@ class AudienceState:
         self._lc_dirty = False
         self._last_sub: float | None = None
         self._last_unsub: float | None = None
-        self.control.reset_calls()
-        self.control.clear_faults()
-        self.control.latency = 0.0
-        self.peak_in_flight = self.in_flight
-        self.rejected_429 = 0
+        self.control.reset()
+        self._connections.reset_stats()
+
+    @property
+    def in_flight(self) -> int:
+        """Requests currently inside the API (what the concurrency limit counts)."""
+        return self._connections.in_flight
+
+    @property
+    def peak_in_flight(self) -> int:
+        """Highest :attr:`in_flight` seen since :meth:`reset` (benchmarks and tests read it)."""
+        return self._connections.peak
+
+    @property
+    def rejected_429(self) -> int:
+        """Requests refused by the concurrency limit since :meth:`reset`."""
+        return self._connections.refused
 
     def load_members(self, rows: Iterable[Mapping[str, Any]]) -> int:
         """Seed members in bulk (no counting, no webhooks, no validation). Later rows win.

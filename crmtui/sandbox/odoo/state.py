@@ -110,9 +110,7 @@ class OdooState:
         self._next_id = dict.fromkeys(self.models, 1)
         self._so_seq = 0
         self.acl = {}
-        self.control.reset_calls()
-        self.control.clear_faults()
-        self.control.latency = 0.0
+        self.control.reset()
 
     def now(self) -> str:
         """The clock as an Odoo datetime string (UTC, whole seconds)."""
