@@ -9,14 +9,18 @@
 - **Outbox** (``erasure_ops``): see :mod:`crmtui.store.erase_schema`.
 - **Sweep** (:meth:`ErasureRepo.sweep`): in one transaction, the person's own rows are deleted by
   key in every table that has one (contacts, sync outbox, deletion queue, forgotten emails,
-  tombstones, ETL customers and their contact history, scenario sequences, ledger, campaign emails,
-  tracked links, email events, inbound events, event outbox, plain suppressions, reco rows) and the
-  sales lines lose their customer key and order reference (the amounts stay for product figures);
-  then every text column of every table is searched for the remaining traces (run summaries,
-  audit details, ETL errors, quality examples, audiences, cursors...) and they are cut out
-  (:class:`~crmtui.records.erasure.Matcher`). ``secure_delete`` is on, and :meth:`compact` runs a
-  WAL checkpoint, ``VACUUM`` and a truncating checkpoint, so the raw ``.db`` and ``-wal`` bytes no
-  longer hold the removed rows either.
+  tombstones, ETL customers, their search rows and their contact history, scenario sequences,
+  ledger, campaign emails, tracked links, email events, inbound events, event outbox, plain
+  suppressions, reco rows) and the sales lines lose their customer key and order reference (the
+  amounts stay for product figures); then every text column of every table is searched for the
+  remaining traces (run summaries, audit details, ETL errors, quality examples, audiences,
+  cursors...) and they are cut out (:class:`~crmtui.records.erasure.Matcher`). Full-text indexes
+  (the Customers search, :mod:`crmtui.store.customer_search`) are not tables of rows: their
+  triggers remove a deleted or cleaned row's entries, and the sweep then merges each index into one
+  segment (``optimize``), so no older segment keeps the removed entries; their shadow tables are
+  never edited by hand. ``secure_delete`` is on, and :meth:`compact` runs a WAL checkpoint,
+  ``VACUUM`` and a truncating checkpoint, so the raw ``.db`` and ``-wal`` bytes no longer hold the
+  removed rows either.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ PERSON_TABLES = frozenset(
     {
         "contacts",
         "customers",
+        "customer_search",
         "deletion_queue",
         "forgotten_emails",
         "contact_sequences",
@@ -71,6 +76,7 @@ _DELETE_BY = (
     ("forgotten_emails", "email", "emails"),
     ("forgotten_emails", "copper_id", "copper_ids"),
     ("tombstones", "email", "emails"),
+    ("customer_search", "customer_key", "customer_keys"),  # the search index's rows (FTS content)
     ("customers", "customer_key", "customer_keys"),
     ("contact_history", "customer_key", "customer_keys"),
     ("contact_sequences", "contact", "emails"),
@@ -351,13 +357,21 @@ class ErasureRepo:
     # -- the sweep -----------------------------------------------------------------------------
 
     def _tables(self) -> list[str]:
-        return [
+        # Plain tables only: a full-text index (virtual) reads its content from a plain table, and
+        # its shadow tables hold the index's own pages, which an edit by hand would corrupt.
+        return sorted(
+            str(r[1])
+            for r in self.store.db.execute("PRAGMA main.table_list").fetchall()
+            if r[2] == "table" and not str(r[1]).startswith("sqlite_") and str(r[1]) not in OWN_TABLES
+        )
+
+    def _fts_indexes(self) -> list[str]:
+        return sorted(
             str(r[0])
             for r in self.store.db.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%fts5%'"
             ).fetchall()
-            if str(r[0]) not in OWN_TABLES
-        ]
+        )
 
     def _text_columns(self, table: str) -> list[str]:
         cols = self.store.db.execute(f'PRAGMA table_info("{table}")').fetchall()
@@ -501,6 +515,10 @@ class ErasureRepo:
                     # A key or NOT NULL column cannot take the cleaned text: the row goes.
                     conn.execute(f'DELETE FROM "{table}" WHERE rowid = ?', (rowid,))
                 add(table, 1)
+            for index in self._fts_indexes():
+                # The triggers wrote 'delete' entries; merging into one segment drops them with the
+                # entries they cancel, so the index's pages no longer hold the removed text.
+                conn.execute(f'INSERT INTO "{index}" ("{index}") VALUES (\'optimize\')')
             stamp = now_iso()
             for op_id in op_ids:
                 detail = loads(

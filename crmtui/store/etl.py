@@ -12,7 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from crmtui.records.canonical import RECORD_TYPES, TABLES, Batch, Canonical, SkippedRow
+from crmtui.records.canonical import RECORD_TYPES, TABLES, Batch, Canonical, Customer, SkippedRow
+from crmtui.store import customer_search
 from crmtui.store._util import dumps, loads, now_iso
 from crmtui.store.etl_schema import rekey_products
 
@@ -131,10 +132,13 @@ class EtlRepo:
             Rows actually inserted or changed, per table (unchanged rows are not rewritten).
         """
         groups: dict[type[Canonical], dict[str, tuple[Any, ...]]] = {}
+        searches: dict[str, str] = {}
         for record in batch.records:
             # The same key twice in a batch (a client exported twice): the later row wins, and
             # the earlier one is never written, so a full re-read changes nothing.
             groups.setdefault(type(record), {})[record.key] = record.values()
+            if isinstance(record, Customer):
+                searches[record.key] = customer_search.customer_text(record)
         changed: dict[str, int] = {}
         with self.store.write() as db:
             conn = db.conn
@@ -147,6 +151,10 @@ class EtlRepo:
                 before = conn.total_changes
                 conn.executemany(_UPSERT[cls], rows.values())
                 changed[cls.TABLE] = conn.total_changes - before
+            if searches:
+                # The Customers search index follows in the same transaction (after the count:
+                # its rows and the index's are not source rows).
+                customer_search.write(conn, searches.items())
             if batch.cursor is not None:
                 name, value = batch.cursor
                 conn.execute(

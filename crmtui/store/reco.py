@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from crmtui.store import customer_search
 from crmtui.store._util import dumps, loads, now_iso
 
 if TYPE_CHECKING:
@@ -507,36 +508,48 @@ class RecoRepo:
     def search_customers(
         self, text: str, limit: int = 50, *, after: tuple[float, str] | None = None
     ) -> list[dict[str, Any]]:
-        """Customers whose key, name, company, email or city contains ``text`` (case-insensitive),
-        best spenders first, one page of ``limit``.
+        """Customers whose key, name, company, email or city contains ``text`` (case and accents
+        ignored: ``"helene"`` and ``"HÉLÈNE"`` find Hélène), best spenders first, one page of ``limit``.
 
         ``after``: the ``(total_spent_eur, customer_key)`` of the last row of the previous page
-        (keyset paging on the ``customers_spend`` index: a page reads rows in order and stops once
-        it has ``limit`` matches, whatever the number of customers).
+        (keyset paging on the ``customers_spend`` index).
+
+        A search first asks the trigram index (:mod:`crmtui.store.customer_search`; ``instr`` in
+        its compact table under 3 characters) for at most ``PROBE + 1`` matches. Up to ``PROBE``,
+        those rows are read by key and sorted: no scan of ``customers``, so a search matching
+        nothing costs a lookup. More, and the match is common: the spend-ordered list is read with
+        the filter and stops at ``limit`` matches, found within a few thousand rows.
         """
-        like = f"%{text.strip().lower()}%"
-        where = ""
-        params: tuple[Any, ...] = ()
-        if text.strip():
-            where = (
-                "(lower(customer_key) LIKE ? "
-                "OR name_key LIKE ? OR lower(coalesce(company, '')) LIKE ? OR lower(coalesce(email, '')) LIKE ? "
-                "OR lower(coalesce(last_name, '') || ' ' || coalesce(first_name, '')) LIKE ? "
-                "OR lower(coalesce(first_name, '') || ' ' || coalesce(last_name, '')) LIKE ? "
-                "OR lower(coalesce(city, '')) LIKE ?)"
-            )
-            params = (like,) * 7
+        columns = (
+            "c.customer_key, c.first_name, c.last_name, c.company, c.email, c.city, c.segment, "
+            "c.purchase_count, c.total_spent_eur, c.email_opt_out"
+        )
+        order = "ORDER BY c.total_spent_eur DESC, c.customer_key LIMIT ?"
+        where: list[str] = []
+        params: list[Any] = []
         if after is not None:
             # ``<=`` first: the index range starts at the last row's spend (no rescan from the top).
-            keyset = "total_spent_eur <= ? AND (total_spent_eur < ? OR customer_key > ?)"
-            where = f"{where} AND {keyset}" if where else keyset
-            params = (*params, after[0], after[0], after[1])
+            where.append("c.total_spent_eur <= ? AND (c.total_spent_eur < ? OR c.customer_key > ?)")
+            params += [after[0], after[0], after[1]]
+        needle = customer_search.fold_query(text)
+        if not needle:
+            clause = f"WHERE {' AND '.join(where)} " if where else ""
+            return self.store.query(f"SELECT {columns} FROM customers c {clause}{order}", (*params, limit))
+        ids = [int(r["id"]) for r in self.store.query(*customer_search.probe(needle))]
+        if len(ids) > customer_search.PROBE:
+            clause = " AND ".join(["instr(s.search, ?) > 0", *where])
+            return self.store.query(
+                f"SELECT {columns} FROM customers c CROSS JOIN {customer_search.TABLE} s "
+                f"ON s.customer_key = c.customer_key WHERE {clause} {order}",
+                (needle, *params, limit),
+            )
+        if not ids:
+            return []
+        clause = " AND ".join(["s.id IN (SELECT value FROM json_each(?))", "instr(s.search, ?) > 0", *where])
         return self.store.query(
-            "SELECT customer_key, first_name, last_name, company, email, city, segment, purchase_count, "
-            "total_spent_eur, email_opt_out FROM customers "
-            + (f"WHERE {where} " if where else "")
-            + "ORDER BY total_spent_eur DESC, customer_key LIMIT ?",
-            (*params, limit),
+            f"SELECT {columns} FROM {customer_search.TABLE} s CROSS JOIN customers c "
+            f"ON c.customer_key = s.customer_key WHERE {clause} {order}",
+            (dumps(ids), needle, *params, limit),
         )
 
     def customer(self, customer_key: str) -> dict[str, Any] | None:

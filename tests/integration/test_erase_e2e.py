@@ -111,6 +111,26 @@ def rows_naming(db: Path, needle: str) -> list[str]:
         conn.close()
 
 
+def indexed(db: Path) -> dict[str, int]:
+    """Rows of the Customers search (its table and its FTS5 trigram index) that find them."""
+    conn = sqlite3.connect(db)
+    try:
+        return {
+            "customer_search": conn.execute(
+                "SELECT count(*) FROM customer_search WHERE instr(search, ?) OR instr(search, ?)",
+                (LAST.lower(), email_key(EMAIL)),
+            ).fetchone()[0],
+            **{
+                f"customers_fts {needle}": conn.execute(
+                    "SELECT count(*) FROM customers_fts WHERE customers_fts MATCH ?", (f'"{needle}"',)
+                ).fetchone()[0]
+                for needle in (email_key(EMAIL), "quatremare", "zephyrine")
+            },
+        }
+    finally:
+        conn.close()
+
+
 def plant(sb: Sandbox, exports: Path) -> None:
     sb.copper.load_people(
         [
@@ -202,6 +222,7 @@ def test_erase_leaves_nothing_and_nothing_comes_back(tmp_path: Path) -> None:
         assert {"email", "name", "phone"} <= set(
             named
         )  # crmtui keeps no postal address, "the store should name them before the erasure"
+        assert all(n == 1 for n in indexed(db).values()), indexed(db)  # the Customers search finds them
 
         # A dry run lists, touches nothing.
         before = db.read_bytes()
@@ -237,6 +258,7 @@ def test_erase_leaves_nothing_and_nothing_comes_back(tmp_path: Path) -> None:
             p for p in data.rglob("*") if p.is_file() and p != db and not p.name.startswith("crmtui.db")
         ]
         assert occurrences(files) == {}
+        assert all(n == 0 for n in indexed(db).values()), indexed(db)  # nor does its index any more
 
         # The ERP still exports them; a salesperson re-creates them in Copper; a new scenario lists them.
         sb.copper.load_people([{"name": f"{FIRST} {LAST}", "emails": [{"email": EMAIL, "category": "work"}]}])
