@@ -7,30 +7,26 @@ Every decision is recorded and audited by the store (who: the OS user ``@console
 anything is written remotely; applying runs :func:`crmtui.engine.decisions.apply_decisions` in a
 thread worker under the run lock, with progress.
 
-The table holds a window of the queue (:data:`WINDOW` rows) read from SQL by one exclusive worker
-(:meth:`DeletionsScreen.load`): the first rows on opening, a fresh window around the cursor when it
-comes within :data:`MARGIN` rows of either edge, the first or last rows for Home/End, the filter's
-matches (debounced while typing). Counts come from SQL too; the selection is a set of emails kept
-across pages, with the entries it names read fresh on every load. A superseded load never lands
-(:func:`crmtui.screens.workers.deliver`).
+The list is a :class:`crmtui.widgets.review_queue.ReviewQueue` over
+:class:`crmtui.widgets.sync_decisions.DeletionSource`: a window of the queue read from SQL, the
+filter's matches (debounced while typing), counts from SQL too, and the selection as a set of emails
+kept across pages, with the entries it names read fresh on every load.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.reactive import reactive, var
+from textual.reactive import reactive
 from textual.screen import Screen
-from textual.timer import Timer
-from textual.widgets import DataTable, Input, Label, ProgressBar
-from textual.worker import Worker, WorkerState
+from textual.widgets import Label, ProgressBar
+from textual.worker import Worker
 
 import crmtui.i18n.sync_ui  # noqa: F401  (registers the sync screens' text)
 from crmtui.engine.decisions import DecisionsOutcome, apply_decisions
@@ -39,60 +35,40 @@ from crmtui.i18n import t
 from crmtui.screens.confirm import ConfirmScreen, TypedConfirmScreen
 from crmtui.screens.erase_dialog import ask_erase
 from crmtui.screens.messages import EngineReported
-from crmtui.screens.workers import deliver
 from crmtui.store.locks import RUN_LOCK, LockHeld
-from crmtui.store.review import Key, QueueCounts, review_key
+from crmtui.store.review import QueueCounts
 from crmtui.store.sync import Decision
 from crmtui.text import literal, printable
 from crmtui.widgets.footer import Footer
-from crmtui.widgets.paged_table import MARGIN, WINDOW
+from crmtui.widgets.paged_table import WINDOW as WINDOW  # the rows a window holds (tests and bench read it)
+from crmtui.widgets.review_queue import QueueScreen, ReviewQueue
 from crmtui.widgets.status import StatusBar
 from crmtui.widgets.sync_common import console_actor, engine_work_running, notify_worker_error
-from crmtui.widgets.sync_decisions import DecisionTable, can_undo, is_open, matches
-
-FILTER_DELAY = 0.15
-"""Seconds of quiet typing before the filter runs."""
-
-_CHECKED = ("archive", "delete", "erase", "ignore", "undo", "apply")
-"""The actions :meth:`DeletionsScreen.check_action` may grey out."""
-
-_MAX_LISTED = 8
-"""How many emails a confirmation lists before "… and N more"."""
+from crmtui.widgets.sync_decisions import (
+    MAX_LISTED,
+    DecisionTable,
+    DeletionFigures,
+    DeletionSource,
+    can_undo,
+    is_open,
+)
 
 
 def _listing(decisions: Sequence[Decision], total: int | None = None) -> Text:
     text = Text()
-    for decision in decisions[:_MAX_LISTED]:
+    for decision in decisions[:MAX_LISTED]:
         text.append("  • ")
         text.append(printable(decision.email), style="bold")
         if decision.name:
             text.append(f"  {printable(decision.name)}")
         text.append("\n")
     total = len(decisions) if total is None else total
-    if total > _MAX_LISTED:
-        text.append(t("sync_ui.and_more", n=total - _MAX_LISTED) + "\n")
+    if total > MAX_LISTED:
+        text.append(t("sync_ui.and_more", n=total - MAX_LISTED) + "\n")
     return text
 
 
-@dataclass(frozen=True)
-class Loaded:
-    """What one load read: a window of the list, where the cursor goes, and the whole list's figures."""
-
-    needle: str
-    rows: list[Decision]
-    cursor: int
-    at_start: bool
-    at_end: bool
-    counts: QueueCounts
-    asked: frozenset[str] = frozenset()
-    """The selection when the load started."""
-    picked: dict[str, Decision] = field(default_factory=dict)
-    """The emails of ``asked`` still listed, read fresh."""
-    to_apply: list[Decision] = field(default_factory=list)
-    """The first decisions ``p`` would apply (for its confirmation)."""
-
-
-class DeletionsScreen(Screen[None]):
+class DeletionsScreen(QueueScreen, Screen[None]):
     """The deletion queue and the operator's decisions."""
 
     BINDINGS = [
@@ -106,37 +82,50 @@ class DeletionsScreen(Screen[None]):
         Binding("space", "toggle_select", t("sync_ui.key.select"), show=False, id="deletions.select"),
         Binding("escape", "clear", t("console.key.back"), show=False, id="deletions.clear"),
     ]
+    CHECKED = ("archive", "delete", "erase", "ignore", "undo", "apply")
+    """The actions :meth:`check_action` may grey out."""
 
-    selected: var[frozenset[str]] = var(frozenset())
-    """Emails picked with space, on any page (actions apply to them, else to the row under the cursor)."""
-    needle: reactive[str] = reactive("")
-    """The filter text."""
     applying: reactive[bool] = reactive(False)
     """Decisions are being applied."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.decisions: list[Decision] = []
+        self.queue: ReviewQueue[Decision, DeletionFigures] = ReviewQueue(
+            DeletionSource,
+            DecisionTable(id="deletions-table"),
+            summary=DeletionFigures(),
+            on_change=self._queue_changed,
+            filter_id="deletions-filter",
+            filter_placeholder=t("sync_ui.filter.placeholder"),
+            ask=ConfirmScreen,
+        )
+
+    @property
+    def decisions(self) -> list[Decision]:
         """The window of the (filtered) queue on screen, as last read from the store."""
-        self.counts = QueueCounts()
+        return self.queue.rows
+
+    @property
+    def counts(self) -> QueueCounts:
         """The whole list's counts (whatever the filter), as last read."""
-        self._by_email: dict[str, Decision] = {}
-        self._picked: dict[str, Decision] = {}
-        self._picked_open = 0
-        self._picked_undoable = 0
-        self._to_apply: list[Decision] = []
-        self._loaded_needle = ""
-        self._loading = False
-        self._filter_timer: Timer | None = None
-        self._keys: tuple[bool | None, ...] = ()
+        return self.queue.summary.counts
+
+    @property
+    def selected(self) -> frozenset[str]:
+        """Emails picked with space, on any page (actions apply to them, else to the row under the cursor)."""
+        return self.queue.selected
+
+    @property
+    def needle(self) -> str:
+        """The filter text."""
+        return self.queue.needle
 
     def compose(self) -> ComposeResult:
-        """Status bar, title and counts, the filter (hidden until ``/``), the table, progress, footer."""
+        """Status bar, title and counts, the queue (its filter hidden until ``/``), progress, footer."""
         yield StatusBar()
         yield Label(t("sync_ui.deletions.title"), classes="section-title")
         yield Label("", id="deletions-counts")
-        yield Input(placeholder=t("sync_ui.filter.placeholder"), id="deletions-filter")
-        yield DecisionTable(id="deletions-table")
+        yield self.queue
         with Horizontal(id="deletions-progress"):
             yield Label(t("sync_ui.applying"), id="deletions-progress-label")
             yield ProgressBar(total=1, show_eta=False)
@@ -144,127 +133,21 @@ class DeletionsScreen(Screen[None]):
 
     DEFAULT_CSS = """
     DeletionsScreen #deletions-counts { padding: 0 1; color: $text-muted; }
-    DeletionsScreen #deletions-filter { display: none; }
-    DeletionsScreen #deletions-filter.-visible { display: block; }
     DeletionsScreen #deletions-progress { height: 1; display: none; }
     DeletionsScreen #deletions-progress.-visible { display: block; }
     DeletionsScreen #deletions-progress-label { padding: 0 1; }
     """
 
     def on_mount(self) -> None:
-        """Read the first rows."""
-        self.query_one(DecisionTable).focus()
-        self._load("first")
+        """The table has the focus (the queue reads its first rows)."""
+        self.queue.table.focus()
 
-    def on_screen_resume(self) -> None:
-        """A sync may have queued contacts meanwhile."""
-        self.reload()
-
-    # -- reading --------------------------------------------------------------------------------
-
-    def reload(self) -> None:
-        """Read the window again around the row under the cursor (it follows its contact if it moved)."""
-        self._load("around")
-
-    def _load(self, mode: str) -> None:
-        """Start a load: ``first``, ``last`` or ``around`` the row under the cursor, with the current filter."""
-        table = self.query_one(DecisionTable)
-        email = table.current_email()
-        current = self._by_email.get(email or "")
-        anchor = review_key(current) if current is not None and mode == "around" else None
-        if mode == "around" and anchor is None:
-            mode = "first"
-        refilter = self.needle != self._loaded_needle
-        self._loading = True
-        self._loaded_needle = self.needle
-        self.load(mode, self.needle, anchor, email, self.selected, refilter)
-
-    @work(
-        thread=True,
-        exclusive=True,
-        group="deletions:load",
-        exit_on_error=False,
-        description="Reading the queue",
-    )
-    def load(
-        self,
-        mode: str,
-        needle: str,
-        anchor: Key | None,
-        email: str | None,
-        selected: frozenset[str],
-        refilter: bool = False,
-    ) -> None:
-        """Read a window of the list, its counts and the selected entries, in a thread.
-
-        ``around``: the rows before and after ``anchor`` (the row under the cursor); ``refilter``: the
-        filter changed, so a cursor on a row it hides goes to the first match instead.
-        """
-        review = self.app.store.review  # type: ignore[attr-defined]
-        picked = review.listed_decisions(sorted(selected | ({email} if email else set())))
-        current = picked.get(email or "")
-        if mode == "around":
-            # The contact under the cursor may have moved (an ignore lists it last): follow it. If the
-            # filter hides it, a new filter starts at its first match; otherwise the window opens where
-            # the contact was (it was applied, or a sync closed it).
-            if current is not None and matches(current, needle):
-                anchor = review_key(current)
-            else:
-                current = None
-                anchor = None if refilter else anchor
-        if email is not None and email not in selected:
-            picked.pop(email, None)
-        if mode == "first" or anchor is None and mode != "last":
-            page = review.deletion_page(needle, limit=WINDOW)
-            rows, cursor, at_start, at_end = page.rows, 0, page.at_start, page.at_end
-        elif mode == "last":
-            page = review.deletion_page(needle, limit=WINDOW, last=True)
-            rows, cursor, at_start, at_end = page.rows, len(page.rows) - 1, page.at_start, page.at_end
-        else:
-            back = review.deletion_page(needle, limit=WINDOW // 2, before=anchor)
-            ahead = review.deletion_page(needle, limit=WINDOW - len(back.rows), after=anchor, inclusive=True)
-            rows, cursor = back.rows + ahead.rows, len(back.rows)
-            at_start, at_end = back.at_start, ahead.at_end
-            if at_end and not at_start and len(rows) < WINDOW:  # near the end: a full window all the same
-                more = review.deletion_page(needle, limit=WINDOW - len(rows), before=review_key(rows[0]))
-                rows, cursor, at_start = more.rows + rows, cursor + len(more.rows), more.at_start
-            if current is not None:
-                cursor = next((i for i, d in enumerate(rows) if d.email == current.email), cursor)
-        loaded = Loaded(
-            needle,
-            rows,
-            cursor,
-            at_start,
-            at_end,
-            review.deletion_counts(),
-            selected,
-            picked,
-            review.to_apply(_MAX_LISTED),
-        )
-        deliver(self.app, self.show_queue, loaded)
-
-    def show_queue(self, loaded: Loaded) -> None:
-        """Put the window on screen; selections of contacts no longer listed are dropped."""
-        self._loading = False
-        self.decisions = loaded.rows
-        self._by_email = {d.email: d for d in loaded.rows}
-        self.counts = loaded.counts
-        self._to_apply = loaded.to_apply
-        # Space pressed while this load ran: those picks stand as they are (the next load reads them).
-        picked = {e: d for e, d in loaded.picked.items() if e in self.selected}
-        picked.update((e, self._picked[e]) for e in self.selected - loaded.asked if e in self._picked)
-        self._set_picked(picked)
-        self.selected = frozenset(e for e in self.selected if e in picked)
-        self.query_one(DecisionTable).show(
-            loaded.rows, self.selected, cursor=loaded.cursor, at_start=loaded.at_start, at_end=loaded.at_end
-        )
-        self._show_counts()
-        self._refresh_keys()
-
-    def _set_picked(self, picked: dict[str, Decision]) -> None:
-        self._picked = picked
-        self._picked_open = sum(1 for d in picked.values() if is_open(d))
-        self._picked_undoable = sum(1 for d in picked.values() if can_undo(d))
+    def _queue_changed(self, what: str) -> None:
+        """The counts line follows the rows, the selection and the filter; the keys what they apply to."""
+        if what != "cursor":
+            self._show_counts()
+        if what != "filter":
+            self._refresh_keys()
 
     def _show_counts(self) -> None:
         counts = self.counts
@@ -284,15 +167,9 @@ class DeletionsScreen(Screen[None]):
 
     # -- what an action applies to ----------------------------------------------------------------
 
-    def _current(self) -> Decision | None:
-        return self._by_email.get(self.query_one(DecisionTable).current_email() or "")
-
     def targets(self) -> list[Decision]:
         """The selected contacts, else the one under the cursor."""
-        if self.selected:
-            return [self._picked[e] for e in sorted(self.selected) if e in self._picked]
-        current = self._current()
-        return [current] if current is not None else []
+        return self.queue.targets()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out what cannot apply to the current targets (delete: exactly one contact).
@@ -302,17 +179,18 @@ class DeletionsScreen(Screen[None]):
         """
         if not self.is_mounted:
             return True
+        queue = self.queue
         if action == "erase":
             if self.selected:
-                return len(self._picked) == 1 or None
-            return self._current() is not None or None
+                return len(queue.picked) == 1 or None
+            return queue.current() is not None or None
         if action in ("archive", "ignore", "delete", "undo"):
             if self.selected:
-                picked = len(self._picked)
+                picked, tags = len(queue.picked), queue.picked_tags
                 if action == "delete":
-                    return (picked == 1 and self._picked_open == 1) or None
-                return (self._picked_undoable if action == "undo" else self._picked_open) > 0 or None
-            current = self._current()
+                    return (picked == 1 and tags["open"] == 1) or None
+                return tags["undoable" if action == "undo" else "open"] > 0 or None
+            current = queue.current()
             if current is None:
                 return None
             return (can_undo(current) if action == "undo" else is_open(current)) or None
@@ -325,95 +203,19 @@ class DeletionsScreen(Screen[None]):
         if self.is_mounted:
             self._refresh_keys()
 
-    def _refresh_keys(self) -> None:
-        """Refresh the footer only when a key's availability changed (the footer rebuilds itself each time)."""
-        keys = tuple(self.check_action(action, ()) for action in _CHECKED)
-        if keys != self._keys:
-            self._keys = keys
-            self.refresh_bindings()
-
-    @on(DataTable.RowHighlighted)
-    def _row_highlighted(self) -> None:
-        """What the keys apply to follows the cursor; near an edge of the window, the next one is read."""
-        self._refresh_keys()
-        if not self._loading and self.query_one(DecisionTable).near_edge(MARGIN):
-            self._load("around")
-
-    @on(DecisionTable.Jump)
-    def _jump(self, event: DecisionTable.Jump) -> None:
-        """Home/End beyond the window."""
-        self._load("last" if event.last else "first")
-
     # -- selection and filter -------------------------------------------------------------------
 
     def action_toggle_select(self) -> None:
         """Add or remove the row under the cursor from the selection, then move down."""
-        table = self.query_one(DecisionTable)
-        current = self._current()
-        if current is None:
-            return
-        email = current.email
-        if email in self.selected:
-            self.selected = self.selected - {email}
-            self._picked.pop(email, None)
-        else:
-            self.selected = self.selected | {email}
-            self._picked[email] = current
-        self._picked_open += (1 if is_open(current) else 0) * (1 if email in self.selected else -1)
-        self._picked_undoable += (1 if can_undo(current) else 0) * (1 if email in self.selected else -1)
-        table.mark(email, email in self.selected)
-        table.action_cursor_down()
-        self._show_counts()
-        self._refresh_keys()
+        self.queue.toggle_select()
 
     def action_filter(self) -> None:
         """Show the filter and type in it."""
-        field = self.query_one("#deletions-filter", Input)
-        field.add_class("-visible")
-        field.focus()
-
-    @on(Input.Changed, "#deletions-filter")
-    def filter_changed(self, event: Input.Changed) -> None:
-        """Filter as the operator types, once the typing pauses."""
-        self.needle = event.value.strip()
-        self._show_counts()
-        if self._filter_timer is not None:
-            self._filter_timer.stop()
-            self._filter_timer = None
-        if self.needle != self._loaded_needle:
-            self._filter_timer = self.set_timer(FILTER_DELAY, self._run_filter)
-
-    def _run_filter(self) -> None:
-        """Read the filter's matches now (the typing paused, Enter, or Escape)."""
-        if self._filter_timer is not None:
-            self._filter_timer.stop()
-            self._filter_timer = None
-        if self.needle != self._loaded_needle:
-            self._load("around")
-
-    @on(Input.Submitted, "#deletions-filter")
-    def filter_submitted(self) -> None:
-        """Enter keeps the filter (read now) and goes back to the table."""
-        self._run_filter()
-        self.query_one(DecisionTable).focus()
+        self.queue.open_filter()
 
     async def action_clear(self) -> None:
-        """Escape: close the filter (clearing it), else drop the selection."""
-        field = self.query_one("#deletions-filter", Input)
-        if field.has_class("-visible"):
-            field.value = ""
-            self.needle = ""
-            self._run_filter()
-            field.remove_class("-visible")
-            self.query_one(DecisionTable).focus()
-        elif self.selected:
-            self.selected = frozenset()
-            self._set_picked({})
-            for email in self._by_email:
-                self.query_one(DecisionTable).mark(email, False)
-            self._show_counts()
-            self._refresh_keys()
-        else:
+        """Escape: close the filter (clearing it), else drop the selection, else go back."""
+        if not self.queue.escape():
             await self.app.run_action("back_home")
 
     # -- decisions ------------------------------------------------------------------------------
@@ -425,12 +227,11 @@ class DeletionsScreen(Screen[None]):
             return
         body = Text(t("sync_ui.archive.body") + "\n\n")
         body.append_text(_listing(targets))
-
-        def decided(confirmed: bool | None) -> None:
-            if confirmed:
-                self.decide([d.email for d in targets], "archive")
-
-        self.app.push_screen(ConfirmScreen(t("sync_ui.archive.title", n=len(targets)), body), decided)
+        self.queue.confirm(
+            t("sync_ui.archive.title", n=len(targets)),
+            body,
+            lambda: self.decide([d.email for d in targets], "archive"),
+        )
 
     def action_delete(self) -> None:
         """Delete for good, one contact at a time, after typing its email exactly."""
@@ -485,7 +286,7 @@ class DeletionsScreen(Screen[None]):
         """Say what was recorded; reload."""
         key = "sync_ui.decided.ignore" if decision == "ignore" else "sync_ui.decided"
         self.notify(t(key, n=count, decision=t(f"sync_ui.decision.{decision}")))
-        self.selected = frozenset()
+        self.queue.selected = frozenset()
         self.reload()
 
     @work(thread=True, group="deletions:decide", exit_on_error=False, description="Undoing decisions")
@@ -499,7 +300,7 @@ class DeletionsScreen(Screen[None]):
     def undone(self, count: int) -> None:
         """Say how many were withdrawn; reload."""
         self.notify(t("sync_ui.undone", n=count))
-        self.selected = frozenset()
+        self.queue.selected = frozenset()
         self.reload()
 
     # -- applying -------------------------------------------------------------------------------
@@ -514,13 +315,10 @@ class DeletionsScreen(Screen[None]):
             self.notify(printable(t("sync_ui.busy_here", what=busy)), severity="warning", markup=False)
             return
         body = Text(t("sync_ui.apply.body", archives=counts.archives, deletes=counts.deletes) + "\n\n")
-        body.append_text(_listing(self._to_apply, counts.applicable))
-
-        def confirmed(ok: bool | None) -> None:
-            if ok:
-                self.start_apply(counts.applicable)
-
-        self.app.push_screen(ConfirmScreen(t("sync_ui.apply.title", n=counts.applicable), body), confirmed)
+        body.append_text(_listing(self.queue.summary.to_apply, counts.applicable))
+        self.queue.confirm(
+            t("sync_ui.apply.title", n=counts.applicable), body, lambda: self.start_apply(counts.applicable)
+        )
 
     def start_apply(self, total: int) -> None:
         """Show the progress and start the worker."""
@@ -585,7 +383,5 @@ class DeletionsScreen(Screen[None]):
 
     @on(Worker.StateChanged)
     def _worker_state(self, event: Worker.StateChanged) -> None:
-        """A failed worker becomes a notification (a failed load lets the next one start)."""
-        if event.worker.group == "deletions:load" and event.state == WorkerState.ERROR:
-            self._loading = False
+        """A failed worker becomes a notification (the queue's own reads say so themselves)."""
         notify_worker_error(self.app, event)

@@ -7,7 +7,9 @@ with ``detected_at`` and ``email``, indexed by ``deletion_queue_review`` togethe
 window is a keyset range seek on it, never the whole queue, and the ``/`` filter is a
 casefolded substring of the name, email or tag (``search`` column, see
 :mod:`crmtui.store.review_schema`). The Forgotten screen pages the same way on
-``(detected_at DESC, email)``.
+``(detected_at DESC, email)``, and the Scenarios screen's unknown sends on ``(claimed_at, key)``.
+Each list also reads the rows it still lists among a set of keys (a selection kept across pages, the
+row under the cursor read fresh).
 """
 
 from __future__ import annotations
@@ -39,6 +41,18 @@ Key = tuple[int, str, str]
 """A Deletions row's place in the list: ``(rank, detected_at, email)``."""
 ForgottenKey = tuple[str, str]
 """A Forgotten row's place in the list: ``(detected_at, email)`` (newest first)."""
+UnknownKey = tuple[str, str]
+"""An unknown send's place in its list: ``(claimed_at, key)`` (oldest first)."""
+
+_FORGOTTEN_COLUMNS = (
+    "SELECT email, COALESCE(name, '') AS name, COALESCE(resubscribe_url, '') AS resubscribe_url, detected_at, "
+    "copper_tagged, reached_at, reached_by FROM forgotten_emails WHERE resolved_at IS NULL"
+)
+_UNKNOWN_COLUMNS = (
+    "SELECT l.key, l.contact, l.claimed_at, l.error, l.template, s.name AS scenario, st.name AS step "
+    "FROM operation_ledger l JOIN scenarios s ON s.id = l.scenario_id "
+    "LEFT JOIN scenario_steps st ON st.id = l.step_id WHERE l.status = 'unknown'"
+)
 
 
 def review_key(decision: Decision) -> Key:
@@ -70,12 +84,39 @@ class QueueCounts:
 
 
 @dataclass(frozen=True)
+class Seek:
+    """Which page of a list to read: ``limit`` rows, the first ones (no key), those after ``after``
+    (from it with ``inclusive``), those just before ``before``, or the last ones (``last``); the
+    keyword arguments of each ``*_page`` method below (``**vars(seek)``)."""
+
+    limit: int
+    after: Any = None
+    before: Any = None
+    inclusive: bool = False
+    last: bool = False
+
+
+@dataclass(frozen=True)
 class Page:
     """A window of rows and whether it touches either end of the (filtered) list."""
 
     rows: list[Any]
     at_start: bool
     at_end: bool
+
+
+def _page(rows: list[Any], limit: int, *, backward: bool, seek: object) -> Page:
+    """A page from up to ``limit + 1`` rows read in the list's order (backward: in reverse).
+
+    The extra row says there is more beyond the page; a page read from no key (``seek``) starts (or,
+    backward, ends) the list.
+    """
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if backward:
+        rows.reverse()
+        return Page(rows, at_start=not more, at_end=seek is None)
+    return Page(rows, at_start=seek is None, at_end=not more)
 
 
 class ReviewRepo:
@@ -118,12 +159,7 @@ class ReviewRepo:
             f"ORDER BY {_ORDER.format('DESC' if backward else 'ASC')} LIMIT ?",
             (*params, limit + 1),
         )
-        more = len(rows) > limit
-        decisions = [_decision(r) for r in rows[:limit]]
-        if backward:
-            decisions.reverse()
-            return Page(decisions, at_start=not more, at_end=before is None)
-        return Page(decisions, at_start=after is None, at_end=not more)
+        return _page([_decision(r) for r in rows], limit, backward=backward, seek=after or before)
 
     def deletion_counts(self) -> QueueCounts:
         """Pending, to apply (archives, deletes) and ignored entries of the list, counted by SQL.
@@ -155,18 +191,32 @@ class ReviewRepo:
         )
         return [_decision(r) for r in rows]
 
-    def listed_decisions(self, emails: Iterable[str]) -> dict[str, Decision]:
-        """The listed entries among ``emails`` (a selection kept across pages), by email."""
-        out: dict[str, Decision] = {}
-        chunk = list(emails)
+    def _among(self, select: str, column: str, keys: Iterable[str]) -> list[dict[str, Any]]:
+        """The rows of ``select`` (a query ending in a WHERE clause) whose ``column`` is among ``keys``."""
+        out: list[dict[str, Any]] = []
+        chunk = list(keys)
         for start in range(0, len(chunk), _CHUNK):
             part = chunk[start : start + _CHUNK]
-            rows = self.store.query(
-                f"SELECT * FROM deletion_queue WHERE {SHOWN} AND email IN ({','.join('?' * len(part))})",
-                tuple(part),
+            out.extend(
+                self.store.query(f"{select} AND {column} IN ({','.join('?' * len(part))})", tuple(part))
             )
-            out.update((r["email"], _decision(r)) for r in rows)
         return out
+
+    def listed_decisions(self, emails: Iterable[str]) -> dict[str, Decision]:
+        """The listed entries among ``emails`` (a selection kept across pages), by email."""
+        rows = self._among(f"SELECT * FROM deletion_queue WHERE {SHOWN}", "email", emails)
+        return {r["email"]: _decision(r) for r in rows}
+
+    def deletion_emails(self, needle: str = "") -> list[str]:
+        """Every listed email matching ``needle`` ("select all matching": one read of the index)."""
+        params: tuple[str, ...]
+        where, params = SHOWN, ()
+        if needle:
+            where, params = f"{SHOWN} AND instr({_SEARCH}, ?) > 0", (fold(needle),)
+        return [
+            str(r["email"])
+            for r in self.store.query(f"SELECT email FROM deletion_queue WHERE {where}", params)
+        ]
 
     # -- forgotten ---------------------------------------------------------------------------
 
@@ -180,7 +230,7 @@ class ReviewRepo:
         last: bool = False,
     ) -> Page:
         """Up to ``limit`` unresolved forgotten addresses, newest first then by email (as ``forgotten_rows``)."""
-        where = ["resolved_at IS NULL"]
+        where: list[str] = []
         params: list[Any] = []
         # Newest first then by email. Written as a range on detected_at (a seek on forgotten_review)
         # refined by the email within the same instant.
@@ -193,17 +243,10 @@ class ReviewRepo:
         backward = before is not None or last
         order = "detected_at ASC, email DESC" if backward else "detected_at DESC, email ASC"
         rows = self.store.query(
-            "SELECT email, COALESCE(name, '') AS name, COALESCE(resubscribe_url, '') AS resubscribe_url, detected_at, "
-            f"copper_tagged, reached_at, reached_by FROM forgotten_emails WHERE {' AND '.join(where)} "
-            f"ORDER BY {order} LIMIT ?",
+            f"{_FORGOTTEN_COLUMNS}{''.join(' AND ' + w for w in where)} ORDER BY {order} LIMIT ?",
             (*params, limit + 1),
         )
-        more = len(rows) > limit
-        rows = rows[:limit]
-        if backward:
-            rows.reverse()
-            return Page(rows, at_start=not more, at_end=before is None)
-        return Page(rows, at_start=after is None, at_end=not more)
+        return _page(rows, limit, backward=backward, seek=after or before)
 
     def forgotten_counts(self) -> tuple[int, int]:
         """Unresolved forgotten addresses, and how many of them were reached."""
@@ -214,9 +257,42 @@ class ReviewRepo:
 
     def forgotten_row(self, email: str) -> dict[str, Any] | None:
         """One unresolved forgotten address (the row under the cursor, read fresh)."""
+        return self.listed_forgotten([email]).get(email)
+
+    def listed_forgotten(self, emails: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The unresolved forgotten addresses among ``emails``, by email."""
+        return {str(r["email"]): r for r in self._among(_FORGOTTEN_COLUMNS, "email", emails)}
+
+    # -- unknown sends -------------------------------------------------------------------------
+
+    def unknown_page(
+        self,
+        *,
+        limit: int,
+        after: UnknownKey | None = None,
+        before: UnknownKey | None = None,
+        inclusive: bool = False,
+        last: bool = False,
+    ) -> Page:
+        """Up to ``limit`` sends whose outcome is unknown, oldest first then by key (the resolve queue).
+
+        Keyset paging like the other lists (the status index finds the rows); ``after``, ``before``,
+        ``inclusive`` and ``last`` as in :meth:`deletion_page`.
+        """
+        where = ""
+        params: tuple[Any, ...] = ()
+        if after is not None:
+            where, params = f" AND (l.claimed_at, l.key) {'>=' if inclusive else '>'} (?, ?)", after
+        elif before is not None:
+            where, params = " AND (l.claimed_at, l.key) < (?, ?)", before
+        backward = before is not None or last
+        order = "DESC" if backward else "ASC"
         rows = self.store.query(
-            "SELECT email, COALESCE(name, '') AS name, COALESCE(resubscribe_url, '') AS resubscribe_url, detected_at, "
-            "copper_tagged, reached_at, reached_by FROM forgotten_emails WHERE resolved_at IS NULL AND email = ?",
-            (email,),
+            f"{_UNKNOWN_COLUMNS}{where} ORDER BY l.claimed_at {order}, l.key {order} LIMIT ?",
+            (*params, limit + 1),
         )
-        return rows[0] if rows else None
+        return _page(rows, limit, backward=backward, seek=after or before)
+
+    def listed_unknown(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The sends still unknown among ``keys``, by key."""
+        return {str(r["key"]): r for r in self._among(_UNKNOWN_COLUMNS, "l.key", keys)}

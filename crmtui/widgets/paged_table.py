@@ -2,11 +2,14 @@
 
 The screen fills it with a few hundred rows and says whether they touch either end of the list
 (:attr:`WindowTable.at_start`, :attr:`WindowTable.at_end`); Home/End (and ctrl+Home/ctrl+End) past
-the window post :class:`WindowTable.Jump` so the screen reads the first or last rows. Row keys are
-the emails.
+the window post :class:`WindowTable.Jump` so the first or last rows are read. Row keys are the
+rows' keys (emails, ledger keys); a table with a ``mark`` column shows the selection there.
+:class:`crmtui.widgets.review_queue.ReviewQueue` reads the windows and fills the table.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence, Set
 
 from rich.text import Text
 from textual.binding import Binding
@@ -18,10 +21,12 @@ WINDOW = 300
 """Rows a review table holds at a time."""
 MARGIN = 60
 """Rows from either edge of the window at which the screen reads the next one (more than a screen's page)."""
+SELECTED_MARK = "●"
+"""The ``mark`` column of a selected row."""
 
 
 class WindowTable(DataTable[Text]):
-    """A window of a list; row keys are the emails."""
+    """A window of a list; row keys are the rows' keys."""
 
     BINDINGS = [
         # In row mode DataTable's Home/End scroll sideways; here they go to either end of the list.
@@ -36,8 +41,8 @@ class WindowTable(DataTable[Text]):
             super().__init__()
             self.last = last
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+    def __init__(self, *, id: str | None = None, zebra_stripes: bool = True) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=zebra_stripes)
         self.at_start = True
         """The window starts at the list's first row."""
         self.at_end = True
@@ -86,8 +91,45 @@ class WindowTable(DataTable[Text]):
         else:
             self.post_message(self.Jump(last=True))
 
+    def fill(
+        self,
+        rows: Sequence[tuple[str, Sequence[Text]]],
+        selected: Set[str] = frozenset(),
+        *,
+        cursor: int = 0,
+        at_start: bool = True,
+        at_end: bool = True,
+    ) -> None:
+        """Fill the table with a window of the list (each row's key and cells) and put the cursor on row
+        ``cursor``, at the same height on screen as before; a ``mark`` column shows ``selected``."""
+        self.at_start, self.at_end = at_start, at_end
+        screen_row = self.screen_row() if self.row_count else None
+        marked = "mark" in self.columns
+        self.clear()
+        for key, cells in rows:
+            if marked:
+                self.add_row(_mark(key in selected), *cells, key=key)
+            else:
+                self.add_row(*cells, key=key)
+        self.place_cursor(cursor, screen_row)
+
+    def mark(self, key: str, selected: bool) -> None:
+        """Redraw one row's selection mark (a row not in the window has none to redraw)."""
+        try:
+            self.update_cell(key, "mark", _mark(selected))
+        except CellDoesNotExist:
+            pass
+
+    def visible_keys(self) -> list[str]:
+        """The keys of the rows in the window, in order."""
+        return [str(row.key.value) for row in self.ordered_rows]
+
+    def visible_emails(self) -> list[str]:
+        """The emails of the rows in the window (the review lists are keyed by email)."""
+        return self.visible_keys()
+
     def current_email(self) -> str | None:
-        """The email under the cursor (None on an empty table)."""
+        """The key under the cursor, an email in the review lists (None on an empty table)."""
         if not self.row_count:
             return None
         try:
@@ -95,3 +137,7 @@ class WindowTable(DataTable[Text]):
         except CellDoesNotExist:
             return None
         return None if key.value is None else str(key.value)
+
+
+def _mark(selected: bool) -> Text:
+    return Text(SELECTED_MARK if selected else " ", style="bold")

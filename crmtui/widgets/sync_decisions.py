@@ -5,25 +5,40 @@ terminal still shows it), the tag as found, since when, and the Copper and Mailc
 snapshots taken when the contact was queued. Names, emails and
 tags come from remote systems and are shown with :func:`crmtui.text.literal`.
 
-The table holds a window of the queue (a few hundred rows read from SQL by the screen), never the
-whole queue (:class:`crmtui.widgets.paged_table.WindowTable`).
+The table holds a window of the queue (a few hundred rows read from SQL), never the whole queue:
+:class:`DeletionSource` is the queue's SQL for :class:`crmtui.widgets.review_queue.ReviewQueue`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual.widgets.data_table import CellDoesNotExist
 
 import crmtui.i18n.sync_ui  # noqa: F401  (registers the sync screens' text)
 from crmtui.i18n import t
+from crmtui.store.review import Key, Page, QueueCounts, Seek, review_key
 from crmtui.store.sync import Decision
 from crmtui.text import literal
-from crmtui.widgets.paged_table import WindowTable
+from crmtui.widgets.review_queue import ReviewTable
 from crmtui.widgets.sync_common import local_date
 
-SELECTED_MARK = "●"
+if TYPE_CHECKING:
+    from crmtui.store import Store
+
+MAX_LISTED = 8
+"""How many emails a confirmation lists before "… and N more"."""
+
+
+@dataclass(frozen=True)
+class DeletionFigures:
+    """What the Deletions screen shows with the queue: the whole list's counts, and the first
+    decisions ``p`` would apply (for its confirmation)."""
+
+    counts: QueueCounts = field(default_factory=QueueCounts)
+    to_apply: list[Decision] = field(default_factory=list)
 
 
 def is_open(decision: Decision) -> bool:
@@ -78,7 +93,46 @@ def matches(decision: Decision, needle: str) -> bool:
     return any(needle in value.casefold() for value in (decision.name, decision.email, decision.tag))
 
 
-class DecisionTable(WindowTable):
+class DeletionSource:
+    """The deletion queue's SQL for :class:`crmtui.widgets.review_queue.ReviewQueue` (store.review)."""
+
+    def __init__(self, store: Store) -> None:
+        self.review = store.review
+
+    def page(self, needle: str, seek: Seek) -> Page:
+        """A window of the queue, open entries first (see :meth:`ReviewRepo.deletion_page`)."""
+        return self.review.deletion_page(needle, **vars(seek))
+
+    def key(self, row: Decision) -> str:
+        """The email."""
+        return row.email
+
+    def position(self, row: Decision) -> Key:
+        """``(rank, detected_at, email)``."""
+        return review_key(row)
+
+    def matches(self, row: Decision, needle: str) -> bool:
+        """Name, email or tag (as the SQL)."""
+        return matches(row, needle)
+
+    def listed(self, keys: Iterable[str]) -> dict[str, Decision]:
+        """The listed entries among ``keys``."""
+        return self.review.listed_decisions(keys)
+
+    def keys_matching(self, needle: str) -> list[str]:
+        """Every listed email the filter matches."""
+        return self.review.deletion_emails(needle)
+
+    def summary(self) -> DeletionFigures:
+        """The counts and the first decisions ``p`` would apply."""
+        return DeletionFigures(self.review.deletion_counts(), self.review.to_apply(MAX_LISTED))
+
+    def tags(self, row: Decision) -> Iterable[str]:
+        """``open`` and ``undoable``, counted in a selection (what ``a``/``i``/``u`` may apply to)."""
+        return [tag for tag, yes in (("open", is_open(row)), ("undoable", can_undo(row))) if yes]
+
+
+class DecisionTable(ReviewTable[Decision]):
     """A window of the queue; row keys are the emails."""
 
     def on_mount(self) -> None:
@@ -93,42 +147,14 @@ class DecisionTable(WindowTable):
         self.add_column("Copper", key="copper", width=20)
         self.add_column("Mailchimp", key="mailchimp", width=12)
 
-    def show(
-        self,
-        decisions: Sequence[Decision],
-        selected: Iterable[str],
-        *,
-        cursor: int = 0,
-        at_start: bool = True,
-        at_end: bool = True,
-    ) -> None:
-        """Fill the table with a window of the (filtered) queue and put the cursor on row ``cursor``, at the
-        same height on screen as before."""
-        chosen = selected if isinstance(selected, (set, frozenset)) else set(selected)
-        self.at_start, self.at_end = at_start, at_end
-        screen_row = self.screen_row() if self.row_count else None
-        self.clear()
-        for decision in decisions:
-            self.add_row(
-                Text(SELECTED_MARK if decision.email in chosen else " ", style="bold"),
-                literal(decision.name),
-                literal(decision.email),
-                decision_text(decision),
-                literal(decision.tag),
-                Text(local_date(decision.detected_at)),
-                copper_state(decision),
-                mailchimp_state(decision),
-                key=decision.email,
-            )
-        self.place_cursor(cursor, screen_row)
-
-    def mark(self, email: str, selected: bool) -> None:
-        """Redraw one row's selection mark."""
-        try:
-            self.update_cell(email, "mark", Text(SELECTED_MARK if selected else " ", style="bold"))
-        except CellDoesNotExist:
-            pass
-
-    def visible_emails(self) -> list[str]:
-        """Emails of the rows in the window (the filter applied)."""
-        return [str(row.key.value) for row in self.ordered_rows]
+    def cells(self, row: Decision) -> Sequence[Text]:
+        """Name, email, decision, tag, since, Copper and Mailchimp states (after the mark)."""
+        return (
+            literal(row.name),
+            literal(row.email),
+            decision_text(row),
+            literal(row.tag),
+            Text(local_date(row.detected_at)),
+            copper_state(row),
+            mailchimp_state(row),
+        )

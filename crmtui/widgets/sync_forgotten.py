@@ -1,17 +1,25 @@
-"""Forgotten emails as a table: who, since when, whether Copper is tagged, who reached them, the link."""
+"""Forgotten emails as a table: who, since when, whether Copper is tagged, who reached them, the link.
+
+:class:`ForgottenSource` is the list's SQL for :class:`crmtui.widgets.review_queue.ReviewQueue`;
+:func:`link_text` its detail pane (the whole link under the table).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
 import crmtui.i18n.sync_ui  # noqa: F401  (registers the sync screens' text)
 from crmtui.i18n import t
+from crmtui.store.review import ForgottenKey, Page, Seek
 from crmtui.text import literal
-from crmtui.widgets.paged_table import WindowTable
+from crmtui.widgets.review_queue import ReviewTable
 from crmtui.widgets.sync_common import local_date
+
+if TYPE_CHECKING:
+    from crmtui.store import Store
 
 
 def reached_text(row: Mapping[str, Any]) -> Text:
@@ -21,13 +29,58 @@ def reached_text(row: Mapping[str, Any]) -> Text:
     return literal(f"{local_date(row['reached_at'])} · {row.get('reached_by') or ''}", style="green")
 
 
-class ForgottenTable(WindowTable):
-    """A window of the forgotten list (:class:`crmtui.widgets.paged_table.WindowTable`); row keys are the emails."""
+class ForgottenSource:
+    """The forgotten list's SQL for :class:`crmtui.widgets.review_queue.ReviewQueue` (store.review).
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.links: dict[str, str] = {}
-        """Resubscribe link per email, for the rows shown."""
+    Newest first, then by email; no filter (``needle`` is always empty here) and no selection.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.review = store.review
+
+    def page(self, needle: str, seek: Seek) -> Page:
+        """A window of the list (see :meth:`ReviewRepo.forgotten_page`)."""
+        return self.review.forgotten_page(**vars(seek))
+
+    def key(self, row: Mapping[str, Any]) -> str:
+        """The email."""
+        return str(row["email"])
+
+    def position(self, row: Mapping[str, Any]) -> ForgottenKey:
+        """``(detected_at, email)``."""
+        return (str(row["detected_at"]), str(row["email"]))
+
+    def matches(self, row: Mapping[str, Any], needle: str) -> bool:
+        """No filter on this list."""
+        return True
+
+    def listed(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The unresolved addresses among ``keys``."""
+        return self.review.listed_forgotten(keys)
+
+    def keys_matching(self, needle: str) -> list[str]:
+        """No selection on this list."""
+        return []
+
+    def summary(self) -> tuple[int, int]:
+        """Unresolved addresses, and how many of them were reached."""
+        return self.review.forgotten_counts()
+
+    def tags(self, row: Mapping[str, Any]) -> Iterable[str]:
+        """Nothing counted in a selection."""
+        return ()
+
+
+def link_text(row: Mapping[str, Any] | None) -> Text:
+    """The detail pane under the table: the full resubscribe link of the row under the cursor."""
+    url = str(row.get("resubscribe_url") or "") if row is not None else ""
+    text = literal(t("sync_ui.forgotten.link", url=url) if url else "")
+    text.overflow = "fold"  # a URL has no spaces: fold it rather than cut it
+    return text
+
+
+class ForgottenTable(ReviewTable[dict[str, Any]]):
+    """A window of the forgotten list; row keys are the emails."""
 
     def on_mount(self) -> None:
         """The columns."""
@@ -39,31 +92,14 @@ class ForgottenTable(WindowTable):
         self.add_column(t("sync_ui.col.reached"), key="reached", width=24)
         self.add_column(t("sync_ui.col.link"), key="link", width=60)
 
-    def show(
-        self,
-        rows: Sequence[Mapping[str, Any]],
-        *,
-        cursor: int = 0,
-        at_start: bool = True,
-        at_end: bool = True,
-    ) -> None:
-        """Fill the table with a window of the list and put the cursor on row ``cursor``, at the same height
-        on screen as before."""
-        self.at_start, self.at_end = at_start, at_end
-        screen_row = self.screen_row() if self.row_count else None
-        self.clear()
-        self.links = {}
-        for row in rows:
-            email = str(row["email"])
-            url = str(row.get("resubscribe_url") or "")
-            self.links[email] = url
-            self.add_row(
-                literal(row.get("name") or ""),
-                literal(email),
-                Text(local_date(row.get("detected_at"))),
-                Text("✔", style="green") if row.get("copper_tagged") else Text("—", style="dim"),
-                reached_text(row),
-                literal(url) if url else Text(t("sync_ui.forgotten.no_link"), style="dim"),
-                key=email,
-            )
-        self.place_cursor(cursor, screen_row)
+    def cells(self, row: dict[str, Any]) -> Sequence[Text]:
+        """Name, email, since, tagged in Copper, reached, the link."""
+        url = str(row.get("resubscribe_url") or "")
+        return (
+            literal(row.get("name") or ""),
+            literal(str(row["email"])),
+            Text(local_date(row.get("detected_at"))),
+            Text("✔", style="green") if row.get("copper_tagged") else Text("—", style="dim"),
+            reached_text(row),
+            literal(url) if url else Text(t("sync_ui.forgotten.no_link"), style="dim"),
+        )
