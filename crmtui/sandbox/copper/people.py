@@ -28,8 +28,6 @@ class People(CopperState):
             raise ApiError(404, "Resource not found")
         return person
 
-    # ---------------------------------------------------------------- people
-
     async def _create_person(self, request: Request) -> Response:
         fields = _clean_fields(await self._json_object(request), updating=False)
         if not (fields.get("name") or "").strip():

@@ -73,8 +73,6 @@ def _digits(text: str) -> str:
 class Search(CopperState):
     """The search route and its cached, compiled filters."""
 
-    # ---------------------------------------------------------------- search
-
     async def _search_people(self, request: Request) -> Response:
         body = await self._json_object(request)
         page_number = body.get("page_number", 1)

@@ -23,8 +23,6 @@ _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 class Webhooks(CopperState):
     """The ``/webhooks`` routes and the delivery of queued changes."""
 
-    # ---------------------------------------------------------------- webhooks
-
     def _check_target(self, target: Any) -> str:
         if not isinstance(target, str):
             raise ApiError(422, "Invalid input: target is required")

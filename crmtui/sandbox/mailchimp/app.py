@@ -29,11 +29,7 @@ from crmtui.sandbox.mailchimp.errors import (
 )
 from crmtui.sandbox.mailchimp.lists import Lists
 from crmtui.sandbox.mailchimp.tags import Tags
-from crmtui.sandbox.mailchimp.wire import (
-    SIM_HOOKS,
-    _json_response,
-    _jsonable,
-)
+from crmtui.sandbox.mailchimp.wire import SIM_HOOKS, _json_response, _jsonable
 
 
 class MailchimpSim(Tags, Lists, Batches):

@@ -14,18 +14,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Scope
 
-from crmtui.sandbox.mailchimp.errors import (
-    _body,
-    _invalid,
-    _not_found,
-    _required,
-)
+from crmtui.sandbox.mailchimp.errors import _body, _invalid, _not_found, _required
 from crmtui.sandbox.mailchimp.record import _Batch
 from crmtui.sandbox.mailchimp.state import AudienceState
-from crmtui.sandbox.mailchimp.wire import (
-    SIM_HOOKS,
-    iso,
-)
+from crmtui.sandbox.mailchimp.wire import SIM_HOOKS, iso
 
 _BATCH_STAGES = ("pending", "preprocessing", "started", "finalizing", "finished")
 

@@ -11,11 +11,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from crmtui.sandbox.mailchimp.wire import (
-    ERROR_TYPE_URL,
-    PROBLEM_CONTENT_TYPE,
-    parse_iso,
-)
+from crmtui.sandbox.mailchimp.wire import ERROR_TYPE_URL, PROBLEM_CONTENT_TYPE, parse_iso
 
 # Exact strings from WIRE.md 2.5 (and RECALL where noted).
 DETAIL_INVALID = (

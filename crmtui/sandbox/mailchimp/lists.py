@@ -8,19 +8,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from crmtui.sandbox.mailchimp.errors import (
-    Problem,
-    _body,
-    _invalid,
-    _required,
-)
+from crmtui.sandbox.mailchimp.errors import Problem, _body, _invalid, _required
 from crmtui.sandbox.mailchimp.members import Members
-from crmtui.sandbox.mailchimp.wire import (
-    MAX_BATCH_MEMBERS,
-    _truthy,
-    iso,
-    subscriber_hash,
-)
+from crmtui.sandbox.mailchimp.wire import MAX_BATCH_MEMBERS, _truthy, iso, subscriber_hash
 
 
 class Lists(Members):

@@ -5,11 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from crmtui.sandbox.mailchimp.errors import (
-    _body,
-    _invalid,
-    _required,
-)
+from crmtui.sandbox.mailchimp.errors import _body, _invalid, _required
 from crmtui.sandbox.mailchimp.members import Members
 from crmtui.sandbox.mailchimp.wire import iso
 

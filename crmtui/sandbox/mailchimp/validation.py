@@ -15,10 +15,7 @@ from crmtui.sandbox.mailchimp.errors import (
 )
 from crmtui.sandbox.mailchimp.record import Member
 from crmtui.sandbox.mailchimp.state import AudienceState
-from crmtui.sandbox.mailchimp.wire import (
-    _EMAIL_RE,
-    STATUSES,
-)
+from crmtui.sandbox.mailchimp.wire import _EMAIL_RE, STATUSES
 
 
 class Validation(AudienceState):

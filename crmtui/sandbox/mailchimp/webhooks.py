@@ -22,16 +22,11 @@ from crmtui.sandbox.mailchimp.errors import (
 )
 from crmtui.sandbox.mailchimp.record import Member
 from crmtui.sandbox.mailchimp.validation import Validation
-from crmtui.sandbox.mailchimp.wire import (
-    WEBHOOK_EVENTS,
-    WEBHOOK_SOURCES,
-)
+from crmtui.sandbox.mailchimp.wire import WEBHOOK_EVENTS, WEBHOOK_SOURCES
 
 
 class Webhooks(Validation):
     """Webhook registrations and deliveries (WIRE.md 2.7)."""
-
-    # ----------------------------------------------------------------- webhooks
 
     def _emit(self, kind: str, m: Member, source: str, **kw: Any) -> None:
         """Queue a webhook delivery for each webhook listening to ``kind`` from ``source``."""

@@ -59,8 +59,6 @@ def _like_regex(pattern: str, ignore_case: bool) -> re.Pattern[str]:
 class Domains(OdooState):
     """Domain compilation, search and ordering over the stored records."""
 
-    # ---- search -------------------------------------------------------------------------------------
-
     def _search(
         self,
         model: str,
