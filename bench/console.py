@@ -120,7 +120,7 @@ def build(path: Path, contacts: int, queued: int, seed: int = 7) -> Store:
 
 def busy(app: CrmApp) -> bool:
     """A load is running, or the filter is waiting for the typing to pause."""
-    if getattr(app.screen, "_filter_timer", None) is not None:
+    if getattr(getattr(app.screen, "queue", app.screen), "_filter_timer", None) is not None:
         return True
     return any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers)
 

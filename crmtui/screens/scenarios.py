@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -29,6 +30,8 @@ from crmtui.store import Store
 from crmtui.store.scenarios import ResetRefused, Scenario, scenario_repo
 from crmtui.text import literal, literal_block, printable
 from crmtui.widgets.footer import Footer
+from crmtui.widgets.review_queue import ReviewQueue
+from crmtui.widgets.scenario_unknown import UnknownSource, UnknownTable
 from crmtui.widgets.sortable import SortableTable, SortKey, sort_binding
 from crmtui.widgets.status import StatusBar
 
@@ -38,10 +41,6 @@ class _Row:
     scenario: Scenario
     active: int
     unknown: int
-
-
-UNKNOWN_PAGE = 100
-"""Unknown sends read per page (the next page is read when the cursor reaches the last row)."""
 
 
 NAME_WIDTH = 22
@@ -91,16 +90,20 @@ class ScenariosScreen(SortKey, Screen[None]):
         yield Static(t("load.placeholder"), id="scenario-queue")
         yield Tree(t("scenarios.title"), id="scenario-steps")
         yield Label(t("scenarios.unknown.title"), classes="section-title")
-        yield DataTable(id="scenario-unknown", cursor_type="row")
+        yield self.unknown
         yield Static("", id="scenario-preview")
         yield Footer()
 
     def __init__(self) -> None:
         super().__init__()
-        self.unknown_rows: list[dict[str, object]] = []
-        """The unknown sends listed (the pages read so far, oldest first)."""
-        self.unknown_more = False
-        """The last page read was full: more unknown sends may follow."""
+        self.unknown: ReviewQueue[dict[str, Any], None] = ReviewQueue(
+            UnknownSource,
+            UnknownTable(id="scenario-unknown"),
+            summary=None,
+            ask=ConfirmScreen,
+            id="scenario-unknown-queue",
+        )
+        """The unknown sends (a window read from SQL, oldest first), settled with m / M."""
 
     def on_mount(self) -> None:
         """Columns, then load."""
@@ -113,9 +116,6 @@ class ScenariosScreen(SortKey, Screen[None]):
             t("scenarios.col.clicked"),
             t("layout.col.active"),
             t("layout.col.unknown"),
-        )
-        self.query_one("#scenario-unknown", DataTable).add_columns(
-            t("console.col.key"), t("console.col.scenario"), t("console.col.contact"), t("console.col.error")
         )
         self.reload()
         self.set_interval(5.0, self.reload)
@@ -156,7 +156,7 @@ class ScenariosScreen(SortKey, Screen[None]):
         description="Reading scenarios",
     )
     def reload(self) -> None:
-        """Read the scenarios, their counts and the unknown sends in a thread."""
+        """Read the scenarios and their counts in a thread (then the unknown sends, in their own)."""
         repo = scenario_repo(self.store)
         rows = []
         for s in repo.all():
@@ -165,12 +165,10 @@ class ScenariosScreen(SortKey, Screen[None]):
                     s, repo.sequence_counts(s.id).get("active", 0), repo.ledger_counts(s.id).get("unknown", 0)
                 )
             )
-        # As many rows as are listed (the pages the operator scrolled through), at least one page.
-        unknown = repo.unknown(max(UNKNOWN_PAGE, len(self.unknown_rows)))
         ledger = repo.ledger_counts()
-        deliver(self.app, self.show, rows, unknown, ledger)
+        deliver(self.app, self.show, rows, ledger)
 
-    def show(self, rows: list[_Row], unknown: list[dict[str, object]], ledger: dict[str, int]) -> None:
+    def show(self, rows: list[_Row], ledger: dict[str, int]) -> None:
         """Fill the widgets (UI thread)."""
         table = self.query_one("#scenario-list", SortableTable)
         current = self.selected()
@@ -206,55 +204,8 @@ class ScenariosScreen(SortKey, Screen[None]):
             if rows
             else literal(t("scenarios.empty"))
         )
-        queue = self.query_one("#scenario-unknown", DataTable)
-        was = self._unknown_key()
-        queue.clear()
-        self.unknown_rows = []
-        self.unknown_more = len(unknown) >= UNKNOWN_PAGE
-        self.add_unknown(unknown)
-        if was is not None and was in {str(u["key"]) for u in unknown}:
-            queue.move_cursor(row=queue.get_row_index(was), scroll=False)
+        self.unknown.reload()  # the window around the send under the cursor
         self.load_steps(self.selected())
-
-    def add_unknown(self, rows: list[dict[str, object]]) -> None:
-        """Append a page of unknown sends to the table (rows already listed are skipped)."""
-        queue = self.query_one("#scenario-unknown", DataTable)
-        listed = {str(u["key"]) for u in self.unknown_rows}
-        for u in rows:
-            if str(u["key"]) in listed:
-                continue
-            queue.add_row(
-                str(u["key"])[:12],
-                literal(u["scenario"]),
-                literal(u["contact"]),
-                literal(u["error"] or ""),
-                key=str(u["key"]),
-            )
-            self.unknown_rows.append(u)
-
-    def _unknown_key(self) -> str | None:
-        queue = self.query_one("#scenario-unknown", DataTable)
-        if not queue.row_count or not queue.is_valid_row_index(queue.cursor_row):
-            return None
-        key = queue.coordinate_to_cell_key(queue.cursor_coordinate).row_key.value
-        return None if key is None else str(key)
-
-    @on(DataTable.RowHighlighted, "#scenario-unknown")
-    def _unknown_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if self.unknown_more and event.cursor_row >= event.data_table.row_count - 1 and self.unknown_rows:
-            last = self.unknown_rows[-1]
-            self.unknown_more = False  # one page at a time
-            self.more_unknown((str(last["claimed_at"]), str(last["key"])))
-
-    @work(thread=True, exclusive=True, group="scenarios:more", exit_on_error=False, description="Reading")
-    def more_unknown(self, after: tuple[str, str]) -> None:
-        """The next page of unknown sends (keyset: after the last row listed)."""
-        rows = scenario_repo(self.store).unknown(UNKNOWN_PAGE, after=after)
-        deliver(self.app, self._more_unknown_read, rows)
-
-    def _more_unknown_read(self, rows: list[dict[str, object]]) -> None:
-        self.unknown_more = len(rows) >= UNKNOWN_PAGE
-        self.add_unknown(rows)
 
     @work(
         thread=True, exclusive=True, group="scenarios:steps", exit_on_error=False, description="Reading steps"
@@ -428,24 +379,14 @@ class ScenariosScreen(SortKey, Screen[None]):
 
     def action_resolve(self, outcome: str) -> None:
         """Settle the highlighted unknown send as sent or not sent, after a confirmation (audited)."""
-        queue = self.query_one("#scenario-unknown", DataTable)
-        if queue.row_count == 0:
+        row = self.unknown.current()
+        if row is None:
             return
-        key = queue.coordinate_to_cell_key(queue.cursor_coordinate).row_key.value
-        if key is None:
-            return
-        contact = str(queue.get_row(key)[2]) if queue.is_valid_row_index(queue.cursor_row) else ""
-
-        def decided(confirmed: bool | None) -> None:
-            if confirmed:
-                self.resolve_worker(str(key), outcome)
-
-        self.app.push_screen(
-            ConfirmScreen(
-                t(f"console.scenarios.resolve.{outcome}.title", key=str(key)[:12]),
-                t(f"console.scenarios.resolve.{outcome}.body", contact=printable(contact)),
-            ),
-            decided,
+        key, contact = str(row["key"]), str(row["contact"])
+        self.unknown.confirm(
+            t(f"console.scenarios.resolve.{outcome}.title", key=key[:12]),
+            literal(t(f"console.scenarios.resolve.{outcome}.body", contact=printable(contact))),
+            lambda: self.resolve_worker(key, outcome),
         )
 
     @work(thread=True, group="scenarios:change", exit_on_error=False, description="Settling a send")

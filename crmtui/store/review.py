@@ -87,7 +87,8 @@ class QueueCounts:
 class Seek:
     """Which page of a list to read: ``limit`` rows, the first ones (no key), those after ``after``
     (from it with ``inclusive``), those just before ``before``, or the last ones (``last``); the
-    keyword arguments of each ``*_page`` method below (``**vars(seek)``)."""
+    keyword arguments of :meth:`ReviewRepo.deletion_page` (``**vars(seek)``), what the other
+    ``*_page`` methods take."""
 
     limit: int
     after: Any = None
@@ -218,18 +219,21 @@ class ReviewRepo:
             for r in self.store.query(f"SELECT email FROM deletion_queue WHERE {where}", params)
         ]
 
+    def _read_page(self, select: str, params: Iterable[Any], orders: tuple[str, str], seek: Seek) -> Page:
+        """The page of ``select`` (its keyset condition included) in the list's order, ``orders[0]``, or
+        read backward in ``orders[1]`` (before a key, or the last rows)."""
+        backward = seek.before is not None or seek.last
+        rows = self.store.query(
+            f"{select} ORDER BY {orders[1] if backward else orders[0]} LIMIT ?", (*params, seek.limit + 1)
+        )
+        return _page(rows, seek.limit, backward=backward, seek=seek.after or seek.before)
+
     # -- forgotten ---------------------------------------------------------------------------
 
-    def forgotten_page(
-        self,
-        *,
-        limit: int,
-        after: ForgottenKey | None = None,
-        before: ForgottenKey | None = None,
-        inclusive: bool = False,
-        last: bool = False,
-    ) -> Page:
-        """Up to ``limit`` unresolved forgotten addresses, newest first then by email (as ``forgotten_rows``)."""
+    def forgotten_page(self, seek: Seek) -> Page:
+        """The page ``seek`` names of the unresolved forgotten addresses, newest first then by email (as
+        ``forgotten_rows``); keys are :data:`ForgottenKey`."""
+        after, before, inclusive = seek.after, seek.before, seek.inclusive
         where: list[str] = []
         params: list[Any] = []
         # Newest first then by email. Written as a range on detected_at (a seek on forgotten_review)
@@ -240,13 +244,10 @@ class ReviewRepo:
         elif before is not None:
             where.append("detected_at >= ? AND (detected_at > ? OR email < ?)")
             params.extend((before[0], before[0], before[1]))
-        backward = before is not None or last
-        order = "detected_at ASC, email DESC" if backward else "detected_at DESC, email ASC"
-        rows = self.store.query(
-            f"{_FORGOTTEN_COLUMNS}{''.join(' AND ' + w for w in where)} ORDER BY {order} LIMIT ?",
-            (*params, limit + 1),
+        select = f"{_FORGOTTEN_COLUMNS}{''.join(' AND ' + w for w in where)}"
+        return self._read_page(
+            select, params, ("detected_at DESC, email ASC", "detected_at ASC, email DESC"), seek
         )
-        return _page(rows, limit, backward=backward, seek=after or before)
 
     def forgotten_counts(self) -> tuple[int, int]:
         """Unresolved forgotten addresses, and how many of them were reached."""
@@ -265,33 +266,18 @@ class ReviewRepo:
 
     # -- unknown sends -------------------------------------------------------------------------
 
-    def unknown_page(
-        self,
-        *,
-        limit: int,
-        after: UnknownKey | None = None,
-        before: UnknownKey | None = None,
-        inclusive: bool = False,
-        last: bool = False,
-    ) -> Page:
-        """Up to ``limit`` sends whose outcome is unknown, oldest first then by key (the resolve queue).
-
-        Keyset paging like the other lists (the status index finds the rows); ``after``, ``before``,
-        ``inclusive`` and ``last`` as in :meth:`deletion_page`.
-        """
+    def unknown_page(self, seek: Seek) -> Page:
+        """The page ``seek`` names of the sends whose outcome is unknown, oldest first then by key (the
+        resolve queue); keys are :data:`UnknownKey`, found by the status index."""
+        after, before, inclusive = seek.after, seek.before, seek.inclusive
         where = ""
         params: tuple[Any, ...] = ()
         if after is not None:
             where, params = f" AND (l.claimed_at, l.key) {'>=' if inclusive else '>'} (?, ?)", after
         elif before is not None:
             where, params = " AND (l.claimed_at, l.key) < (?, ?)", before
-        backward = before is not None or last
-        order = "DESC" if backward else "ASC"
-        rows = self.store.query(
-            f"{_UNKNOWN_COLUMNS}{where} ORDER BY l.claimed_at {order}, l.key {order} LIMIT ?",
-            (*params, limit + 1),
-        )
-        return _page(rows, limit, backward=backward, seek=after or before)
+        orders = ("l.claimed_at ASC, l.key ASC", "l.claimed_at DESC, l.key DESC")
+        return self._read_page(f"{_UNKNOWN_COLUMNS}{where}", params, orders, seek)
 
     def listed_unknown(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
         """The sends still unknown among ``keys``, by key."""

@@ -24,7 +24,7 @@ selection, the row under the cursor, the filter text): its counts line and greye
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
 
@@ -83,6 +83,53 @@ class QueueSource(Protocol[Row, Summary_co]):
     def tags(self, row: Row) -> Iterable[str]:
         """What the screen counts in a selection (e.g. how many are still open), kept as it changes."""
         ...
+
+
+class PlainSource:
+    """The common part of a source over rows read as dicts, with neither filter nor selection (Forgotten,
+    unknown sends): the key is the :attr:`KEY` column, the place in the order the :attr:`ORDER` ones,
+    and the store's page and listed reads are given."""
+
+    KEY: ClassVar[str] = "email"
+    ORDER: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self, page: Callable[[Seek], Page], listed: Callable[[Iterable[str]], dict[str, dict[str, Any]]]
+    ) -> None:
+        """Args:
+        page: the store's ``*_page`` read.
+        listed: the store's read of the rows still listed among some keys.
+        """
+        self._page = page
+        self._listed = listed
+
+    def page(self, needle: str, seek: Seek) -> Page:
+        """The page ``seek`` names (no filter: ``needle`` is always empty)."""
+        return self._page(seek)
+
+    def listed(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The rows still listed among ``keys``, by key."""
+        return self._listed(keys)
+
+    def key(self, row: Mapping[str, Any]) -> str:
+        """The :attr:`KEY` column."""
+        return str(row[self.KEY])
+
+    def position(self, row: Mapping[str, Any]) -> tuple[str, ...]:
+        """The :attr:`ORDER` columns (the keyset of the list's pages)."""
+        return tuple(str(row[column]) for column in self.ORDER)
+
+    def matches(self, row: Mapping[str, Any], needle: str) -> bool:
+        """No filter: every row is listed."""
+        return True
+
+    def keys_matching(self, needle: str) -> list[str]:
+        """No selection."""
+        return []
+
+    def tags(self, row: Mapping[str, Any]) -> Iterable[str]:
+        """Nothing counted in a selection."""
+        return ()
 
 
 class ReviewTable(WindowTable, Generic[Row]):

@@ -6,16 +6,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
 import crmtui.i18n.sync_ui  # noqa: F401  (registers the sync screens' text)
 from crmtui.i18n import t
-from crmtui.store.review import ForgottenKey, Page, Seek
 from crmtui.text import literal
-from crmtui.widgets.review_queue import ReviewTable
+from crmtui.widgets.review_queue import PlainSource, ReviewTable
 from crmtui.widgets.sync_common import local_date
 
 if TYPE_CHECKING:
@@ -29,46 +28,21 @@ def reached_text(row: Mapping[str, Any]) -> Text:
     return literal(f"{local_date(row['reached_at'])} · {row.get('reached_by') or ''}", style="green")
 
 
-class ForgottenSource:
+class ForgottenSource(PlainSource):
     """The forgotten list's SQL for :class:`crmtui.widgets.review_queue.ReviewQueue` (store.review).
 
     Newest first, then by email; no filter (``needle`` is always empty here) and no selection.
     """
 
+    ORDER = ("detected_at", "email")
+
     def __init__(self, store: Store) -> None:
         self.review = store.review
-
-    def page(self, needle: str, seek: Seek) -> Page:
-        """A window of the list (see :meth:`ReviewRepo.forgotten_page`)."""
-        return self.review.forgotten_page(**vars(seek))
-
-    def key(self, row: Mapping[str, Any]) -> str:
-        """The email."""
-        return str(row["email"])
-
-    def position(self, row: Mapping[str, Any]) -> ForgottenKey:
-        """``(detected_at, email)``."""
-        return (str(row["detected_at"]), str(row["email"]))
-
-    def matches(self, row: Mapping[str, Any], needle: str) -> bool:
-        """No filter on this list."""
-        return True
-
-    def listed(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """The unresolved addresses among ``keys``."""
-        return self.review.listed_forgotten(keys)
-
-    def keys_matching(self, needle: str) -> list[str]:
-        """No selection on this list."""
-        return []
+        super().__init__(self.review.forgotten_page, self.review.listed_forgotten)
 
     def summary(self) -> tuple[int, int]:
         """Unresolved addresses, and how many of them were reached."""
         return self.review.forgotten_counts()
-
-    def tags(self, row: Mapping[str, Any]) -> Iterable[str]:
-        """Nothing counted in a selection."""
-        return ()
 
 
 def link_text(row: Mapping[str, Any] | None) -> Text:

@@ -21,7 +21,7 @@ async def settle(pilot: Pilot[int], app: CrmApp) -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
         screen = app.screen
-        timer = getattr(screen, "_filter_timer", None)
+        timer = getattr(getattr(screen, "queue", screen), "_filter_timer", None)  # the filter's debounce
         if timer is None and not any(
             w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers
         ):

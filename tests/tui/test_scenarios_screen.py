@@ -90,3 +90,57 @@ async def test_reset_key_is_in_the_footer_and_refuses_with_the_reason(
         messages = [n.message for n in app._notifications]
         assert any("cannot be reset: 2 real contact(s) enrolled" in m for m in messages), messages
     assert scenario_repo(store).sequence_counts() == {"active": 2}
+
+
+async def test_unknown_sends_page_from_sql_and_settle_through_the_confirmation(
+    settings: Settings, store: Store
+) -> None:
+    """More unknown sends than a window: End reads the last ones (keyset), m settles the one under the
+    cursor after the confirmation, and the window is read again around it (the reviewed-queue widget)."""
+    from crmtui.widgets.paged_table import WINDOW
+    from crmtui.widgets.scenario_unknown import UnknownTable
+
+    seed(store)
+    saved = scenario_repo(store).all()[0]
+    rows = WINDOW + 50
+    with store.write() as db:
+        for i in range(rows):
+            db.execute(
+                "INSERT INTO operation_ledger (key, scenario_id, step_id, position, contact, template, status, "
+                "local_day, claimed_at, owner, message_id) VALUES (?, ?, ?, 1, ?, 'a', 'unknown', "
+                "'2026-12-01', ?, 'test', ?)",
+                (
+                    f"k{i:05d}",
+                    saved.id,
+                    saved.steps[0].id,
+                    f"c{i}@exemple.fr",
+                    f"2026-12-01T10:{i // 60:02d}:{i % 60:02d}",
+                    f"<m{i}@x>",
+                ),
+            )
+    app = make_app(settings, store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("e")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ScenariosScreen)
+        table = screen.query_one(UnknownTable)
+        assert table.row_count == WINDOW and table.at_start and not table.at_end
+        table.focus()
+        await pilot.press("end")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert table.current_email() == f"k{rows - 1:05d}" and table.at_end
+        await pilot.press("up", "m")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        statuses = {r["key"]: r["status"] for r in store.query("SELECT key, status FROM operation_ledger")}
+        assert statuses[f"k{rows - 2:05d}"] == "sent" and list(statuses.values()).count("unknown") == rows - 1
+        assert f"k{rows - 2:05d}" not in table.visible_keys() and table.at_end
+        assert table.current_email() in (f"k{rows - 1:05d}", f"k{rows - 3:05d}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crmtui.store import Store
-from crmtui.store.review import review_key
+from crmtui.store.review import Seek, review_key
 from crmtui.store.sync import Decision
 from crmtui.widgets.sync_decisions import matches
 
@@ -148,29 +148,29 @@ def test_forgotten_pages_give_the_old_list_both_ways(store: Store) -> None:
     expected = [r["email"] for r in store.sync.forgotten_rows()]
     assert len(expected) == 149
     forward: list[str] = []
-    page = store.review.forgotten_page(limit=23)
+    page = store.review.forgotten_page(Seek(23))
     while True:
         forward += [r["email"] for r in page.rows]
         if page.at_end:
             break
         last = page.rows[-1]
-        page = store.review.forgotten_page(limit=23, after=(last["detected_at"], last["email"]))
+        page = store.review.forgotten_page(Seek(23, after=(last["detected_at"], last["email"])))
     assert forward == expected
     backward: list[str] = []
-    page = store.review.forgotten_page(limit=23, last=True)
+    page = store.review.forgotten_page(Seek(23, last=True))
     while True:
         backward = [r["email"] for r in page.rows] + backward
         if page.at_start:
             break
         first = page.rows[0]
-        page = store.review.forgotten_page(limit=23, before=(first["detected_at"], first["email"]))
+        page = store.review.forgotten_page(Seek(23, before=(first["detected_at"], first["email"])))
     assert backward == expected
     assert store.review.forgotten_counts() == (149, 0)
     statements: list[str] = []
     store.db.conn.set_trace_callback(statements.append)
     try:
-        store.review.forgotten_page(limit=9, after=("2026-11-02", "f0100@exemple.fr"))
-        store.review.forgotten_page(limit=9, before=("2026-11-02", "f0100@exemple.fr"))
+        store.review.forgotten_page(Seek(9, after=("2026-11-02", "f0100@exemple.fr")))
+        store.review.forgotten_page(Seek(9, before=("2026-11-02", "f0100@exemple.fr")))
     finally:
         store.db.conn.set_trace_callback(None)
     for sql in [s for s in statements if s.startswith("SELECT")]:
