@@ -110,6 +110,32 @@ async def test_paging_selection_and_filter_over_a_large_queue(settings: Settings
         assert table.row_count == WINDOW and not screen.needle
 
 
+async def test_select_all_matching_is_one_query_across_windows(settings: Settings, store: Store) -> None:
+    """The reviewed queue's "select all matching": every match of the filter, beyond the window, is
+    selected (read by one query, the rows read fresh), and an action applies to all of them."""
+    emails = _queue(store)
+    matching = [e for i, e in enumerate(emails) if i % 10 == 3]  # "Élodie Lefèvre": 120 of them
+    app = make_app(settings, store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("b")
+        await settle(pilot, app)
+        screen = app.screen
+        assert isinstance(screen, DeletionsScreen)
+        await pilot.press("slash", *"lefèvre", "enter")
+        await settle(pilot, app)
+        screen.queue.select_matching()
+        await settle(pilot, app)
+        assert screen.selected == set(matching) and len(screen.queue.picked) == len(matching)
+        assert f"{len(matching)} selected" in str(screen.query_one("#deletions-counts").render())
+        await pilot.press("slash", "escape")  # the filter left: the selection stays
+        await settle(pilot, app)
+        assert screen.selected == set(matching) and screen.queue.picked_tags["open"] == len(matching)
+        await pilot.press("i")
+        await settle(pilot, app)
+        ignored = {d.email for d in store.sync.decisions(("applied",)) if d.decision == "ignore"}
+        assert ignored == set(matching) and not screen.selected
+
+
 async def test_forgotten_pages_past_its_window(settings: Settings, store: Store) -> None:
     from crmtui.screens.forgotten import ForgottenScreen
     from crmtui.widgets.sync_forgotten import ForgottenTable
