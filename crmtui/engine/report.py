@@ -7,11 +7,14 @@ crmtui's additions (duration, mode, pending decisions, conflicts). Untrusted tex
 
 from __future__ import annotations
 
+import io
+import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from crmtui.engine.sync_plan import Direction, OpKind, Outcome
-from crmtui.files import write_private_text
+from crmtui.engine.sync_types import is_operation
+from crmtui.files import open_private, private_dir, write_private_text
 from crmtui.i18n import t
 from crmtui.secrets import redact
 from crmtui.text import printable
@@ -88,6 +91,144 @@ def _head(result: ContactResult, applied: bool) -> str:
     return f"✅ {t('report.ok')}" if result.ok or result.forgotten_now else f"❌ {t('report.error')}"
 
 
+def _block(i: int, result: ContactResult, applied: bool) -> list[str]:
+    """One contact's block: ``N. ✅ SUCCÈS | email`` / ``Direction:`` / ``Nom:`` / ``Résultat:``…"""
+    lines = [
+        f"{i:3d}. {_head(result, applied)} | {printable(result.plan.email)}",
+        f"     Direction: {_direction(result)}",
+        f"     {t('report.name')}: {printable(result.plan.name)}",
+        f"     {t('report.result')}: {describe(result, not applied)}",
+    ]
+    added, removed = synced_tags(result)
+    if added:
+        lines.append(f"     {t('report.tags_synced')}: {', '.join(printable(tag) for tag in added)}")
+    if removed:
+        lines.append(f"     {t('report.tags_removed')}: {', '.join(printable(tag) for tag in removed)}")
+    if result.resubscribe_url:
+        lines.append(f"     {t('report.resubscribe')}: {printable(result.resubscribe_url)}")
+    lines.append("")
+    return lines
+
+
+class ReportWriter:
+    """The report written as the run goes: each section spooled to an anonymous temporary file.
+
+    The header's figures are only known at the end, so the detail blocks, conflicts, invalid
+    addresses and identical contacts go to unlinked temporary files (mode 0600, gone with the
+    process) as results arrive, and :meth:`write` puts the header and the sections together in
+    the report's order. Memory stays one block, whatever the run's size.
+    """
+
+    def __init__(self) -> None:
+        self._details = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self._conflicts = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self._invalid = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self._identical = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self._count = 0
+        self._has = {"conflicts": False, "invalid": False, "identical": False}
+
+    def add(self, result: ContactResult, applied: bool) -> None:
+        """One contact's result: its block if the report details it, its conflicts, an invalid address."""
+        if is_operation(result):
+            self._count += 1
+            self._details.write("\n".join(_block(self._count, result, applied)) + "\n")
+        for c in result.plan.conflicts:
+            self._has["conflicts"] = True
+            self._conflicts.write(
+                f"  • {printable(result.plan.email)} {c.field}: Copper « {printable(c.copper)} » / "
+                f"Mailchimp « {printable(c.mailchimp)} » → {c.winner}\n"
+            )
+        if result.plan.outcome is Outcome.INVALID_EMAIL:
+            self._has["invalid"] = True
+            self._invalid.write(f"  • {printable(result.plan.email)} — {printable(result.plan.name)}\n")
+
+    def add_identical(self, email: str, name: str) -> None:
+        """002's line as written: "• sophie.bernard@exemple.com → Contact identique ignoré (optimisation)"."""
+        self._has["identical"] = True
+        self._identical.write(f"• {printable(email)} → {t('report.result.identical')}\n")
+
+    def write(self, report: SyncReport, out: TextIO) -> None:
+        """The whole report to ``out``: header from the run's figures, then each section."""
+        total = report.operations_count
+        ok = report.succeeded
+        errors = report.failed
+        rate = (ok / total * 100) if total else 100.0
+        mode = report.mode.upper() + (f" · {t('report.dry_run')}" if report.dry_run else "")
+        mode += f" · {t('report.full') if report.full else t('report.incremental')}"
+        lines = [
+            RULE,
+            t("report.title"),
+            RULE,
+            f"Date: {report.started.strftime('%Y-%m-%d %H:%M:%S')}",
+            f"{t('report.total')}: {total}",
+            "",
+        ]
+        if report.applied:
+            lines += [
+                f"✅ {t('report.success')}: {ok}",
+                f"❌ {t('report.errors')}: {errors}",
+                f"📊 {t('report.rate')}: {rate:.1f}%",
+            ]
+        else:
+            lines.append(f"🔎 {t('report.planned_count')}: {total}")
+        lines += [
+            f"🔁 {t('report.identical_count')}: {report.identical}",
+            f"⏱️ {t('report.duration')}: {report.duration:.1f} s",
+            f"🔧 {t('report.mode')}: {mode}",
+            f"🗑️ {t('report.pending')}: {len(report.pending_decisions)}",
+        ]
+        if report.stopped:
+            lines += ["", f"⛔ {printable(report.stopped)}"]
+        lines += ["", t("report.details"), SUBRULE]
+        out.write(redact("\n".join(lines) + "\n"))
+        _copy(self._details, out)
+        if self._has["identical"] and report.verbose:
+            out.write(redact("\n".join(["", t("report.section.identical"), SUBRULE]) + "\n"))
+            _copy(self._identical, out)
+        tail: list[str] = []
+        if report.pending_decisions:
+            tail += ["", t("report.section.pending"), SUBRULE]
+            tail += [
+                f"  • {printable(e)} — {printable(n)} [{printable(tag)}]"
+                for e, n, tag in report.pending_decisions
+            ]
+        if report.forgotten:
+            tail += ["", t("report.section.forgotten"), SUBRULE]
+            tail += [
+                f"  • {printable(e)} — {printable(n)}\n    {printable(url)}" for e, n, url in report.forgotten
+            ]
+        if tail:
+            out.write(redact("\n".join(tail) + "\n"))
+        if self._has["conflicts"]:
+            out.write(redact("\n".join(["", t("report.section.conflicts"), SUBRULE]) + "\n"))
+            _copy(self._conflicts, out)
+        if self._has["invalid"] and report.full:
+            out.write(redact("\n".join(["", t("report.section.invalid"), SUBRULE]) + "\n"))
+            _copy(self._invalid, out)
+        if report.warnings:
+            lines = ["", t("report.section.warnings"), SUBRULE]
+            lines += [f"  • {printable(w)}" for w in report.warnings]
+            out.write(redact("\n".join(lines) + "\n"))
+
+    def close(self) -> None:
+        """Drop the spooled sections."""
+        for spool in (self._details, self._conflicts, self._invalid, self._identical):
+            spool.close()
+
+
+def _copy(spool: TextIO, out: TextIO) -> None:
+    spool.flush()
+    spool.seek(0)
+    while chunk := spool.read(1 << 16):
+        # A block ends with its newline, but 64 KiB may cut a secret in two: redact line by line.
+        head, sep, rest = chunk.rpartition("\n")
+        out.write(redact(head + sep))
+        if rest:
+            rest += spool.readline()
+            out.write(redact(rest))
+    spool.seek(0, io.SEEK_END)
+
+
 def render(report: SyncReport) -> str:
     """The report text: 000's layout, line for line, with crmtui's additions in between.
 
@@ -95,89 +236,41 @@ def render(report: SyncReport) -> str:
     are the old script's; crmtui adds the duration, mode, identical count and pending decisions to
     the header, and ``Résultat:`` and the tags synced to each block. Operations not carried out (a dry
     run, a run the circuit breaker stopped) are ``PRÉVU``, and no success rate is claimed for them.
+
+    A run that streamed its results to a :class:`ReportWriter` (:attr:`SyncReport.sink`) is
+    rendered from it; otherwise from the results it kept.
     """
-    ops = report.operations
-    total = len(ops)
-    ok = report.succeeded
-    errors = report.failed
-    rate = (ok / total * 100) if total else 100.0
-    mode = report.mode.upper() + (f" · {t('report.dry_run')}" if report.dry_run else "")
-    mode += f" · {t('report.full') if report.full else t('report.incremental')}"
-    lines = [
-        RULE,
-        t("report.title"),
-        RULE,
-        f"Date: {report.started.strftime('%Y-%m-%d %H:%M:%S')}",
-        f"{t('report.total')}: {total}",
-        "",
-    ]
-    if report.applied:
-        lines += [
-            f"✅ {t('report.success')}: {ok}",
-            f"❌ {t('report.errors')}: {errors}",
-            f"📊 {t('report.rate')}: {rate:.1f}%",
-        ]
+    out = io.StringIO()
+    writer = report.sink if isinstance(report.sink, ReportWriter) else None
+    if writer is None:
+        writer = ReportWriter()
+        try:
+            for result in report.results:
+                writer.add(result, report.applied)
+            for email, name in report.identical_settled_list:
+                writer.add_identical(email, name)
+            writer.write(report, out)
+        finally:
+            writer.close()
     else:
-        lines.append(f"🔎 {t('report.planned_count')}: {total}")
-    lines += [
-        f"🔁 {t('report.identical_count')}: {report.identical}",
-        f"⏱️ {t('report.duration')}: {report.duration:.1f} s",
-        f"🔧 {t('report.mode')}: {mode}",
-        f"🗑️ {t('report.pending')}: {len(report.pending_decisions)}",
-    ]
-    if report.stopped:
-        lines += ["", f"⛔ {printable(report.stopped)}"]
-    lines += ["", t("report.details"), SUBRULE]
-    for i, result in enumerate(ops, 1):
-        lines += [
-            f"{i:3d}. {_head(result, report.applied)} | {printable(result.plan.email)}",
-            f"     Direction: {_direction(result)}",
-            f"     {t('report.name')}: {printable(result.plan.name)}",
-            f"     {t('report.result')}: {describe(result, not report.applied)}",
-        ]
-        added, removed = synced_tags(result)
-        if added:
-            lines.append(f"     {t('report.tags_synced')}: {', '.join(printable(tag) for tag in added)}")
-        if removed:
-            lines.append(f"     {t('report.tags_removed')}: {', '.join(printable(tag) for tag in removed)}")
-        if result.resubscribe_url:
-            lines.append(f"     {t('report.resubscribe')}: {printable(result.resubscribe_url)}")
-        lines.append("")
-    identical = report.identical_contacts
-    if identical:
-        lines += ["", t("report.section.identical"), SUBRULE]
-        # 002's line as written: "• sophie.bernard@exemple.com → Contact identique ignoré (optimisation)".
-        lines += [f"• {printable(email)} → {t('report.result.identical')}" for email, _ in identical]
-    if report.pending_decisions:
-        lines += ["", t("report.section.pending"), SUBRULE]
-        lines += [
-            f"  • {printable(e)} — {printable(n)} [{printable(tag)}]"
-            for e, n, tag in report.pending_decisions
-        ]
-    if report.forgotten:
-        lines += ["", t("report.section.forgotten"), SUBRULE]
-        lines += [
-            f"  • {printable(e)} — {printable(n)}\n    {printable(url)}" for e, n, url in report.forgotten
-        ]
-    conflicts = [(r.plan.email, c) for r in report.results for c in r.plan.conflicts]
-    if conflicts:
-        lines += ["", t("report.section.conflicts"), SUBRULE]
-        for email, c in conflicts:
-            lines.append(
-                f"  • {printable(email)} {c.field}: Copper « {printable(c.copper)} » / Mailchimp « {printable(c.mailchimp)} »"
-                f" → {c.winner}"
-            )
-    if report.invalid_emails and report.full:
-        lines += ["", t("report.section.invalid"), SUBRULE]
-        lines += [f"  • {printable(r.plan.email)} — {printable(r.plan.name)}" for r in report.invalid_emails]
-    if report.warnings:
-        lines += ["", t("report.section.warnings"), SUBRULE]
-        lines += [f"  • {printable(w)}" for w in report.warnings]
-    return redact("\n".join(lines) + "\n")
+        writer.write(report, out)
+    return out.getvalue()
 
 
 def write_report(report: SyncReport, folder: Path) -> Path:
-    """Write the report file (mode 0600 in a 0700 folder: it names customers) and remember its path on the report."""
-    path = write_private_text(folder / report_name(report), render(report))
+    """Write the report file (mode 0600 in a 0700 folder: it names customers) and remember its path on the report.
+
+    A streamed run's sections are copied from their spools, never held whole in memory.
+    """
+    path = folder / report_name(report)
+    writer = report.sink if isinstance(report.sink, ReportWriter) else None
+    if writer is None:
+        path = write_private_text(path, render(report))
+    else:
+        private_dir(path.parent)
+        with open_private(path, encoding="utf-8") as out:
+            writer.write(report, out)
+        writer.close()
+        report.sink = None
     report.path = str(path)
     return path

@@ -20,10 +20,11 @@ One run:
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import replace
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -45,7 +46,7 @@ from crmtui.engine.sync_identity import (
     follow_copper_email_changes,
     follow_mailchimp_email_changes,
 )
-from crmtui.engine.sync_log import describe_op, log_plan
+from crmtui.engine.sync_log import describe_op, log_plan_contacts, log_plan_summary
 from crmtui.engine.sync_plan import (
     DEFAULT_MAPPING,
     FIELDS,
@@ -64,14 +65,12 @@ from crmtui.engine.sync_plan import (
     plan_contact,
 )
 from crmtui.engine.sync_types import ContactResult, SyncReport
-from crmtui.engine.sync_verify import (
-    hold_unverified,
-    resume_unknown,
-)
+from crmtui.engine.sync_verify import resume_unknown
 from crmtui.i18n import t
 from crmtui.records.emails import email_key
 from crmtui.store import Store
-from crmtui.store.sync import ContactRow
+from crmtui.store.sync import ContactRow, Decision
+from crmtui.store.sync_stage import StagedSides, SyncStage
 
 log = logging.getLogger("crmtui.engine.sync")
 
@@ -174,8 +173,10 @@ class SyncEngine(SyncApply):
         emit: Callable[[Any], None] = lambda e: None,
         cancel: asyncio.Event | None = None,
         run_id: int = 0,
+        on_phase: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
+        self.on_phase = on_phase  # called as each phase ends (read, plan, apply): bench/scale.py
         self.store = store
         self.copper = copper
         self.mailchimp = mailchimp
@@ -190,6 +191,8 @@ class SyncEngine(SyncApply):
         # Member ids (``id``, ``unique_email_id``) Mailchimp answered to this run's writes, by contact.
         self._mc_ids: dict[str, tuple[str, str]] = {}
         self._op_ids: dict[int, int] = {}  # id(op) → its outbox row, while applying
+        self._apply_done = 0  # remote operations done so far (the apply's progress, across chunks)
+        self._apply_total = 0
 
     async def run(
         self,
@@ -198,8 +201,13 @@ class SyncEngine(SyncApply):
         full: bool | None = None,
         allow_large_change: bool = False,
         verbose: bool = False,
+        report: SyncReport | None = None,
     ) -> SyncReport:
-        """Read, plan, guard, apply, report (each step and each action in the log)."""
+        """Read, plan, guard, apply, report (each step and each action in the log).
+
+        ``report``: the run's report to fill (with its ``sink`` for a report written as the run
+        goes); a new one otherwise.
+        """
         started = time.monotonic()
         sync = self.store.sync
         runs_since_full = int(sync.cursor(CURSOR_RUNS_SINCE_FULL) or 0)
@@ -209,7 +217,10 @@ class SyncEngine(SyncApply):
             full = (
                 copper_cursor is None or mc_cursor is None or runs_since_full + 1 >= self.settings.full_every
             )
-        report = SyncReport(self.run_id, self.settings.sync_mode, dry_run, full, datetime.now())
+        if report is None:
+            report = SyncReport(self.run_id, self.settings.sync_mode, dry_run, full, datetime.now())
+        else:
+            report.mode, report.dry_run, report.full = self.settings.sync_mode, dry_run, full
         report.verbose = verbose or self.settings.report_verbose
         log.info(
             "sync: %s read (%s mode%s)",
@@ -217,6 +228,30 @@ class SyncEngine(SyncApply):
             self.settings.sync_mode,
             ", dry run" if dry_run else "",
         )
+        stage = SyncStage(self.store)
+        stage.reset()
+        try:
+            return await self._run(stage, report, started, dry_run, full, allow_large_change, runs_since_full)
+        finally:
+            stage.close()  # the snapshots name customers: not kept past the run
+
+    async def _run(
+        self,
+        stage: SyncStage,
+        report: SyncReport,
+        started: float,
+        dry_run: bool,
+        full: bool,
+        allow_large_change: bool,
+        runs_since_full: int,
+    ) -> SyncReport:
+        sync = self.store.sync
+        copper_cursor = sync.cursor(CURSOR_COPPER)
+        mc_cursor = sync.cursor(CURSOR_MAILCHIMP)
+        copper_now: StagedSides[CopperSide] = StagedSides(
+            stage, "copper", CopperSide.from_json, _stage_copper
+        )
+        mc_now: StagedSides[MailchimpSide] = StagedSides(stage, "mc", MailchimpSide.from_json, _stage_mc)
         in_doubt: list[tuple[str, dict[str, Any]]] = []
         in_doubt_people: list[tuple[str, dict[str, Any]]] = []
         held: set[str] = set()  # contacts whose earlier write is still of unknown fate
@@ -227,14 +262,13 @@ class SyncEngine(SyncApply):
             in_doubt = sync.unfinished_member_creates()
             in_doubt_people = sync.unfinished_person_creates()
 
-        # 1. Read. A cancel during a rate-limit wait interrupts it (crmtui.engine.waits).
+        # 1. Read, page by page into the stage. A cancel during a rate-limit wait interrupts it
+        # (crmtui.engine.waits).
         try:
-            copper_now, copper_max = await self._read_copper(
-                None if full else int(copper_cursor or 0), report
-            )
+            copper_max = await self._read_copper(None if full else int(copper_cursor or 0), report, stage)
             requested_before = datetime.now(UTC).isoformat(timespec="seconds")
             requested = await self._read_requested_people(copper_now)
-            mc_now, mc_max = await self._read_mailchimp(None if full else mc_cursor, full, report)
+            mc_max = await self._read_mailchimp(None if full else mc_cursor, full, report, stage)
         except Interrupted:
             # A partial read must not be planned: absent people would look deleted.
             self.cancel.set()
@@ -244,6 +278,7 @@ class SyncEngine(SyncApply):
         log.info(
             "sync: read %d Copper people and %d Mailchimp members", report.read_copper, report.read_mailchimp
         )
+        self._phase("read")
 
         if self.cancel.is_set():
             # A partial read must not be planned: absent people would look deleted.
@@ -252,38 +287,68 @@ class SyncEngine(SyncApply):
             return report
 
         if in_doubt:
-            await self._find_in_doubt_members(in_doubt, mc_now, copper_now, report)
+            await find_in_doubt_members(
+                self.store, self.mailchimp, self.opts.fields, in_doubt, mc_now, copper_now, report.warnings
+            )
         if in_doubt_people:
             find_in_doubt_people(self.store, in_doubt_people, mc_now, copper_now, report.warnings)
 
-        # 2. Plan.
-        plans, sides = self._plan(copper_now, mc_now, full, report)
-        plans = hold_unverified(plans, held, report.warnings)
-        log_plan(plans, report.unchanged)
+        # 2. Plan, first pass: counted only (the circuit breaker and the progress total), nothing
+        # kept; the second pass plans again chunk by chunk and applies (the planner is pure).
+        scope = self._scope(stage, copper_now, mc_now, full)
+        census = PlanCensus()
+        for plans, _ in self._iter_plans(scope, held, None):
+            census.count(plans)
+        self._phase("plan")
 
-        # 3. Guard.
-        breaker = self._circuit_breaker(plans, mc_now, allow_large_change)
+        # 3. Guard (SQL counts and the first pass's, before anything is written).
+        breaker = self._circuit_breaker(census.risky, len(mc_now), allow_large_change)
         if breaker:
             log.warning("sync: %s", breaker)
             report.stopped = breaker
-            report.results = [ContactResult(p) for p in plans]
-            report.duration = time.monotonic() - started
             self.emit(Notice("error", breaker))
-            return report
+        for email in sorted(held):
+            report.warnings.append(t("sync.verify.held", email=email))
 
-        if dry_run:
+        # 4. Apply (or, for a dry run or a stopped one, report what was planned), chunk by chunk.
+        self._apply_done, self._apply_total = 0, census.remote
+        batch: list[ContactPlan] = []
+        batch_sides: dict[str, tuple[CopperSide | None, MailchimpSide | None]] = {}
+        upserts = 0
+        first = True
+        for plans, sides in self._iter_plans(scope, held, report):
+            log_plan_contacts(plans)
+            if not report.applied:
+                for plan in plans:
+                    if dry_run:
+                        for op in plan.ops:
+                            log.info(
+                                "%s (%s): %s → planned (dry run)", plan.email, plan.name, describe_op(op)
+                            )
+                    report.add(ContactResult(plan))
+                continue
             for plan in plans:
-                for op in plan.ops:
-                    log.info("%s (%s): %s → planned (dry run)", plan.email, plan.name, describe_op(op))
-            report.results = [ContactResult(p) for p in plans]
-            self._collect_lists(report)
-            report.duration = time.monotonic() - started
+                batch.append(plan)
+                batch_sides[plan.email] = sides[plan.email]
+                upserts += sum(1 for op in plan.ops if op.kind is OpKind.MC_UPSERT)
+                # Whole Mailchimp batches (500) per apply, so the call count stays the minimum.
+                if upserts >= APPLY_UPSERTS or len(batch) >= APPLY_PLANS:
+                    for result in await self._apply(batch, batch_sides, first=first):
+                        report.add(result)
+                    batch, batch_sides, upserts, first = [], {}, 0, False
+        if batch or (first and report.applied):
+            for result in await self._apply(batch, batch_sides, first=first):
+                report.add(result)
+        log_plan_summary(census.outcomes, census.writes, report.unchanged)
+        if report.suppressed:
+            report.warnings.append(t("erase.sync_suppressed", n=report.suppressed))
+        self._collect_lists(report)
+        report.duration = time.monotonic() - started
+        if not report.applied:
             return report
+        self._phase("apply")
 
-        # 4. Apply.
-        results = await self._apply(plans, sides)
-        report.results = results
-        failed = sorted({r.plan.email for r in results if not r.ok})
+        failed = sorted(set(report.failed_emails))
         if not self.cancel.is_set():
             with self.store.write():
                 if copper_max is not None:
@@ -294,11 +359,9 @@ class SyncEngine(SyncApply):
                 sync.set_cursor(CURSOR_RETRY, ",".join(failed))
                 if requested:
                     self.store.events.mark_copper_synced(requested, before=requested_before)
-        self._collect_lists(report)
-        report.duration = time.monotonic() - started
         log.info(
             "sync: %d operations, %d ok, %d errors, %d identical; cursors %s",
-            len(report.operations),
+            report.operations_count,
             report.succeeded,
             report.failed,
             report.identical,
@@ -310,53 +373,60 @@ class SyncEngine(SyncApply):
         }
         return report
 
+    def _phase(self, name: str) -> None:
+        """A phase ended: its memory high-water mark for ``bench/scale.py`` (``on_phase``)."""
+        if self.on_phase is not None:
+            self.on_phase(name)
+
     # -- read ---------------------------------------------------------------------------------
 
-    async def _read_copper(
-        self, since: int | None, report: SyncReport
-    ) -> tuple[dict[str, CopperSide], int | None]:
-        people: dict[str, CopperSide] = {}
-        by_id: dict[int, str] = {}
+    async def _read_copper(self, since: int | None, report: SyncReport, stage: SyncStage) -> int | None:
         newest: int | None = since
         started = int(time.time())
         count = 0
+        page: list[CopperPerson] = []
         async for person in self.copper.iter_people(modified_since=since):
             count += 1
             newest = max(newest or 0, person.date_modified)
-            # A person re-listed during the stream comes back newer: keep the last.
-            old_email = by_id.pop(person.id, None)
-            if old_email is not None and people.get(old_email) and people[old_email].id == person.id:
-                del people[old_email]
-            side = copper_side(person)
-            if side is None:
-                continue
-            existing = people.get(side.email)
-            if existing is not None and existing.id != side.id:
-                # Two people share an address: the older record is the contact; say so.
-                keep, other = (existing, side) if existing.id < side.id else (side, existing)
-                report.warnings.append(f"{side.email}: shared by Copper people {keep.id} and {other.id}")
-                side = keep
-            people[side.email] = side
-            by_id[side.id] = side.email
+            page.append(person)
+            if len(page) >= STAGE_PAGE:
+                self._stage_people(stage, page, report)
+                page = []
             if count % 1000 == 0:
                 self._progress("read_copper", count)
                 if self.cancel.is_set():
                     break
+        self._stage_people(stage, page, report)
         report.read_copper = count
         # Cancelled: the count so far, not a full bar (the read did not reach the end).
         self._progress("read_copper", count, None if self.cancel.is_set() else count)
-        return people, next_cursor(since, newest if count else None, started, self.copper.clock_offset)
+        return next_cursor(since, newest if count else None, started, self.copper.clock_offset)
+
+    def _stage_people(self, stage: SyncStage, people: list[CopperPerson], report: SyncReport) -> None:
+        """A page of people into the stage, in stream order (a person re-listed later wins)."""
+        with stage.batch():
+            for person in people:
+                side = copper_side(person)
+                # A person re-listed during the stream comes back newer: forget its older address.
+                stage.drop_copper_id(person.id, side.email if side else None)
+                if side is None:
+                    continue
+                shared = stage.put_copper(side.email, side.id, side.to_json())
+                if shared is not None:
+                    # Two people share an address: the older record is the contact; say so.
+                    keep, other = shared
+                    report.warnings.append(f"{side.email}: shared by Copper people {keep} and {other}")
 
     async def _read_mailchimp(
-        self, since: str | None, full: bool, report: SyncReport
-    ) -> tuple[dict[str, MailchimpSide], str | None]:
-        members: dict[str, MailchimpSide] = {}
+        self, since: str | None, full: bool, report: SyncReport, stage: SyncStage
+    ) -> str | None:
         newest = since
         started = int(time.time())
         count = 0
         statuses: list[str | None] = [None]
         if full:
             statuses.append("archived")  # hidden from the plain list
+        page: list[MailchimpSide] = []
         for status in statuses:
             stream = self.mailchimp.iter_members(
                 since_last_changed=since, statuses=None if status is None else [status]
@@ -364,133 +434,183 @@ class SyncEngine(SyncApply):
             async for member in stream:
                 count += 1
                 side = mailchimp_side(member, self.settings.field_map)
-                members[side.email] = side
+                page.append(side)
+                if len(page) >= STAGE_PAGE:
+                    _stage_members(stage, page)
+                    page = []
                 if side.changed and (newest is None or side.changed > newest):
                     newest = side.changed
                 if count % 1000 == 0:
                     self._progress("read_mailchimp", count)
                     if self.cancel.is_set():
                         break
+        _stage_members(stage, page)
         report.read_mailchimp = count
         self._progress("read_mailchimp", count, None if self.cancel.is_set() else count)
         if newest is None or not count:
-            return members, since
+            return since
         cursor = next_cursor(
             _epoch(since) if since else None, _epoch(newest), started, self.mailchimp.clock_offset
         )
-        return members, datetime.fromtimestamp(cursor or 0, UTC).isoformat(timespec="seconds")
+        return datetime.fromtimestamp(cursor or 0, UTC).isoformat(timespec="seconds")
 
     # -- plan ---------------------------------------------------------------------------------
 
-    def _plan(
+    def _scope(
         self,
-        copper_now: dict[str, CopperSide],
-        mc_now: dict[str, MailchimpSide],
+        stage: SyncStage,
+        copper_now: StagedSides[CopperSide],
+        mc_now: StagedSides[MailchimpSide],
         full: bool,
-        report: SyncReport,
-    ) -> tuple[list[ContactPlan], dict[str, tuple[CopperSide | None, MailchimpSide | None]]]:
+    ) -> PlanScope:
+        """What this run plans: the stage, completed with the contacts it must look at anyway."""
         sync = self.store.sync
-        self._follow_email_changes(copper_now)
-        self._follow_mailchimp_email_changes(mc_now, copper_now)
-        retry = [e for e in (sync.cursor(CURSOR_RETRY) or "").split(",") if e]
-        decisions = sync.decision_map()
-        forgotten = sync.forgotten_set()
+        self._email_changes += follow_copper_email_changes(self.store, copper_now)
+        self._mc_email_changes += follow_mailchimp_email_changes(
+            self.store, mc_now, copper_now, self._email_changes
+        )
         if full:
-            known = {row.email: row for row in sync.iter_contacts()}
-            emails = set(copper_now) | set(mc_now) | set(known)
+            stage.add_known_contacts()
         else:
-            emails = set(copper_now) | set(mc_now) | set(retry) | self._copper_deleted
-            emails |= {
-                d.email for d in decisions.values() if d.decision == "archive" and d.state == "applied"
-            }
-            known = sync.contacts_by_email(emails)
-        plans: list[ContactPlan] = []
-        sides: dict[str, tuple[CopperSide | None, MailchimpSide | None]] = {}
-        # Erased or deleted people are never planned again, whatever a side still sends.
-        suppressed = self.store.erasure.suppressed_emails(emails)
-        if suppressed:
-            report.suppressed = len(suppressed)
-            report.warnings.append(t("erase.sync_suppressed", n=len(suppressed)))
-            emails -= suppressed
+            retry = [e for e in (sync.cursor(CURSOR_RETRY) or "").split(",") if e]
+            stage.add_emails([*retry, *self._copper_deleted, *sync.archived_emails()])
         renamed = {new: old for old, new in self._email_changes}
         renamed_in_mc = {new: old for old, new in self._mc_email_changes}
-        # The old address is the same contact, planned under the new one.
-        emails -= set(renamed.values()) | set(renamed_in_mc.values())
-        for i, email in enumerate(sorted(emails)):
-            if not in_scope(email, self.settings):
-                continue
-            row = known.get(email)
-            copper = copper_now.get(email)
-            mc = mc_now.get(email)
-            moved_from = None
-            if email in renamed and mc is None:
-                old = renamed[email]
-                old_member = mc_now.get(old)
-                if old_member is None and row is not None and row.mc_state and not full:
-                    old_member = MailchimpSide.from_json(row.mc_state)
-                if old_member is not None and old_member.email == old:
-                    moved_from = old
-                    mc = replace(old_member, email=email)  # the member, once renamed
-            copper_moved_from = None
-            if email in renamed_in_mc and copper is None:
-                old = renamed_in_mc[email]
-                old_person = copper_now.get(old)
-                if old_person is None and row is not None and row.copper_state and not full:
-                    old_person = CopperSide.from_json(row.copper_state)
-                if old_person is not None and old_person.email == old:
-                    copper_moved_from = old
-                    copper = replace(old_person, email=email)  # the person, once its email follows
-            if not full and row is not None:
-                # Unchanged since the cursor: the stored snapshot is the live state.
-                if copper is None and row.copper_state and email not in self._copper_deleted:
-                    copper = CopperSide.from_json(row.copper_state)
-                if mc is None and row.mc_state:
-                    mc = MailchimpSide.from_json(row.mc_state)
-            decision = decisions.get(email)
-            memory = Memory(
-                base=Base.from_json(row.base) if row else None,
-                forgotten=email in forgotten or bool(row and row.forgotten),
-                decision=None if decision is None else (decision.decision or "pending"),
-                archived_previous_status=decision.previous_status
-                if decision and decision.decision == "archive" and decision.state == "applied"
-                else None,
-                known_in_copper=bool(row and row.copper_state),
-                known_in_mailchimp=bool(row and row.mc_state),
-            )
-            if decision and decision.decision == "delete" and decision.state == "applied":
-                continue  # deleted for good on both sides
-            plan = plan_contact(email, copper, mc, memory, self.opts)
-            if moved_from is not None:
-                plan.ops.insert(0, Op(OpKind.MC_EMAIL, email, {"old": moved_from}))
-                if plan.outcome is Outcome.IDENTICAL:
-                    plan.outcome = Outcome.CHANGED
-                    plan.direction = Direction.TO_MAILCHIMP
-            if copper_moved_from is not None and copper is not None:
-                emails_now = [email, *copper.other_emails]
-                plan.ops.insert(0, Op(OpKind.COPPER_EMAIL, email, {"id": copper.id, "emails": emails_now}))
-                if plan.outcome is Outcome.IDENTICAL:
-                    plan.outcome = Outcome.CHANGED
-                    plan.direction = Direction.TO_COPPER
-            if not never_resubscribes(plan, mc, memory):  # last guard; the planner is tested for it
-                raise AssertionError(f"planner tried to re-subscribe {email}")
-            if _settled(plan, row, copper, mc):
-                # Nothing to write and nothing new to remember: keep neither the plan nor the sides
-                # (a full reconcile of a large audience would otherwise hold them all in memory).
+        return PlanScope(
+            stage=stage,
+            copper_now=copper_now,
+            mc_now=mc_now,
+            full=full,
+            renamed=renamed,
+            renamed_in_mc=renamed_in_mc,
+            # The old address is the same contact, planned under the new one.
+            skip=set(renamed.values()) | set(renamed_in_mc.values()),
+            total=stage.count(),
+        )
+
+    def _iter_plans(
+        self, scope: PlanScope, held: set[str], report: SyncReport | None
+    ) -> Iterator[tuple[list[ContactPlan], dict[str, tuple[CopperSide | None, MailchimpSide | None]]]]:
+        """The plans of every staged contact, a chunk at a time, in email order.
+
+        ``report``: the pass that counts (settled contacts, suppressed people, identical ones);
+        None for the census pass, which only looks.
+        """
+        sync = self.store.sync
+        done = 0
+        for chunk in scope.stage.chunks(PLAN_CHUNK):
+            emails = [email for email, _, _ in chunk if email not in scope.skip]
+            # Erased or deleted people are never planned again, whatever a side still sends.
+            suppressed = self.store.erasure.suppressed_emails(emails)
+            if suppressed and report is not None:
+                report.suppressed += len(suppressed)
+            known = sync.contacts_by_email(emails)
+            decisions = sync.decisions_for(emails)
+            forgotten = sync.forgotten_in(emails)
+            plans: list[ContactPlan] = []
+            sides: dict[str, tuple[CopperSide | None, MailchimpSide | None]] = {}
+            for email, copper_raw, mc_raw in chunk:
+                if email in scope.skip or email in suppressed or not in_scope(email, self.settings):
+                    continue
+                copper = CopperSide.from_json(json.loads(copper_raw)) if copper_raw else None
+                mc = MailchimpSide.from_json(json.loads(mc_raw)) if mc_raw else None
+                plan = self._plan_one(
+                    scope,
+                    email,
+                    known.get(email),
+                    copper,
+                    mc,
+                    decisions.get(email),
+                    email in forgotten,
+                    report,
+                )
+                if plan is not None and plan[0].email not in held:
+                    plans.append(plan[0])
+                    sides[email] = (plan[1], plan[2])
+            done += len(chunk)
+            if done % (PLAN_CHUNK * 2) == 0:
+                self._progress("plan", done, scope.total)
+            yield plans, sides
+        self._progress("plan", scope.total, scope.total)
+
+    def _plan_one(
+        self,
+        scope: PlanScope,
+        email: str,
+        row: ContactRow | None,
+        copper: CopperSide | None,
+        mc: MailchimpSide | None,
+        decision: Decision | None,
+        forgotten: bool,
+        report: SyncReport | None,
+    ) -> tuple[ContactPlan, CopperSide | None, MailchimpSide | None] | None:
+        """One contact's plan and the sides it was planned from (None: nothing to do or to keep)."""
+        full = scope.full
+        moved_from = None
+        if email in scope.renamed and mc is None:
+            old = scope.renamed[email]
+            old_member = scope.mc_now.get(old)
+            if old_member is None and row is not None and row.mc_state and not full:
+                old_member = MailchimpSide.from_json(row.mc_state)
+            if old_member is not None and old_member.email == old:
+                moved_from = old
+                mc = replace(old_member, email=email)  # the member, once renamed
+        copper_moved_from = None
+        if email in scope.renamed_in_mc and copper is None:
+            old = scope.renamed_in_mc[email]
+            old_person = scope.copper_now.get(old)
+            if old_person is None and row is not None and row.copper_state and not full:
+                old_person = CopperSide.from_json(row.copper_state)
+            if old_person is not None and old_person.email == old:
+                copper_moved_from = old
+                copper = replace(old_person, email=email)  # the person, once its email follows
+        if not full and row is not None:
+            # Unchanged since the cursor: the stored snapshot is the live state.
+            if copper is None and row.copper_state and email not in self._copper_deleted:
+                copper = CopperSide.from_json(row.copper_state)
+            if mc is None and row.mc_state:
+                mc = MailchimpSide.from_json(row.mc_state)
+        memory = Memory(
+            base=Base.from_json(row.base) if row else None,
+            forgotten=forgotten or bool(row and row.forgotten),
+            decision=None if decision is None else (decision.decision or "pending"),
+            archived_previous_status=decision.previous_status
+            if decision and decision.decision == "archive" and decision.state == "applied"
+            else None,
+            known_in_copper=bool(row and row.copper_state),
+            known_in_mailchimp=bool(row and row.mc_state),
+        )
+        if decision and decision.decision == "delete" and decision.state == "applied":
+            return None  # deleted for good on both sides
+        plan = plan_contact(email, copper, mc, memory, self.opts)
+        if moved_from is not None:
+            plan.ops.insert(0, Op(OpKind.MC_EMAIL, email, {"old": moved_from}))
+            if plan.outcome is Outcome.IDENTICAL:
+                plan.outcome = Outcome.CHANGED
+                plan.direction = Direction.TO_MAILCHIMP
+        if copper_moved_from is not None and copper is not None:
+            emails_now = [email, *copper.other_emails]
+            plan.ops.insert(0, Op(OpKind.COPPER_EMAIL, email, {"id": copper.id, "emails": emails_now}))
+            if plan.outcome is Outcome.IDENTICAL:
+                plan.outcome = Outcome.CHANGED
+                plan.direction = Direction.TO_COPPER
+        if not never_resubscribes(plan, mc, memory):  # last guard; the planner is tested for it
+            raise AssertionError(f"planner tried to re-subscribe {email}")
+        if report is not None and plan.outcome is Outcome.IDENTICAL and not plan.ops:
+            report.add_identical(email, plan.name)
+        if _settled(plan, row, copper, mc):
+            # Nothing to write and nothing new to remember: keep neither the plan nor the sides.
+            if report is not None:
                 report.unchanged += 1
                 if plan.outcome is Outcome.IDENTICAL:
                     report.identical_settled += 1
                     log.debug("%s (%s): compared, identical: nothing to write", email, plan.name)
-                    if report.verbose:
-                        report.identical_settled_list.append((email, plan.name))
-            else:
-                plans.append(plan)
-                sides[email] = (copper, mc)
-            if i % 2000 == 0:
-                self._progress("plan", i, len(emails))
-        self._progress("plan", len(emails), len(emails))
-        return plans, sides
+            return None
+        return plan, copper, mc
 
-    async def _read_requested_people(self, copper_now: dict[str, CopperSide], limit: int = 500) -> list[int]:
+    async def _read_requested_people(
+        self, copper_now: StagedSides[CopperSide], limit: int = 500
+    ) -> list[int]:
         """People Copper's webhooks named (``crmtui serve`` queues them): read each one directly.
 
         Copper never retries a notification and the polling sweep catches new and changed people,
@@ -500,57 +620,26 @@ class SyncEngine(SyncApply):
         pending = list(self.store.events.pending_copper_ids())[:limit]
         if not pending:
             return []
-        seen = {side.id for side in copper_now.values()}
-        known = self.store.sync.copper_ids()
+        sync = self.store.sync
         for person_id in pending:
-            if person_id in seen:
-                continue
+            if copper_now.stage.get_copper_by_id(person_id) is not None:
+                continue  # read this run
             try:
                 person = await self.copper.get_person(person_id)
             except NotFound:
-                if person_id in known:
-                    self._copper_deleted.add(known[person_id])
+                known = sync.email_for_copper_id(person_id)
+                if known is not None:
+                    self._copper_deleted.add(known)
                 continue
             side = copper_side(person)
             if side is not None and side.email not in copper_now:
                 copper_now[side.email] = side
         return pending
 
-    async def _find_in_doubt_members(
-        self,
-        in_doubt: list[tuple[str, dict[str, Any]]],
-        mc_now: dict[str, MailchimpSide],
-        copper_now: dict[str, CopperSide],
-        report: SyncReport,
-    ) -> None:
-        await find_in_doubt_members(
-            self.store, self.mailchimp, self.opts.fields, in_doubt, mc_now, copper_now, report.warnings
-        )
-
-    def _follow_email_changes(self, copper_now: dict[str, CopperSide]) -> None:
-        self._email_changes += follow_copper_email_changes(self.store, copper_now)
-
-    def _follow_mailchimp_email_changes(
-        self, mc_now: dict[str, MailchimpSide], copper_now: dict[str, CopperSide]
-    ) -> None:
-        self._mc_email_changes += follow_mailchimp_email_changes(
-            self.store, mc_now, copper_now, self._email_changes
-        )
-
-    def _circuit_breaker(
-        self, plans: list[ContactPlan], mc_now: dict[str, MailchimpSide], allow_large_change: bool
-    ) -> str:
+    def _circuit_breaker(self, risky: int, members: int, allow_large_change: bool) -> str:
         if allow_large_change:
             return ""
-        audience = max(len(mc_now), self.store.contacts.count(), 1)
-        risky = sum(
-            1
-            for p in plans
-            if any(
-                (op.kind is OpKind.MC_TAGS and op.payload.get("remove")) or op.kind is OpKind.MC_INACTIVE
-                for op in p.ops
-            )
-        )
+        audience = max(members, self.store.contacts.count(), 1)
         limit = self.settings.max_change_share
         if audience >= 20 and risky > limit * audience:
             return (
@@ -565,6 +654,67 @@ class SyncEngine(SyncApply):
         report.forgotten = [
             (r["email"], r["name"], r["resubscribe_url"]) for r in self.store.sync.forgotten_rows()
         ]
+
+
+STAGE_PAGE = 500
+"""Records staged per transaction while reading."""
+PLAN_CHUNK = 1000
+"""Contacts planned per chunk (one query each for their stored rows, decisions, forgotten flags)."""
+APPLY_UPSERTS = 2500
+"""Member upserts per apply: whole Mailchimp batches of 500, so no call is added by chunking."""
+APPLY_PLANS = 10_000
+"""At most this many contacts' plans held at once (a chunk with few upserts)."""
+
+
+@dataclass(slots=True)
+class PlanScope:
+    """What a run plans (:meth:`SyncEngine._scope`)."""
+
+    stage: SyncStage
+    copper_now: StagedSides[CopperSide]
+    mc_now: StagedSides[MailchimpSide]
+    full: bool
+    renamed: dict[str, str]
+    renamed_in_mc: dict[str, str]
+    skip: set[str]
+    total: int
+
+
+@dataclass(slots=True)
+class PlanCensus:
+    """The first planning pass, counted: the circuit breaker's figure, the apply's total, the log's."""
+
+    risky: int = 0  # contacts that would lose tags or leave the audience
+    remote: int = 0  # remote operations
+    writes: int = 0  # contacts with an operation
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def count(self, plans: list[ContactPlan]) -> None:
+        for plan in plans:
+            self.outcomes[plan.outcome.value] = self.outcomes.get(plan.outcome.value, 0) + 1
+            self.writes += bool(plan.ops)
+            self.remote += sum(1 for op in plan.ops if op.target != "local")
+            self.risky += any(
+                (op.kind is OpKind.MC_TAGS and op.payload.get("remove")) or op.kind is OpKind.MC_INACTIVE
+                for op in plan.ops
+            )
+
+
+def _stage_copper(stage: SyncStage, email: str, side: CopperSide | None) -> None:
+    stage.set_copper(email, None if side is None else side.to_json(), None if side is None else side.id)
+
+
+def _stage_mc(stage: SyncStage, email: str, side: MailchimpSide | None) -> None:
+    if side is None:
+        stage.set_mc(email, None)
+    else:
+        stage.set_mc(email, side.to_json(), side.unique_id, side.hash)
+
+
+def _stage_members(stage: SyncStage, page: list[MailchimpSide]) -> None:
+    with stage.batch():
+        for side in page:
+            _stage_mc(stage, side.email, side)
 
 
 def _settled(
@@ -634,7 +784,7 @@ async def run_sync(
     clients: tuple[CopperClient, MailchimpClient] | None = None,
 ) -> SyncReport:
     """Run one sync and write its report file (``verbose``: list identical contacts too)."""
-    from crmtui.engine.report import write_report
+    from crmtui.engine.report import ReportWriter, write_report
 
     own = clients is None
     # A cycle should end before the next one is due: no 429 is waited out past one interval.
@@ -646,9 +796,22 @@ async def run_sync(
         if not dry_run:
             await _deliver_inbound_events(settings, store, copper, mailchimp, emit)
         engine = SyncEngine(settings, store, copper, mailchimp, emit=emit, cancel=cancel, run_id=run_id)
-        report = await engine.run(
-            dry_run=dry_run, full=full, allow_large_change=allow_large_change, verbose=verbose
+        # The report is written as the run goes (its sections spooled), never held whole.
+        report = SyncReport(
+            run_id, settings.sync_mode, dry_run, bool(full), datetime.now(), sink=ReportWriter()
         )
+        try:
+            await engine.run(
+                dry_run=dry_run,
+                full=full,
+                allow_large_change=allow_large_change,
+                verbose=verbose,
+                report=report,
+            )
+        except BaseException:
+            if isinstance(report.sink, ReportWriter):
+                report.sink.close()
+            raise
     finally:
         if own:
             await copper.aclose()
@@ -718,15 +881,15 @@ async def sync_step(ctx: StepContext) -> StepResult:
         summary["decisions_applied"] = applied.applied
         summary["decisions_failed"] = applied.failed
     status = "ok" if report.failed == 0 else "partial"
-    detail = t("sync.detail", n=len(report.operations), ok=report.succeeded, errors=report.failed)
+    detail = t("sync.detail", n=report.operations_count, ok=report.succeeded, errors=report.failed)
     if report.pending_decisions:
         detail += ", " + t("sync.detail.pending", n=len(report.pending_decisions))
     return StepResult(
         status=status,
-        total=len(report.operations),
+        total=report.operations_count,
         succeeded=report.succeeded,
         failed=report.failed,
-        skipped=report.unchanged + sum(1 for r in report.results if r.plan.outcome is Outcome.IDENTICAL),
+        skipped=report.unchanged + report.identical_planned,
         detail=detail,
         summary=summary,
     )

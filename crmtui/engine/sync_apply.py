@@ -59,6 +59,8 @@ class SyncApply:
     _list_url: str | None
     _mc_ids: dict[str, tuple[str, str]]
     _op_ids: dict[int, int]
+    _apply_done: int
+    _apply_total: int
 
     def _progress(self, phase: str, done: int, total: int | None = None, detail: str = "") -> None:
         self.emit(StepProgressed(f"{STEP}:{phase}", done, total, detail))
@@ -66,8 +68,14 @@ class SyncApply:
     # -- apply --------------------------------------------------------------------------------
 
     async def _apply(
-        self, plans: list[ContactPlan], sides: dict[str, tuple[CopperSide | None, MailchimpSide | None]]
+        self,
+        plans: list[ContactPlan],
+        sides: dict[str, tuple[CopperSide | None, MailchimpSide | None]],
+        *,
+        first: bool = True,
     ) -> list[ContactResult]:
+        """Apply one chunk of the run's plans (``first``: the run's first chunk, which supersedes
+        what an interrupted run left pending). Everything it holds is the chunk's."""
         sync = self.store.sync
         results = {p.email: ContactResult(p) for p in plans}
         # Local: the deletion queue.
@@ -88,7 +96,7 @@ class SyncApply:
         # Remote: through the outbox.
         remote = [(plan, op) for plan in plans for op in plan.ops if op.target != "local"]
         with self.store.write():
-            superseded = sync.supersede_unfinished()
+            superseded = sync.supersede_unfinished() if first else 0
             if superseded:
                 log.info(
                     "%d operations left by an interrupted run are re-planned from live state", superseded
@@ -102,15 +110,13 @@ class SyncApply:
             sync.record_member_ids(known_members(plans, sides))
         op_ids = {id(op): op_id for (_, op), op_id in zip(remote, ids, strict=True)}
         self._op_ids = op_ids
-        done = 0
-        total = len(remote)
+        self._mc_ids = {}
         created_ids: dict[str, int] = {}
 
         executed: set[int] = set()
         op_states: dict[int, str] = {}
 
         async def record(batch: list[tuple[Op, str, Any, str | None]]) -> None:
-            nonlocal done
             executed.update(id(op) for op, *_ in batch)
             op_states.update((id(op), state) for op, state, *_ in batch)
             ids = []
@@ -133,12 +139,12 @@ class SyncApply:
                     results[op.email].ok = False
                     results[op.email].errors.append(error or state)
             # Ops a cancel held back (still pending) are not done: the bar stops where the run did.
-            done += sum(1 for _, state, _, _ in batch if state != "pending")
-            self._progress("apply", done, total)
+            self._apply_done += sum(1 for _, state, _, _ in batch if state != "pending")
+            self._progress("apply", self._apply_done, max(self._apply_total, self._apply_done))
 
         # Email changes first: the member must carry its new address before it is updated.
         moves = [op for _, op in remote if op.kind in (OpKind.MC_EMAIL, OpKind.COPPER_EMAIL)]
-        if moves:
+        if moves and not self.cancel.is_set():
             outcomes = await asyncio.gather(*(self._single(op, created_ids) for op in moves))
             await record([(op, *outcome) for op, outcome in zip(moves, outcomes, strict=True)])
         # Mailchimp batch subscribe, 500 a call.
@@ -171,6 +177,7 @@ class SyncApply:
                 if "cancelled" not in results[op.email].errors:
                     results[op.email].errors.append("cancelled")
         self._save_contacts(plans, sides, results, created_ids, op_states)
+        self._mc_ids = {}
         return list(results.values())
 
     async def _mc_batch(

@@ -24,6 +24,7 @@ from crmtui.connectors.mailchimp import MailchimpClient
 from crmtui.connectors.mailchimp import subscriber_hash as mailchimp_subscriber_hash
 from crmtui.engine.sync_plan import ContactPlan, CopperSide, MailchimpSide, clean
 from crmtui.store import Store
+from crmtui.store.sync_stage import StagedSides
 
 log = logging.getLogger("crmtui.engine.sync")
 
@@ -55,34 +56,45 @@ def known_members(
     return rows
 
 
-def follow_copper_email_changes(store: Store, copper_now: dict[str, CopperSide]) -> list[tuple[str, str]]:
+def follow_copper_email_changes(store: Store, copper_now: StagedSides[CopperSide]) -> list[tuple[str, str]]:
     """A Copper person whose email changed keeps its contact (and Mailchimp member).
+
+    One join of the stage with the contacts (by ``copper_id``), not a dict of every known person.
 
     Returns:
         The renames ``(old, new)`` done in the store.
     """
     sync = store.sync
-    known = sync.copper_ids()  # one query, not one per person
+    rows = copper_now.stage.query(
+        "SELECT s.email, s.copper_id, c.email FROM temp.sync_stage s "
+        "JOIN main.contacts c ON c.copper_id = s.copper_id "
+        "WHERE s.copper IS NOT NULL AND c.email != s.email AND NOT EXISTS "
+        "(SELECT 1 FROM temp.sync_stage o WHERE o.email = c.email AND o.copper IS NOT NULL) "
+        "ORDER BY s.rowid"
+    )
     renames: list[tuple[str, str]] = []
-    for email, side in list(copper_now.items()):
-        old = known.get(side.id)
-        if old and old != email and old not in copper_now:
-            log.info("copper person %d changed email: %s → %s", side.id, old, email)
-            sync.rename_contact(old, email)
-            renames.append((old, email))
+    seen: set[str] = set()
+    for email, copper_id, old in rows:
+        if email in seen:
+            continue  # one stored contact per person (several would be a store inconsistency)
+        seen.add(email)
+        log.info("copper person %d changed email: %s → %s", copper_id, old, email)
+        sync.rename_contact(old, email)
+        renames.append((old, email))
     return renames
 
 
 def follow_mailchimp_email_changes(
     store: Store,
-    mc_now: dict[str, MailchimpSide],
-    copper_now: dict[str, CopperSide],
+    mc_now: StagedSides[MailchimpSide],
+    copper_now: StagedSides[CopperSide],
     copper_moves: Iterable[tuple[str, str]] = (),
 ) -> list[tuple[str, str]]:
     """A member whose address changed in Mailchimp keeps its contact (and its Copper person).
 
     A member is recognised by its ``unique_email_id`` first (it survives an address change), then
-    by its ``id`` (the subscriber hash), and only then by its address.
+    by its ``id`` (the subscriber hash), and only then by its address. The candidates (members a
+    contact knows under another address) come from one join of the stage with the contacts.
 
     A member still at the address its Copper person just left (``copper_moves``, this pass's
     Copper renames ``(old, new)``) has not moved: it is behind, and the plan moves it.
@@ -92,31 +104,54 @@ def follow_mailchimp_email_changes(
     """
     sync = store.sync
     behind = set(copper_moves)  # (member's address, contact) pairs the Copper side just renamed
-    by_uid = sync.mailchimp_unique_ids()
-    by_hash = sync.mailchimp_hashes()
-    copper_ids = {email: copper_id for copper_id, email in sync.copper_ids().items()}
+    candidates = mc_now.stage.query(
+        "SELECT s.email, s.mc_uid, coalesce("
+        " (SELECT c.email FROM main.contacts c WHERE s.mc_uid IS NOT NULL AND c.mailchimp_unique_id = s.mc_uid"
+        "  ORDER BY c.rowid DESC LIMIT 1),"
+        " (SELECT c.email FROM main.contacts c WHERE s.mc_hash IS NOT NULL AND c.mailchimp_hash = s.mc_hash"
+        "  ORDER BY c.rowid DESC LIMIT 1)) AS old "
+        "FROM temp.sync_stage s WHERE s.mc IS NOT NULL AND old IS NOT NULL AND old != s.email "
+        "ORDER BY s.rowid"
+    )
     moved: dict[str, str] = {}  # contacts renamed in this pass: old → new
     renames: list[tuple[str, str]] = []
-    for email, side in list(mc_now.items()):
-        old = (by_uid.get(side.unique_id) if side.unique_id else None) or (
-            by_hash.get(side.hash) if side.hash else None
-        )
+    for email, unique_id, found in candidates:
+        old = found
         while old in moved:
             old = moved[old]
         if not old or old == email or old in mc_now or (email, old) in behind:
             continue
         person = copper_now.get(email)
-        if person is not None and person.id != copper_ids.get(old):
+        if person is not None and person.id != _copper_id(store, old):
             # The new address is another Copper person's: two people, never merged silently.
-            log.warning("%s: member %s moved to another Copper person's address", email, side.unique_id)
+            log.warning("%s: member %s moved to another Copper person's address", email, unique_id)
             continue
-        log.info("mailchimp member %s changed address: %s → %s", side.unique_id, old, email)
+        log.info("mailchimp member %s changed address: %s → %s", unique_id, old, email)
         sync.rename_contact(old, email)
         renames.append((old, email))
         moved[old] = email
-        if old in copper_ids:
-            copper_ids[email] = copper_ids.pop(old)
     return renames
+
+
+def _copper_id(store: Store, email: str) -> int | None:
+    """The Copper person id the store knows for a contact (after this pass's renames)."""
+    value = store.scalar("SELECT copper_id FROM contacts WHERE email = ?", (email,))
+    return None if value is None else int(value)
+
+
+_STRANGE_MEMBERS = (
+    "SELECT s.email FROM temp.sync_stage s WHERE s.mc IS NOT NULL AND s.copper IS NULL "
+    "AND NOT EXISTS (SELECT 1 FROM main.contacts c WHERE c.email = s.email) "
+    "AND (s.mc_uid IS NULL OR NOT EXISTS (SELECT 1 FROM main.contacts c WHERE c.mailchimp_unique_id = s.mc_uid)) "
+    "AND (s.mc_hash IS NULL OR NOT EXISTS (SELECT 1 FROM main.contacts c WHERE c.mailchimp_hash = s.mc_hash)) "
+    "ORDER BY s.rowid"
+)
+_STRANGE_PEOPLE = (
+    "SELECT s.email FROM temp.sync_stage s WHERE s.copper IS NOT NULL AND s.mc IS NULL "
+    "AND NOT EXISTS (SELECT 1 FROM main.contacts c WHERE c.email = s.email) "
+    "AND NOT EXISTS (SELECT 1 FROM main.contacts c WHERE c.copper_id = s.copper_id) "
+    "ORDER BY s.rowid"
+)
 
 
 async def find_in_doubt_members(
@@ -124,8 +159,8 @@ async def find_in_doubt_members(
     mailchimp: MailchimpClient,
     fields: Iterable[str],
     in_doubt: list[tuple[str, dict[str, Any]]],
-    mc_now: dict[str, MailchimpSide],
-    copper_now: dict[str, CopperSide],
+    mc_now: StagedSides[MailchimpSide],
+    copper_now: StagedSides[CopperSide],
     warnings: list[str],
 ) -> None:
     """Member creates an interrupted run sent without hearing back: find the members they made.
@@ -135,30 +170,24 @@ async def find_in_doubt_members(
     address created again. A create whose address Mailchimp does not hold now is matched with the
     one member, read in this run, that no contact knows, whose address is no Copper person's, and
     whose fields are the ones sent. Anything less certain is left as it is (and said in
-    ``warnings``, the report's).
+    ``warnings``, the report's). The strangers are read from the stage only for a create that
+    needs one (rare: the member was renamed before any read), never all held at once.
     """
     sync = store.sync
     synced = set(fields)
-    known_uids, known_hashes = sync.mailchimp_unique_ids(), sync.mailchimp_hashes()
-    known_emails = sync.contacts_by_email(mc_now)
-    strangers = [
-        side
-        for email, side in mc_now.items()
-        if email not in copper_now
-        and email not in known_emails
-        and side.unique_id not in known_uids
-        and side.hash not in known_hashes
-    ]
     claimed: set[str] = set()
     found: list[tuple[str, str, str, int | None]] = []
-    identified = set(known_uids.values())
-    stored_ids = {email: copper_id for copper_id, email in sync.copper_ids().items()}
-    people_by_id = {side.id: side for side in copper_now.values()}
     for email, payload in in_doubt:
-        if email in mc_now or email in identified:
+        if email in mc_now or store.scalar(
+            "SELECT 1 FROM contacts WHERE email = ? AND mailchimp_unique_id IS NOT NULL", (email,)
+        ):
             continue  # Mailchimp holds it under this address (read now), or we know its member
         # The person it was created for, even if their email changed in Copper since.
-        person = copper_now.get(email) or people_by_id.get(stored_ids.get(email, -1))
+        person = copper_now.get(email)
+        if person is None:
+            stored_id = _copper_id(store, email)
+            if stored_id is not None and (data := copper_now.stage.get_copper_by_id(stored_id)):
+                person = CopperSide.from_json(data)
         if person is None:
             continue
         try:
@@ -168,13 +197,16 @@ async def find_in_doubt_members(
             warnings.append(f"{email}: cannot check the member an interrupted run created: {exc}")
             continue
         sent = {f: v for f, v in (payload.get("fields") or {}).items() if f in synced}
-        matches = [
-            s
-            for s in strangers
-            if s.unique_id not in claimed
-            and all(clean(s.fields.get(f)) == clean(v) for f, v in sent.items())
-            and set(payload.get("tags") or ()) <= set(s.tags) | set(person.tags)
-        ]
+        matches = []
+        for (stranger_email,) in mc_now.stage.query(_STRANGE_MEMBERS):
+            side = mc_now.get(stranger_email)
+            if (
+                side is not None
+                and side.unique_id not in claimed
+                and all(clean(side.fields.get(f)) == clean(v) for f, v in sent.items())
+                and set(payload.get("tags") or ()) <= set(side.tags) | set(person.tags)
+            ):
+                matches.append(side)
         if len(matches) != 1:
             if matches:
                 warnings.append(
@@ -193,8 +225,8 @@ async def find_in_doubt_members(
 def find_in_doubt_people(
     store: Store,
     in_doubt: list[tuple[str, dict[str, Any]]],
-    mc_now: dict[str, MailchimpSide],
-    copper_now: dict[str, CopperSide],
+    mc_now: StagedSides[MailchimpSide],
+    copper_now: StagedSides[CopperSide],
     warnings: list[str],
 ) -> None:
     """Copper creates an interrupted run sent without hearing back: find the people they made.
@@ -205,26 +237,23 @@ def find_in_doubt_people(
     contact knows, whose address is no member's and no contact's, with the names sent.
     """
     sync = store.sync
-    known_ids = sync.copper_ids()
-    stored_emails = {email for email in known_ids.values()}
-    known_emails = sync.contacts_by_email(copper_now)
-    strangers = [
-        side
-        for email, side in copper_now.items()
-        if side.id not in known_ids and email not in known_emails and email not in mc_now
-    ]
     claimed: set[int] = set()
     found: list[tuple[str, str, str, int | None]] = []
     for email, payload in in_doubt:
-        if email in copper_now or email in stored_emails:
+        if email in copper_now or store.scalar(
+            "SELECT 1 FROM contacts WHERE email = ? AND copper_id IS NOT NULL", (email,)
+        ):
             continue  # read under this address, or its person is known by id
         sent = payload.get("fields") or {}
-        matches = [
-            s
-            for s in strangers
-            if s.id not in claimed
-            and all(clean(s.fields.get(f)) == clean(sent.get(f)) for f in ("first_name", "last_name"))
-        ]
+        matches = []
+        for (stranger_email,) in copper_now.stage.query(_STRANGE_PEOPLE):
+            side = copper_now.get(stranger_email)
+            if (
+                side is not None
+                and side.id not in claimed
+                and all(clean(side.fields.get(f)) == clean(sent.get(f)) for f in ("first_name", "last_name"))
+            ):
+                matches.append(side)
         if len(matches) != 1:
             if matches:
                 warnings.append(

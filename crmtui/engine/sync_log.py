@@ -48,17 +48,18 @@ def describe_op(op: Op) -> str:
     return op.kind.value
 
 
-def log_plan(plans: list[ContactPlan], settled: int) -> None:
-    """The plan step in the log: outcomes, contacts with nothing to write (identical ones at debug)."""
-    counts: dict[str, int] = {}
+def log_plan_contacts(plans: list[ContactPlan]) -> None:
+    """The plan step in the log, contact by contact (identical ones at debug)."""
     for plan in plans:
-        counts[plan.outcome.value] = counts.get(plan.outcome.value, 0) + 1
         if plan.outcome is Outcome.IDENTICAL and not plan.ops:
             log.debug("%s (%s): compared, identical: nothing to write", plan.email, plan.name)
         elif not plan.ops and plan.outcome is not Outcome.IDENTICAL:
             log.info("%s (%s): %s, nothing to write", plan.email, plan.name, plan.outcome.value)
-    writes = sum(1 for p in plans if p.ops)
-    detail = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+
+
+def log_plan_summary(outcomes: dict[str, int], writes: int, settled: int) -> None:
+    """The plan step's summary line: contacts with writes, already in sync, outcomes."""
+    detail = ", ".join(f"{n} {k}" for k, n in sorted(outcomes.items()))
     log.info(
         "sync: planned %d contacts with writes; %d already in sync%s",
         writes,

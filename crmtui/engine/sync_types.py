@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from crmtui.engine.sync_plan import ContactPlan, Outcome
 
@@ -24,9 +25,29 @@ class ContactResult:
     forgotten_now: bool = False
 
 
+RESULTS_KEPT = 2000
+"""Contact results a run keeps in memory for the console and tests; beyond, they are only counted
+(and written to the report as they come, through :attr:`SyncReport.sink`)."""
+
+
+class ResultSink(Protocol):
+    """Where a run's results go as they are known (the report writer, :mod:`crmtui.engine.report`)."""
+
+    def add(self, result: ContactResult, applied: bool) -> None:
+        """One contact's result."""
+
+    def add_identical(self, email: str, name: str) -> None:
+        """One contact compared and found identical (listed only in a verbose report)."""
+
+
 @dataclass
 class SyncReport:
-    """Everything a run did (the report and the console read it)."""
+    """Everything a run did (the report and the console read it).
+
+    Results arrive one by one (:meth:`add`): the figures are counted, the first
+    :data:`RESULTS_KEPT` results are kept in :attr:`results`, and every one goes to :attr:`sink`
+    (the report file, written as the run goes), so a run over a million contacts holds none of them.
+    """
 
     run_id: int
     mode: str
@@ -34,7 +55,7 @@ class SyncReport:
     full: bool
     started: datetime
     duration: float = 0.0
-    results: list[ContactResult] = field(default_factory=list)
+    results: list[ContactResult] = field(default_factory=list)  # the first RESULTS_KEPT results
     pending_decisions: list[tuple[str, str, str]] = field(default_factory=list)  # email, name, tag
     forgotten: list[tuple[str, str, str]] = field(default_factory=list)  # email, name, url
     stopped: str = ""  # why the run stopped before writing (circuit breaker)
@@ -48,11 +69,48 @@ class SyncReport:
     calls: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     path: str | None = None  # the report file, once written
+    sink: ResultSink | None = None  # the report writer fed as results come (None: rendered at the end)
+    counted: int = 0  # results added
+    operations_count: int = 0  # of those, detailed in the report (see ``operations``)
+    succeeded: int = 0  # detailed contacts that ended well
+    failed: int = 0  # detailed contacts with an error
+    identical_planned: int = 0  # results whose outcome is identical (with or without a write)
+    identical_unsettled: int = 0  # results identical with nothing to write (``is_identical``)
+    failed_emails: list[str] = field(default_factory=list)  # retried first by the next run
+
+    def add(self, result: ContactResult) -> None:
+        """Count one contact's result, keep it while under :data:`RESULTS_KEPT`, pass it to the sink."""
+        self.counted += 1
+        if len(self.results) < RESULTS_KEPT:
+            self.results.append(result)
+        if is_operation(result):
+            self.operations_count += 1
+            if result.ok:
+                self.succeeded += 1
+            else:
+                self.failed += 1
+        if not result.ok:
+            self.failed_emails.append(result.plan.email)
+        if result.plan.outcome is Outcome.IDENTICAL:
+            self.identical_planned += 1
+        if is_identical(result):
+            self.identical_unsettled += 1
+        if self.sink is not None:
+            self.sink.add(result, self.applied)
+
+    def add_identical(self, email: str, name: str) -> None:
+        """A contact compared and found identical, in planning (email) order: for a verbose report."""
+        if not self.verbose:
+            return
+        if len(self.identical_settled_list) < RESULTS_KEPT:
+            self.identical_settled_list.append((email, name))
+        if self.sink is not None:
+            self.sink.add_identical(email, name)
 
     @property
     def operations(self) -> list[ContactResult]:
-        """Contacts the report details: something was (or would be) written, or went wrong."""
-        return [r for r in self.results if r.plan.ops or not r.ok or r.forgotten_now]
+        """Kept contacts the report details: something was (or would be) written, or went wrong."""
+        return [r for r in self.results if is_operation(r)]
 
     @property
     def applied(self) -> bool:
@@ -62,31 +120,26 @@ class SyncReport:
     @property
     def identical(self) -> int:
         """Contacts compared and found identical on both sides: nothing written ("optimisation")."""
-        return self.identical_settled + sum(1 for r in self.results if is_identical(r))
+        return self.identical_settled + self.identical_unsettled
 
     @property
     def identical_contacts(self) -> list[tuple[str, str]]:
-        """Those contacts (email, name), when the run was asked to list them (``verbose``)."""
+        """Those contacts (email, name), when the run was asked to list them (``verbose``; kept ones)."""
         if not self.verbose:
             return []
-        more = [(r.plan.email, r.plan.name) for r in self.results if is_identical(r)]
-        return sorted([*self.identical_settled_list, *more])
+        return list(self.identical_settled_list)
 
     @property
     def invalid_emails(self) -> list[ContactResult]:
-        """Contacts skipped because their address is not valid."""
+        """Kept contacts skipped because their address is not valid."""
         return [r for r in self.results if r.plan.outcome is Outcome.INVALID_EMAIL]
 
-    @property
-    def succeeded(self) -> int:
-        """Detailed contacts that ended well."""
-        return sum(1 for r in self.operations if r.ok)
 
-    @property
-    def failed(self) -> int:
-        """Detailed contacts with an error."""
-        return sum(1 for r in self.operations if not r.ok)
+def is_operation(result: ContactResult) -> bool:
+    """Whether the report details this contact: a write (planned or done), an error, a forgotten address."""
+    return bool(result.plan.ops) or not result.ok or result.forgotten_now
 
 
 def is_identical(result: ContactResult) -> bool:
+    """Compared, identical, nothing to write, nothing failed."""
     return result.plan.outcome is Outcome.IDENTICAL and not result.plan.ops and result.ok

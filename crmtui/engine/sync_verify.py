@@ -15,7 +15,7 @@ Mailchimp address change) may have been applied even though the answer says othe
 3. **Next run, check first**: :func:`resume_unknown` runs before the plan. Each ``unknown`` op is
    checked again: done → ``sent``; proved not done → ``superseded`` (the plan, read from live
    state, writes it again); still unreadable → the contact is held out of this run's plan
-   (:func:`hold_unverified`), so nothing is re-sent while its fate is unknown.
+   (:meth:`crmtui.engine.sync.SyncEngine._iter_plans`), so nothing is re-sent while its fate is unknown.
 
 Nothing is lost: a write is only ever dropped when the service shows it landed.
 
@@ -36,8 +36,7 @@ from typing import Any, TypeVar
 from crmtui.connectors.copper import CopperClient, CopperPerson
 from crmtui.connectors.errors import ConnectorError, DuplicateRecord, OutcomeUnknown
 from crmtui.connectors.mailchimp import MailchimpClient, MailchimpMember
-from crmtui.engine.sync_plan import ContactPlan, OpKind
-from crmtui.i18n import t
+from crmtui.engine.sync_plan import OpKind
 from crmtui.records.emails import email_key
 from crmtui.store import Store
 
@@ -180,13 +179,3 @@ async def resume_unknown(store: Store, copper: CopperClient, mailchimp: Mailchim
         sync.mark_ops(settled)
         log.info("sync: %d writes of unknown fate checked before planning", len(settled))
     return held
-
-
-def hold_unverified(plans: list[ContactPlan], held: set[str], warnings: list[str]) -> list[ContactPlan]:
-    """The plans without the contacts whose earlier write is still unknown (planned next run)."""
-    if not held:
-        return plans
-    kept = [p for p in plans if p.email not in held]
-    for email in sorted(held):
-        warnings.append(t("sync.verify.held", email=email))
-    return kept

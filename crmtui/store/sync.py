@@ -363,6 +363,26 @@ class SyncRepo:
         """Every queue entry by email (the planner's memory)."""
         return {r["email"]: _decision(r) for r in self.store.query("SELECT * FROM deletion_queue")}
 
+    def decisions_for(self, emails: list[str]) -> dict[str, Decision]:
+        """The queue entries of these emails (a chunk of the plan: never the whole queue)."""
+        out: dict[str, Decision] = {}
+        for start in range(0, len(emails), 500):
+            part = emails[start : start + 500]
+            rows = self.store.query(
+                f"SELECT * FROM deletion_queue WHERE email IN ({','.join('?' * len(part))})", tuple(part)
+            )
+            out.update((r["email"], _decision(r)) for r in rows)
+        return out
+
+    def archived_emails(self) -> list[str]:
+        """Contacts archived by an applied decision (an incremental run checks them for reactivation)."""
+        return [
+            str(r["email"])
+            for r in self.store.query(
+                "SELECT email FROM deletion_queue WHERE decision = 'archive' AND state = 'applied'"
+            )
+        ]
+
     def get_decision(self, email: str) -> Decision | None:
         """One entry."""
         rows = self.store.query("SELECT * FROM deletion_queue WHERE email = ?", (email,))
@@ -507,6 +527,18 @@ class SyncRepo:
     def forgotten_set(self) -> set[str]:
         """Every forgotten address."""
         return {r["email"] for r in self.store.query("SELECT email FROM forgotten_emails")}
+
+    def forgotten_in(self, emails: list[str]) -> set[str]:
+        """Which of these addresses are forgotten (a chunk of the plan)."""
+        out: set[str] = set()
+        for start in range(0, len(emails), 500):
+            part = emails[start : start + 500]
+            rows = self.store.query(
+                f"SELECT email FROM forgotten_emails WHERE email IN ({','.join('?' * len(part))})",
+                tuple(part),
+            )
+            out.update(str(r["email"]) for r in rows)
+        return out
 
     def mark_forgotten_tagged(self, email: str) -> None:
         """The Copper person carries the resubscribe tag."""

@@ -46,3 +46,9 @@ def _m0003(db: sqlite_utils.Database) -> None:
         key = unicodedata.normalize("NFC", str(address)).strip().lower()
         member_hash = hashlib.md5(key.encode("utf-8")).hexdigest()  # noqa: S324 - Mailchimp's scheme
         db.execute("UPDATE contacts SET mailchimp_hash = ? WHERE email = ?", (member_hash, email))
+
+
+@migration(4, "sync: index on contacts.mailchimp_hash (the streaming sync joins members to contacts by it)")
+def _m0004(db: sqlite_utils.Database) -> None:
+    """A member is recognised by its ``id`` when its ``unique_email_id`` is unknown: an indexed join."""
+    db.execute("CREATE INDEX IF NOT EXISTS contacts_mailchimp_hash ON contacts(mailchimp_hash)")
