@@ -314,7 +314,7 @@ class SyncEngine(SyncApply):
         self._apply_done, self._apply_total = 0, census.remote
         batch: list[ContactPlan] = []
         batch_sides: dict[str, tuple[CopperSide | None, MailchimpSide | None]] = {}
-        upserts = 0
+        upserts = whole = 0
         first = True
         for plans, sides in self._iter_plans(scope, held, report):
             log_plan_contacts(plans)
@@ -331,11 +331,18 @@ class SyncEngine(SyncApply):
                 batch.append(plan)
                 batch_sides[plan.email] = sides[plan.email]
                 upserts += sum(1 for op in plan.ops if op.kind is OpKind.MC_UPSERT)
-                # Whole Mailchimp batches (500) per apply, so the call count stays the minimum.
+                if upserts % MAILCHIMP_BATCH == 0:
+                    whole = len(batch)  # the batch up to here holds whole Mailchimp batches
                 if upserts >= APPLY_UPSERTS or len(batch) >= APPLY_PLANS:
-                    for result in await self._apply(batch, batch_sides, first=first):
+                    # Whole Mailchimp batches (500) per apply, so chunking adds no call: the plans
+                    # after the last whole batch wait for the next apply.
+                    cut = whole or len(batch)
+                    for result in await self._apply(batch[:cut], batch_sides, first=first):
                         report.add(result)
-                    batch, batch_sides, upserts, first = [], {}, 0, False
+                    batch = batch[cut:]
+                    batch_sides = {p.email: batch_sides[p.email] for p in batch}
+                    upserts = sum(1 for p in batch for op in p.ops if op.kind is OpKind.MC_UPSERT)
+                    whole, first = 0, False
         if batch or (first and report.applied):
             for result in await self._apply(batch, batch_sides, first=first):
                 report.add(result)
@@ -407,9 +414,9 @@ class SyncEngine(SyncApply):
         with stage.batch():
             for person in people:
                 side = copper_side(person)
-                # A person re-listed during the stream comes back newer: forget its older address.
-                stage.drop_copper_id(person.id, side.email if side else None)
                 if side is None:
+                    # A person re-listed during the stream without a usable email now.
+                    stage.drop_copper_id(person.id, None)
                     continue
                 shared = stage.put_copper(side.email, side.id, side.to_json())
                 if shared is not None:
@@ -662,8 +669,10 @@ PLAN_CHUNK = 1000
 """Contacts planned per chunk (one query each for their stored rows, decisions, forgotten flags)."""
 APPLY_UPSERTS = 2500
 """Member upserts per apply: whole Mailchimp batches of 500, so no call is added by chunking."""
-APPLY_PLANS = 10_000
-"""At most this many contacts' plans held at once (a chunk with few upserts)."""
+APPLY_PLANS = 2500
+"""Contacts' plans held at once, at most (a chunk with few upserts; see the cut in ``_run``)."""
+MAILCHIMP_BATCH = 500
+"""Members per batch-subscribe call (:meth:`SyncApply._apply`)."""
 
 
 @dataclass(slots=True)

@@ -189,15 +189,17 @@ class SyncRepo:
         """
         now = now_iso()
         with self.store.write() as db:
-            for email, member_hash, unique_id, copper_id in rows:
-                db.execute(
-                    "INSERT INTO contacts (email, copper_id, mailchimp_hash, mailchimp_unique_id, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT(email) DO UPDATE SET "
-                    "mailchimp_hash = coalesce(excluded.mailchimp_hash, mailchimp_hash), "
-                    "mailchimp_unique_id = coalesce(excluded.mailchimp_unique_id, mailchimp_unique_id), "
-                    "copper_id = coalesce(copper_id, excluded.copper_id), updated_at = excluded.updated_at",
-                    (email, copper_id, member_hash or None, unique_id or None, now),
-                )
+            db.conn.executemany(
+                "INSERT INTO contacts (email, copper_id, mailchimp_hash, mailchimp_unique_id, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(email) DO UPDATE SET "
+                "mailchimp_hash = coalesce(excluded.mailchimp_hash, mailchimp_hash), "
+                "mailchimp_unique_id = coalesce(excluded.mailchimp_unique_id, mailchimp_unique_id), "
+                "copper_id = coalesce(copper_id, excluded.copper_id), updated_at = excluded.updated_at",
+                (
+                    (email, copper_id, member_hash or None, unique_id or None, now)
+                    for email, member_hash, unique_id, copper_id in rows
+                ),
+            )
 
     def save_contacts(self, rows: Iterable[dict[str, Any]]) -> int:
         """Upsert contact snapshots and bases in one transaction.
@@ -208,23 +210,27 @@ class SyncRepo:
         """
         now = now_iso()
         count = 0
+        # Rows with the same columns share one statement, run with executemany (one row at a time
+        # through execute() was most of a large run's save).
+        groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for row in rows:
+            data = dict(row)
+            for key in ("copper_state", "mc_state", "base", "copper_tags", "managed_tags"):
+                if key in data and data[key] is not None and not isinstance(data[key], str):
+                    data[key] = dumps(data[key])
+            if "forgotten" in data:
+                data["forgotten"] = int(bool(data["forgotten"]))
+            data["updated_at"] = now
+            groups.setdefault(tuple(data), []).append(tuple(data.values()))
+            count += 1
         with self.store.write() as db:
-            for row in rows:
-                data = dict(row)
-                for key in ("copper_state", "mc_state", "base", "copper_tags", "managed_tags"):
-                    if key in data and data[key] is not None and not isinstance(data[key], str):
-                        data[key] = dumps(data[key])
-                if "forgotten" in data:
-                    data["forgotten"] = int(bool(data["forgotten"]))
-                data["updated_at"] = now
-                cols = list(data)
-                db.execute(
+            for cols, values in groups.items():
+                db.conn.executemany(
                     f"INSERT INTO contacts ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
                     f"ON CONFLICT(email) DO UPDATE SET "
                     + ", ".join(f"{c} = excluded.{c}" for c in cols if c != "email"),
-                    tuple(data[c] for c in cols),
+                    values,
                 )
-                count += 1
         return count
 
     def rename_contact(self, old: str, new: str) -> None:
@@ -280,29 +286,49 @@ class SyncRepo:
     def add_ops(self, run_id: int, ops: Iterable[tuple[str, str, str, dict[str, Any]]]) -> list[int]:
         """Write planned ops ``(email, target, action, payload)`` as pending; return their ids."""
         now = now_iso()
+        rows = []
+        for email, target, action, payload in ops:
+            rows.append(
+                (
+                    run_id,
+                    op_key(run_id, action, email, payload),
+                    email,
+                    target,
+                    action,
+                    dumps(payload),
+                    now,
+                    now,
+                )
+            )
         ids: list[int] = []
         with self.store.write() as db:
-            for email, target, action, payload in ops:
-                key = op_key(run_id, action, email, payload)
-                db.execute(
-                    "INSERT OR IGNORE INTO sync_ops (run_id, op_key, email, target, action, payload, state, "
-                    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
-                    (run_id, key, email, target, action, dumps(payload), now, now),
+            db.conn.executemany(
+                "INSERT OR IGNORE INTO sync_ops (run_id, op_key, email, target, action, payload, state, "
+                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+                rows,
+            )
+            for start in range(0, len(rows), 500):
+                keys = [r[1] for r in rows[start : start + 500]]
+                found = dict(
+                    db.execute(
+                        f"SELECT op_key, id FROM sync_ops WHERE op_key IN ({','.join('?' * len(keys))})", keys
+                    ).fetchall()
                 )
-                row = db.execute("SELECT id FROM sync_ops WHERE op_key = ?", (key,)).fetchone()
-                ids.append(int(row[0]))
+                ids += [int(found[k]) for k in keys]
         return ids
 
     def mark_ops(self, updates: Iterable[tuple[int, str, Any, str | None]]) -> None:
         """Record results ``(op_id, state, result, error)`` in one transaction."""
         now = now_iso()
         with self.store.write() as db:
-            for op_id, state, result, error in updates:
-                db.execute(
-                    "UPDATE sync_ops SET state = ?, result = ?, error = ?, attempts = attempts + 1, updated_at = ? "
-                    "WHERE id = ?",
-                    (state, None if result is None else dumps(result), error, now, op_id),
-                )
+            db.conn.executemany(
+                "UPDATE sync_ops SET state = ?, result = ?, error = ?, attempts = attempts + 1, updated_at = ? "
+                "WHERE id = ?",
+                (
+                    (state, None if result is None else dumps(result), error, now, op_id)
+                    for op_id, state, result, error in updates
+                ),
+            )
 
     def ops_for_run(self, run_id: int) -> list[OpRow]:
         """Every op of a run, in order."""

@@ -69,15 +69,24 @@ class SyncStage:
         return _Batch(self.conn)
 
     def put_copper(self, email: str, copper_id: int, side: Mapping[str, Any]) -> tuple[int, int] | None:
-        """Stage a Copper person; two people on one address: the older (lower id) is the contact.
+        """Stage a person read from the stream (two statements in the common case).
+
+        A person re-listed during the stream comes back newer: it is forgotten under any other
+        address it had. Two people on one address: the older (lower id) is the contact.
 
         Returns:
             None, or ``(kept, other)``: the ids of two people sharing the address.
         """
-        row = self.conn.execute(
-            "SELECT copper_id FROM temp.sync_stage WHERE email = ? AND copper IS NOT NULL", (email,)
-        ).fetchone()
-        previous = None if row is None or row[0] is None else int(row[0])
+        rows = self.conn.execute(
+            "SELECT email, copper_id FROM temp.sync_stage WHERE copper_id = ? OR (email = ? AND copper IS NOT NULL)",
+            (copper_id, email),
+        ).fetchall()
+        previous = None
+        for other_email, other_id in rows:
+            if other_email != email:
+                self.drop_copper_id(copper_id, email)  # re-listed under a new address
+            elif other_id is not None:
+                previous = int(other_id)
         if previous is None or previous == copper_id or copper_id < previous:
             self.set_copper(email, side, copper_id)
         if previous is None or previous == copper_id:
