@@ -1,0 +1,176 @@
+"""Sync memory at scale (issue #16): peak RSS per phase of a full first sync, 100,000 vs 1,000,000.
+
+For each size, a fresh child process (so each size starts from the same interpreter) syncs the
+seeded sandbox from an empty store: the simulators run in their own process (``bench/_sims.py``),
+the sync is ``run_sync`` as cron runs it (report file included), with the rate limits lifted on
+both sides so the wall time is our own. After each phase (read, plan, apply, report) the child
+reads its peak resident size (``VmHWM`` in ``/proc/self/status``) and resets it (``echo 5 >
+/proc/self/clear_refs``), so each figure is that phase's own high-water mark::
+
+    .venv/bin/python bench/scale.py                          # 100,000 then 1,000,000 (~1 h)
+    .venv/bin/python bench/scale.py --contacts 20000,100000
+
+It prints the table for the README and the ratio peak(largest) / peak(smallest).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from crmtui.config import Settings
+    from crmtui.connectors.copper import CopperClient
+    from crmtui.connectors.mailchimp import MailchimpClient
+    from crmtui.engine.sync_types import SyncReport
+    from crmtui.store import Store
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+
+def _status(field: str) -> int:
+    """A ``/proc/self/status`` figure in KiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def _reset_peak() -> bool:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def child(contacts: int, seed: int) -> dict[str, object]:
+    """One size, in this (fresh) process: the figures as a dict."""
+    from _sims import SimProcess
+    from sync import make_clients, make_settings
+
+    from crmtui.engine import sync as sync_mod
+    from crmtui.store import Store
+
+    phases: dict[str, float] = {}
+    marks: dict[str, float] = {}
+    started = time.monotonic()
+    resettable = _reset_peak()
+
+    def on_phase(name: str) -> None:
+        phases[name] = _status("VmHWM") / 1024
+        marks[name] = time.monotonic() - started
+        _reset_peak()
+
+    real_init = sync_mod.SyncEngine.__init__
+
+    def init(self: sync_mod.SyncEngine, *args: object, **kwargs: object) -> None:
+        real_init(self, *args, **kwargs)  # type: ignore[arg-type]
+        self.on_phase = on_phase
+
+    sync_mod.SyncEngine.__init__ = init  # type: ignore[method-assign]  # the bench's hook, not a fake
+    with SimProcess(contacts, seed) as sims, tempfile.TemporaryDirectory(prefix="crmtui-bench-scale-") as tmp:
+        settings = make_settings(sims, Path(tmp))
+        store = Store(settings.store_path)
+        before = _status("VmRSS") / 1024
+        _reset_peak()
+        started = time.monotonic()
+        run_id = store.runs.start("sync", mode=settings.sync_mode, sandbox=True)
+        # The bench's clients: Copper's 180/min lifted on our side too (the simulator's is).
+        report = asyncio.run(_sync(settings, store, run_id, make_clients(settings)))
+        phases["report"] = _status("VmHWM") / 1024
+        marks["report"] = time.monotonic() - started
+        store.close()
+        return {
+            "contacts": contacts,
+            "copper": sims.info["copper_people"],
+            "mailchimp": sims.info["mailchimp_members"],
+            "before": before,
+            "phases": phases,
+            "marks": marks,
+            "operations": report.operations_count,
+            "failed": report.failed,
+            "stopped": report.stopped,
+            "resettable": resettable,
+        }
+
+
+async def _sync(
+    settings: Settings, store: Store, run_id: int, clients: tuple[CopperClient, MailchimpClient]
+) -> SyncReport:
+    from crmtui.engine.sync import run_sync
+
+    copper, mailchimp = clients
+    try:
+        return await run_sync(settings, store, run_id=run_id, full=True, clients=clients)
+    finally:
+        await copper.aclose()
+        await mailchimp.aclose()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--contacts", default="100000,1000000", help="sizes, comma-separated")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(args.child, args.seed)), flush=True)
+        return
+    sizes = [int(s) for s in args.contacts.split(",")]
+    print(
+        f"bench/scale.py: full first sync, peak RSS per phase; {platform.python_version()}, {os.cpu_count()} cores"
+    )
+    rows = []
+    for n in sizes:
+        t = time.monotonic()
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", str(n), "--seed", str(args.seed)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if out.returncode != 0:
+            print(out.stderr[-3000:])
+            raise SystemExit(f"{n:,} contacts: the child failed ({out.returncode})")
+        row = json.loads(out.stdout.strip().splitlines()[-1])
+        row["wall"] = time.monotonic() - t
+        rows.append(row)
+        p = row["phases"]
+        print(
+            f"{n:,} contacts ({row['copper']:,} Copper people, {row['mailchimp']:,} members): "
+            + ", ".join(f"{k} {v:.0f} MiB (at {row['marks'][k]:.0f} s)" for k, v in p.items())
+            + f"; {row['operations']:,} contacts written, {row['failed']} failed{'; STOPPED ' + str(row['stopped']) if row['stopped'] else ''}",
+            flush=True,
+        )
+    print()
+    print("| contacts | before the run | read | plan | apply | report | peak | sync s |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for row in rows:
+        p = row["phases"]
+        peak = max(p.values())
+        print(
+            f"| {row['contacts']:,} | {row['before']:.0f} MiB | "
+            + " | ".join(f"{p.get(k, 0):.0f} MiB" for k in ("read", "plan", "apply", "report"))
+            + f" | **{peak:.0f} MiB** | {row['marks']['report']:.0f} |"
+        )
+    if len(rows) > 1:
+        small, large = rows[0], rows[-1]
+        ratio = max(large["phases"].values()) / max(small["phases"].values())
+        print(f"\npeak({large['contacts']:,}) / peak({small['contacts']:,}) = {ratio:.2f} (goal ≤ 1.5)")
+
+
+if __name__ == "__main__":
+    main()
