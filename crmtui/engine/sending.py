@@ -193,7 +193,7 @@ class TickResult:
 
 def in_test_scope(settings: Settings, address: str) -> bool:
     """Whether TEST mode lets a scenario email ``address`` (the sync's rule: it contains the filter)."""
-    from crmtui.engine.sync import in_scope
+    from crmtui.engine.sync_chunks import in_scope
 
     return in_scope(address, settings)
 

@@ -13,6 +13,11 @@ from typing import Protocol
 
 from crmtui.engine.sync_plan import ContactPlan, Outcome
 
+CURSOR_COPPER = "sync.copper.modified"
+CURSOR_MAILCHIMP = "sync.mailchimp.changed"
+CURSOR_RUNS_SINCE_FULL = "sync.runs_since_full"
+CURSOR_RETRY = "sync.retry"
+
 
 @dataclass(slots=True)
 class ContactResult:
