@@ -145,6 +145,11 @@ SYNC_UI_CATALOGUE: dict[str, dict[str, str]] = {
     "sync_ui.key.apply": {"fr": "Appliquer", "en": "Apply"},
     "sync_ui.key.filter": {"fr": "Filtrer", "en": "Filter"},
     "sync_ui.key.select": {"fr": "Sélectionner", "en": "Select"},
+    "sync_ui.key.select_all": {"fr": "Tout sélectionner (filtre)", "en": "Select all matching"},
+    "sync_ui.key.select_all.tip": {
+        "fr": "Sélectionne toutes les lignes que le filtre garde, au-delà de celles affichées",
+        "en": "Selects every row the filter keeps, beyond those shown",
+    },
     "sync_ui.key.clear": {"fr": "Effacer", "en": "Clear"},
     "sync_ui.col.decision": {"fr": "Décision", "en": "Decision"},
     "sync_ui.filter.placeholder": {

@@ -2,7 +2,8 @@
 
 ``a`` archive (confirmed), ``D`` delete (type the email to confirm), ``X`` erase for good (GDPR
 art. 17, type the email: :mod:`crmtui.screens.erase_dialog`), ``i`` ignore, ``space``
-multi-select, ``/`` filter, ``u`` undo a decision not yet applied, ``p`` apply the decisions.
+multi-select, ``A`` select every match of the filter (on any page), ``/`` filter, ``u`` undo a
+decision not yet applied, ``p`` apply the decisions.
 Every decision is recorded and audited by the store (who: the OS user ``@console``) before
 anything is written remotely; applying runs :func:`crmtui.engine.decisions.apply_decisions` in a
 thread worker under the run lock, with progress.
@@ -80,6 +81,14 @@ class DeletionsScreen(QueueScreen, Screen[None]):
         Binding("u", "undo", t("sync_ui.key.undo"), id="deletions.undo"),
         Binding("slash", "filter", t("sync_ui.key.filter"), id="deletions.filter"),
         Binding("space", "toggle_select", t("sync_ui.key.select"), show=False, id="deletions.select"),
+        Binding(
+            "A",
+            "select_matching",
+            t("sync_ui.key.select_all"),
+            show=False,
+            id="deletions.select_all",
+            tooltip=t("sync_ui.key.select_all.tip"),
+        ),
         Binding("escape", "clear", t("console.key.back"), show=False, id="deletions.clear"),
     ]
     CHECKED = ("archive", "delete", "erase", "ignore", "undo", "apply")
@@ -208,6 +217,10 @@ class DeletionsScreen(QueueScreen, Screen[None]):
     def action_toggle_select(self) -> None:
         """Add or remove the row under the cursor from the selection, then move down."""
         self.queue.toggle_select()
+
+    def action_select_matching(self) -> None:
+        """Select every row the filter lists (the whole queue without a filter), on any page."""
+        self.queue.select_matching()
 
     def action_filter(self) -> None:
         """Show the filter and type in it."""

@@ -9,6 +9,7 @@ from textual.worker import WorkerState
 from crmtui.app import CrmApp, make_app
 from crmtui.config import Settings
 from crmtui.screens.deletions import WINDOW, DeletionsScreen
+from crmtui.screens.help import HelpScreen
 from crmtui.store import Store
 from crmtui.widgets.sync_decisions import DecisionTable
 
@@ -169,3 +170,33 @@ async def test_forgotten_pages_past_its_window(settings: Settings, store: Store)
         await pilot.press("home")
         await settle(pilot, app)
         assert table.current_email() == emails[0]
+
+
+async def test_A_selects_every_match_at_80x24(settings: Settings, store: Store) -> None:
+    """``A`` (help lists it) selects every match of the filter, beyond the window; Escape twice leaves the
+    filter, then drops the selection."""
+    emails = _queue(store)
+    matching = {e for i, e in enumerate(emails) if i % 10 == 3}
+    app = make_app(settings, store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("b")
+        await settle(pilot, app)
+        screen = app.screen
+        assert isinstance(screen, DeletionsScreen)
+        await pilot.press("slash", *"élodie", "enter", "A")
+        await settle(pilot, app)
+        assert screen.selected == matching
+        assert f"{len(matching)} selected" in str(screen.query_one("#deletions-counts").render())
+        await pilot.press("escape")  # the filter goes, the selection stays
+        await settle(pilot, app)
+        assert screen.selected == matching and not screen.needle
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert not screen.selected
+        await pilot.press("A")  # no filter: the whole queue
+        await settle(pilot, app)
+        assert screen.selected == set(emails)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert ("A", "Select all matching") in app.screen.sections[0].rows
