@@ -51,6 +51,7 @@ from crmtui.widgets.sync_decisions import (
     DeletionFigures,
     DeletionSource,
     can_undo,
+    detail_text,
     is_open,
 )
 
@@ -106,6 +107,8 @@ class DeletionsScreen(QueueScreen, Screen[None]):
             on_change=self._queue_changed,
             filter_id="deletions-filter",
             filter_placeholder=t("sync_ui.filter.placeholder"),
+            detail_id="deletions-detail",
+            detail=detail_text,
             ask=ConfirmScreen,
         )
 
@@ -130,7 +133,8 @@ class DeletionsScreen(QueueScreen, Screen[None]):
         return self.queue.needle
 
     def compose(self) -> ComposeResult:
-        """Status bar, title and counts, the queue (its filter hidden until ``/``), progress, footer."""
+        """Status bar, title and counts, the queue (its filter hidden until ``/``, the full email and tag
+        under it), progress, footer."""
         yield StatusBar()
         yield Label(t("sync_ui.deletions.title"), classes="section-title")
         yield Label("", id="deletions-counts")

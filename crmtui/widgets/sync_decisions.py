@@ -2,7 +2,8 @@
 
 Columns: selection mark, name, email, the decision so far (kept next to the email, where an 80-column
 terminal still shows it), the tag as found, since when, and the Copper and Mailchimp state from the
-snapshots taken when the contact was queued. Names, emails and
+snapshots taken when the contact was queued; the full email and tag of the entry under the cursor
+in a detail pane under the table (:func:`detail_text`). Names, emails and
 tags come from remote systems and are shown with :func:`crmtui.text.literal`.
 
 The table holds a window of the queue (a few hundred rows read from SQL), never the whole queue:
@@ -83,6 +84,19 @@ def decision_text(decision: Decision) -> Text:
     if decision.state == "decided":
         return Text(t("sync_ui.decision.to_apply", decision=label), style="bold yellow")
     return Text(label)
+
+
+def detail_text(decision: Decision | None) -> Text:
+    """The detail pane under the table: the full email and tag of the entry under the cursor.
+
+    The table's columns cut both at 80 columns. :func:`literal` drops VS16 (``🗑️``), so Rich and the
+    terminal measure the tag alike; an email has no spaces: it folds rather than being cut.
+    """
+    if decision is None:
+        return Text("")
+    text = literal(t("sync_ui.deletions.detail", email=decision.email, tag=decision.tag or "—"))
+    text.overflow = "fold"
+    return text
 
 
 def matches(decision: Decision, needle: str) -> bool:

@@ -4,6 +4,7 @@ a selection kept across pages, and the casefolded filter (rows read from SQL, ne
 from __future__ import annotations
 
 from textual.pilot import Pilot
+from textual.widgets import Label
 from textual.worker import WorkerState
 
 from crmtui.app import CrmApp, make_app
@@ -11,7 +12,8 @@ from crmtui.config import Settings
 from crmtui.screens.deletions import WINDOW, DeletionsScreen
 from crmtui.screens.help import HelpScreen
 from crmtui.store import Store
-from crmtui.widgets.sync_decisions import DecisionTable
+from crmtui.widgets.footer import Footer
+from crmtui.widgets.sync_decisions import DecisionTable, detail_text
 
 ROWS = 1200
 
@@ -28,6 +30,15 @@ async def settle(pilot: Pilot[int], app: CrmApp) -> None:
         ):
             return
         await pilot.pause(0.05)
+
+
+async def open_deletions(pilot: Pilot[int], app: CrmApp) -> DeletionsScreen:
+    """``b``, then the first window read."""
+    await pilot.press("b")
+    await settle(pilot, app)
+    screen = app.screen
+    assert isinstance(screen, DeletionsScreen)
+    return screen
 
 
 def _queue(store: Store) -> list[str]:
@@ -52,10 +63,7 @@ async def test_paging_selection_and_filter_over_a_large_queue(settings: Settings
     emails = _queue(store)
     app = make_app(settings, store)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("b")
-        await settle(pilot, app)
-        screen = app.screen
-        assert isinstance(screen, DeletionsScreen)
+        screen = await open_deletions(pilot, app)
         table = screen.query_one(DecisionTable)
         assert table.row_count == WINDOW < ROWS and table.at_start and not table.at_end
         assert "1200 pending" in str(screen.query_one("#deletions-counts").render())
@@ -118,10 +126,7 @@ async def test_select_all_matching_is_one_query_across_windows(settings: Setting
     matching = [e for i, e in enumerate(emails) if i % 10 == 3]  # "Élodie Lefèvre": 120 of them
     app = make_app(settings, store)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("b")
-        await settle(pilot, app)
-        screen = app.screen
-        assert isinstance(screen, DeletionsScreen)
+        screen = await open_deletions(pilot, app)
         await pilot.press("slash", *"lefèvre", "enter")
         await settle(pilot, app)
         screen.queue.select_matching()
@@ -179,10 +184,7 @@ async def test_A_selects_every_match_at_80x24(settings: Settings, store: Store) 
     matching = {e for i, e in enumerate(emails) if i % 10 == 3}
     app = make_app(settings, store)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("b")
-        await settle(pilot, app)
-        screen = app.screen
-        assert isinstance(screen, DeletionsScreen)
+        screen = await open_deletions(pilot, app)
         await pilot.press("slash", *"élodie", "enter", "A")
         await settle(pilot, app)
         assert screen.selected == matching
@@ -200,3 +202,36 @@ async def test_A_selects_every_match_at_80x24(settings: Settings, store: Store) 
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         assert ("A", "Select all matching") in app.screen.sections[0].rows
+
+
+async def test_detail_pane_shows_the_full_email_and_tag_at_80x24(settings: Settings, store: Store) -> None:
+    """The table cuts a long email and the tag at 80 columns; the pane under it shows both whole, on
+    screen above the footer, for the entry under the cursor (``🗑️`` measured as the terminal draws it)."""
+    long_email = "marie-christine.dupont-de-la-fontaine.service-achats@exemple-long.fr"
+    tag = "🗑️ À SUPPRIMER DÉFINITIVEMENT"
+    with store.write():
+        for i, email in enumerate(("a@exemple.fr", long_email)):
+            store.sync.queue_deletion(
+                email, copper_id=i, name="Marie", tag=tag, run_id=None, copper_state={}, mc_state={}
+            )
+    app = make_app(settings, store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_deletions(pilot, app)
+        table = screen.query_one(DecisionTable)
+        while table.current_email() != long_email:
+            await pilot.press("down")
+            await settle(pilot, app)
+        pane = screen.query_one("#deletions-detail", Label)
+        shown = str(pane.render())
+        assert long_email in shown.replace("\n", "") and "🗑 À SUPPRIMER DÉFINITIVEMENT" in shown
+        assert "\ufe0f" not in shown
+        # Whole and on screen: every wrapped line fits the pane, which sits above the footer.
+        text = detail_text(screen.queue.current())
+        lines = text.wrap(app.console, pane.content_region.width)
+        assert all(line.cell_len <= pane.content_region.width for line in lines)
+        assert len(lines) <= pane.content_region.height
+        footer = screen.query_one(Footer)
+        assert 0 < pane.region.y and pane.region.bottom <= footer.region.y <= 23
+        await pilot.press("up")
+        await settle(pilot, app)
+        assert "a@exemple.fr" in str(pane.render()) and long_email not in str(pane.render())
