@@ -3,7 +3,7 @@
 ``a`` archive (confirmed), ``D`` delete (type the email to confirm), ``X`` erase for good (GDPR
 art. 17, type the email: :mod:`crmtui.screens.erase_dialog`), ``i`` ignore, ``space``
 multi-select, ``A`` select every match of the filter (on any page), ``/`` filter, ``u`` undo a
-decision not yet applied, ``p`` apply the decisions.
+decision not yet applied, ``p`` apply the decisions, ``S`` sort by the column chosen with ← → (in SQL).
 Every decision is recorded and audited by the store (who: the OS user ``@console``) before
 anything is written remotely; applying runs :func:`crmtui.engine.decisions.apply_decisions` in a
 thread worker under the run lock, with progress.
@@ -43,6 +43,7 @@ from crmtui.text import literal, printable
 from crmtui.widgets.footer import Footer
 from crmtui.widgets.paged_table import WINDOW as WINDOW  # the rows a window holds (tests and bench read it)
 from crmtui.widgets.review_queue import QueueScreen, ReviewQueue
+from crmtui.widgets.sortable import SortKey, sort_binding
 from crmtui.widgets.status import StatusBar
 from crmtui.widgets.sync_common import console_actor, engine_work_running, notify_worker_error
 from crmtui.widgets.sync_decisions import (
@@ -70,7 +71,7 @@ def _listing(decisions: Sequence[Decision], total: int | None = None) -> Text:
     return text
 
 
-class DeletionsScreen(QueueScreen, Screen[None]):
+class DeletionsScreen(QueueScreen, SortKey, Screen[None]):
     """The deletion queue and the operator's decisions."""
 
     BINDINGS = [
@@ -90,6 +91,7 @@ class DeletionsScreen(QueueScreen, Screen[None]):
             id="deletions.select_all",
             tooltip=t("sync_ui.key.select_all.tip"),
         ),
+        sort_binding("deletions"),
         Binding("escape", "clear", t("console.key.back"), show=False, id="deletions.clear"),
     ]
     CHECKED = ("archive", "delete", "erase", "ignore", "undo", "apply")

@@ -3,7 +3,7 @@
 Each has a resubscribe link (the list's hosted signup form with the email prefilled). ``l`` (or
 Enter) copies the link to the clipboard (OSC 52: works over SSH), ``m`` records that the person was reached
 (audited), ``u`` takes the last such mark back (audited too), ``x`` exports the list to a CSV that is safe
-to open in a spreadsheet.
+to open in a spreadsheet, ``S`` sorts by the column chosen with ← → (in SQL).
 
 The list is a :class:`crmtui.widgets.review_queue.ReviewQueue` over
 :class:`crmtui.widgets.sync_forgotten.ForgottenSource`: a window read from SQL (keyset pages, newest
@@ -30,12 +30,13 @@ from crmtui.i18n import t
 from crmtui.text import literal, printable
 from crmtui.widgets.footer import Footer
 from crmtui.widgets.review_queue import QueueScreen, ReviewQueue
+from crmtui.widgets.sortable import SortKey, sort_binding
 from crmtui.widgets.status import StatusBar
 from crmtui.widgets.sync_common import console_actor, notify_worker_error
 from crmtui.widgets.sync_forgotten import ForgottenSource, ForgottenTable, link_text
 
 
-class ForgottenScreen(QueueScreen, Screen[None]):
+class ForgottenScreen(QueueScreen, SortKey, Screen[None]):
     """The forgotten addresses and their resubscribe links."""
 
     BINDINGS = [
@@ -43,6 +44,7 @@ class ForgottenScreen(QueueScreen, Screen[None]):
         Binding("m", "mark_reached", t("sync_ui.key.reached"), id="forgotten.reached"),
         Binding("u", "undo_reached", t("undo.key"), id="forgotten.undo"),
         Binding("x", "export", t("sync_ui.key.export"), id="forgotten.export"),
+        sort_binding("forgotten"),
     ]
     CHECKED = ("copy_link", "mark_reached", "undo_reached", "export")
     """The actions :meth:`check_action` may grey out."""

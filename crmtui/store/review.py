@@ -8,6 +8,10 @@ window is a keyset range seek on it, never the whole queue, and the ``/`` filter
 casefolded substring of the name, email or tag (``search`` column, see
 :mod:`crmtui.store.review_schema`). The Forgotten screen pages the same way on
 ``(detected_at DESC, email)``, and the Scenarios screen's unknown sends on ``(claimed_at, key)``.
+The operator may sort a list by one of its columns instead (:class:`Order`): a page is then a keyset
+seek on ``(that column, the row's key)`` in the chosen direction, so rows sharing a value still page
+once each; :data:`DELETION_SORTS`, :data:`FORGOTTEN_SORTS` and :data:`UNKNOWN_SORTS` are the columns
+each list sorts by, and the deletion queue's are indexed (``store.review_schema``).
 Each list also reads the rows it still lists among a set of keys (a selection kept across pages, the
 row under the cursor read fresh).
 """
@@ -16,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from crmtui.store._util import fold
 from crmtui.store.sync import Decision, _decision
@@ -53,6 +57,23 @@ _UNKNOWN_COLUMNS = (
     "FROM operation_ledger l JOIN scenarios s ON s.id = l.scenario_id "
     "LEFT JOIN scenario_steps st ON st.id = l.step_id WHERE l.status = 'unknown'"
 )
+
+
+DELETION_SORTS = {"name": "COALESCE(name, '')", "email": "email", "tag": "tag", "since": "detected_at"}
+"""The Deletions table's columns the SQL sorts by: their expressions (each indexed with ``email``)."""
+FORGOTTEN_SORTS = {"name": "COALESCE(name, '')", "email": "email", "since": "detected_at"}
+"""The Forgotten table's columns the SQL sorts by."""
+UNKNOWN_SORTS = {"key": "l.key", "scenario": "s.name", "contact": "l.contact"}
+"""The unknown sends' columns the SQL sorts by."""
+
+
+@dataclass(frozen=True)
+class Order:
+    """The order the operator chose: a column (a key of the list's ``*_SORTS``) and a direction; the
+    list's own order without a column. Positions (the keyset) are then ``(value, key)``."""
+
+    column: str | None = None
+    descending: bool = False
 
 
 def review_key(decision: Decision) -> Key:
@@ -137,8 +158,9 @@ class ReviewRepo:
         before: Key | None = None,
         inclusive: bool = False,
         last: bool = False,
+        order: Order = Order(),
     ) -> Page:
-        """Up to ``limit`` listed entries matching ``needle``, in the screen's order.
+        """Up to ``limit`` listed entries matching ``needle``, in the screen's order (or ``order``).
 
         The first ones (no key), those after ``after`` (from it with ``inclusive``), those just before
         ``before``, or the last ones (``last``). The page says whether it reaches either end.
@@ -148,6 +170,12 @@ class ReviewRepo:
         if needle:  # the index holds ``search``: no table row is read for an entry that does not match
             where.append(f"instr({_SEARCH}, ?) > 0")
             params.append(fold(needle))
+        if order.column is not None:
+            seek = Seek(limit, after, before, inclusive, last)
+            # ``+``: the listed test is checked per row, the order's own index is the one read.
+            select = f"SELECT * FROM deletion_queue WHERE +{' AND '.join(where)}"
+            page = self._sorted(select, params, (DELETION_SORTS[order.column], "email"), order, seek)
+            return Page([_decision(r) for r in page.rows], page.at_start, page.at_end)
         backward = before is not None or last
         if after is not None:
             where.append(f"(review_pos, detected_at, email) {'>=' if inclusive else '>'} (?, ?, ?)")
@@ -228,11 +256,36 @@ class ReviewRepo:
         )
         return _page(rows, seek.limit, backward=backward, seek=seek.after or seek.before)
 
+    def _sorted(
+        self, select: str, params: Iterable[Any], by: tuple[str, str], order: Order, seek: Seek
+    ) -> Page:
+        """The page of ``select`` (a query ending in a WHERE clause) ``seek`` names in ``order``: by the
+        expression ``by[0]`` then the key ``by[1]``, both in the order's direction (a keyset on the pair)."""
+        backward = seek.before is not None or seek.last
+        mark = seek.after if seek.after is not None else seek.before
+        condition, bounds = "", cast(tuple[Any, ...], ())
+        if mark is not None:
+            up = (seek.after is not None) != order.descending  # the keys wanted are above the mark
+            op, eq = (">" if up else "<"), ("=" if seek.inclusive else "")
+            # (value, key) past the mark, written as a range on the value (a seek on its index, which a
+            # row-value comparison on an expression is not) refined by the key among equal values.
+            condition = f" AND {by[0]} {op}= ? AND ({by[0]} {op} ? OR {by[1]} {op}{eq} ?)"
+            bounds = (mark[0], mark[0], mark[1])
+        way = "DESC" if order.descending != backward else "ASC"
+        then = f", {by[1]} {way}" if by[1] != by[0] else ""
+        rows = self.store.query(
+            f"{select}{condition} ORDER BY {by[0]} {way}{then} LIMIT ?",
+            (*params, *bounds, seek.limit + 1),
+        )
+        return _page(rows, seek.limit, backward=backward, seek=mark)
+
     # -- forgotten ---------------------------------------------------------------------------
 
-    def forgotten_page(self, seek: Seek) -> Page:
+    def forgotten_page(self, seek: Seek, order: Order = Order()) -> Page:
         """The page ``seek`` names of the unresolved forgotten addresses, newest first then by email (as
-        ``forgotten_rows``); keys are :data:`ForgottenKey`."""
+        ``forgotten_rows``), or in ``order``; keys are :data:`ForgottenKey`."""
+        if order.column is not None:
+            return self._sorted(_FORGOTTEN_COLUMNS, (), (FORGOTTEN_SORTS[order.column], "email"), order, seek)
         after, before, inclusive = seek.after, seek.before, seek.inclusive
         where: list[str] = []
         params: list[Any] = []
@@ -266,9 +319,11 @@ class ReviewRepo:
 
     # -- unknown sends -------------------------------------------------------------------------
 
-    def unknown_page(self, seek: Seek) -> Page:
+    def unknown_page(self, seek: Seek, order: Order = Order()) -> Page:
         """The page ``seek`` names of the sends whose outcome is unknown, oldest first then by key (the
-        resolve queue); keys are :data:`UnknownKey`, found by the status index."""
+        resolve queue), or in ``order``; keys are :data:`UnknownKey`, found by the status index."""
+        if order.column is not None:
+            return self._sorted(_UNKNOWN_COLUMNS, (), (UNKNOWN_SORTS[order.column], "l.key"), order, seek)
         after, before, inclusive = seek.after, seek.before, seek.inclusive
         where = ""
         params: tuple[Any, ...] = ()

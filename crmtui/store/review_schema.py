@@ -11,6 +11,10 @@
   and the filter reads the index only.
 - ``deletion_queue_state_decision``: the counts above the table without reading the rows.
 - ``forgotten_review``: the forgotten list's order (newest first, then by email) over unresolved rows.
+
+Migration 8 (after 9 in time, independent of it): the Deletions table's sorts, ``(column, email)`` for
+the name, tag and since columns (an email sort reads the primary key), so a sorted page is an index
+seek rather than a sort of the whole queue.
 """
 
 from __future__ import annotations
@@ -38,4 +42,16 @@ def _m0009(db: sqlite_utils.Database) -> None:
     db.conn.executemany(
         "UPDATE deletion_queue SET search = ? WHERE email = ?",
         [(search_text(name, email, tag), email) for email, name, tag in rows],
+    )
+
+
+@migration(8, "review: indexes for the Deletions table's sorts by name, tag and date")
+def _m0008(db: sqlite_utils.Database) -> None:
+    run_script(
+        db,
+        """
+        CREATE INDEX IF NOT EXISTS deletion_queue_by_name ON deletion_queue(COALESCE(name, ''), email);
+        CREATE INDEX IF NOT EXISTS deletion_queue_by_tag ON deletion_queue(tag, email);
+        CREATE INDEX IF NOT EXISTS deletion_queue_by_since ON deletion_queue(detected_at, email);
+        """,
     )

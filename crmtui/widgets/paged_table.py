@@ -3,7 +3,9 @@
 The screen fills it with a few hundred rows and says whether they touch either end of the list
 (:attr:`WindowTable.at_start`, :attr:`WindowTable.at_end`); Home/End (and ctrl+Home/ctrl+End) past
 the window post :class:`WindowTable.Jump` so the first or last rows are read. Row keys are the
-rows' keys (emails, ledger keys); a table with a ``mark`` column shows the selection there.
+rows' keys (emails, ledger keys); a table with a ``mark`` column shows the selection there. ← → choose
+a column and ``S`` sorts by it (again: reversed) as the other tables do (:class:`SortHeaderTable`:
+the header's arrow), but in SQL: :class:`WindowTable.Sorted` asks for the list in that order.
 :class:`crmtui.widgets.review_queue.ReviewQueue` reads the windows and fills the table.
 """
 
@@ -14,8 +16,9 @@ from collections.abc import Sequence, Set
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist
+from textual.widgets.data_table import CellDoesNotExist, ColumnKey
+
+from crmtui.widgets.sortable import SortHeaderTable
 
 WINDOW = 300
 """Rows a review table holds at a time."""
@@ -25,7 +28,7 @@ SELECTED_MARK = "●"
 """The ``mark`` column of a selected row."""
 
 
-class WindowTable(DataTable[Text]):
+class WindowTable(SortHeaderTable[Text]):
     """A window of a list; row keys are the rows' keys."""
 
     BINDINGS = [
@@ -41,12 +44,26 @@ class WindowTable(DataTable[Text]):
             super().__init__()
             self.last = last
 
+    class Sorted(Message):
+        """The operator chose another order (:attr:`sorted_by`, :attr:`descending`): read the list so."""
+
     def __init__(self, *, id: str | None = None, zebra_stripes: bool = True) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=zebra_stripes)
         self.at_start = True
         """The window starts at the list's first row."""
         self.at_end = True
         """The window ends at the list's last row."""
+        self.sortable: frozenset[str] = frozenset()
+        """The columns the list's SQL sorts by (the source's)."""
+
+    def can_sort(self, key: ColumnKey) -> bool:
+        """Only the columns the SQL sorts by."""
+        return key.value in self.sortable
+
+    def apply_sort(self) -> None:
+        """The header shows the new order now; the rows follow once read in it."""
+        self._relabel()
+        self.post_message(self.Sorted())
 
     def near_edge(self, margin: int) -> bool:
         """The cursor is within ``margin`` rows of an edge of the window that is not an end of the list."""
@@ -111,6 +128,7 @@ class WindowTable(DataTable[Text]):
                 self.add_row(_mark(key in selected), *cells, key=key)
             else:
                 self.add_row(*cells, key=key)
+        self._relabel()
         self.place_cursor(cursor, screen_row)
 
     def mark(self, key: str, selected: bool) -> None:

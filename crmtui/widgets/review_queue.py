@@ -7,7 +7,9 @@ the Scenarios screen's unknown sends (issue #17).
 - **The widget** (:class:`ReviewQueue`) holds a table of one window (:data:`WINDOW` rows, a
   :class:`ReviewTable`) read by one exclusive thread worker: the first rows on opening, a fresh window
   around the cursor when it comes within :data:`MARGIN` rows of either edge (following the row under
-  the cursor if it moved), the first or last rows for Home/End, the filter's matches. A superseded
+  the cursor if it moved), the first or last rows for Home/End, the filter's matches, the list in
+  another order (``S`` on a column the source sorts by: :attr:`ReviewQueue.order`, the cursor stays on
+  its row, the selection stays). A superseded
   read never lands. The selection is a set of keys kept across windows; the rows it names are read
   fresh on every load, and :meth:`ReviewQueue.select_matching` selects every match of the filter with
   one query. The ``/`` filter (:meth:`ReviewQueue.open_filter`) runs in SQL once the typing pauses,
@@ -37,7 +39,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from crmtui.store.review import Page, Seek
+from crmtui.store.review import Order, Page, Seek
 from crmtui.widgets.paged_table import MARGIN, WINDOW, WindowTable
 from crmtui.widgets.sync_common import notify_worker_error
 
@@ -52,16 +54,20 @@ FILTER_DELAY = 0.15
 class QueueSource(Protocol[Row, Summary_co]):
     """A list's SQL, as the widget reads it (each method runs in a worker thread)."""
 
-    def page(self, needle: str, seek: Seek) -> Page:
-        """The page ``seek`` names of the rows matching ``needle``, in the list's order."""
+    def page(self, needle: str, seek: Seek, order: Order) -> Page:
+        """The page ``seek`` names of the rows matching ``needle``, in ``order`` (none: the list's own)."""
         ...
 
     def key(self, row: Row) -> str:
         """What identifies a row (its table row key, what a selection holds)."""
         ...
 
-    def position(self, row: Row) -> Hashable:
-        """Where a row sits in the list's order (the keyset ``after``/``before`` take)."""
+    def position(self, row: Row, order: Order) -> Hashable:
+        """Where a row sits in ``order`` (the keyset ``after``/``before`` take)."""
+        ...
+
+    def sorts(self) -> frozenset[str]:
+        """The table columns the SQL sorts by (:attr:`Order.column`)."""
         ...
 
     def matches(self, row: Row, needle: str) -> bool:
@@ -88,13 +94,17 @@ class QueueSource(Protocol[Row, Summary_co]):
 class PlainSource:
     """The common part of a source over rows read as dicts, with neither filter nor selection (Forgotten,
     unknown sends): the key is the :attr:`KEY` column, the place in the order the :attr:`ORDER` ones,
-    and the store's page and listed reads are given."""
+    and the store's page and listed reads are given; sorted by a column of :attr:`SORTS` (a table column
+    key and the row's field), the place is that field and the key."""
 
     KEY: ClassVar[str] = "email"
     ORDER: ClassVar[tuple[str, ...]] = ()
+    SORTS: ClassVar[Mapping[str, str]] = {}
 
     def __init__(
-        self, page: Callable[[Seek], Page], listed: Callable[[Iterable[str]], dict[str, dict[str, Any]]]
+        self,
+        page: Callable[[Seek, Order], Page],
+        listed: Callable[[Iterable[str]], dict[str, dict[str, Any]]],
     ) -> None:
         """Args:
         page: the store's ``*_page`` read.
@@ -103,9 +113,13 @@ class PlainSource:
         self._page = page
         self._listed = listed
 
-    def page(self, needle: str, seek: Seek) -> Page:
-        """The page ``seek`` names (no filter: ``needle`` is always empty)."""
-        return self._page(seek)
+    def page(self, needle: str, seek: Seek, order: Order) -> Page:
+        """The page ``seek`` names in ``order`` (no filter: ``needle`` is always empty)."""
+        return self._page(seek, order)
+
+    def sorts(self) -> frozenset[str]:
+        """The :attr:`SORTS` columns."""
+        return frozenset(self.SORTS)
 
     def listed(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
         """The rows still listed among ``keys``, by key."""
@@ -115,8 +129,10 @@ class PlainSource:
         """The :attr:`KEY` column."""
         return str(row[self.KEY])
 
-    def position(self, row: Mapping[str, Any]) -> tuple[str, ...]:
-        """The :attr:`ORDER` columns (the keyset of the list's pages)."""
+    def position(self, row: Mapping[str, Any], order: Order) -> tuple[str, ...]:
+        """The :attr:`ORDER` columns (the keyset of the list's pages), else the sorted field and the key."""
+        if order.column is not None:
+            return (str(row[self.SORTS[order.column]] or ""), str(row[self.KEY]))
         return tuple(str(row[column]) for column in self.ORDER)
 
     def matches(self, row: Mapping[str, Any], needle: str) -> bool:
@@ -213,6 +229,8 @@ class ReviewQueue(Vertical, Generic[Row, Summary]):
         """The selection's :meth:`QueueSource.tags`, counted."""
         self.needle = ""
         """The filter text."""
+        self.order = Order()
+        """The order chosen with ``S`` (none: the list's own)."""
         self.loading = False
         self._loaded_needle = ""
         self._filter_timer: Timer | None = None
@@ -234,6 +252,7 @@ class ReviewQueue(Vertical, Generic[Row, Summary]):
     def on_mount(self) -> None:
         """The source, over the app's store; the first rows."""
         self.source = self._make_source(self.app.store)  # type: ignore[attr-defined]
+        self.table.sortable = self.source.sorts()
         self.load("first")
 
     def _changed(self, what: str) -> None:
@@ -254,7 +273,8 @@ class ReviewQueue(Vertical, Generic[Row, Summary]):
             return
         key = self.table.current_email()
         current = self.by_key.get(key or "")
-        anchor = self.source.position(current) if current is not None and mode == "around" else None
+        order = self.order
+        anchor = self.source.position(current, order) if current is not None and mode == "around" else None
         if mode == "around" and anchor is None:
             mode = "first"
         refilter = self.needle != self._loaded_needle
@@ -262,7 +282,7 @@ class ReviewQueue(Vertical, Generic[Row, Summary]):
         self._loaded_needle = self.needle
         source, needle, selected = self.source, self.needle, self.selected
         self.run_worker(
-            lambda: self._read(source, mode, needle, anchor, key, selected, refilter),
+            lambda: self._read(source, mode, needle, anchor, key, selected, refilter, order),
             thread=True,
             exclusive=True,
             group="review:load",
@@ -279,6 +299,7 @@ class ReviewQueue(Vertical, Generic[Row, Summary]):
         key: str | None,
         selected: frozenset[str],
         refilter: bool,
+        order: Order,
     ) -> None:
         """Read a window, the figures and the selected rows (in a thread), then show them if still current.
 
@@ -293,25 +314,26 @@ class ReviewQueue(Vertical, Generic[Row, Summary]):
             # filter hides it, a new filter starts at its first match; otherwise the window opens where
             # the row was (it was applied, resolved, or closed meanwhile).
             if current is not None and source.matches(current, needle):
-                anchor = source.position(current)
+                anchor = source.position(current, order)
             else:
                 current = None
                 anchor = None if refilter else anchor
         if key is not None and key not in selected:
             picked.pop(key, None)
         if mode == "first" or anchor is None and mode != "last":
-            page = source.page(needle, Seek(WINDOW))
+            page = source.page(needle, Seek(WINDOW), order)
             rows, cursor, at_start, at_end = page.rows, 0, page.at_start, page.at_end
         elif mode == "last":
-            page = source.page(needle, Seek(WINDOW, last=True))
+            page = source.page(needle, Seek(WINDOW, last=True), order)
             rows, cursor, at_start, at_end = page.rows, len(page.rows) - 1, page.at_start, page.at_end
         else:
-            back = source.page(needle, Seek(WINDOW // 2, before=anchor))
-            ahead = source.page(needle, Seek(WINDOW - len(back.rows), after=anchor, inclusive=True))
+            back = source.page(needle, Seek(WINDOW // 2, before=anchor), order)
+            ahead = source.page(needle, Seek(WINDOW - len(back.rows), after=anchor, inclusive=True), order)
             rows, cursor = back.rows + ahead.rows, len(back.rows)
             at_start, at_end = back.at_start, ahead.at_end
             if at_end and not at_start and len(rows) < WINDOW:  # near the end: a full window all the same
-                more = source.page(needle, Seek(WINDOW - len(rows), before=source.position(rows[0])))
+                start = source.position(rows[0], order)
+                more = source.page(needle, Seek(WINDOW - len(rows), before=start), order)
                 rows, cursor, at_start = more.rows + rows, cursor + len(more.rows), more.at_start
             if current is not None:
                 wanted = source.key(current)
@@ -360,6 +382,14 @@ class ReviewQueue(Vertical, Generic[Row, Summary]):
         """Home/End beyond the window."""
         event.stop()
         self.load("last" if event.last else "first")
+
+    @on(WindowTable.Sorted)
+    def _sorted(self, event: WindowTable.Sorted) -> None:
+        """``S``: the list in the order the header shows, around the row under the cursor."""
+        event.stop()
+        column = self.table.sorted_by
+        self.order = Order(None if column is None else str(column.value), self.table.descending)
+        self.load("around")
 
     @on(Worker.StateChanged)
     def _worker_state(self, event: Worker.StateChanged) -> None:

@@ -28,6 +28,7 @@ class UnknownSource(PlainSource):
 
     KEY = "key"
     ORDER = ("claimed_at", "key")
+    SORTS = {"key": "key", "scenario": "scenario", "contact": "contact"}
 
     def __init__(self, store: Store) -> None:
         self.review = store.review
@@ -46,9 +47,8 @@ class UnknownTable(ReviewTable[dict[str, Any]]):
 
     def on_mount(self) -> None:
         """The columns."""
-        self.add_columns(
-            t("console.col.key"), t("console.col.scenario"), t("console.col.contact"), t("console.col.error")
-        )
+        for key in ("key", "scenario", "contact", "error"):
+            self.add_column(t(f"console.col.{key}"), key=key)
 
     def cells(self, row: dict[str, Any]) -> Sequence[Text]:
         """The key's start, the scenario, the contact, the provider's error."""

@@ -3,6 +3,9 @@
 - :class:`SortableTable` is a :class:`DataTable` whose ← → choose a column even with a row cursor
   (the chosen header is underlined), whose header shows ▲/▼ on the sorted column, and which keeps its
   order when a screen refills it (:meth:`SortableTable.resort`). A click on a header sorts too.
+- :class:`SortHeaderTable` is the part they share with the review screens' tables, which sort in SQL
+  (:class:`crmtui.widgets.paged_table.WindowTable`): the chosen column, the header's arrow, the key
+  and the click; what sorting does is the subclass's :meth:`SortHeaderTable.apply_sort`.
 - :class:`SortKey` is the screen side: :data:`SORT_BINDING`-style bindings call ``action_sort_table``,
   which sorts the focused sortable table (else the screen's first one).
 
@@ -12,7 +15,7 @@ Cells sort as numbers when they read as numbers in the operator's language (``12
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.text import Text
 from textual.binding import Binding
@@ -23,6 +26,7 @@ from crmtui.formats import parse_number
 from crmtui.i18n import t
 
 _EMPTY = {"", "-", "—", "–"}
+Cell = TypeVar("Cell")
 
 
 def sort_key(cell: object) -> tuple[int, float, str]:
@@ -50,8 +54,8 @@ def sort_binding(screen: str) -> Binding:
     )
 
 
-class SortableTable(DataTable[Any]):
-    """A data table sorted by one column, asc or desc, that stays sorted across refills."""
+class SortHeaderTable(DataTable[Cell]):
+    """A data table sorted by one column, asc or desc: ← → choose it, ``S`` (or a click) sorts by it."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -81,7 +85,7 @@ class SortableTable(DataTable[Any]):
         self._require_update_dimensions = True
         self.refresh()
 
-    def clear(self, columns: bool = False) -> SortableTable:
+    def clear(self, columns: bool = False) -> SortHeaderTable[Cell]:
         """Clear rows (the sort is kept for the next rows); with ``columns``, forget it."""
         super().clear(columns)
         for column in self.columns.values():  # widths follow the new rows, not the widest ever shown
@@ -133,23 +137,21 @@ class SortableTable(DataTable[Any]):
         index = self.current_column() if index is None else index
         index = min(max(index, 0), len(self.columns) - 1)
         key = self.ordered_columns[index].key
+        if not self.can_sort(key):
+            self.app.bell()
+            return
         self.descending = not self.descending if key == self.sorted_by else False
         self.sorted_by = key
         self.chosen_column = index
-        self.resort()
+        self.apply_sort()
 
-    def resort(self) -> None:
-        """Apply the current sort again (after a refill), keeping the cursor on the same row."""
-        if self.sorted_by is None or self.sorted_by not in self.columns:
-            self._relabel()
-            return
-        current = None
-        if self.row_count and self.is_valid_row_index(self.cursor_row):
-            current = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-        self.sort(self.sorted_by, key=sort_key, reverse=self.descending)
-        self._relabel()
-        if current is not None and current in self.rows:
-            self.move_cursor(row=self.get_row_index(current), animate=False)
+    def can_sort(self, key: ColumnKey) -> bool:
+        """Whether the table sorts by column ``key`` (all of them here)."""
+        return True
+
+    def apply_sort(self) -> None:
+        """Sort by :attr:`sorted_by` (:attr:`descending`): the subclass's own way."""
+        raise NotImplementedError
 
     def sort_description(self) -> str:
         """ "Sorted by Status, descending" (empty when not sorted)."""
@@ -165,15 +167,36 @@ class SortableTable(DataTable[Any]):
             self.sort_by_column(event.column_index)
 
 
+class SortableTable(SortHeaderTable[Any]):
+    """A data table sorted in memory, that stays sorted across refills."""
+
+    def apply_sort(self) -> None:
+        """Sort the rows held."""
+        self.resort()
+
+    def resort(self) -> None:
+        """Apply the current sort again (after a refill), keeping the cursor on the same row."""
+        if self.sorted_by is None or self.sorted_by not in self.columns:
+            self._relabel()
+            return
+        current = None
+        if self.row_count and self.is_valid_row_index(self.cursor_row):
+            current = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        self.sort(self.sorted_by, key=sort_key, reverse=self.descending)
+        self._relabel()
+        if current is not None and current in self.rows:
+            self.move_cursor(row=self.get_row_index(current), animate=False)
+
+
 class SortKey:
     """Screen mixin: ``action_sort_table`` sorts the focused sortable table, else the first shown."""
 
     def action_sort_table(self) -> None:
         """Sort by the current column of the table in use; again: reversed."""
         focused = getattr(self, "focused", None)
-        table = focused if isinstance(focused, SortableTable) else None
+        table = focused if isinstance(focused, SortHeaderTable) else None
         if table is None:
-            shown = [w for w in self.query(SortableTable) if w.display]  # type: ignore[attr-defined]
+            shown = [w for w in self.query(SortHeaderTable) if w.display]  # type: ignore[attr-defined]
             table = shown[0] if shown else None
         if table is not None:
             table.sort_by_column()

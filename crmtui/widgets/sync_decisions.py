@@ -20,7 +20,7 @@ from rich.text import Text
 
 import crmtui.i18n.sync_ui  # noqa: F401  (registers the sync screens' text)
 from crmtui.i18n import t
-from crmtui.store.review import Key, Page, QueueCounts, Seek, review_key
+from crmtui.store.review import DELETION_SORTS, Order, Page, QueueCounts, Seek, review_key
 from crmtui.store.sync import Decision
 from crmtui.text import literal
 from crmtui.widgets.review_queue import ReviewTable
@@ -113,17 +113,24 @@ class DeletionSource:
     def __init__(self, store: Store) -> None:
         self.review = store.review
 
-    def page(self, needle: str, seek: Seek) -> Page:
-        """A window of the queue, open entries first (see :meth:`ReviewRepo.deletion_page`)."""
-        return self.review.deletion_page(needle, **vars(seek))
+    def page(self, needle: str, seek: Seek, order: Order) -> Page:
+        """A window of the queue, open entries first or in ``order`` (:meth:`ReviewRepo.deletion_page`)."""
+        return self.review.deletion_page(needle, **vars(seek), order=order)
+
+    def sorts(self) -> frozenset[str]:
+        """Name, email, tag and since (indexed)."""
+        return frozenset(DELETION_SORTS)
 
     def key(self, row: Decision) -> str:
         """The email."""
         return row.email
 
-    def position(self, row: Decision) -> Key:
-        """``(rank, detected_at, email)``."""
-        return review_key(row)
+    def position(self, row: Decision, order: Order) -> tuple[object, ...]:
+        """``(rank, detected_at, email)``, or sorted by a column: ``(its value, email)``."""
+        if order.column is None:
+            return review_key(row)
+        value = {"name": row.name or "", "email": row.email, "tag": row.tag, "since": row.detected_at}
+        return (value[order.column], row.email)
 
     def matches(self, row: Decision, needle: str) -> bool:
         """Name, email or tag (as the SQL)."""
@@ -153,6 +160,7 @@ class DecisionTable(ReviewTable[Decision]):
         """The columns."""
         # Fixed widths: a hostile 200-character name must not push every other column away.
         self.add_column(" ", key="mark", width=1)
+        self.chosen_column = 1  # ← → choose what ``S`` sorts by: the mark column is not one
         self.add_column(t("col.name"), key="name", width=18)
         self.add_column(t("col.email"), key="email", width=28)
         self.add_column(t("sync_ui.col.decision"), key="decision", width=20)

@@ -31,10 +31,11 @@ def reached_text(row: Mapping[str, Any]) -> Text:
 class ForgottenSource(PlainSource):
     """The forgotten list's SQL for :class:`crmtui.widgets.review_queue.ReviewQueue` (store.review).
 
-    Newest first, then by email; no filter (``needle`` is always empty here) and no selection.
+    Newest first, then by email (or by name, email or date with ``S``); no filter (``needle`` is always empty here) and no selection.
     """
 
     ORDER = ("detected_at", "email")
+    SORTS = {"name": "name", "email": "email", "since": "detected_at"}
 
     def __init__(self, store: Store) -> None:
         self.review = store.review
