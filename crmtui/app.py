@@ -10,6 +10,7 @@ from pathlib import Path
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -28,7 +29,7 @@ from crmtui.screens.dashboard import DashboardScreen
 from crmtui.screens.deletions import DeletionsScreen
 from crmtui.screens.forgotten import ForgottenScreen
 from crmtui.screens.help import HelpScreen
-from crmtui.screens.keymap import bindings_of, screen_actions
+from crmtui.screens.keymap import bindings_of, key_label, screen_actions
 from crmtui.screens.messages import EngineReported, StoreChanged
 from crmtui.screens.palette import GLOBAL_COMMANDS
 from crmtui.screens.quality import QualityScreen
@@ -185,8 +186,15 @@ class CrmApp(App[int]):
         for binding in screen_actions(screen):
             yield SystemCommand(
                 binding.description,
-                t("console.keymap.screen", name=binding.key_display or binding.key),
+                t("console.keymap.screen", name=binding.key_display or key_label(binding.key)),
                 self._screen_callback(screen, binding.action),
+            )
+
+    def action_command_palette(self) -> None:
+        """The palette, its prompt in the operator's language (Textual's is English only)."""
+        if self.use_command_palette and not isinstance(self.screen, CommandPalette):
+            self.push_screen(
+                CommandPalette(placeholder=t("console.palette.placeholder"), id="--command-palette")
             )
 
     def _screen_callback(self, screen: Screen[object], action: str):  # type: ignore[no-untyped-def]

@@ -15,6 +15,7 @@ CATALOGUE.update(
         "console.keymap.title": {"fr": "Touches", "en": "Keys"},
         "console.keymap.global": {"fr": "Partout", "en": "Everywhere"},
         "console.keymap.screen": {"fr": "Cet écran : {name}", "en": "This screen: {name}"},
+        "console.palette.placeholder": {"fr": "Chercher une commande…", "en": "Search for commands…"},
         "console.keymap.key": {"fr": "Touche", "en": "Key"},
         "console.keymap.action": {"fr": "Action", "en": "Action"},
         "console.quit.title": {

@@ -58,6 +58,10 @@ async def walk(data_dir: Path) -> None:
             await pilot.pause(0.3)
             print("=== help")
             print(visible_text(app.export_screenshot()))
+            await pilot.press("escape", "ctrl+p")
+            await pilot.pause(0.3)
+            print("=== palette")
+            print(visible_text(app.export_screenshot()))
         store.close()
 
 

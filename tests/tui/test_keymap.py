@@ -230,3 +230,33 @@ async def test_scenarios_footer_shows_the_ledger_keys_first_when_the_unknown_sen
         await pilot.pause()
         await pilot.pause()
         assert shown()[:4] == ["a", "p", "u", "x"], shown()
+
+
+async def test_the_palette_asks_in_french_and_names_keys_as_printed(settings: Settings, store: Store) -> None:
+    """The palette's prompt is the operator's language (Textual's own is English), and a screen's action
+    names its key as printed on the keyboard (``/``, not Textual's ``slash``)."""
+    from textual.command import CommandInput, CommandPalette
+
+    from crmtui.i18n import get_language, set_language
+
+    before = get_language()
+    set_language("fr")
+    try:
+        app = make_app(settings, store)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("k")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, CustomersScreen)
+            helps = {str(c.help) for c in app.get_system_commands(screen)}
+            assert "Cet écran : /" in helps and not any("slash" in h for h in helps), helps
+            await pilot.press("ctrl+p")
+            await pilot.pause()
+            assert isinstance(app.screen, CommandPalette)
+            assert app.screen.query_one(CommandInput).placeholder == "Chercher une commande…"
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.screen is screen
+    finally:
+        set_language(before)
