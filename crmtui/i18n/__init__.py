@@ -43,7 +43,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "cmd.dashboard.help": {"fr": "Afficher le tableau de bord", "en": "Show the dashboard"},
     "cmd.runs.help": {"fr": "Historique des exécutions", "en": "History of runs"},
     "cmd.connectors.help": {"fr": "État des connecteurs", "en": "Connector status"},
-    "cmd.refresh.help": {"fr": "Relire les chiffres du magasin", "en": "Re-read the figures from the store"},
+    "cmd.refresh.help": {
+        "fr": "Relire les chiffres de la base locale",
+        "en": "Re-read the figures from the store",
+    },
     "cmd.run_cycle.help": {
         "fr": "Lancer un cycle maintenant, en arrière-plan",
         "en": "Run one cycle now, in the background",
@@ -63,7 +66,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "dashboard.pending_list": {"fr": "En attente de décision", "en": "Awaiting a decision"},
     "dashboard.no_pending": {"fr": "Aucun contact en attente.", "en": "No contact awaiting a decision."},
-    "dashboard.loading": {"fr": "Lecture du magasin…", "en": "Reading the store…"},
+    "dashboard.loading": {"fr": "Lecture de la base locale…", "en": "Reading the store…"},
     "col.started": {"fr": "Début", "en": "Started"},
     "col.kind": {"fr": "Type", "en": "Kind"},
     "col.mode": {"fr": "Mode", "en": "Mode"},
@@ -558,30 +561,16 @@ def t_or(key: str, default: str, /) -> str:
 # ``scenarios``, ``events``, ``reco``…, French and English side by side), merged here so every key exists as soon as
 # ``crmtui.i18n`` is imported, whatever was imported before.
 def _load_parts() -> None:
+    # Every module of the package, not a list kept by hand (one forgotten there, its strings were missing
+    # until some other import happened to load it, and the catalogue test did not see them).
     import importlib
+    import pkgutil
 
-    for part in (
-        "etl",
-        "sync_ui",
-        "scenarios",
-        "events",
-        "reco",
-        "console",
-        "input",
-        "erase",
-        "sync_doc",
-        "budget",
-        "sending",
-        "connectors",
-        "undo",
-        "waits",
-        "speed",
-        "layout",
-    ):
+    for part in pkgutil.iter_modules(__path__):
         try:
-            importlib.import_module(f"crmtui.i18n.{part}")
+            importlib.import_module(f"crmtui.i18n.{part.name}")
         except ModuleNotFoundError as exc:
-            if exc.name != f"crmtui.i18n.{part}":
+            if exc.name != f"crmtui.i18n.{part.name}":
                 raise
 
 

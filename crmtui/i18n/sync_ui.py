@@ -183,7 +183,7 @@ SYNC_UI_CATALOGUE: dict[str, dict[str, str]] = {
     "sync_ui.delete.body": {
         "fr": (
             "La personne Copper et le membre Mailchimp seront supprimés définitivement (leurs fiches "
-            "complètes sont gardées dans les pierres tombales). La décision est appliquée avec « p »."
+            "complètes sont gardées en sauvegarde dans la base locale). La décision est appliquée avec « p »."
         ),
         "en": (
             "The Copper person and the Mailchimp member will be deleted for good (their full records "
