@@ -156,7 +156,13 @@ def detail_lines(run: Run) -> list[str]:
             finished=run.finished_at or "—",
             duration=_duration(run),
         ),
-        t("runs.detail.counts", total=run.total, ok=run.succeeded, failed=run.failed, skipped=run.skipped),
+        t(
+            "runs.detail.counts",
+            total=number(run.total),
+            ok=number(run.succeeded),
+            failed=number(run.failed),
+            skipped=number(run.skipped),
+        ),
         "",
         t("runs.detail.steps"),
     ]

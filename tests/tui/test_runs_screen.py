@@ -71,6 +71,23 @@ async def test_a_missing_report_is_said_not_fatal(settings: Settings, store: Sto
     assert "run 1 finished: partial" in text
 
 
+async def test_the_detail_counts_are_written_as_the_operators_language_writes_numbers(
+    settings: Settings, store: Store, tmp_path: Path
+) -> None:
+    """A French operator reads ``4 992 opérations`` in a run's detail, as on the line under the table."""
+    from crmtui.i18n import get_language, set_language
+
+    run_id = store.runs.start("cycle", mode="test")
+    store.runs.finish(run_id, "ok", total=4992, succeeded=4991, failed=0, skipped=1027)
+    before = get_language()
+    set_language("fr")
+    try:
+        _, text = await _open_detail(settings, store)
+    finally:
+        set_language(before)
+    assert "4\u202f992 opérations : 4\u202f991 réussies, 0 en échec, 1\u202f027 ignorées" in text, text
+
+
 async def test_the_run_chart_draws_the_last_runs(settings: Settings, store: Store, tmp_path: Path) -> None:
     from crmtui.widgets.run_trend import RunTrend
 
