@@ -200,3 +200,51 @@ async def test_empty_tables_say_what_would_appear_and_which_key_fills_them(
             shown = str(app.screen.query_one(label, Label).render())
             assert shown.startswith(text), (key, shown)
             assert app.screen.query_one(label, Label).region.height == 1, (key, "one line at 80 columns")
+
+
+async def test_quitting_during_a_cycle_asks_first_and_no_keeps_it_running(tmp_path: object) -> None:
+    """Ctrl+Q while a cycle runs asks in the one confirmation style; No (``n``, Escape) keeps the console
+    and the cycle; Yes stops the cycle (interrupted, resumed next run) and quits. Idle, Ctrl+Q just quits."""
+    import time
+
+    from crmtui.config import load_settings
+    from crmtui.sandbox.harness import running_sandbox
+    from crmtui.screens.confirm import ConfirmScreen
+
+    with running_sandbox(120, 42) as sb:
+        sb.copper.rate_limit = 0  # Copper's window is full from the first request: the cycle waits
+        settings = sb.apply_to(load_settings({"SYNC_MODE": "production"}, env_file=None, sandbox=True))
+        store = Store(settings.store_path)
+        app = make_app(settings, store)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("r")
+            deadline = time.monotonic() + 60
+            while app._cycle_step != "sync" and time.monotonic() < deadline:
+                await pilot.pause(0.1)
+            assert app.cycle_running()
+            for no in ("n", "escape"):
+                await pilot.press("ctrl+q")
+                await pilot.pause()
+                assert isinstance(app.screen, ConfirmScreen)
+                assert app.screen.title_text == "A cycle is running. Quit anyway?"
+                await pilot.press(no)
+                await pilot.pause()
+                assert not isinstance(app.screen, ConfirmScreen) and app.is_running and app.cycle_running()
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+            await pilot.press("y")
+            asked = time.monotonic()
+            while app.is_running and time.monotonic() < asked + 10:
+                await pilot.pause(0.1)
+            assert not app.is_running
+        deadline = time.monotonic() + 10
+        while store.runs.recent(1)[0].status == "running" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert store.runs.recent(1)[0].status == "interrupted"
+        store.close()
+
+        idle = make_app(settings, Store(settings.store_path))
+        async with idle.run_test(size=(80, 24)) as pilot:
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+            assert not idle.is_running
