@@ -56,7 +56,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # -- dashboard ------------------------------------------------------------------------
     "dashboard.title": {"fr": "Tableau de bord", "en": "Dashboard"},
     "dashboard.contacts": {"fr": "Contacts connus", "en": "Contacts known"},
-    "dashboard.pending": {"fr": "Décisions en attente", "en": "Pending decisions"},
+    "dashboard.pending": {"fr": "À décider", "en": "To decide"},
     "dashboard.forgotten": {"fr": "E-mails oubliés", "en": "Forgotten emails"},
     "dashboard.runs": {"fr": "Exécutions", "en": "Runs"},
     "dashboard.last_runs": {"fr": "Dernières exécutions", "en": "Last runs"},

@@ -248,3 +248,27 @@ async def test_quitting_during_a_cycle_asks_first_and_no_keeps_it_running(tmp_pa
             await pilot.press("ctrl+q")
             await pilot.pause()
             assert not idle.is_running
+
+
+async def test_every_dashboard_figure_label_is_whole_at_80x24(settings: Settings, store: Store) -> None:
+    """A figure's label is one line of a quarter of 80 columns: each must fit whole, in both languages
+    ("Pending decisions" / "Décisions en attente" were cut to "Pending" / "Décisions en")."""
+    from rich.cells import cell_len
+    from textual.widgets import Label
+
+    from crmtui.i18n import get_language, set_language
+
+    before = get_language()
+    try:
+        for lang in ("en", "fr"):
+            set_language(lang)
+            app = make_app(settings, store)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await settle(app, pilot)
+                labels = list(app.screen.query(".figure--label").results(Label))
+                assert len(labels) == 4
+                for label in labels:
+                    text = str(label.render())
+                    assert cell_len(text) <= label.size.width, (lang, text, label.size.width)
+    finally:
+        set_language(before)
