@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 from crmtui.engine.sync_plan import Direction, OpKind, Outcome
 from crmtui.engine.sync_types import is_operation
 from crmtui.files import open_private, private_dir, write_private_text
-from crmtui.i18n import t
+from crmtui.i18n import t, t_or
 from crmtui.secrets import redact
 from crmtui.text import printable
 
@@ -24,6 +24,12 @@ if TYPE_CHECKING:
 
 RULE = "=" * 80
 SUBRULE = "-" * 50
+_SIDES = {"copper": "Copper", "mailchimp": "Mailchimp"}
+
+
+def _field_label(field: str) -> str:
+    """A synced field as the operator reads it (``phone`` → ``téléphone``); another mapped field by its name."""
+    return t_or(f"report.field.{field}", printable(field))
 
 
 def report_name(report: SyncReport) -> str:
@@ -134,10 +140,15 @@ class ReportWriter:
             self._details.write("\n".join(_block(self._count, result, applied)) + "\n")
         for c in result.plan.conflicts:
             self._has["conflicts"] = True
-            self._conflicts.write(
-                f"  • {printable(result.plan.email)} {c.field}: Copper « {printable(c.copper)} » / "
-                f"Mailchimp « {printable(c.mailchimp)} » → {c.winner}\n"
+            conflict = t(
+                "report.conflict",
+                email=printable(result.plan.email),
+                field=_field_label(c.field),
+                copper=printable(c.copper),
+                mailchimp=printable(c.mailchimp),
+                winner=_SIDES.get(c.winner, printable(c.winner)),
             )
+            self._conflicts.write(f"  • {conflict}\n")
         if result.plan.outcome is Outcome.INVALID_EMAIL:
             self._has["invalid"] = True
             self._invalid.write(f"  • {printable(result.plan.email)} — {printable(result.plan.name)}\n")

@@ -465,6 +465,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "CONFLITS ET ARBITRAGES:",
         "en": "CONFLICTS AND HOW THEY WERE SETTLED:",
     },
+    # One conflict line: the field, both values, and whose value was kept.
+    "report.conflict": {
+        "fr": "{email} — {field} : Copper « {copper} » / Mailchimp « {mailchimp} » → valeur de {winner} gardée",
+        "en": "{email} — {field}: Copper “{copper}” / Mailchimp “{mailchimp}” → {winner}'s value kept",
+    },
+    "report.field.first_name": {"fr": "prénom", "en": "first name"},
+    "report.field.last_name": {"fr": "nom", "en": "last name"},
+    "report.field.phone": {"fr": "téléphone", "en": "phone"},
     "report.section.invalid": {
         "fr": "ADRESSES E-MAIL INVALIDES (IGNORÉES):",
         "en": "INVALID EMAIL ADDRESSES (SKIPPED):",

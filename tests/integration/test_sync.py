@@ -189,7 +189,20 @@ async def test_conflicts_copper_wins_and_are_reported(
     conflicts = [c for r in report.results for c in r.plan.conflicts if r.plan.email == email]
     assert conflicts and conflicts[0].winner == "copper"
     assert sandbox.mailchimp.member(email)["merge_fields"]["FNAME"] == "Côme"
-    assert "CONFLICTS" in Path(report.path).read_text()
+    text = Path(report.path).read_text()
+    assert "CONFLICTS" in text
+    assert f"{email} — first name: Copper “Côme” / Mailchimp “Cosme” → Copper's value kept" in text
+    # The same report in French: the field and the side in words, no English (issue #15).
+    from crmtui.engine.report import render
+    from crmtui.i18n import get_language, set_language
+
+    before = get_language()
+    set_language("fr")
+    try:
+        french = render(report)
+    finally:
+        set_language(before)
+    assert f"{email} — prénom : Copper « Côme » / Mailchimp « Cosme » → valeur de Copper gardée" in french
 
 
 async def test_unsubscribe_reaches_copper(sandbox: Sandbox, settings: Settings, store: Store) -> None:
