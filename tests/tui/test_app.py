@@ -209,7 +209,9 @@ async def test_quitting_during_a_cycle_asks_first_and_no_keeps_it_running(tmp_pa
 
     from crmtui.config import load_settings
     from crmtui.sandbox.harness import running_sandbox
-    from crmtui.screens.confirm import ConfirmScreen
+
+    def asking() -> bool:  # by name: another test reloads crmtui.screens.confirm (a new class object)
+        return type(app.screen).__name__ == "ConfirmScreen"
 
     with running_sandbox(120, 42) as sb:
         sb.copper.rate_limit = 0  # Copper's window is full from the first request: the cycle waits
@@ -225,11 +227,11 @@ async def test_quitting_during_a_cycle_asks_first_and_no_keeps_it_running(tmp_pa
             for no in ("n", "escape"):
                 await pilot.press("ctrl+q")
                 await pilot.pause()
-                assert isinstance(app.screen, ConfirmScreen)
-                assert app.screen.title_text == "A cycle is running. Quit anyway?"
+                assert asking()
+                assert getattr(app.screen, "title_text", None) == "A cycle is running. Quit anyway?"
                 await pilot.press(no)
                 await pilot.pause()
-                assert not isinstance(app.screen, ConfirmScreen) and app.is_running and app.cycle_running()
+                assert not asking() and app.is_running and app.cycle_running()
             await pilot.press("ctrl+q")
             await pilot.pause()
             await pilot.press("y")
