@@ -53,6 +53,8 @@ class WindowTable(SortHeaderTable[Text]):
         """The window starts at the list's first row."""
         self.at_end = True
         """The window ends at the list's last row."""
+        self.placing = False
+        """A new window's scroll to the cursor waits for the next refresh (:meth:`place_cursor`)."""
         self.sortable: frozenset[str] = frozenset()
         """The columns the list's SQL sorts by (the source's)."""
 
@@ -87,9 +89,11 @@ class WindowTable(SortHeaderTable[Text]):
             return
         self.move_cursor(row=row, scroll=False)
         # The new rows' size is computed on the next refresh: scroll once it is known.
+        self.placing = True
         self.call_after_refresh(self._scroll_cursor_to, row, screen_row)
 
     def _scroll_cursor_to(self, row: int, screen_row: int) -> None:
+        self.placing = False
         if self.cursor_row == row:  # not moved since
             self.scroll_to(y=max(0, row - max(0, screen_row)), animate=False, immediate=True)
             self.move_cursor(row=row)  # in view whatever the height

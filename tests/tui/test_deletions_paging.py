@@ -13,23 +13,27 @@ from crmtui.screens.deletions import WINDOW, DeletionsScreen
 from crmtui.screens.help import HelpScreen
 from crmtui.store import Store
 from crmtui.widgets.footer import Footer
+from crmtui.widgets.review_queue import ReviewQueue
 from crmtui.widgets.sync_decisions import DecisionTable, detail_text
 
 ROWS = 1200
 
 
 async def settle(pilot: Pilot[int], app: CrmApp) -> None:
-    """Let the load workers and the callbacks they schedule finish (the filter's debounce included)."""
-    for _ in range(20):
+    """Wait until the screen's queue says its last read landed: mounted with its source, no read under
+    way, no filter debounce pending, the new window scrolled to its cursor (a load started by the key
+    just pressed, or a screen still mounting, is waited for, however slow the machine)."""
+    for _ in range(400):
         await app.workers.wait_for_complete()
         await pilot.pause()
-        screen = app.screen
-        timer = getattr(getattr(screen, "queue", screen), "_filter_timer", None)  # the filter's debounce
-        if timer is None and not any(
-            w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers
-        ):
+        queue = getattr(app.screen, "queue", None)
+        busy = isinstance(queue, ReviewQueue) and (
+            queue.source is None or queue.loading or queue._filter_timer is not None or queue.table.placing
+        )
+        if not busy and not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers):
             return
         await pilot.pause(0.05)
+    raise AssertionError("the queue never settled")
 
 
 async def open_deletions(pilot: Pilot[int], app: CrmApp) -> DeletionsScreen:
