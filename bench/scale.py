@@ -56,7 +56,83 @@ def _reset_peak() -> bool:
     return True
 
 
-def child(contacts: int, seed: int) -> dict[str, object]:
+def serve_same(contacts: int) -> None:
+    """The ``same`` data set, served from this process: the same people on both sides.
+
+    Copper and Mailchimp hold ``contacts`` identical people (accented names, subscribed, no tag), so
+    a first full sync compares each one and writes nothing remote: the run's cost is reading,
+    planning and saving, with no provider's pace in it. Prints the two URLs as one JSON line.
+    """
+    from crmtui.sandbox.copper import CopperSim
+    from crmtui.sandbox.harness import COPPER_EMAIL, COPPER_KEY, LIST_ID
+    from crmtui.sandbox.loopback import LoopbackServer
+    from crmtui.sandbox.mailchimp import DEFAULT_API_KEY, MailchimpSim
+
+    copper = CopperSim(api_key=COPPER_KEY, user_email=COPPER_EMAIL, auto_deliver=False)
+    copper.rate_limit = 1_000_000_000
+    mailchimp = MailchimpSim(api_key=DEFAULT_API_KEY, list_id=LIST_ID)
+    copper.load_people(
+        {
+            "first_name": f"Zoé{i}",
+            "last_name": f"Lefèvre{i}",
+            "emails": [{"email": f"client{i}@exemple.fr", "category": "work"}],
+            "tags": [],
+        }
+        for i in range(contacts)
+    )
+    mailchimp.load_members(
+        {
+            "email_address": f"client{i}@exemple.fr",
+            "status": "subscribed",
+            "merge_fields": {"FNAME": f"Zoé{i}", "LNAME": f"Lefèvre{i}"},
+            "tags": [],
+        }
+        for i in range(contacts)
+    )
+    servers = [LoopbackServer(copper.app), LoopbackServer(mailchimp.app)]
+    print(json.dumps([server.start() for server in servers]), flush=True)
+    for _ in sys.stdin:  # serve until the parent closes our stdin
+        pass
+
+
+class SameSims:
+    """:func:`serve_same` in a child process (``with SameSims(n) as sims: sims.env``)."""
+
+    def __init__(self, contacts: int) -> None:
+        self.contacts = contacts
+        self.env: dict[str, str] = {}
+        self.info: dict[str, object] = {"copper_people": contacts, "mailchimp_members": contacts}
+        self._proc: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> SameSims:
+        from crmtui.sandbox.harness import COPPER_EMAIL, COPPER_KEY, LIST_ID
+        from crmtui.sandbox.mailchimp import DEFAULT_API_KEY
+
+        self._proc = subprocess.Popen(
+            [sys.executable, __file__, "--serve-same", str(self.contacts)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self._proc.stdout is not None
+        copper_url, mailchimp_url = json.loads(self._proc.stdout.readline())
+        self.env = {
+            "COPPER_API_KEY": COPPER_KEY,
+            "COPPER_API_EMAIL": COPPER_EMAIL,
+            "COPPER_BASE_URL": f"{copper_url}/developer_api/v1",
+            "MAILCHIMP_API_KEY": DEFAULT_API_KEY,
+            "MAILCHIMP_LIST_ID": LIST_ID,
+            "MAILCHIMP_BASE_URL": f"{mailchimp_url}/3.0",
+        }
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._proc is not None and self._proc.stdin is not None:
+            self._proc.stdin.close()
+            self._proc.wait(timeout=60)
+
+
+def child(contacts: int, seed: int, data: str) -> dict[str, object]:
     """One size, in this (fresh) process: the figures as a dict."""
     from _sims import SimProcess
     from sync import make_clients, make_settings
@@ -81,7 +157,8 @@ def child(contacts: int, seed: int) -> dict[str, object]:
         self.on_phase = on_phase
 
     sync_mod.SyncEngine.__init__ = init  # type: ignore[method-assign]  # the bench's hook, not a fake
-    with SimProcess(contacts, seed) as sims, tempfile.TemporaryDirectory(prefix="crmtui-bench-scale-") as tmp:
+    sims_cm = SimProcess(contacts, seed) if data == "sandbox" else SameSims(contacts)
+    with sims_cm as sims, tempfile.TemporaryDirectory(prefix="crmtui-bench-scale-") as tmp:
         settings = make_settings(sims, Path(tmp))
         store = Store(settings.store_path)
         before = _status("VmRSS") / 1024
@@ -124,10 +201,20 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--contacts", default="100000,1000000", help="sizes, comma-separated")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--data",
+        choices=("sandbox", "same"),
+        default="sandbox",
+        help="sandbox: the seeded sample (about half the contacts written); same: identical people on both sides",
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--serve-same", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.serve_same:
+        serve_same(args.serve_same)
+        return
     if args.child:
-        print(json.dumps(child(args.child, args.seed)), flush=True)
+        print(json.dumps(child(args.child, args.seed, args.data)), flush=True)
         return
     sizes = [int(s) for s in args.contacts.split(",")]
     print(
@@ -137,7 +224,7 @@ def main(argv: list[str] | None = None) -> None:
     for n in sizes:
         t = time.monotonic()
         out = subprocess.run(
-            [sys.executable, __file__, "--child", str(n), "--seed", str(args.seed)],
+            [sys.executable, __file__, "--child", str(n), "--seed", str(args.seed), "--data", args.data],
             capture_output=True,
             text=True,
             check=False,
