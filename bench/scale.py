@@ -1,13 +1,17 @@
 """Sync memory at scale (issue #16): peak RSS per phase of a full first sync, 100,000 vs 1,000,000.
 
-For each size, a fresh child process (so each size starts from the same interpreter) syncs the
-seeded sandbox from an empty store: the simulators run in their own process (``bench/_sims.py``),
+For each size, a fresh child process (so each size starts from the same interpreter) syncs from an
+empty store either the seeded sandbox (``--data sandbox``: about half the contacts written, so the
+outbox and the providers' answers are in it; slow at 1,000,000 because every Copper write is one
+call) or ``--data same`` (the same people on both sides: everything read, compared and saved,
+nothing written remote). The simulators run in their own process (``bench/_sims.py``),
 the sync is ``run_sync`` as cron runs it (report file included), with the rate limits lifted on
 both sides so the wall time is our own. After each phase (read, plan, apply, report) the child
 reads its peak resident size (``VmHWM`` in ``/proc/self/status``) and resets it (``echo 5 >
 /proc/self/clear_refs``), so each figure is that phase's own high-water mark::
 
-    .venv/bin/python bench/scale.py                          # 100,000 then 1,000,000 (~1 h)
+    .venv/bin/python bench/scale.py                          # sandbox data, 100,000 then 1,000,000 (~2 h)
+    .venv/bin/python bench/scale.py --data same              # same people, 100,000 then 1,000,000 (~25 min)
     .venv/bin/python bench/scale.py --contacts 20000,100000
 
 It prints the table for the README and the ratio peak(largest) / peak(smallest).
@@ -218,7 +222,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     sizes = [int(s) for s in args.contacts.split(",")]
     print(
-        f"bench/scale.py: full first sync, peak RSS per phase; {platform.python_version()}, {os.cpu_count()} cores"
+        f"bench/scale.py: full first sync ({args.data} data), peak RSS per phase; "
+        f"{platform.python_version()}, {os.cpu_count()} cores"
     )
     rows = []
     for n in sizes:
