@@ -63,6 +63,7 @@ from crmtui.engine.sync_types import (
     SyncReport,
 )
 from crmtui.engine.sync_verify import resume_unknown
+from crmtui.formats import number, percent
 from crmtui.i18n import t
 from crmtui.store import Store
 from crmtui.store.sync_stage import StagedSides, SyncStage
@@ -255,7 +256,7 @@ class SyncEngine(SyncPlanning, SyncApply):
         except Interrupted:
             # A partial read must not be planned: absent people would look deleted.
             self.cancel.set()
-            report.stopped = "cancelled during the read; nothing was planned or written"
+            report.stopped = t("sync.stopped.read")
             report.duration = time.monotonic() - started
             return report
         log.info(
@@ -265,7 +266,7 @@ class SyncEngine(SyncPlanning, SyncApply):
 
         if self.cancel.is_set():
             # A partial read must not be planned: absent people would look deleted.
-            report.stopped = "cancelled during the read; nothing was planned or written"
+            report.stopped = t("sync.stopped.read")
             report.duration = time.monotonic() - started
             return report
 
@@ -405,7 +406,7 @@ class SyncEngine(SyncPlanning, SyncApply):
                 if shared is not None:
                     # Two people share an address: the older record is the contact; say so.
                     keep, other = shared
-                    report.warnings.append(f"{side.email}: shared by Copper people {keep} and {other}")
+                    report.warnings.append(t("sync.warn.shared", email=side.email, kept=keep, other=other))
 
     async def _read_mailchimp(
         self, since: str | None, full: bool, report: SyncReport, stage: SyncStage
@@ -480,10 +481,12 @@ class SyncEngine(SyncPlanning, SyncApply):
         audience = max(members, self.store.contacts.count(), 1)
         limit = self.settings.max_change_share
         if audience >= 20 and risky > limit * audience:
-            return (
-                f"circuit breaker: {risky} contacts would lose tags or leave the audience "
-                f"({risky / audience:.1%} of {audience}, limit {limit:.0%}); nothing was written. "
-                f"Check the plan with --dry-run, then rerun with --allow-large-change if it is intended."
+            return t(
+                "sync.breaker",
+                risky=number(risky),
+                share=percent(risky / audience),
+                audience=number(audience),
+                limit=percent(limit, 0),
             )
         return ""
 

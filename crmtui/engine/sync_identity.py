@@ -23,6 +23,7 @@ from crmtui.connectors.errors import ConnectorError
 from crmtui.connectors.mailchimp import MailchimpClient
 from crmtui.connectors.mailchimp import subscriber_hash as mailchimp_subscriber_hash
 from crmtui.engine.sync_plan import ContactPlan, CopperSide, MailchimpSide, clean
+from crmtui.i18n import t
 from crmtui.store import Store
 from crmtui.store.sync_stage import StagedSides
 
@@ -194,7 +195,7 @@ async def find_in_doubt_members(
             if await mailchimp.get_member(email) is not None:
                 continue  # there, unchanged: this run reads it as usual
         except ConnectorError as exc:
-            warnings.append(f"{email}: cannot check the member an interrupted run created: {exc}")
+            warnings.append(t("sync.warn.member_check", email=email, error=str(exc)))
             continue
         sent = {f: v for f, v in (payload.get("fields") or {}).items() if f in synced}
         matches = []
@@ -209,10 +210,7 @@ async def find_in_doubt_members(
                 matches.append(side)
         if len(matches) != 1:
             if matches:
-                warnings.append(
-                    f"{email}: created by an interrupted run; {len(matches)} new Mailchimp members "
-                    "could be it, none is assumed"
-                )
+                warnings.append(t("sync.warn.members_ambiguous", email=email, n=len(matches)))
             continue
         member = matches[0]
         claimed.add(member.unique_id)
@@ -256,10 +254,7 @@ def find_in_doubt_people(
                 matches.append(side)
         if len(matches) != 1:
             if matches:
-                warnings.append(
-                    f"{email}: created in Copper by an interrupted run; {len(matches)} new people "
-                    "could be it, none is assumed"
-                )
+                warnings.append(t("sync.warn.people_ambiguous", email=email, n=len(matches)))
             continue
         person = matches[0]
         claimed.add(person.id)

@@ -74,6 +74,39 @@ SYNC_DOC_CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "niveau des journaux : debug, info (par défaut), warning, error",
         "en": "log level: debug, info (default), warning, error",
     },
+    # -- the run's stop reasons and warnings (engine/sync.py, sync_identity.py: the report's
+    # ⛔ line and its "Warnings" section, the console's notices) --------------------------------
+    "sync.stopped.read": {
+        "fr": "interrompu pendant la lecture ; rien n'a été planifié ni écrit",
+        "en": "cancelled during the read; nothing was planned or written",
+    },
+    "sync.breaker": {
+        "fr": "disjoncteur : {risky} contacts perdraient des tags ou quitteraient l'audience ({share} de "
+        "{audience}, limite {limit}) ; rien n'a été écrit. Vérifiez le plan avec --dry-run, puis relancez "
+        "avec --allow-large-change si c'est voulu.",
+        "en": "circuit breaker: {risky} contacts would lose tags or leave the audience ({share} of "
+        "{audience}, limit {limit}); nothing was written. Check the plan with --dry-run, then rerun with "
+        "--allow-large-change if it is intended.",
+    },
+    "sync.warn.shared": {
+        "fr": "{email} : adresse partagée par les personnes Copper {kept} et {other} (la plus ancienne, "
+        "{kept}, est le contact)",
+        "en": "{email}: shared by Copper people {kept} and {other} (the older, {kept}, is the contact)",
+    },
+    "sync.warn.member_check": {
+        "fr": "{email} : impossible de vérifier le membre créé par une exécution interrompue : {error}",
+        "en": "{email}: cannot check the member an interrupted run created: {error}",
+    },
+    "sync.warn.members_ambiguous": {
+        "fr": "{email} : créé par une exécution interrompue ; {n} nouveaux membres Mailchimp pourraient "
+        "l'être, aucun n'est retenu",
+        "en": "{email}: created by an interrupted run; {n} new Mailchimp members could be it, none is assumed",
+    },
+    "sync.warn.people_ambiguous": {
+        "fr": "{email} : créé dans Copper par une exécution interrompue ; {n} nouvelles personnes "
+        "pourraient l'être, aucune n'est retenue",
+        "en": "{email}: created in Copper by an interrupted run; {n} new people could be it, none is assumed",
+    },
 }
 
 CATALOGUE.update(SYNC_DOC_CATALOGUE)
