@@ -11,7 +11,7 @@ reads its peak resident size (``VmHWM`` in ``/proc/self/status``) and resets it 
 /proc/self/clear_refs``), so each figure is that phase's own high-water mark::
 
     .venv/bin/python bench/scale.py                          # sandbox data, 100,000 then 1,000,000 (~2 h)
-    .venv/bin/python bench/scale.py --data same              # same people, 100,000 then 1,000,000 (~25 min)
+    .venv/bin/python bench/scale.py --data same              # same people, 100,000 then 1,000,000 (over 1 h)
     .venv/bin/python bench/scale.py --contacts 20000,100000
 
 It prints the table for the README and the ratio peak(largest) / peak(smallest).
