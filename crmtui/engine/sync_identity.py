@@ -66,13 +66,7 @@ def follow_copper_email_changes(store: Store, copper_now: StagedSides[CopperSide
         The renames ``(old, new)`` done in the store.
     """
     sync = store.sync
-    rows = copper_now.stage.query(
-        "SELECT s.email, s.copper_id, c.email FROM temp.sync_stage s "
-        "JOIN main.contacts c ON c.copper_id = s.copper_id "
-        "WHERE s.copper IS NOT NULL AND c.email != s.email AND NOT EXISTS "
-        "(SELECT 1 FROM temp.sync_stage o WHERE o.email = c.email AND o.copper IS NOT NULL) "
-        "ORDER BY s.rowid"
-    )
+    rows = copper_now.stage.copper_renames()
     renames: list[tuple[str, str]] = []
     seen: set[str] = set()
     for email, copper_id, old in rows:
@@ -105,15 +99,7 @@ def follow_mailchimp_email_changes(
     """
     sync = store.sync
     behind = set(copper_moves)  # (member's address, contact) pairs the Copper side just renamed
-    candidates = mc_now.stage.query(
-        "SELECT s.email, s.mc_uid, coalesce("
-        " (SELECT c.email FROM main.contacts c WHERE s.mc_uid IS NOT NULL AND c.mailchimp_unique_id = s.mc_uid"
-        "  ORDER BY c.rowid DESC LIMIT 1),"
-        " (SELECT c.email FROM main.contacts c WHERE s.mc_hash IS NOT NULL AND c.mailchimp_hash = s.mc_hash"
-        "  ORDER BY c.rowid DESC LIMIT 1)) AS old "
-        "FROM temp.sync_stage s WHERE s.mc IS NOT NULL AND old IS NOT NULL AND old != s.email "
-        "ORDER BY s.rowid"
-    )
+    candidates = mc_now.stage.member_renames()
     moved: dict[str, str] = {}  # contacts renamed in this pass: old → new
     renames: list[tuple[str, str]] = []
     for email, unique_id, found in candidates:
@@ -123,7 +109,7 @@ def follow_mailchimp_email_changes(
         if not old or old == email or old in mc_now or (email, old) in behind:
             continue
         person = copper_now.get(email)
-        if person is not None and person.id != _copper_id(store, old):
+        if person is not None and person.id != sync.copper_id_of(old):
             # The new address is another Copper person's: two people, never merged silently.
             log.warning("%s: member %s moved to another Copper person's address", email, unique_id)
             continue
@@ -132,27 +118,6 @@ def follow_mailchimp_email_changes(
         renames.append((old, email))
         moved[old] = email
     return renames
-
-
-def _copper_id(store: Store, email: str) -> int | None:
-    """The Copper person id the store knows for a contact (after this pass's renames)."""
-    value = store.scalar("SELECT copper_id FROM contacts WHERE email = ?", (email,))
-    return None if value is None else int(value)
-
-
-_STRANGE_MEMBERS = (
-    "SELECT s.email FROM temp.sync_stage s WHERE s.mc IS NOT NULL AND s.copper IS NULL "
-    "AND NOT EXISTS (SELECT 1 FROM main.contacts c WHERE c.email = s.email) "
-    "AND (s.mc_uid IS NULL OR NOT EXISTS (SELECT 1 FROM main.contacts c WHERE c.mailchimp_unique_id = s.mc_uid)) "
-    "AND (s.mc_hash IS NULL OR NOT EXISTS (SELECT 1 FROM main.contacts c WHERE c.mailchimp_hash = s.mc_hash)) "
-    "ORDER BY s.rowid"
-)
-_STRANGE_PEOPLE = (
-    "SELECT s.email FROM temp.sync_stage s WHERE s.copper IS NOT NULL AND s.mc IS NULL "
-    "AND NOT EXISTS (SELECT 1 FROM main.contacts c WHERE c.email = s.email) "
-    "AND NOT EXISTS (SELECT 1 FROM main.contacts c WHERE c.copper_id = s.copper_id) "
-    "ORDER BY s.rowid"
-)
 
 
 async def find_in_doubt_members(
@@ -179,14 +144,12 @@ async def find_in_doubt_members(
     claimed: set[str] = set()
     found: list[tuple[str, str, str, int | None]] = []
     for email, payload in in_doubt:
-        if email in mc_now or store.scalar(
-            "SELECT 1 FROM contacts WHERE email = ? AND mailchimp_unique_id IS NOT NULL", (email,)
-        ):
+        if email in mc_now or sync.knows_member_of(email):
             continue  # Mailchimp holds it under this address (read now), or we know its member
         # The person it was created for, even if their email changed in Copper since.
         person = copper_now.get(email)
         if person is None:
-            stored_id = _copper_id(store, email)
+            stored_id = sync.copper_id_of(email)
             if stored_id is not None and (data := copper_now.stage.get_copper_by_id(stored_id)):
                 person = CopperSide.from_json(data)
         if person is None:
@@ -199,7 +162,7 @@ async def find_in_doubt_members(
             continue
         sent = {f: v for f, v in (payload.get("fields") or {}).items() if f in synced}
         matches = []
-        for (stranger_email,) in mc_now.stage.query(_STRANGE_MEMBERS):
+        for stranger_email in mc_now.stage.strange_members():
             side = mc_now.get(stranger_email)
             if (
                 side is not None
@@ -238,13 +201,11 @@ def find_in_doubt_people(
     claimed: set[int] = set()
     found: list[tuple[str, str, str, int | None]] = []
     for email, payload in in_doubt:
-        if email in copper_now or store.scalar(
-            "SELECT 1 FROM contacts WHERE email = ? AND copper_id IS NOT NULL", (email,)
-        ):
+        if email in copper_now or sync.copper_id_of(email) is not None:
             continue  # read under this address, or its person is known by id
         sent = payload.get("fields") or {}
         matches = []
-        for (stranger_email,) in copper_now.stage.query(_STRANGE_PEOPLE):
+        for stranger_email in copper_now.stage.strange_people():
             side = copper_now.get(stranger_email)
             if (
                 side is not None

@@ -129,6 +129,19 @@ class SyncRepo:
             flush()
         return out
 
+    def copper_id_of(self, email: str) -> int | None:
+        """The Copper person id the store knows for a contact."""
+        value = self.store.scalar("SELECT copper_id FROM contacts WHERE email = ?", (email,))
+        return None if value is None else int(value)
+
+    def knows_member_of(self, email: str) -> bool:
+        """Whether the store knows the contact's Mailchimp member by its ``unique_email_id``."""
+        return bool(
+            self.store.scalar(
+                "SELECT 1 FROM contacts WHERE email = ? AND mailchimp_unique_id IS NOT NULL", (email,)
+            )
+        )
+
     def email_for_copper_id(self, copper_id: int) -> str | None:
         """The email the store knows for a Copper person (to follow an email change)."""
         value = self.store.scalar("SELECT email FROM contacts WHERE copper_id = ?", (copper_id,))

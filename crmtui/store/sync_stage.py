@@ -184,9 +184,65 @@ class SyncStage:
             last = rows[-1][0]
             yield [(str(e), c, m) for e, c, m in rows]
 
-    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        """A read joining the stage with the store's tables (``main.contacts``…)."""
-        return [tuple(r) for r in self.conn.execute(sql, params).fetchall()]
+    # -- joins with the store's contacts (identity: crmtui.engine.sync_identity) --------------
+
+    def copper_renames(self) -> list[tuple[str, int, str]]:
+        """``(email read, copper_id, email stored)``: people a contact knows under another address
+        (that address not read this run), in read order."""
+        return [
+            (str(e), int(i), str(old))
+            for e, i, old in self.conn.execute(
+                "SELECT s.email, s.copper_id, c.email FROM temp.sync_stage s "
+                "JOIN main.contacts c ON c.copper_id = s.copper_id "
+                "WHERE s.copper IS NOT NULL AND c.email != s.email AND NOT EXISTS "
+                "(SELECT 1 FROM temp.sync_stage o WHERE o.email = c.email AND o.copper IS NOT NULL) "
+                "ORDER BY s.rowid"
+            )
+        ]
+
+    def member_renames(self) -> list[tuple[str, str | None, str]]:
+        """``(email read, unique_email_id, email stored)``: members a contact knows (by
+        ``unique_email_id``, else by ``id``) under another address, in read order."""
+        return [
+            (str(e), uid, str(old))
+            for e, uid, old in self.conn.execute(
+                "SELECT s.email, s.mc_uid, coalesce("
+                " (SELECT c.email FROM main.contacts c WHERE s.mc_uid IS NOT NULL"
+                "  AND c.mailchimp_unique_id = s.mc_uid ORDER BY c.rowid DESC LIMIT 1),"
+                " (SELECT c.email FROM main.contacts c WHERE s.mc_hash IS NOT NULL"
+                "  AND c.mailchimp_hash = s.mc_hash ORDER BY c.rowid DESC LIMIT 1)) AS old "
+                "FROM temp.sync_stage s WHERE s.mc IS NOT NULL AND old IS NOT NULL AND old != s.email "
+                "ORDER BY s.rowid"
+            )
+        ]
+
+    def strange_members(self) -> list[str]:
+        """Members read that no contact knows (by address, ``unique_email_id`` or ``id``) and
+        that are no Copper person's address."""
+        return [
+            str(e)
+            for (e,) in self.conn.execute(
+                "SELECT s.email FROM temp.sync_stage s WHERE s.mc IS NOT NULL AND s.copper IS NULL "
+                "AND NOT EXISTS (SELECT 1 FROM main.contacts c WHERE c.email = s.email) "
+                "AND (s.mc_uid IS NULL OR NOT EXISTS "
+                "(SELECT 1 FROM main.contacts c WHERE c.mailchimp_unique_id = s.mc_uid)) "
+                "AND (s.mc_hash IS NULL OR NOT EXISTS "
+                "(SELECT 1 FROM main.contacts c WHERE c.mailchimp_hash = s.mc_hash)) "
+                "ORDER BY s.rowid"
+            )
+        ]
+
+    def strange_people(self) -> list[str]:
+        """People read that no contact knows (by address or id) and whose address is no member's."""
+        return [
+            str(e)
+            for (e,) in self.conn.execute(
+                "SELECT s.email FROM temp.sync_stage s WHERE s.copper IS NOT NULL AND s.mc IS NULL "
+                "AND NOT EXISTS (SELECT 1 FROM main.contacts c WHERE c.email = s.email) "
+                "AND NOT EXISTS (SELECT 1 FROM main.contacts c WHERE c.copper_id = s.copper_id) "
+                "ORDER BY s.rowid"
+            )
+        ]
 
 
 def _side(column: str) -> str:
@@ -246,10 +302,6 @@ class StagedSides(Mapping[str, S], Generic[S]):
 
     def __len__(self) -> int:
         return self.stage.count(self.column)
-
-    def items_streamed(self) -> Iterator[tuple[str, S]]:
-        """``(email, side)`` in read order without holding them all."""
-        return ((email, self._decode(data)) for email, data in self.stage.iter_side(self.column))
 
     def __setitem__(self, email: str, side: S) -> None:
         self._store(self.stage, email, side)
