@@ -575,8 +575,10 @@ async def run_sync(
     emit: Callable[[Any], None] = lambda e: None,
     cancel: asyncio.Event | None = None,
     clients: tuple[CopperClient, MailchimpClient] | None = None,
+    on_phase: Callable[[str], None] | None = None,
 ) -> SyncReport:
-    """Run one sync and write its report file (``verbose``: list identical contacts too)."""
+    """Run one sync and write its report file (``verbose``: list identical contacts too;
+    ``on_phase``: called as each phase ends, for ``bench/scale.py``)."""
     from crmtui.engine.report import ReportWriter, write_report
 
     own = clients is None
@@ -588,7 +590,9 @@ async def run_sync(
     try:
         if not dry_run:
             await _deliver_inbound_events(settings, store, copper, mailchimp, emit)
-        engine = SyncEngine(settings, store, copper, mailchimp, emit=emit, cancel=cancel, run_id=run_id)
+        engine = SyncEngine(
+            settings, store, copper, mailchimp, emit=emit, cancel=cancel, run_id=run_id, on_phase=on_phase
+        )
         # The report is written as the run goes (its sections spooled), never held whole.
         report = SyncReport(
             run_id, settings.sync_mode, dry_run, bool(full), datetime.now(), sink=ReportWriter()
