@@ -7,13 +7,15 @@ What runs, all in the console's process and all over loopback sockets:
 - the scenario of ``demo_scenario.toml`` (an A/B entry step, 50/50, then an ``opened`` follow-up
   about a minute later), imported and started at launch; its audience is the synced contacts, so
   it fills up once a sync has run (``r``);
-- the console's background worker (:func:`engine_pass`, every :data:`PASS_SECONDS`): a scenario
-  tick (sends through the SES simulator) and the queued events applied, the parts cron
-  (``crmtui scenarios run``) and ``crmtui serve``'s loop play in production;
+- the console's background worker (:func:`engine_pass`, every :data:`PASS_SECONDS`): the replies
+  mailbox read (the sandbox's IMAP server), a scenario tick (sends through the SES simulator) and
+  the queued events applied, the parts cron (``crmtui scenarios run``) and ``crmtui serve``'s loop
+  play in production;
 - :class:`MailFlow`, a thread: the SES simulator's Send/Delivery events published to
   ``/sns/ses`` as signed SNS notifications (:class:`SesEventFeed`), and simulated recipients
   (:class:`SimulatedRecipients`) opening, clicking and sometimes unsubscribing through the
-  tracking endpoints, B's subject doing better than A's (:data:`DEMO_RATES`).
+  tracking endpoints, B's subject doing better than A's (:data:`DEMO_RATES`); a few answer, and
+  their reply in the mailbox ends their sequence (the scenario stops on reply).
 
 Recipients act 35 to 90 seconds after delivery: sooner, ``crmtui serve`` would take the opens for
 machine prefetches (scanners, Apple Mail Privacy Protection) and not count them.
@@ -49,8 +51,8 @@ DEMO_SCENARIO = Path(__file__).with_name("demo_scenario.toml")
 """The demo's scenario file."""
 
 DEMO_RATES = {
-    "nouveautés du domaine": Rates(open=0.35, click=0.30, unsubscribe=0.02),
-    "rosé 2025": Rates(open=0.55, click=0.40, unsubscribe=0.01),
+    "nouveautés du domaine": Rates(open=0.35, click=0.30, unsubscribe=0.02, reply=0.04),
+    "rosé 2025": Rates(open=0.55, click=0.40, unsubscribe=0.01, reply=0.06),
 }
 """Recipients' behaviour per subject: variant A (the announcement) and variant B (the rosé)."""
 
@@ -74,13 +76,25 @@ def seed_scenario(store: Store, path: Path = DEMO_SCENARIO) -> str:
 
 
 async def engine_pass(settings: Settings, store: Store) -> bool:
-    """One background pass: a scenario tick, then the queued events; True when something changed."""
+    """One background pass: the replies mailbox, a scenario tick, then the queued events.
+
+    Replies are read first, as the scenarios step of a cycle reads them, so a person who answered
+    gets no further email. Returns True when something changed.
+    """
+    from crmtui.connectors.errors import ConnectorError
     from crmtui.engine.events_in import EventProcessor
+    from crmtui.engine.replies import poll_replies
     from crmtui.engine.scenarios import tick
 
+    stopped = 0
+    if settings.connectors()["imap"]:
+        try:
+            stopped = (await poll_replies(settings, store)).stopped
+        except ConnectorError as exc:  # the tick goes on, as in a cycle
+            log.warning("reply detection: %s", exc)
     result = await tick(settings, store)
     stats = await asyncio.to_thread(EventProcessor(settings, store).process_pending)
-    return bool(result.sent or result.failed or result.unknown or stats.done or stats.failed)
+    return bool(stopped or result.sent or result.failed or result.unknown or stats.done or stats.failed)
 
 
 class MailFlow:
@@ -161,6 +175,7 @@ def running_demo(
         seed: the recipients' seed.
         delay: seconds between delivery and the recipients' actions.
     """
+    from crmtui.sandbox.harness import IMAP_USER
     from crmtui.store import Store
 
     store = Store(settings.store_path)  # crmtui serve's own handle, as beside a real console
@@ -168,7 +183,13 @@ def running_demo(
         seed_scenario(store)
         sandbox.attach_serve(settings, store)
         feed = SesEventFeed(sandbox.ses, sandbox.urls["serve"] + "/sns/ses")
-        recipients = SimulatedRecipients(DEMO_RATES, default=DEMO_DEFAULT, seed=seed, delay=delay)
+        recipients = SimulatedRecipients(
+            DEMO_RATES,
+            default=DEMO_DEFAULT,
+            seed=seed,
+            delay=delay,
+            mailbox=lambda message: sandbox.imap.answer(IMAP_USER, message.raw),
+        )
         flow = MailFlow(feed, recipients, verify=sandbox.tls.client_context()).start()
         try:
             yield flow

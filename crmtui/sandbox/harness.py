@@ -4,11 +4,13 @@ Used by ``crmtui --sandbox`` (in-process, the console's demo), ``crmtui sandbox 
 URLs and a ready-to-use ``.env``), the end-to-end tests and the benchmarks. The applications talk
 to it exactly as to the real services: real HTTP over sockets, the same paths, headers and auth.
 
-Besides Copper, Mailchimp and Odoo it holds the mail side: the SES v2 simulator (``urls["ses"]``)
-and an SMTP sink. With ``start(serve=True)`` it also hosts ``crmtui serve``'s own app on a loopback
-**https** port (``urls["serve"]``, a certificate from a test CA made at run time): scenario links
-must be https (RFC 8058), so the tracking and unsubscribe URLs in sandbox emails point at a real
-``crmtui serve`` that recipients (and the SES event feed) can reach. The port is taken at start and
+Besides Copper, Mailchimp and Odoo it holds the mail side: the SES v2 simulator (``urls["ses"]``),
+an SMTP sink and the replies mailbox (``urls["imap"]``: aioimaplib's IMAP testing server with a
+password, :mod:`crmtui.sandbox.imap`), so every connector on the Connectors screen is testable.
+With ``start(serve=True)`` it also hosts ``crmtui serve``'s own app on a loopback **https** port
+(``urls["serve"]``, a certificate from a test CA made at run time): scenario links must be https
+(RFC 8058), so the tracking and unsubscribe URLs in sandbox emails point at a real ``crmtui serve``
+that recipients (and the SES event feed) can reach. The port is taken at start and
 the app is attached once its store is open (:meth:`Sandbox.attach_serve`); until then it answers 503.
 """
 
@@ -30,6 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from crmtui.config import Settings
 from crmtui.sandbox.copper import CopperSim
 from crmtui.sandbox.data import generate_contacts
+from crmtui.sandbox.imap import ImapSandbox
 from crmtui.sandbox.loopback import LoopbackServer
 from crmtui.sandbox.mail import SANDBOX_FROM, SesSim, SmtpSink, ses_env
 from crmtui.sandbox.mailchimp import DEFAULT_API_KEY, MailchimpSim
@@ -44,6 +47,14 @@ COPPER_EMAIL = "ops@domaine-exemple.fr"
 LIST_ID = "a1b2c3d4e5"
 TRACKING_SECRET = "sandbox-tracking-secret-0123456789abcdef"
 """The sandbox's ``CRMTUI_TRACKING_SECRET`` (fixed, so tokens stay valid across restarts)."""
+IMAP_USER = "contact@domaine-exemple.fr"
+"""The replies mailbox: the sandbox's sender address, where recipients' answers arrive."""
+IMAP_PASSWORD = "sandbox-imap-password"
+"""Its password (the testing server's parser allows letters, digits and ``-``)."""
+
+
+def _replies_mailbox() -> ImapSandbox:
+    return ImapSandbox(users={IMAP_USER: IMAP_PASSWORD})
 
 
 # -- the loopback https endpoint of ``crmtui serve`` ----------------------------------------------
@@ -195,9 +206,11 @@ class Sandbox:
     exports: Path | None = None
     ses: SesSim = field(default_factory=SesSim)
     smtp: SmtpSink = field(default_factory=SmtpSink)
+    imap: ImapSandbox = field(default_factory=_replies_mailbox)
     serve_slot: ServeSlot = field(default_factory=ServeSlot, repr=False)
     _servers: list[LoopbackServer] = field(default_factory=list, repr=False)
     _smtp_running: bool = field(default=False, repr=False)
+    _imap_running: bool = field(default=False, repr=False)
 
     @property
     def tls(self) -> LoopbackTls:
@@ -228,6 +241,14 @@ class Sandbox:
             env.update(ses_env(self.urls["ses"], self.ses))  # SES_* and EMAIL_FROM
         if self._smtp_running:
             env.update(self.smtp.env())
+        if self._imap_running:
+            env.update(
+                IMAP_HOST=self.imap.host,
+                IMAP_PORT=str(self.imap.port),
+                IMAP_USER=IMAP_USER,
+                IMAP_PASSWORD=IMAP_PASSWORD,
+                IMAP_SSL="no",
+            )
         if self.exports is not None:
             env["ISAVIGNE_EXPORT_PATH"] = str(self.exports)
         return env
@@ -253,6 +274,14 @@ class Sandbox:
             )
         if self._smtp_running:
             mail.update(smtp_host=self.smtp.host, smtp_port=self.smtp.port, smtp_starttls=False)
+        if self._imap_running:
+            mail.update(
+                imap_host=self.imap.host,
+                imap_port=self.imap.port,
+                imap_user=IMAP_USER,
+                imap_password=Secret(IMAP_PASSWORD),
+                imap_ssl=False,
+            )
         if "serve" in self.urls:
             mail["public_base_url"] = self.urls["serve"]
         return replace(
@@ -274,7 +303,7 @@ class Sandbox:
         )
 
     def start(self, *, serve: bool = False) -> Sandbox:
-        """Serve every simulator on a loopback port, and the SMTP sink.
+        """Serve every simulator on a loopback port, the SMTP sink and the replies mailbox.
 
         Args:
             serve: also open the https port of ``crmtui serve`` (``urls["serve"]``); attach the
@@ -292,6 +321,9 @@ class Sandbox:
         self.smtp.start()
         self._smtp_running = True
         self.urls["smtp"] = self.smtp.url
+        self.imap.start()
+        self._imap_running = True
+        self.urls["imap"] = f"imap://{self.imap.host}:{self.imap.port}"
         if serve:
             front = HttpsLoopbackServer(self.serve_slot, self.tls)
             self.urls["serve"] = front.start()
@@ -332,7 +364,7 @@ class Sandbox:
         self.serve_slot.app = None
 
     def stop(self) -> None:
-        """Stop the servers and the SMTP sink."""
+        """Stop the servers, the SMTP sink and the mailbox."""
         self.detach_serve()
         for server in self._servers:
             server.stop()
@@ -340,6 +372,9 @@ class Sandbox:
         if self._smtp_running:
             self.smtp.stop()
             self._smtp_running = False
+        if self._imap_running:
+            self.imap.stop()
+            self._imap_running = False
 
 
 def build_sandbox(

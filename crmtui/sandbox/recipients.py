@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -44,11 +44,14 @@ class Rates:
         open: probability that a delivered email is opened.
         click: probability that an opened email gets a click (on its first tracked link).
         unsubscribe: probability that an opened email leads to a one-click unsubscribe.
+        reply: probability that an opened email is answered (a reply in the sandbox's IMAP
+            mailbox, which ends that person's sequence at the next poll).
     """
 
     open: float
     click: float = 0.0
     unsubscribe: float = 0.0
+    reply: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class Plan:
     click: bool
     unsubscribe: bool
     delay: float
+    reply: bool = False
 
 
 @dataclass
@@ -77,6 +81,7 @@ class Outcome:
     opened: bool = False
     clicked: bool = False
     unsubscribed: bool = False
+    replied: bool = False
     errors: list[str] = field(default_factory=list)
     at: str = ""
 
@@ -90,6 +95,8 @@ class SimulatedRecipients:
         seed: seeds every decision (with the ledger key, else the Message-ID).
         delay: ``(min, max)`` seconds between delivery and the recipient's actions.
         user_agent: the mail client's user agent.
+        mailbox: where an answer goes (``mailbox(delivered)`` delivers the reply, e.g. to
+            :meth:`crmtui.sandbox.imap.ImapSandbox.answer`); None: nobody replies.
     """
 
     def __init__(
@@ -100,12 +107,14 @@ class SimulatedRecipients:
         seed: int = 0,
         delay: tuple[float, float] = (0.0, 0.0),
         user_agent: str = BROWSER_AGENT,
+        mailbox: Callable[[Delivered], object] | None = None,
     ) -> None:
         self.rates = dict(rates)
         self.default = default
         self.seed = seed
         self.delay = delay
         self.user_agent = user_agent
+        self.mailbox = mailbox
         self.truth: list[Outcome] = []
 
     def label(self, subject: str) -> str:
@@ -124,7 +133,10 @@ class SimulatedRecipients:
         clicked = opened and rng.random() < rates.click
         unsubscribed = opened and rng.random() < rates.unsubscribe
         low, high = self.delay
-        return Plan(opened, clicked, unsubscribed, low + (high - low) * rng.random())
+        delay = low + (high - low) * rng.random()
+        # Drawn last, so adding replies left every earlier decision of a seed unchanged.
+        replied = opened and not unsubscribed and rng.random() < rates.reply
+        return Plan(opened, clicked, unsubscribed, delay, replied)
 
     async def act(self, client: httpx.AsyncClient, message: Delivered, plan: Plan | None = None) -> Outcome:
         """Carry out the plan for ``message`` now, through the tracking endpoints."""
@@ -143,6 +155,13 @@ class SimulatedRecipients:
             outcome.unsubscribed = await self._request(
                 client, "POST", message.unsubscribe_url, 200, form, outcome, b"List-Unsubscribe=One-Click"
             )
+        if plan.reply and self.mailbox is not None and message.raw:
+            try:
+                await asyncio.to_thread(self.mailbox, message)
+            except (OSError, RuntimeError) as exc:
+                outcome.errors.append(f"reply: {type(exc).__name__}")
+            else:
+                outcome.replied = True
         self.truth.append(outcome)
         return outcome
 
@@ -182,12 +201,15 @@ class SimulatedRecipients:
         return list(await asyncio.gather(*(one(m) for m in messages)))
 
     def totals(self) -> dict[str, dict[str, int]]:
-        """Per label: emails received, opened, clicked and unsubscribes done (from :attr:`truth`)."""
+        """Per label: emails received, opened, clicked, unsubscribes and replies (from :attr:`truth`)."""
         out: dict[str, dict[str, int]] = {}
         for o in self.truth:
-            row = out.setdefault(o.label, {"received": 0, "opened": 0, "clicked": 0, "unsubscribed": 0})
+            row = out.setdefault(
+                o.label, {"received": 0, "opened": 0, "clicked": 0, "unsubscribed": 0, "replied": 0}
+            )
             row["received"] += 1
             row["opened"] += o.opened or o.clicked  # a click counts as an open too
             row["clicked"] += o.clicked
             row["unsubscribed"] += o.unsubscribed
+            row["replied"] += o.replied
         return out
