@@ -56,6 +56,14 @@ def literal(value: object, style: str = "") -> Text:
     return Text(printable(value).replace(_VS16, ""), style=style, no_wrap=False)
 
 
+def literal_cell(value: object, style: str = "") -> Text:
+    """:func:`literal` on one line, cut with an ellipsis: a table cell (the whole value is in a detail pane)."""
+    text = literal(value, style)
+    text.no_wrap = True
+    text.overflow = "ellipsis"
+    return text
+
+
 def literal_block(value: object, style: str = "") -> Text:
     """:func:`literal` for several lines (an email's text part): line breaks kept, tabs as spaces."""
     raw = "" if value is None else str(value).replace("\r\n", "\n").replace("\r", "\n")

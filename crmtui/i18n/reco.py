@@ -168,6 +168,10 @@ RECO_CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Conversions (achat du produit suggéré sous {days} jours)",
         "en": "Conversions (the suggested product bought within {days} days)",
     },
+    "reco.quality.conversion_detail": {
+        "fr": "Scénario : {scenario} · variante : {variant}",
+        "en": "Scenario: {scenario} · variant: {variant}",
+    },
     "reco.quality.no_conversions": {
         "fr": "Aucun envoi avec un produit suggéré pour l'instant.",
         "en": "No send with a suggested product yet.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Label
@@ -16,11 +16,16 @@ from crmtui.formats import money, number, percent
 from crmtui.i18n import t
 from crmtui.screens.workers import deliver
 from crmtui.store.reco import Adjustment, Conversion, reco_repo
-from crmtui.text import literal, printable
+from crmtui.text import literal, literal_cell, printable
 from crmtui.widgets.etl_bars import BarChart
 from crmtui.widgets.footer import Footer
 from crmtui.widgets.sortable import SortableTable, SortKey, sort_binding
 from crmtui.widgets.status import StatusBar
+
+SCENARIO_WIDTH = 18
+"""Scenario names are cut at this width in the conversion table (whole on the detail line)."""
+VARIANT_WIDTH = 10
+"""Variant names likewise: with these, the six columns fit 80 columns, a sorted header's arrow included."""
 
 
 class RecoQualityScreen(SortKey, Screen[None]):
@@ -30,8 +35,13 @@ class RecoQualityScreen(SortKey, Screen[None]):
 
     BINDINGS = [sort_binding("reco_quality")]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.converted: dict[str, Conversion] = {}
+        """The conversion rows on screen, by row key (the table may be sorted)."""
+
     def compose(self) -> ComposeResult:
-        """Status bar, coverage, reasons as bars, feedback, conversions, footer."""
+        """Status bar, coverage, reasons as bars, feedback, conversions and their detail line, footer."""
         yield StatusBar()
         yield Label(t("reco.quality.title"), classes="section-title")
         yield Label("", id="reco-coverage")
@@ -41,6 +51,7 @@ class RecoQualityScreen(SortKey, Screen[None]):
         yield SortableTable(id="feedback-table", cursor_type="row", zebra_stripes=True)
         yield Label("", id="conversion-title", classes="section-title")
         yield SortableTable(id="conversion-table", cursor_type="row", zebra_stripes=True)
+        yield Label("", id="conversion-detail", classes="detail-line")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -52,9 +63,10 @@ class RecoQualityScreen(SortKey, Screen[None]):
             t("reco.col.count"),
             t("reco.col.factor"),
         )
-        self.query_one("#conversion-table", DataTable).add_columns(
-            t("reco.col.scenario"),
-            t("reco.col.variant"),
+        conversion = self.query_one("#conversion-table", DataTable)
+        conversion.add_column(t("reco.col.scenario"), width=SCENARIO_WIDTH)  # whole on the detail line
+        conversion.add_column(t("reco.col.variant"), width=VARIANT_WIDTH)
+        conversion.add_columns(
             t("reco.col.sends"),
             t("reco.col.conversions"),
             t("reco.col.rate"),
@@ -122,18 +134,28 @@ class RecoQualityScreen(SortKey, Screen[None]):
         self.query_one("#conversion-title", Label).update(Text(t("reco.quality.conversions", days=days)))
         table = self.query_one("#conversion-table", SortableTable)
         table.clear()
-        for c in converted:
+        self.converted = {str(i): c for i, c in enumerate(converted)}
+        for key, c in self.converted.items():
             table.add_row(
-                literal(c.scenario or "-"),
-                literal(c.variant or "-"),
+                literal_cell(c.scenario or "-"),
+                literal_cell(c.variant or "-"),
                 literal(str(c.sends)),
                 literal(str(c.conversions)),
                 literal(percent(c.rate)),
                 literal(money(c.revenue_eur)),
+                key=key,
             )
-        if not converted:
-            table.add_row(*(literal(x) for x in (t("reco.quality.no_conversions"), "", "", "", "", "")))
         table.resort()
+        if not converted:  # said under the table: a row would widen the scenario column past 80
+            self.query_one("#conversion-detail", Label).update(Text(t("reco.quality.no_conversions")))
+
+    @on(DataTable.RowHighlighted, "#conversion-table")
+    def _conversion_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """The detail line: the whole scenario and variant names of the row under the cursor."""
+        c = self.converted.get(str(event.row_key.value))
+        if c is not None:
+            line = t("reco.quality.conversion_detail", scenario=c.scenario or "-", variant=c.variant or "-")
+            self.query_one("#conversion-detail", Label).update(literal(line))
 
     def figures(self) -> dict[str, Any]:
         """What the screen shows, for tests: the coverage line and the table sizes."""

@@ -144,3 +144,67 @@ async def test_k_and_shift_k_open_the_screens(settings: Settings, store: Store) 
         await settle(app, pilot)
         assert isinstance(app.screen, RecoQualityScreen)
         assert "never" in app.screen.figures()["coverage"]
+
+
+LONG_SCENARIO = "Bienvenue chez nous, découvrez nos cuvées de printemps"
+
+
+def _headers_whole(table: DataTable[object]) -> None:
+    """Every header is shown whole and the table does not scroll sideways."""
+    assert table.virtual_size.width <= table.size.width, "the table scrolls sideways"
+    for column in table.ordered_columns:
+        label = column.label.plain
+        assert column.get_render_width(table) - 2 >= len(label), f"{label!r} is cut"
+
+
+async def test_conversion_table_fits_80_columns_in_both_languages(settings: Settings, store: Store) -> None:
+    """80x24 first (#15): the conversion headers are whole, empty or not; long names in the detail line."""
+    from crmtui.i18n import set_language
+
+    for language in ("fr", "en"):
+        set_language(language)
+        app = make_app(settings, store)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await app.push_screen(RecoQualityScreen())
+            await settle(app, pilot)
+            table = app.screen.query_one("#conversion-table", DataTable)
+            table.focus()  # the focus border takes two columns
+            await pilot.pause()
+            _headers_whole(table)
+            empty = "Aucun envoi" if language == "fr" else "No send"
+            assert empty in str(app.screen.query_one("#conversion-detail", Label).render())
+    set_language("en")
+    _data(store)
+    etl_repo(store).load_batch(
+        "scenarios",
+        Batch(
+            records=[
+                ContactEvent(
+                    contact_key="s1",
+                    customer_key="martin",
+                    date_contact="2025-06-01T09:00:00+00:00",
+                    campaign=LONG_SCENARIO,
+                    source="scenarios",
+                )
+            ]
+        ),
+    )
+    record_suggestion(store, "s1", "x", customer_key="martin", scenario=LONG_SCENARIO, variant="Printemps B")
+    for language in ("fr", "en"):
+        set_language(language)
+        app = make_app(settings, store)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await app.push_screen(RecoQualityScreen())
+            await settle(app, pilot)
+            table = app.screen.query_one("#conversion-table", DataTable)
+            table.focus()
+            await pilot.pause()
+            _headers_whole(table)
+            assert table.get_row_at(0)[0].plain == LONG_SCENARIO  # cut on screen, whole in the cell
+            detail = str(app.screen.query_one("#conversion-detail", Label).render())
+            assert LONG_SCENARIO in detail and "Printemps B" in detail
+            await pilot.press("right", "right", "right", "S")  # sorted by conversions: "▲" in its header
+            await pilot.pause()
+            assert table.ordered_columns[3].label.plain.endswith("▲")
+            _headers_whole(table)
+    set_language("en")
