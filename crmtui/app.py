@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
@@ -41,6 +41,7 @@ from crmtui.screens.sync import RunHandle, SyncScreen
 from crmtui.store import Store
 from crmtui.store.locks import LockHeld
 from crmtui.text import printable
+from crmtui.widgets.idle_gc import IdleCollector
 from crmtui.widgets.sync_common import engine_work_running
 
 MODE_TITLES = {
@@ -118,6 +119,8 @@ class CrmApp(App[int]):
         """Stops the running cycle (``Ctrl+X``); None when no cycle was started here."""
         self._cycle_step = ""
         """The step the running cycle is in (said when a cancel stops it)."""
+        self.idle_gc = IdleCollector()
+        """Full garbage collections between keys, not during them."""
 
     def on_mount(self) -> None:
         """Start the cycle timer, and the background passes when asked (the sandbox console's demo)."""
@@ -126,6 +129,18 @@ class CrmApp(App[int]):
         if self.auto_every:
             self.set_interval(min(1.0, self.auto_every / 4), self._timer_tick)
         self._check_unfinished_erasures()
+        self.set_timer(2.0, self.idle_gc.freeze)  # once the dashboard has settled
+        self.set_interval(4.0, self.idle_gc.tick)
+
+    async def on_event(self, event: events.Event) -> None:
+        """Note each key and click (the idle collector waits for a pause), then Textual's handling."""
+        if isinstance(event, events.Key | events.MouseDown):
+            self.idle_gc.input()
+        await super().on_event(event)
+
+    def on_unmount(self) -> None:
+        """The collector back to CPython's defaults."""
+        self.idle_gc.release()
 
     @work(thread=True, exclusive=True, group="app:erasures", exit_on_error=False, description="Erasures")
     def _check_unfinished_erasures(self) -> None:

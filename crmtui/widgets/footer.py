@@ -6,7 +6,8 @@ restyled) every time the screen's bindings are refreshed: on every focus change 
 That cost ~5 ms per key widget on this machine, so 60–400 ms per cursor move on a screen with a
 dozen keys (issue #15, "under 200 ms per key"). This one compares what it would show (each key, its
 label, whether it is enabled, its tooltip, the width) with what it shows, and recomposes only when
-they differ.
+they differ, and then updates the key widgets it has in place (labels, enabled state, tooltip),
+mounting or removing only the difference in their number.
 
 At 80 columns a busy screen's keys do not fit one line (Scenarios has twelve), and Textual's footer
 then cuts them at the border. This one measures each key with Rich's cell widths and, while the line
@@ -72,13 +73,65 @@ class Footer(TextualFooter):
         )
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
-        """Recompose only when the keys, labels, enabled states or width differ from what is shown."""
+        """Change only when the keys, labels, enabled states or width differ from what is shown.
+
+        Once composed, the key widgets are updated in place (:meth:`_update_keys`): a focus change
+        usually changes a few labels, and mounting a dozen new widgets costs their styling.
+        """
         if self.is_attached and screen is self.screen and screen.app.app_focus:
             signature = self._signature(screen)
             if signature == self._shown and self._bindings_ready:
                 return
             self._shown = signature
+            if self._bindings_ready and self.children:
+                self.call_after_refresh(self._update_keys)
+                return
         super().bindings_changed(screen)
+
+    def _update_keys(self) -> None:
+        """The shown keys made what :meth:`fitted` says, reusing the mounted widgets."""
+        if not self.is_attached:
+            return
+        keys, palette = self.fitted(self._width())
+        mounted = [c for c in self.children if isinstance(c, FooterKey)]
+        if len(mounted) != len(self.children):
+            self.call_after_refresh(self.recompose)  # something else in there: start afresh
+            return
+        palette_widget = next((c for c in mounted if c.has_class("-command-palette")), None)
+        plain = [c for c in mounted if c is not palette_widget]
+        for widget, (binding, enabled, tooltip) in zip(plain, keys, strict=False):
+            self._set(widget, binding, enabled, tooltip)
+        if len(plain) > len(keys):
+            for widget in plain[len(keys) :]:
+                widget.remove()
+        elif len(keys) > len(plain):
+            new = list(self._key_widgets(keys[len(plain) :]))
+            if palette_widget is not None:
+                self.mount(*new, before=palette_widget)
+            else:
+                self.mount(*new)
+        if palette is None and palette_widget is not None:
+            palette_widget.remove()
+        elif palette is not None:
+            binding, enabled, _ = palette
+            tooltip = binding.tooltip or binding.description
+            if palette_widget is None:
+                self.call_after_refresh(self.recompose)
+            else:
+                self._set(palette_widget, binding, enabled, tooltip)
+
+    def _set(self, widget: FooterKey, binding: Binding, enabled: bool, tooltip: str) -> None:
+        """``widget`` shows ``binding`` (repainted only when something differs)."""
+        display = self.app.get_key_display(binding)
+        now = (widget.key, widget.key_display, widget.description, widget.action, widget._disabled)
+        wanted = (binding.key, display, binding.description, binding.action, not enabled)
+        if now != wanted:
+            widget.key, widget.key_display, widget.description, widget.action = wanted[:4]
+            widget._disabled = not enabled
+            widget.set_class(not enabled, "-disabled")
+            widget.refresh(layout=True)
+        if (widget.tooltip or "") != (tooltip or ""):
+            widget.tooltip = tooltip or None
 
     def on_resize(self, event: events.Resize) -> None:
         """A new width may fit more (or fewer) keys."""
