@@ -330,9 +330,14 @@ def segment_label(code: str | None) -> str:
 
 
 def quality_label(issue: QualityIssue) -> str:
-    """The operator's name of a check (``missing email``, ``negative stock``...)."""
+    """The operator's name of a check (``missing last name``, ``negative stock``...).
+
+    A missing field is named in the operator's words (``missing:last_name`` → "nom manquant"); one
+    the catalogue does not name yet reads as words too (``missing:zip_code`` → "zip code manquant").
+    """
     if issue.check.startswith("missing:"):
-        return t("quality.missing", field=issue.check.split(":", 1)[1])
+        field = issue.check.split(":", 1)[1]
+        return t_or(f"quality.{issue.check}", t("quality.missing", field=field.replace("_", " ")))
     return t(f"quality.{issue.check}")
 
 

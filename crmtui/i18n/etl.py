@@ -168,6 +168,16 @@ ETL_CATALOGUE: dict[str, dict[str, str]] = {
     "etl.cancelled": {"fr": "interrompu", "en": "interrupted"},
     # -- quality check names ------------------------------------------------------------------
     "quality.missing": {"fr": "{field} manquant", "en": "missing {field}"},
+    # One per required field (crmtui.store.etl._REQUIRED): the operator's word, agreed in French.
+    "quality.missing:name": {"fr": "désignation manquante", "en": "missing product name"},
+    "quality.missing:list_price_eur": {"fr": "prix de vente manquant", "en": "missing list price"},
+    "quality.missing:last_name": {"fr": "nom manquant", "en": "missing last name"},
+    "quality.missing:customer_key": {"fr": "client manquant", "en": "missing customer"},
+    "quality.missing:product_key": {"fr": "produit manquant", "en": "missing product"},
+    "quality.missing:date_sale": {"fr": "date de vente manquante", "en": "missing sale date"},
+    "quality.missing:price_total_eur": {"fr": "montant manquant", "en": "missing amount"},
+    "quality.missing:warehouse": {"fr": "entrepôt manquant", "en": "missing warehouse"},
+    "quality.missing:date_contact": {"fr": "date de contact manquante", "en": "missing contact date"},
     "quality.duplicate:email": {"fr": "doublons (même e-mail)", "en": "duplicates (same email)"},
     "quality.duplicate:name_zip": {
         "fr": "doublons (même nom et code postal)",

@@ -109,7 +109,7 @@ class QualityScreen(SortKey, Screen[None]):
         grid.clear()
         title = t("quality.examples")
         if 0 <= index < len(self.issues):
-            # The table too: at 80 columns its column is off screen, and "missing customer_key" is in two.
+            # The table too: at 80 columns its column is off screen, and "missing customer" is in two.
             issue = self.issues[index]
             title = f"{title} · {table_label(issue.table)} · {quality_label(issue)}"
         self.query_one("#examples-title", Label).update(literal(title))

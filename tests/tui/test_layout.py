@@ -74,7 +74,31 @@ async def test_quality_lists_every_check_with_zero_ones_dimmed(settings: Setting
         # The count is the first column: never pushed off screen at 80 columns.
         assert table.ordered_columns[0].get_render_width(table) < table.size.width
         title = str(app.screen.query_one("#examples-title", Label).render())
-        assert "missing customer_key" in title
+        assert "missing customer" in title and "customer_key" not in title
+
+
+def test_quality_checks_name_every_required_field_in_the_operators_words() -> None:
+    """No raw column name (``last_name manquant``) on the quality screen or in its report (#15)."""
+    from crmtui.engine.etl import quality_label
+    from crmtui.i18n import CATALOGUE, get_language, set_language, t
+    from crmtui.store.etl import _REQUIRED, QualityIssue
+
+    before = get_language()
+    try:
+        for language in ("fr", "en"):
+            set_language(language)
+            for table, fields in _REQUIRED.items():
+                for field in fields:
+                    assert set(CATALOGUE[f"quality.missing:{field}"]) >= {"fr", "en"}
+                    label = quality_label(QualityIssue(table, f"missing:{field}", 1, []))
+                    assert "_" not in label and label == t(f"quality.missing:{field}"), (language, label)
+        set_language("fr")
+        assert quality_label(QualityIssue("customers", "missing:last_name", 1, [])) == "nom manquant"
+        assert quality_label(QualityIssue("customers", "missing:zip_code", 1, [])) == "zip code manquant"
+        set_language("en")
+        assert quality_label(QualityIssue("customers", "missing:last_name", 1, [])) == "missing last name"
+    finally:
+        set_language(before)
 
 
 async def test_sources_status_fits_80_columns_and_the_detail_is_under_the_table(
