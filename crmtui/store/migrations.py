@@ -243,7 +243,7 @@ def _m0001(db: sqlite_utils.Database) -> None:
 
 
 # Each area keeps its migrations next to its repository (numbers: sync 2–9, etl 10–19, scenarios 20–29,
-# reco 30–39, events 40–49, erasure 60–69, budgets 70–79) and registers them on import.
+# reco 30–39, events 40–49, review 50–59 (and 8, 9), erasure 60–69, budgets 70–79) and registers them on import.
 _AREA_MODULES = (
     "crmtui.store.sync_schema",
     "crmtui.store.review_schema",

@@ -11,7 +11,9 @@ casefolded substring of the name, email or tag (``search`` column, see
 The operator may sort a list by one of its columns instead (:class:`Order`): a page is then a keyset
 seek on ``(that column, the row's key)`` in the chosen direction, so rows sharing a value still page
 once each; :data:`DELETION_SORTS`, :data:`FORGOTTEN_SORTS` and :data:`UNKNOWN_SORTS` are the columns
-each list sorts by, and the deletion queue's are indexed (``store.review_schema``).
+each list sorts by, each one indexed (``store.review_schema``). A text column sorts by its stored sort
+key (:func:`crmtui.store._util.sort_text`: case and accents aside, as a French reader expects), so a
+row's place in that order is its key, which the rows read here carry (``name_sort``...).
 Each list also reads the rows it still lists among a set of keys (a selection kept across pages, the
 row under the cursor read fresh).
 """
@@ -50,21 +52,46 @@ UnknownKey = tuple[str, str]
 
 _FORGOTTEN_COLUMNS = (
     "SELECT email, COALESCE(name, '') AS name, COALESCE(resubscribe_url, '') AS resubscribe_url, detected_at, "
-    "copper_tagged, reached_at, reached_by FROM forgotten_emails WHERE resolved_at IS NULL"
+    "copper_tagged, reached_at, reached_by, COALESCE(name_sort, '') AS name_sort "
+    "FROM forgotten_emails WHERE resolved_at IS NULL"
 )
-_UNKNOWN_COLUMNS = (
-    "SELECT l.key, l.contact, l.claimed_at, l.error, l.template, s.name AS scenario, st.name AS step "
-    "FROM operation_ledger l JOIN scenarios s ON s.id = l.scenario_id "
-    "LEFT JOIN scenario_steps st ON st.id = l.step_id WHERE l.status = 'unknown'"
+_UNKNOWN_SELECT = (
+    "SELECT l.key, l.contact, l.claimed_at, l.error, l.template, s.name AS scenario, st.name AS step, "
+    "s.id AS scenario_id, COALESCE(s.name_sort, '') AS scenario_sort FROM "
 )
+_UNKNOWN_FROM = "operation_ledger l{0} JOIN scenarios s ON s.id = l.scenario_id"
+_UNKNOWN_WHERE = " LEFT JOIN scenario_steps st ON st.id = l.step_id WHERE l.status = 'unknown'"
+_UNKNOWN_COLUMNS = _UNKNOWN_SELECT + _UNKNOWN_FROM.format("") + _UNKNOWN_WHERE
 
 
-DELETION_SORTS = {"name": "COALESCE(name, '')", "email": "email", "tag": "tag", "since": "detected_at"}
-"""The Deletions table's columns the SQL sorts by: their expressions (each indexed with ``email``)."""
-FORGOTTEN_SORTS = {"name": "COALESCE(name, '')", "email": "email", "since": "detected_at"}
-"""The Forgotten table's columns the SQL sorts by."""
-UNKNOWN_SORTS = {"key": "l.key", "scenario": "s.name", "contact": "l.contact"}
-"""The unknown sends' columns the SQL sorts by."""
+DELETION_SORTS = {
+    "name": ("COALESCE(name_sort, '')", "email"),
+    "email": ("email",),
+    "tag": ("COALESCE(tag_sort, '')", "email"),
+    "since": ("detected_at", "email"),
+}
+"""The Deletions table's columns the SQL sorts by: the expressions of a row's place (each tuple
+indexed; the email, the primary key, makes it unique)."""
+FORGOTTEN_SORTS = {
+    "name": ("COALESCE(name_sort, '')", "email"),
+    "email": ("email",),
+    "since": ("detected_at", "email"),
+}
+"""The Forgotten table's columns the SQL sorts by (indexed over the unresolved rows)."""
+UNKNOWN_SORTS = {
+    "key": ("l.key",),
+    "scenario": ("COALESCE(s.name_sort, '')", "s.id", "l.key"),
+    "contact": ("l.contact", "l.key"),
+}
+"""The unknown sends' columns the SQL sorts by (indexed over the unknown rows)."""
+_UNKNOWN_SOURCES = {
+    # Named: without statistics the planner would read the status index and sort the rows instead.
+    "key": _UNKNOWN_FROM.format(" INDEXED BY operation_ledger_unknown_key"),
+    "contact": _UNKNOWN_FROM.format(" INDEXED BY operation_ledger_unknown_contact"),
+    # The scenarios in their order, then each one's unknown sends by key (CROSS JOIN: in that order).
+    "scenario": "scenarios s CROSS JOIN operation_ledger l INDEXED BY operation_ledger_unknown_scenario "
+    "ON s.id = l.scenario_id",
+}
 
 
 @dataclass(frozen=True)
@@ -174,7 +201,7 @@ class ReviewRepo:
             seek = Seek(limit, after, before, inclusive, last)
             # ``+``: the listed test is checked per row, the order's own index is the one read.
             select = f"SELECT * FROM deletion_queue WHERE +{' AND '.join(where)}"
-            page = self._sorted(select, params, (DELETION_SORTS[order.column], "email"), order, seek)
+            page = self._sorted(select, params, DELETION_SORTS[order.column], order, seek)
             return Page([_decision(r) for r in page.rows], page.at_start, page.at_end)
         backward = before is not None or last
         if after is not None:
@@ -257,24 +284,29 @@ class ReviewRepo:
         return _page(rows, seek.limit, backward=backward, seek=seek.after or seek.before)
 
     def _sorted(
-        self, select: str, params: Iterable[Any], by: tuple[str, str], order: Order, seek: Seek
+        self, select: str, params: Iterable[Any], by: tuple[str, ...], order: Order, seek: Seek
     ) -> Page:
         """The page of ``select`` (a query ending in a WHERE clause) ``seek`` names in ``order``: by the
-        expression ``by[0]`` then the key ``by[1]``, both in the order's direction (a keyset on the pair)."""
+        expressions ``by`` (the sorted value, then what makes a row's place unique, the key last), all
+        in the order's direction (a keyset on the tuple, which marks hold)."""
         backward = seek.before is not None or seek.last
         mark = seek.after if seek.after is not None else seek.before
         condition, bounds = "", cast(tuple[Any, ...], ())
         if mark is not None:
             up = (seek.after is not None) != order.descending  # the keys wanted are above the mark
             op, eq = (">" if up else "<"), ("=" if seek.inclusive else "")
-            # (value, key) past the mark, written as a range on the value (a seek on its index, which a
-            # row-value comparison on an expression is not) refined by the key among equal values.
-            condition = f" AND {by[0]} {op}= ? AND ({by[0]} {op} ? OR {by[1]} {op}{eq} ?)"
-            bounds = (mark[0], mark[0], mark[1])
+            if len(by) == 1:
+                condition, bounds = f" AND {by[0]} {op}{eq} ?", (mark[0],)
+            else:
+                # The place past the mark, written as a range on the value (a seek on its index, which a
+                # row-value comparison on an expression is not) refined by the rest among equal values.
+                rest = ", ".join(by[1:])
+                marks = ", ".join("?" * (len(by) - 1))
+                condition = f" AND {by[0]} {op}= ? AND ({by[0]} {op} ? OR ({rest}) {op}{eq} ({marks}))"
+                bounds = (mark[0], mark[0], *mark[1:])
         way = "DESC" if order.descending != backward else "ASC"
-        then = f", {by[1]} {way}" if by[1] != by[0] else ""
         rows = self.store.query(
-            f"{select}{condition} ORDER BY {by[0]} {way}{then} LIMIT ?",
+            f"{select}{condition} ORDER BY {', '.join(f'{e} {way}' for e in by)} LIMIT ?",
             (*params, *bounds, seek.limit + 1),
         )
         return _page(rows, seek.limit, backward=backward, seek=mark)
@@ -285,7 +317,7 @@ class ReviewRepo:
         """The page ``seek`` names of the unresolved forgotten addresses, newest first then by email (as
         ``forgotten_rows``), or in ``order``; keys are :data:`ForgottenKey`."""
         if order.column is not None:
-            return self._sorted(_FORGOTTEN_COLUMNS, (), (FORGOTTEN_SORTS[order.column], "email"), order, seek)
+            return self._sorted(_FORGOTTEN_COLUMNS, (), FORGOTTEN_SORTS[order.column], order, seek)
         after, before, inclusive = seek.after, seek.before, seek.inclusive
         where: list[str] = []
         params: list[Any] = []
@@ -323,7 +355,8 @@ class ReviewRepo:
         """The page ``seek`` names of the sends whose outcome is unknown, oldest first then by key (the
         resolve queue), or in ``order``; keys are :data:`UnknownKey`, found by the status index."""
         if order.column is not None:
-            return self._sorted(_UNKNOWN_COLUMNS, (), (UNKNOWN_SORTS[order.column], "l.key"), order, seek)
+            select = _UNKNOWN_SELECT + _UNKNOWN_SOURCES[order.column] + _UNKNOWN_WHERE
+            return self._sorted(select, (), UNKNOWN_SORTS[order.column], order, seek)
         after, before, inclusive = seek.after, seek.before, seek.inclusive
         where = ""
         params: tuple[Any, ...] = ()

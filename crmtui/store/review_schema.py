@@ -15,13 +15,30 @@
 Migration 8 (after 9 in time, independent of it): the Deletions table's sorts, ``(column, email)`` for
 the name, tag and since columns (an email sort reads the primary key), so a sorted page is an index
 seek rather than a sort of the whole queue.
+
+Migration 50 (issue #15, "tables sort"): the sorts by a text column follow the order a French reader
+expects (case, accents and ligatures aside: ``élodie``, ``Élodie``, ``Emma``, ``Paul``), not SQLite's
+byte order (where ``Élodie`` came after ``Paul`` and lower case after upper case).
+
+- ``deletion_queue.name_sort``, ``deletion_queue.tag_sort``, ``forgotten_emails.name_sort`` and
+  ``scenarios.name_sort`` hold :func:`crmtui.store._util.sort_text` of the name or tag, computed in
+  Python by every writer (and here for the rows already there). They compare as plain bytes, so the
+  indexes need no collation of ours and any SQLite tool still reads the file. A row written by another
+  tool has none (NULL): it sorts as an empty name until crmtui writes it again.
+- Indexes ``(COALESCE(key, ''), row key)`` serve each sort both ways with a keyset seek: the Deletions
+  name and tag (replacing migration 8's byte-order ones), the Forgotten name and date over its
+  unresolved rows, the unknown sends' key, contact and scenario. The unknown sends' indexes hold only
+  the ``unknown`` rows (a handful), so a send, which writes its ledger row twice, does not pay for them;
+  the queries name them (``INDEXED BY``) since the planner, without statistics, would rather read the
+  status index and sort. A sort by scenario walks ``scenarios`` by its key, then each one's unknown
+  sends by key: the order ``(name_sort, id, key)``.
 """
 
 from __future__ import annotations
 
 import sqlite_utils
 
-from crmtui.store._util import search_text
+from crmtui.store._util import search_text, sort_text
 from crmtui.store.migrations import migration, run_script
 from crmtui.store.review import REVIEW_POS
 
@@ -53,5 +70,50 @@ def _m0008(db: sqlite_utils.Database) -> None:
         CREATE INDEX IF NOT EXISTS deletion_queue_by_name ON deletion_queue(COALESCE(name, ''), email);
         CREATE INDEX IF NOT EXISTS deletion_queue_by_tag ON deletion_queue(tag, email);
         CREATE INDEX IF NOT EXISTS deletion_queue_by_since ON deletion_queue(detected_at, email);
+        """,
+    )
+
+
+@migration(
+    50, "review: case- and accent-insensitive sort keys, indexes for the Forgotten and unknown-sends sorts"
+)
+def _m0050(db: sqlite_utils.Database) -> None:
+    run_script(
+        db,
+        """
+        ALTER TABLE deletion_queue ADD COLUMN name_sort TEXT;
+        ALTER TABLE deletion_queue ADD COLUMN tag_sort TEXT;
+        ALTER TABLE forgotten_emails ADD COLUMN name_sort TEXT;
+        ALTER TABLE scenarios ADD COLUMN name_sort TEXT;
+        """,
+    )
+    conn = db.conn
+    for table, key, columns in (
+        ("deletion_queue", "email", ("name", "tag")),
+        ("forgotten_emails", "email", ("name",)),
+        ("scenarios", "id", ("name",)),
+    ):
+        sets = ", ".join(f"{column}_sort = ?" for column in columns)
+        cur = conn.execute(f"SELECT {key}, {', '.join(columns)} FROM {table}")
+        while rows := cur.fetchmany(5000):
+            conn.executemany(
+                f"UPDATE {table} SET {sets} WHERE {key} = ?",
+                [(*(sort_text(value) for value in row[1:]), row[0]) for row in rows],
+            )
+    run_script(
+        db,
+        """
+        DROP INDEX IF EXISTS deletion_queue_by_name;
+        DROP INDEX IF EXISTS deletion_queue_by_tag;
+        CREATE INDEX deletion_queue_by_name_sort ON deletion_queue(COALESCE(name_sort, ''), email);
+        CREATE INDEX deletion_queue_by_tag_sort ON deletion_queue(COALESCE(tag_sort, ''), email);
+        CREATE INDEX forgotten_by_name_sort ON forgotten_emails(COALESCE(name_sort, ''), email)
+            WHERE resolved_at IS NULL;
+        CREATE INDEX forgotten_by_since ON forgotten_emails(detected_at, email) WHERE resolved_at IS NULL;
+        CREATE INDEX scenarios_by_name_sort ON scenarios(COALESCE(name_sort, ''));
+        CREATE INDEX operation_ledger_unknown_key ON operation_ledger(key) WHERE status = 'unknown';
+        CREATE INDEX operation_ledger_unknown_contact ON operation_ledger(contact, key) WHERE status = 'unknown';
+        CREATE INDEX operation_ledger_unknown_scenario ON operation_ledger(scenario_id, key)
+            WHERE status = 'unknown';
         """,
     )

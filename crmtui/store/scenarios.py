@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from crmtui.records.emails import email_key
-from crmtui.store._util import dumps, loads, now_iso
+from crmtui.store._util import dumps, loads, now_iso, sort_text
 from crmtui.store.scenario_ledger import _SQL, ScenarioLedger, process_owner
 from crmtui.store.scenario_model import (
     _BOOLS,
@@ -98,6 +98,7 @@ class ScenarioRepo(ScenarioLedger):
         values["send_days"] = dumps(sorted(set(scenario.send_days)))
         values["exclude_domains"] = dumps(list(scenario.exclude_domains))
         values["auto_winner"] = dumps(vars(scenario.auto_winner))
+        values["name_sort"] = sort_text(scenario.name)  # the unknown sends' sort by scenario
         with self.store.write() as db:
             conn = db.conn
             row = conn.execute("SELECT id FROM scenarios WHERE name = ?", (scenario.name,)).fetchone()

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from crmtui.store._util import dumps, loads, now_iso, search_text
+from crmtui.store._util import dumps, loads, now_iso, search_text, sort_text
 
 if TYPE_CHECKING:
     from crmtui.store.db import Store
@@ -58,6 +58,10 @@ class Decision:
     previous_status: str | None
     copper_state: dict[str, Any] | None
     mc_state: dict[str, Any] | None
+    name_sort: str = ""
+    """The name's stored sort key (:func:`crmtui.store._util.sort_text`): its place when sorted by name."""
+    tag_sort: str = ""
+    """The tag's stored sort key."""
 
 
 def op_key(run_id: int, action: str, email: str, payload: dict[str, Any]) -> str:
@@ -375,7 +379,8 @@ class SyncRepo:
         with self.store.write() as db:
             cur = db.execute(
                 "INSERT OR IGNORE INTO deletion_queue (email, copper_id, name, tag, detected_at, run_id, state, "
-                "copper_state, mc_state, search) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+                "copper_state, mc_state, search, name_sort, tag_sort) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
                 (
                     email,
                     copper_id,
@@ -386,6 +391,8 @@ class SyncRepo:
                     None if copper_state is None else dumps(copper_state),
                     None if mc_state is None else dumps(mc_state),
                     search_text(name, email, tag),
+                    sort_text(name),
+                    sort_text(tag),
                 ),
             )
             return bool(cur.rowcount)
@@ -502,8 +509,8 @@ class SyncRepo:
         with self.store.write() as db:
             db.execute(
                 "INSERT INTO deletion_queue (email, copper_id, name, tag, detected_at, run_id, decision, "
-                "decided_at, decided_by, state, applied_at, previous_status, search) "
-                "VALUES (?, ?, ?, '📥 INACTIF', ?, ?, 'archive', ?, 'copper tag', 'applied', ?, ?, ?) "
+                "decided_at, decided_by, state, applied_at, previous_status, search, name_sort, tag_sort) "
+                "VALUES (?, ?, ?, '📥 INACTIF', ?, ?, 'archive', ?, 'copper tag', 'applied', ?, ?, ?, ?, ?) "
                 "ON CONFLICT(email) DO UPDATE SET decision = 'archive', state = 'applied', "
                 "decided_by = 'copper tag', applied_at = excluded.applied_at, "
                 "previous_status = excluded.previous_status, error = NULL",
@@ -517,6 +524,8 @@ class SyncRepo:
                     now_iso(),
                     previous_status,
                     search_text(name, email, "📥 INACTIF"),
+                    sort_text(name),
+                    sort_text("📥 INACTIF"),
                 ),
             )
             AuditRepo(self.store).record(
@@ -551,9 +560,9 @@ class SyncRepo:
         """Record a forgotten address once; return True if it was new."""
         with self.store.write() as db:
             cur = db.execute(
-                "INSERT OR IGNORE INTO forgotten_emails (email, copper_id, name, detected_at, run_id, resubscribe_url) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (email, copper_id, name, now_iso(), run_id, url),
+                "INSERT OR IGNORE INTO forgotten_emails (email, copper_id, name, detected_at, run_id, resubscribe_url, "
+                "name_sort) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (email, copper_id, name, now_iso(), run_id, url, sort_text(name)),
             )
             db.execute(
                 "INSERT INTO contacts (email, copper_id, forgotten, updated_at) VALUES (?, ?, 1, ?) "
@@ -654,6 +663,8 @@ def _decision(r: dict[str, Any]) -> Decision:
         previous_status=r["previous_status"],
         copper_state=loads(r["copper_state"]),
         mc_state=loads(r["mc_state"]),
+        name_sort=r.get("name_sort") or "",
+        tag_sort=r.get("tag_sort") or "",
     )
 
 

@@ -95,11 +95,12 @@ class PlainSource:
     """The common part of a source over rows read as dicts, with neither filter nor selection (Forgotten,
     unknown sends): the key is the :attr:`KEY` column, the place in the order the :attr:`ORDER` ones,
     and the store's page and listed reads are given; sorted by a column of :attr:`SORTS` (a table column
-    key and the row's field), the place is that field and the key."""
+    key and the row's fields that place it, the key last: a text column's stored sort key first), the
+    place is those fields."""
 
     KEY: ClassVar[str] = "email"
     ORDER: ClassVar[tuple[str, ...]] = ()
-    SORTS: ClassVar[Mapping[str, str]] = {}
+    SORTS: ClassVar[Mapping[str, tuple[str, ...]]] = {}
 
     def __init__(
         self,
@@ -129,10 +130,10 @@ class PlainSource:
         """The :attr:`KEY` column."""
         return str(row[self.KEY])
 
-    def position(self, row: Mapping[str, Any], order: Order) -> tuple[str, ...]:
-        """The :attr:`ORDER` columns (the keyset of the list's pages), else the sorted field and the key."""
+    def position(self, row: Mapping[str, Any], order: Order) -> tuple[object, ...]:
+        """The :attr:`ORDER` columns (the keyset of the list's pages), else the sorted column's fields."""
         if order.column is not None:
-            return (str(row[self.SORTS[order.column]] or ""), str(row[self.KEY]))
+            return tuple("" if row[f] is None else row[f] for f in self.SORTS[order.column])
         return tuple(str(row[column]) for column in self.ORDER)
 
     def matches(self, row: Mapping[str, Any], needle: str) -> bool:

@@ -28,7 +28,11 @@ class UnknownSource(PlainSource):
 
     KEY = "key"
     ORDER = ("claimed_at", "key")
-    SORTS = {"key": "key", "scenario": "scenario", "contact": "contact"}
+    SORTS = {
+        "key": ("key",),
+        "scenario": ("scenario_sort", "scenario_id", "key"),
+        "contact": ("contact", "key"),
+    }
 
     def __init__(self, store: Store) -> None:
         self.review = store.review

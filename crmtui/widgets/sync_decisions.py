@@ -126,10 +126,13 @@ class DeletionSource:
         return row.email
 
     def position(self, row: Decision, order: Order) -> tuple[object, ...]:
-        """``(rank, detected_at, email)``, or sorted by a column: ``(its value, email)``."""
+        """``(rank, detected_at, email)``, or sorted by a column: ``(its value, email)``, a text column's
+        value being its stored sort key (what the SQL compares)."""
         if order.column is None:
             return review_key(row)
-        value = {"name": row.name or "", "email": row.email, "tag": row.tag, "since": row.detected_at}
+        if order.column == "email":
+            return (row.email,)
+        value = {"name": row.name_sort, "tag": row.tag_sort, "since": row.detected_at}
         return (value[order.column], row.email)
 
     def matches(self, row: Decision, needle: str) -> bool:

@@ -35,7 +35,7 @@ class ForgottenSource(PlainSource):
     """
 
     ORDER = ("detected_at", "email")
-    SORTS = {"name": "name", "email": "email", "since": "detected_at"}
+    SORTS = {"name": ("name_sort", "email"), "email": ("email",), "since": ("detected_at", "email")}
 
     def __init__(self, store: Store) -> None:
         self.review = store.review

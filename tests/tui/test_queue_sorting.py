@@ -1,6 +1,7 @@
 """``S`` on the reviewed queues' tables (Deletions, Forgotten) at 80x24: the list read from SQL in the
 column chosen with ← →, the header's arrow on it, again reversed, paged past the window in that order,
-the cursor kept on its row and the selection kept."""
+the cursor kept on its row and the selection kept; names in the order a French reader expects (case and
+accents aside), both ways, across the window's edge."""
 
 from __future__ import annotations
 
@@ -8,21 +9,28 @@ from crmtui.app import make_app
 from crmtui.config import Settings
 from crmtui.screens.forgotten import ForgottenScreen
 from crmtui.store import Store
+from crmtui.store._util import sort_text
 from crmtui.widgets.scenario_unknown import UnknownTable
 from crmtui.widgets.sync_decisions import DecisionTable
 from crmtui.widgets.sync_forgotten import ForgottenTable
 from tests.tui.test_deletions_paging import WINDOW, _queue, open_deletions, settle
 from tests.tui.test_keymap import _seed_unknown
+from tests.unit.test_review_sorts import ESTATE, FRENCH
 
 
 def _header(table: DecisionTable | ForgottenTable | UnknownTable, key: str) -> str:
     return next(c.label.plain for c in table.ordered_columns if c.key.value == key)
 
 
+def _names_in_order(table: DecisionTable) -> list[str]:
+    """The names of the window's rows, each once, in the order shown."""
+    return list(dict.fromkeys(table.get_cell(e, "name").plain for e in table.visible_emails()))
+
+
 async def test_S_sorts_the_deletion_queue_in_sql_at_80x24(settings: Settings, store: Store) -> None:
     emails = _queue(store)  # 1200 rows: 120 share the name "Élodie Lefèvre", the others "Paul N"
     names = {e: ("Élodie Lefèvre" if i % 10 == 3 else f"Paul {i}") for i, e in enumerate(emails)}
-    by_name = sorted(emails, key=lambda e: (names[e], e))  # SQLite's binary order, then the email
+    by_name = sorted(emails, key=lambda e: (sort_text(names[e]), e))  # Élodie before Paul, then the email
     app = make_app(settings, store)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_deletions(pilot, app)
@@ -122,3 +130,66 @@ async def test_S_sorts_the_unknown_sends_when_they_have_the_focus(settings: Sett
         await pilot.press("S")
         await settle(pilot, app)
         assert table.visible_keys() == ["1" * 64, "2" * 64, key]
+
+
+async def test_S_sorts_names_as_a_french_reader_expects_across_the_window(
+    settings: Settings, store: Store
+) -> None:
+    n = WINDOW + 90  # the walk crosses the first window's edge
+    emails = [f"c{(i * 7919) % n:05d}@exemple.fr" for i in range(n)]
+    names = {
+        e: ESTATE[i % len(ESTATE)] for i, e in enumerate(emails)
+    }  # long runs of each name, shuffled emails
+    with store.write():
+        for i, email in enumerate(emails):
+            store.sync.queue_deletion(
+                email,
+                copper_id=i,
+                name=names[email],
+                tag="a supprimer",
+                run_id=None,
+                copper_state=None,
+                mc_state=None,
+            )
+    by_name = sorted(emails, key=lambda e: (FRENCH.index(names[e]), e))
+    app = make_app(settings, store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_deletions(pilot, app)
+        table = screen.query_one(DecisionTable)
+
+        async def walk(expected: list[str]) -> None:
+            """Home, then page down to the end: each window on screen a run of ``expected``, names and all."""
+            await pilot.press("home")
+            await settle(pilot, app)
+            reached = 0
+            while True:
+                shown = table.visible_emails()
+                start = expected.index(shown[0])
+                assert shown == expected[start : start + len(shown)]
+                assert [table.get_cell(e, "name").plain for e in shown] == [names[e] for e in shown]
+                current = expected.index(table.current_email() or "")
+                assert current >= reached
+                reached = current
+                if reached == len(expected) - 1:
+                    break
+                await pilot.press("pagedown")
+                await settle(pilot, app)
+            assert reached > WINDOW  # the rows past the first window came in the same order
+
+        await pilot.press("S")  # Name, ascending: d'Aubigné, Dalton, élodie, Élodie, Émile, Emma...
+        await settle(pilot, app)
+        assert _header(table, "name").endswith(" ▲")
+        await pilot.press("home")
+        await settle(pilot, app)
+        first = _names_in_order(table)
+        assert first == FRENCH[: len(first)] and len(first) > 5  # the first window: the first names
+        await walk(by_name)
+
+        await pilot.press("S")  # reversed: Paul, Œnologue, Odile, ÉRIC, eric...
+        await settle(pilot, app)
+        assert _header(table, "name").endswith(" ▼")
+        await pilot.press("home")
+        await settle(pilot, app)
+        first = _names_in_order(table)
+        assert first == FRENCH[::-1][: len(first)] and len(first) > 5
+        await walk(by_name[::-1])
