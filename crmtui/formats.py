@@ -11,7 +11,9 @@ never changes process-wide state under the console's threads.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
+from babel.dates import format_datetime
 from babel.numbers import NumberFormatError, format_currency, format_decimal, format_percent, parse_decimal
 
 from crmtui.i18n import get_language
@@ -39,6 +41,15 @@ def percent(ratio: float, digits: int = 1) -> str:
     decimals = "." + "0" * digits if digits else ""
     pattern = f"#,##0{decimals}\u00a0%" if get_language() == "fr" else f"#,##0{decimals}%"
     return str(format_percent(ratio, format=pattern, locale=_locale()))
+
+
+def date_time(moment: datetime) -> str:
+    """A moment in local time, as the operator's language writes it: ``30/11/2026 14:02`` / ``30/11/2026, 14:02``.
+
+    A naive ``moment`` is taken as local time already.
+    """
+    local = moment.astimezone().replace(tzinfo=None) if moment.tzinfo is not None else moment
+    return str(format_datetime(local, "short", locale=_locale()))  # naive: shown as it is
 
 
 _NOT_DIGITS = re.compile(r"[\s\u00a0\u202f€$£%]")

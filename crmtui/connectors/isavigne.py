@@ -38,6 +38,7 @@ from crmtui.connectors.isavigne_files import (
     read_rows,
     sha256_of,
 )
+from crmtui.formats import number
 from crmtui.i18n import t
 from crmtui.records.canonical import Batch, Canonical, Customer, Product, SalesLine, SkippedRow, StockLevel
 from crmtui.records.normalize import (
@@ -672,3 +673,17 @@ def kind_of_table(table: str) -> str | None:
         if name == table:
             return kind
     return None
+
+
+def describe_cursor(name: str, value: str) -> str | None:
+    """A stored file cursor as people read it: ``clients_20261102.csv up to line 2,808``.
+
+    None when it is not a file cursor (``file:<name>``, ``{"sha": …, "line": …}``) this source writes.
+    """
+    if not name.startswith("file:"):
+        return None
+    try:
+        line = int(json.loads(value)["line"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    return t("etl.cursor.file", file=printable(name.removeprefix("file:")), line=number(line))

@@ -21,13 +21,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 import crmtui.i18n.etl  # noqa: F401 - registers the etl.* keys
 from crmtui.connectors.odoo import OdooClient
-from crmtui.i18n import t
+from crmtui.formats import date_time
+from crmtui.i18n import t, t_or
 from crmtui.records.canonical import Batch, Canonical, Customer, Product, SalesLine, SkippedRow, StockLevel
 from crmtui.records.normalize import (
     InvalidValue,
@@ -495,3 +497,22 @@ class OdooSource:
             available_qty=quantity - reserved,
             source=SOURCE,
         )
+
+
+def describe_cursor(name: str, value: str) -> str | None:
+    """A stored model cursor as people read it: ``customers: changes after 30/11/2026, 14:02`` (local time).
+
+    None when it is not a model cursor (``model:<model>``, ``{"write_date": …, "id": …}``, the
+    write date in UTC as Odoo gives it) this source writes.
+    """
+    if not name.startswith("model:"):
+        return None
+    try:
+        stamp = str(json.loads(value)["write_date"])[:19]
+        when = datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    except (ValueError, KeyError, TypeError):
+        return None
+    model = name.removeprefix("model:")
+    table = dict(MODELS).get(model)
+    what = t_or(f"table.{table}", table) if table else printable(model)
+    return t("etl.cursor.changed", what=what, when=date_time(when))

@@ -21,6 +21,7 @@ RFM segments (thresholds in :class:`RfmThresholds`, all configurable), evaluated
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
@@ -123,6 +124,8 @@ class SourceType:
     """Where it reads from, from the settings alone (no secret): the Sources screen's Detail."""
     feeds: Callable[[], Mapping[str, Mapping[str, str]]] | None = None
     """Canonical table -> canonical field -> the source field feeding it (the mapping view)."""
+    cursor: Callable[[str, str], str | None] | None = None
+    """One stored cursor (name, value) as people read it, None if not one it knows (the Sources screen)."""
 
 
 SOURCE_TYPES: dict[str, SourceType] = {}
@@ -136,13 +139,14 @@ def register_source_type(
     *,
     describe: Callable[[Settings], str] | None = None,
     feeds: Callable[[], Mapping[str, Mapping[str, str]]] | None = None,
+    cursor: Callable[[str, str], str | None] | None = None,
 ) -> None:
     """Register a source kind (``isavigne``, ``odoo``; later ``brevo``, ``hubspot``).
 
     This one call is all the engine, the Sources screen and ``crmtui connectors test`` need (see
     ``docs/adding-a-source.md``).
     """
-    SOURCE_TYPES[kind] = SourceType(kind, configured, build, describe, feeds)
+    SOURCE_TYPES[kind] = SourceType(kind, configured, build, describe, feeds, cursor)
 
 
 def _build_isavigne(env: SourceEnv) -> Source:
@@ -187,12 +191,25 @@ def _odoo_feeds() -> Mapping[str, Mapping[str, str]]:
     return CANONICAL_FEEDS
 
 
+def _isavigne_cursor(name: str, value: str) -> str | None:
+    from crmtui.connectors.isavigne import describe_cursor
+
+    return describe_cursor(name, value)
+
+
+def _odoo_cursor(name: str, value: str) -> str | None:
+    from crmtui.connectors.odoo_source import describe_cursor
+
+    return describe_cursor(name, value)
+
+
 register_source_type(
     "isavigne",
     lambda s: s.isavigne_export_path is not None,
     _build_isavigne,
     describe=lambda s: str(s.isavigne_export_path or ""),
     feeds=_isavigne_feeds,
+    cursor=_isavigne_cursor,
 )
 register_source_type(
     "odoo",
@@ -200,6 +217,7 @@ register_source_type(
     _build_odoo,
     describe=lambda s: f"{s.odoo_url} ({s.odoo_db})",
     feeds=_odoo_feeds,
+    cursor=_odoo_cursor,
 )
 
 
@@ -685,6 +703,39 @@ def describe_source(settings: Settings, name: str) -> str:
     """Where a source reads from, from the settings (no secret)."""
     spec = SOURCE_TYPES.get(name)
     return spec.describe(settings) if spec is not None and spec.describe is not None else ""
+
+
+def cursor_text(name: str, cursors: Mapping[str, str]) -> str:
+    """A source's stored cursors as people read them, ``; ``-separated (``—`` when it has none).
+
+    Each through its source type's ``cursor`` (a file read up to a line, records changed after a
+    moment, in local time); one it does not know as ``name: key value``, long values cut.
+    """
+    if not cursors:
+        return "—"
+    spec = SOURCE_TYPES.get(name)
+    shown = []
+    for key, value in cursors.items():
+        text = spec.cursor(key, value) if spec is not None and spec.cursor is not None else None
+        shown.append(text if text is not None else _any_cursor(key, value))
+    return "; ".join(shown)
+
+
+def _any_cursor(name: str, value: str) -> str:
+    """A cursor no source type reads: its fields, long values (hashes) cut to 12 characters."""
+
+    def short(v: object) -> str:
+        text = printable(v)
+        return text if len(text) <= 16 else text[:12] + "…"
+
+    try:
+        state = json.loads(value)
+    except ValueError:
+        state = value
+    shown = (
+        ", ".join(f"{k} {short(v)}" for k, v in state.items()) if isinstance(state, dict) else short(state)
+    )
+    return t("etl.cursor.other", name=printable(name), value=shown)
 
 
 def mapping(store: Store, name: str) -> list[MappingRow]:

@@ -166,6 +166,13 @@ ETL_CATALOGUE: dict[str, dict[str, str]] = {
         "en": "quality report: {issues} issue(s), {path}",
     },
     "etl.cancelled": {"fr": "interrompu", "en": "interrupted"},
+    # -- cursors, as the Sources screen shows them --------------------------------------------
+    "etl.cursor.file": {"fr": "{file} jusqu'à la ligne {line}", "en": "{file} up to line {line}"},
+    "etl.cursor.changed": {
+        "fr": "{what} : changements après le {when}",
+        "en": "{what}: changes after {when}",
+    },
+    "etl.cursor.other": {"fr": "{name} : {value}", "en": "{name}: {value}"},
     # -- quality check names ------------------------------------------------------------------
     "quality.missing": {"fr": "{field} manquant", "en": "missing {field}"},
     # One per required field (crmtui.store.etl._REQUIRED): the operator's word, agreed in French.

@@ -12,9 +12,10 @@ CATALOGUE.update(
             "en": "Sorts by the column chosen with ← →; press again to reverse",
         },
         "layout.source_detail": {
-            "fr": "{where} · exécutions : {runs} ({ok} réussies, {failed} en échec) · curseur : {cursor}",
-            "en": "{where} · runs: {runs} ({ok} ok, {failed} failed) · cursor: {cursor}",
+            "fr": "{where} · exécutions : {runs} ({ok} réussies, {failed} en échec)",
+            "en": "{where} · runs: {runs} ({ok} ok, {failed} failed)",
         },
+        "layout.source_cursor": {"fr": "Curseur : {cursor}", "en": "Cursor: {cursor}"},
         # Short headers: the scenario list fits 80 columns.
         "layout.col.active": {"fr": "Actives", "en": "Active"},
         "layout.col.unknown": {"fr": "Incert.", "en": "Unknown"},

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,7 +22,7 @@ from textual.widgets import DataTable, Label
 
 import crmtui.i18n.etl  # noqa: F401 - registers the etl.* keys
 from crmtui.connectors.errors import ConnectorError
-from crmtui.engine.etl import MappingRow, SourceManager, describe_source, export_kind, mapping
+from crmtui.engine.etl import MappingRow, SourceManager, cursor_text, describe_source, export_kind, mapping
 from crmtui.engine.events import Event, StepProgressed
 from crmtui.formats import number
 from crmtui.i18n import t
@@ -43,7 +44,8 @@ class SourceView:
     name: str
     where: str
     stats: SourceStats
-    cursors: dict[str, str]
+    cursor: str
+    """Its stored cursors as people read them (:func:`crmtui.engine.etl.cursor_text`)."""
     errors: list[tuple[str, str]]
 
 
@@ -136,7 +138,7 @@ class SourcesScreen(SortKey, Screen[None]):
                     stats.source,
                     describe_source(manager.settings, stats.source),
                     stats,
-                    repo.cursors(stats.source),
+                    cursor_text(stats.source, repo.cursors(stats.source)),
                     errors,
                 )
             )
@@ -181,19 +183,15 @@ class SourcesScreen(SortKey, Screen[None]):
         for location, reason in view.errors if view is not None else []:
             grid.add_row(literal(location), literal(reason))
         grid.resort()
-        text = (
-            ""
-            if view is None
-            else t(
-                "layout.source_detail",
-                where=view.where,
-                runs=number(view.stats.runs),
-                ok=number(view.stats.successes),
-                failed=number(view.stats.failures),
-                cursor=_cursor_text(view.cursors),
+        text = Text()
+        if view is not None:  # the cursor on a line of its own: one file or model after another
+            runs, ok, failed = (
+                number(n) for n in (view.stats.runs, view.stats.successes, view.stats.failures)
             )
-        )
-        self.query_one("#source-detail", Label).update(literal(text))
+            text = literal(t("layout.source_detail", where=view.where, runs=runs, ok=ok, failed=failed))
+            text.append("\n")
+            text.append_text(literal(t("layout.source_cursor", cursor=view.cursor)))
+        self.query_one("#source-detail", Label).update(text)
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -327,10 +325,3 @@ class SourcesScreen(SortKey, Screen[None]):
             name = self.selected()
             if name:
                 self.mapping_worker(name)
-
-
-def _cursor_text(cursors: dict[str, str]) -> str:
-    """A short cursor summary: how many files/models, and the newest position."""
-    if not cursors:
-        return "—"
-    return f"{len(cursors)} · {max(cursors.values())[:40]}"

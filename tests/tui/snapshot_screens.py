@@ -124,8 +124,12 @@ def seed(store: Store) -> None:
                 (cur.lastrowid, location, reason),
             )
         db.execute(
-            "INSERT INTO etl_cursors (source, name, value, updated_at) VALUES ('isavigne', 'clients', ?, ?)",
-            ('{"sha": "d9816f8e9cf01fc98e8def4d2b3280a1"}', PINNED),
+            "INSERT INTO etl_cursors (source, name, value, updated_at) VALUES ('isavigne', ?, ?, ?)",
+            (
+                "file:clients_20261102.csv",
+                '{"sha": "d9816f8e9cf01fc98e8def4d2b3280a1", "line": 2808}',
+                PINNED,
+            ),
         )
         for key, first, last, segment, orders, spent in (
             ("isavigne-C00112", "Gwenaël", "LEFEBVRE", "VIP", 9, 217985.92),

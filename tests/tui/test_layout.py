@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from rich.text import Text
 from textual.app import App
 from textual.pilot import Pilot
@@ -118,7 +119,43 @@ async def test_sources_status_fits_80_columns_and_the_detail_is_under_the_table(
         row = [str(c) for c in table.get_row_at(0)]
         assert row[:2] == ["isavigne", "partial"]
         detail = str(app.screen.query_one("#source-detail", Label).render())
-        assert str(s.isavigne_export_path) in detail and "cursor:" in detail
+        assert str(s.isavigne_export_path) in detail and "\nCursor: " in detail
+        # The cursor in words (#15): each file and the line it was read up to, no JSON, no hash.
+        assert ".csv up to line " in detail and "{" not in detail and "sha" not in detail, detail
+
+
+def test_cursors_read_as_words_in_both_languages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """iSaVigne: the file and its line; Odoo: the table and the write date in local time; others: cut."""
+    import time
+
+    from crmtui.engine.etl import cursor_text
+    from crmtui.i18n import get_language, set_language
+
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    time.tzset()
+    before = get_language()
+    files = {
+        "file:clients_20261102.csv": '{"sha": "d9816f8e9cf01fc98e8def4d2b3280a1", "line": 2808}',
+        "file:ventes_20261102.csv": '{"sha": "0a1b", "line": 12}',
+    }
+    models = {"model:res.partner": '{"write_date": "2026-11-30 13:02:11", "id": 42}'}
+    try:
+        set_language("fr")
+        assert cursor_text("isavigne", files) == (
+            "clients_20261102.csv jusqu'à la ligne 2\u202f808; ventes_20261102.csv jusqu'à la ligne 12"
+        )
+        assert cursor_text("odoo", models) == "clients : changements après le 30/11/2026 14:02"
+        assert cursor_text("isavigne", {}) == "—"
+        set_language("en")
+        assert cursor_text("isavigne", files).startswith("clients_20261102.csv up to line 2,808; ")
+        assert cursor_text("odoo", models) == "customers: changes after 30/11/2026, 14:02"
+        odd = cursor_text("isavigne", {"clients": '{"sha": "d9816f8e9cf01fc98e8def4d2b3280a1"}'})
+        assert odd == "clients: sha d9816f8e9cf0…"
+        assert cursor_text("odoo", {"model:res.partner": "not json"}) == "model:res.partner: not json"
+    finally:
+        set_language(before)
+        monkeypatch.delenv("TZ")
+        time.tzset()
 
 
 def _seed_runs(store: Store) -> None:
