@@ -61,6 +61,10 @@ def _reset_peak() -> bool:
     return True
 
 
+PER_SECOND = 20
+"""Copper people created (and last modified) per second in the ``same`` data set."""
+
+
 def serve_same(contacts: int) -> None:
     """The ``same`` data set, served from this process: the same people on both sides.
 
@@ -76,12 +80,19 @@ def serve_same(contacts: int) -> None:
     copper = CopperSim(api_key=COPPER_KEY, user_email=COPPER_EMAIL, auto_deliver=False)
     copper.rate_limit = 1_000_000_000
     mailchimp = MailchimpSim(api_key=DEFAULT_API_KEY, list_id=LIST_ID)
+    # Copper serves at most the first 100,000 records of a search; crmtui reads past that cap by
+    # searching again from the last ``date_modified`` seen, which cannot get past more than
+    # 100,000 people modified in the same second. People made at one instant would be that case,
+    # which no real account is (WIRE.md §1.4): they are spread as an account fills, 20 a second.
+    start = int(time.time()) - contacts // PER_SECOND - 1
     copper.load_people(
         {
             "first_name": f"Zoé{i}",
             "last_name": f"Lefèvre{i}",
             "emails": [{"email": f"client{i}@exemple.fr", "category": "work"}],
             "tags": [],
+            "date_created": start + i // PER_SECOND,
+            "date_modified": start + i // PER_SECOND,
         }
         for i in range(contacts)
     )
