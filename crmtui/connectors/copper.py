@@ -37,6 +37,7 @@ from crmtui.connectors.errors import (
     ConnectorError,
     DuplicateRecord,
     NotFound,
+    ReadIncomplete,
     RequestRejected,
 )
 from crmtui.connectors.http import (
@@ -50,6 +51,8 @@ from crmtui.connectors.http import (
     json_object,
     reveal_key,
 )
+from crmtui.formats import number
+from crmtui.i18n import t
 from crmtui.records.emails import email_key
 from crmtui.secrets import Secret
 
@@ -473,8 +476,8 @@ class CopperClient(ServiceClient):
         ``X-PW-TOTAL`` says more match, the search starts again with ``minimum_modified_date`` set
         to the last ``date_modified`` seen (the bound is inclusive), skipping the ids already
         yielded at that second. Limits: more than 100,000 people modified within one second
-        cannot all be reached (a warning is logged); a person modified while the stream runs may
-        be yielded twice, the second time with its new ``date_modified`` — callers de-duplicate by
+        cannot all be reached (:class:`ReadIncomplete` is raised); a person modified while the
+        stream runs may be yielded twice, the second time with its new ``date_modified`` — callers de-duplicate by
         ``(id, date_modified)`` and keep the last.
 
         Args:
@@ -483,6 +486,9 @@ class CopperClient(ServiceClient):
 
         Yields:
             :class:`CopperPerson` records.
+
+        Raises:
+            ReadIncomplete: more people than the search cap share one ``date_modified`` second.
         """
         cursor = modified_since
         skip: set[int] = set()  # ids already yielded whose date_modified == cursor
@@ -513,17 +519,30 @@ class CopperClient(ServiceClient):
             if not more or read == 0:
                 return
             if new == 0 or last_stamp is None:
-                # Every record of the re-query was already yielded: either more people than the
-                # cap share one second (worth a warning), or X-PW-TOTAL, an upper bound,
-                # overcounted (people deleted meanwhile: nothing is missing).
+                # Every record of the re-query was already yielded: either X-PW-TOTAL, an upper
+                # bound, overcounted (people deleted meanwhile: nothing is missing), or more people
+                # than the cap share one second: those past the cap cannot be listed by any query
+                # of this API, and a sync planned from part of the account would take the rest
+                # for missing people, so the read fails, loudly, before anything is planned.
                 log.log(
                     logging.WARNING if read >= self.search_cap else logging.INFO,
-                    "copper: no progress past date_modified %s after %d records (X-PW-TOTAL %s); "
-                    "if more people than the search cap share that second, the rest cannot be listed",
+                    "copper: no progress past date_modified %s after %d records (X-PW-TOTAL %s)",
                     cursor,
                     read,
                     total,
                 )
+                if read >= self.search_cap:
+                    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(cursor or 0))
+                    raise ReadIncomplete(
+                        self.service,
+                        t(
+                            "copper.cap_stuck",
+                            cap=number(self.search_cap),
+                            at=stamp,
+                            total=number(total or read),
+                        ),
+                        hint=t("copper.cap_stuck.fix"),
+                    )
                 return
             skip = (skip | at_last_stamp) if last_stamp == cursor else at_last_stamp
             cursor = last_stamp

@@ -86,6 +86,11 @@ class OutcomeUnknown(ConnectorError):
     """
 
 
+class ReadIncomplete(ConnectorError):
+    """The service cannot list every record asked for (Copper: more people modified in one second
+    than its search serves). Nothing read may be acted on as if it were everything."""
+
+
 class RequestRejected(ConnectorError):
     """A 4xx the service explains: bad input on our side. Not retried.
 

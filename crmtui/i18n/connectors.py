@@ -221,6 +221,20 @@ CONNECTORS_CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{email}: an earlier write's fate is still unknown (the service could not be read "
         "back); nothing is re-sent, checked again next run",
     },
+    "copper.cap_stuck": {
+        "fr": "Copper ne liste que les {cap} premières fiches d'une recherche, et plus de {cap} personnes "
+        "ont été modifiées dans la même seconde ({at} UTC) ; lues : {total}. La synchronisation s'arrête "
+        "avant de planifier : le reste passerait pour des personnes absentes",
+        "en": "Copper lists only the first {cap} records of a search, and more than {cap} people were "
+        "modified in the same second ({at} UTC); read: {total}. The sync stops before planning: the rest "
+        "would look like missing people",
+    },
+    "copper.cap_stuck.fix": {
+        "fr": "modifiez ces personnes dans Copper par lots (une modification change leur date), ou "
+        "demandez au support Copper ; rien n'a été écrit",
+        "en": "edit those people in Copper in batches (an edit changes their date), or ask Copper's "
+        "support; nothing was written",
+    },
 }
 
 CATALOGUE.update(CONNECTORS_CATALOGUE)

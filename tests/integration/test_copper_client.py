@@ -23,6 +23,7 @@ from crmtui.connectors.errors import (
     NotFound,
     OutcomeUnknown,
     RateLimited,
+    ReadIncomplete,
     RequestRejected,
     ServerError,
 )
@@ -192,10 +193,15 @@ class TestIterPeople:
     ) -> None:
         sim.search_cap = copper.search_cap = 40
         seed(sim, 100, per_second=100)
+        got: list[int] = []
         with caplog.at_level(logging.WARNING, logger="crmtui.connectors.copper"):
-            got = [p.id async for p in copper.iter_people(page_size=20)]
-        assert len(got) == len(set(got)) == 40
+            with pytest.raises(ReadIncomplete) as raised:
+                async for person in copper.iter_people(page_size=20):
+                    got.append(person.id)
+        assert len(got) == len(set(got)) == 40  # what could be listed, then a loud stop
         assert "no progress" in caplog.text
+        assert "40" in raised.value.message and "same second" in raised.value.message
+        assert "nothing was written" in raised.value.hint
 
     async def test_empty_account(self, copper: CopperClient) -> None:
         assert [p async for p in copper.iter_people()] == []

@@ -295,3 +295,47 @@ async def test_an_address_change_through_faults_moves_the_member_once(
     patch = f"PATCH /3.0/lists/{LIST_ID}/members/{subscriber_hash(moved)}"
     assert faulty.mailchimp_proxy.forwarded[patch] == 1  # unanswered, checked, never sent again
     assert not faulty.store.sync.unknown_ops()
+
+
+async def test_more_people_in_one_second_than_copper_lists_stops_the_sync_before_planning(
+    faulty: Faulty,
+) -> None:
+    """Past Copper's search cap inside one ``date_modified`` second nobody can be listed: planning
+    from the part that was read would take everyone else for a missing person (a Copper create or
+    a Mailchimp archive each), so the run stops after the read, loudly, having written nothing."""
+    from crmtui.connectors.errors import ReadIncomplete
+
+    world = faulty
+    world.copper.search_cap = 40
+    stamp = 1_760_000_000
+    world.copper.load_people(
+        {
+            "name": f"Même Seconde {i}",
+            "emails": [{"email": f"meme{i}@example.org", "category": "work"}],
+            "date_created": stamp,
+            "date_modified": stamp,
+        }
+        for i in range(100)
+    )
+    world.mailchimp.load_members(
+        {"email_address": f"meme{i}@example.org", "status": "subscribed"} for i in range(100)
+    )
+    copper, mailchimp = world.clients()
+    copper.search_cap = 40  # the cap the client knows (Copper's own 100,000 in production)
+    writes_before = {**world.copper.control.calls}
+    try:
+        run_id = world.store.runs.start("sync", mode=world.settings.sync_mode)
+        engine = SyncEngine(world.settings, world.store, copper, mailchimp, run_id=run_id)
+        with pytest.raises(ReadIncomplete) as raised:
+            await engine.run()
+    finally:
+        await copper.client.aclose()
+        await mailchimp.client.aclose()
+    assert "same second" in raised.value.message and raised.value.hint
+    calls = world.copper.control.calls
+    assert {k: v for k, v in calls.items() if is_write(*k.split(" ", 1))} == {
+        k: v for k, v in writes_before.items() if is_write(*k.split(" ", 1))
+    }
+    assert world.store.scalar("SELECT COUNT(*) FROM sync_ops") == 0
+    assert world.store.scalar("SELECT COUNT(*) FROM contacts") == 0
+    assert len(world.mailchimp.members) == 103  # nobody archived, nobody added
