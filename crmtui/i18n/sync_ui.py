@@ -243,7 +243,13 @@ SYNC_UI_CATALOGUE: dict[str, dict[str, str]] = {
     "sync_ui.col.reached": {"fr": "Contacté", "en": "Reached"},
     "sync_ui.col.reached_by": {"fr": "Contacté par", "en": "Reached by"},
     "sync_ui.col.link": {"fr": "Lien de réinscription", "en": "Resubscribe link"},
+    "sync_ui.col.copper": {"fr": "Copper", "en": "Copper"},
     "sync_ui.forgotten.link": {"fr": "Lien : {url}", "en": "Link: {url}"},
+    "sync_ui.forgotten.who": {"fr": "{name} · {email}", "en": "{name} · {email}"},
+    "sync_ui.forgotten.reached_on": {
+        "fr": "contacté le {date} par {who}",
+        "en": "reached on {date} by {who}",
+    },
     "sync_ui.deletions.detail": {"fr": "{email} · étiquette : {tag}", "en": "{email} · tag: {tag}"},
     "sync_ui.forgotten.no_link": {"fr": "pas de lien", "en": "no link"},
     "sync_ui.forgotten.copied": {

@@ -319,3 +319,53 @@ def test_template_preview_keeps_line_breaks_and_escapes_control_codes() -> None:
         Preview("anne@exemple.fr", "a", "A", "Bonjour", "Bonjour,\r\nÀ bientôt.\n\x1b[31m", "<p>Bonjour</p>")
     ).plain
     assert "Bonjour,\nÀ bientôt.\n\\x1b[31m" in shown and "\\n" not in shown and "\x1b" not in shown
+
+
+LONG_URL = (
+    "https://domaine-exemple.us1.list-manage.com/subscribe?u=8f3a9c2b1d4e5f6a7b8c9d0e1&id=a1b2c3d4e5"
+    "&EMAIL=marie-christine.dupont-de-la-fontaine%40exemple.fr"
+)
+
+
+async def test_forgotten_cells_stay_on_one_line_and_the_detail_has_it_all(
+    settings: Settings, store: Store
+) -> None:
+    """The forgotten list (#15): one line per cell, cut with "…"; the whole link, name and mark in the pane."""
+    from rich.cells import cell_len
+
+    from crmtui.i18n import set_language
+    from crmtui.screens.forgotten import ForgottenScreen
+    from crmtui.widgets.sync_forgotten import ForgottenTable
+
+    email = "marie-christine.dupont-de-la-fontaine@exemple.fr"
+    name = "Marie-Christine Dupont de La Fontaine"
+    store.sync.record_forgotten(email, copper_id=None, name=name, url=LONG_URL, run_id=None)
+    store.sync.mark_reached(email, "marie@console")
+    try:
+        for language in ("fr", "en"):
+            set_language(language)
+            for size in ((80, 24), (120, 40)):
+                app = make_app(settings, store)
+                async with app.run_test(size=size) as pilot:
+                    await pilot.press("o")
+                    await settle(pilot, app)
+                    assert isinstance(app.screen, ForgottenScreen)
+                    table = app.screen.query_one(ForgottenTable)
+                    cells = table.get_row_at(0)
+                    assert cells[-1].plain == LONG_URL  # cut on screen, whole in the cell
+                    for cell in cells:
+                        assert cell.no_wrap and cell.overflow == "ellipsis", (language, size, cell.plain)
+                    widths = [c.get_render_width(table) for c in table.ordered_columns]
+                    for column, width in zip(table.ordered_columns, widths, strict=True):
+                        assert width - 2 >= cell_len(column.label.plain), (language, size, column.label.plain)
+                    room = table.scrollable_content_region.width
+                    if size == (80, 24):  # who, since when, tagged, reached: the link is in the pane
+                        assert sum(widths[:5]) <= room, (language, widths, room)
+                    else:
+                        assert sum(widths) <= room, (language, widths, room)
+                    shown = app.screen.query_one("#forgotten-link", Label).render()
+                    detail = shown.plain if isinstance(shown, Text) else str(shown)
+                    assert LONG_URL in detail and name in detail and email in detail, detail
+                    assert "marie@console" in detail, detail
+    finally:
+        set_language("en")
