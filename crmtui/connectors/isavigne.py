@@ -39,7 +39,7 @@ from crmtui.connectors.isavigne_files import (
     sha256_of,
 )
 from crmtui.formats import number
-from crmtui.i18n import t
+from crmtui.i18n import t, t_or
 from crmtui.records.canonical import Batch, Canonical, Customer, Product, SalesLine, SkippedRow, StockLevel
 from crmtui.records.normalize import (
     InvalidValue,
@@ -138,6 +138,12 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 """Per file kind: our field → accepted (normalised) column names, in order of preference."""
+
+
+def field_label(field: str) -> str:
+    """One of our fields (:data:`ALIASES`) as the operator calls it in a row error: ``last_name`` → "nom"."""
+    return t_or(f"etl.field.{field}", field.replace("_", " "))
+
 
 REQUIRED: dict[str, tuple[str, ...]] = {
     "clients": ("code", "last_name"),
@@ -305,7 +311,7 @@ class _Transformer:
     def required(self, values: list[Any], field: str) -> str:
         text = _text(self.get(values, field))
         if not text:
-            raise _RowError(t("etl.missing_value", field=field))
+            raise _RowError(t("etl.missing_value", field=field_label(field)))
         if any(ord(c) < 32 for c in text):
             raise _RowError(t("etl.control_chars"))
         return text
@@ -314,19 +320,19 @@ class _Transformer:
         try:
             return parse_decimal(self.get(values, field))
         except InvalidValue as exc:
-            raise _RowError(t("etl.bad_value", field=field, detail=str(exc))) from None
+            raise _RowError(t("etl.bad_value", field=field_label(field), detail=str(exc))) from None
 
     def when(self, values: list[Any], field: str) -> str | None:
         try:
             return iso(parse_date(self.get(values, field)))
         except InvalidValue as exc:
-            raise _RowError(t("etl.bad_value", field=field, detail=str(exc))) from None
+            raise _RowError(t("etl.bad_value", field=field_label(field), detail=str(exc))) from None
 
     def flag(self, values: list[Any], field: str, default: bool = False) -> bool:
         try:
             return parse_bool(self.get(values, field), default)
         except InvalidValue as exc:
-            raise _RowError(t("etl.bad_value", field=field, detail=str(exc))) from None
+            raise _RowError(t("etl.bad_value", field=field_label(field), detail=str(exc))) from None
 
     # -- kinds ----------------------------------------------------------------------------
 
@@ -405,10 +411,10 @@ class _Transformer:
         reference = ref_key(self.required(values, "reference"))
         date_sale = self.when(values, "date")
         if date_sale is None:
-            raise _RowError(t("etl.missing_value", field="date"))
+            raise _RowError(t("etl.missing_value", field=field_label("date")))
         quantity = self.number(values, "quantity")
         if quantity is None:
-            raise _RowError(t("etl.missing_value", field="quantity"))
+            raise _RowError(t("etl.missing_value", field=field_label("quantity")))
         piece = _text(self.get(values, "order_ref"))
         # A sales line is identified by (document, reference, occurrence): two lines of the same
         # product in one document are two lines (#2). Occurrences are counted per run of
@@ -453,7 +459,7 @@ class _Transformer:
         warehouse = _text(self.get(values, "warehouse")) or "Principal"
         quantity = self.number(values, "quantity")
         if quantity is None:
-            raise _RowError(t("etl.missing_value", field="quantity"))
+            raise _RowError(t("etl.missing_value", field=field_label("quantity")))
         reserved = self.number(values, "reserved") or 0.0
         product_key = reference
         unit = _text(self.get(values, "unit"))

@@ -257,3 +257,35 @@ async def test_quality_report_and_rfm(settings: Settings, store: Store, exports:
     assert row["preferred_category"] and row["first_purchase_date"] <= row["last_purchase_date"]
     # RFM again on the same data changes nothing.
     assert etl_repo(store).write_rfm([]) == 0
+
+
+async def test_row_errors_name_fields_in_the_operators_words(
+    settings: Settings, store: Store, tmp_path: Path
+) -> None:
+    """A skipped row names its field as people do ("code client vide", "unreadable quantity"), never ``code`` (#15)."""
+    from crmtui.connectors.isavigne import ALIASES, field_label
+    from crmtui.i18n import CATALOGUE, set_language
+
+    for fields in ALIASES.values():
+        for field in fields:
+            assert set(CATALOGUE[f"etl.field.{field}"]) >= {"fr", "en"}, field
+    folder = tmp_path / "ex"
+    _write(folder, "clients.csv", "Code client;Nom\n;DUPONT\nC2;MARTIN\n", "utf-8")
+    _write(
+        folder,
+        "ventes.csv",
+        "N° pièce;Date;Code client;Référence;Quantité\nF1;01/05/2025;C2;A1;deux\n",
+        "utf-8",
+    )
+    try:
+        set_language("fr")
+        assert field_label("last_name") == "nom"
+        reasons = {e.location: e.reason for e in (await _run(settings, store, folder)).errors}
+        assert reasons["clients.csv:2"] == "code client vide", reasons
+        assert reasons["ventes.csv:2"].startswith("quantité illisible"), reasons
+        set_language("en")
+        reasons = {e.location: e.reason for e in (await _run(settings, store, folder, full=True)).errors}
+        assert reasons["clients.csv:2"] == "empty customer code", reasons
+        assert reasons["ventes.csv:2"].startswith("unreadable quantity"), reasons
+    finally:
+        set_language("en")
