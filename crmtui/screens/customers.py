@@ -41,10 +41,12 @@ from crmtui.formats import money, number
 from crmtui.i18n import t
 from crmtui.screens.erase_dialog import ask_erase
 from crmtui.screens.workers import deliver
-from crmtui.store.reco import StoredReco, reco_repo
+from crmtui.store import customer_search
+from crmtui.store.reco import CUSTOMER_SORTS, StoredReco, customer_place, reco_repo
+from crmtui.store.review import Order
 from crmtui.text import literal, printable
 from crmtui.widgets.footer import Footer
-from crmtui.widgets.sortable import SortableTable, SortKey, sort_binding
+from crmtui.widgets.sortable import SortKey, SqlSortedTable, sort_binding
 from crmtui.widgets.status import StatusBar
 
 
@@ -130,7 +132,9 @@ def scope_text(scope: MarkScope) -> str:
 
 
 PAGE = 50
-"""Customers read per page; the next page is read when the cursor reaches the last row listed."""
+"""Customers read per page; the next page is read when the cursor reaches the last row listed (in the
+order chosen with ``S``: SQL sorts the whole list, by key, name or orders, see
+:data:`crmtui.store.reco.CUSTOMER_SORTS`)."""
 
 
 PRODUCT_WIDTH = 30
@@ -161,6 +165,8 @@ class CustomersScreen(SortKey, Screen[None]):
         super().__init__()
         self.found: list[dict[str, Any]] = []
         """The customers matching the search, as listed (the pages read so far, in SQL order)."""
+        self.order = Order()
+        """The order chosen with ``S`` (none: best spenders first)."""
         self.more = False
         """The last page read was full: more customers may match."""
         self.recos: list[StoredReco] = []
@@ -177,7 +183,7 @@ class CustomersScreen(SortKey, Screen[None]):
         yield StatusBar()
         yield Label(t("reco.customers.title"), classes="section-title")
         yield Input(placeholder=t("reco.customers.search"), id="customer-search", compact=True)
-        yield SortableTable(id="customer-table", cursor_type="row", zebra_stripes=True)
+        yield SqlSortedTable(id="customer-table", cursor_type="row", zebra_stripes=True)
         yield Label(t("load.placeholder"), id="customer-summary")
         yield Label("", id="customer-mix")
         yield Label(t("reco.customers.recos"), classes="section-title")
@@ -189,10 +195,12 @@ class CustomersScreen(SortKey, Screen[None]):
 
     def on_mount(self) -> None:
         """Columns, then the first page of customers."""
-        found = self.query_one("#customer-table", DataTable)
-        found.add_column(t("reco.col.key"))
-        found.add_column(t("reco.col.name"), width=PRODUCT_WIDTH)  # whole on the summary line
-        found.add_columns(t("reco.col.segment"), t("reco.col.orders"))
+        found = self.query_one("#customer-table", SqlSortedTable)
+        found.add_column(t("reco.col.key"), key="key")
+        found.add_column(t("reco.col.name"), width=PRODUCT_WIDTH, key="name")  # whole on the summary line
+        found.add_column(t("reco.col.segment"), key="segment")
+        found.add_column(t("reco.col.orders"), key="orders")
+        found.sortable = frozenset(CUSTOMER_SORTS)
         recos = self.query_one("#reco-table", DataTable)
         recos.add_column(t("reco.col.rank"))
         recos.add_column(t("reco.col.product"), width=PRODUCT_WIDTH)
@@ -208,45 +216,53 @@ class CustomersScreen(SortKey, Screen[None]):
 
     def reload(self) -> None:
         """Re-read the list (as many rows as listed) and the shown customer (after a cycle or ``f5``)."""
-        self.search(self.query_one("#customer-search", Input).value, max(PAGE, len(self.found)))
+        self.search(self.query_one("#customer-search", Input).value, max(PAGE, len(self.found)), self.order)
 
     # -- search --------------------------------------------------------------------------------
 
     @on(Input.Changed, "#customer-search")
     def _search_changed(self, event: Input.Changed) -> None:
-        self.search(event.value)
+        self.search(event.value, PAGE, self.order)
 
     @on(Input.Submitted, "#customer-search")
     def _search_submitted(self) -> None:
         self.query_one("#customer-table", DataTable).focus()
 
     @work(thread=True, exclusive=True, group="customers:search", exit_on_error=False, description="Searching")
-    def search(self, text: str, limit: int = PAGE) -> None:
-        """Find customers in a thread: the first page (SQL ``LIMIT``, best spenders first)."""
-        rows = reco_repo(self.app.store).search_customers(text, limit)  # type: ignore[attr-defined]
+    def search(self, text: str, limit: int = PAGE, order: Order | None = None) -> None:
+        """Find customers in a thread: the first page (SQL ``LIMIT``, best spenders first or ``order``)."""
+        repo = reco_repo(self.app.store)  # type: ignore[attr-defined]
+        rows = repo.search_customers(text, limit, order=order)
         deliver(self.app, self.show_found, rows, limit)
 
     @work(thread=True, exclusive=True, group="customers:more", exit_on_error=False, description="Searching")
-    def more_found(self, text: str, after: tuple[float, str]) -> None:
-        """The next page of the same search (keyset: after the last row read)."""
-        rows = reco_repo(self.app.store).search_customers(text, PAGE, after=after)  # type: ignore[attr-defined]
-        deliver(self.app, self.add_found, rows)
+    def more_found(self, text: str, after: tuple[Any, ...], order: Order) -> None:
+        """The next page of the same search (keyset: after the last row read, in the same order)."""
+        repo = reco_repo(self.app.store)  # type: ignore[attr-defined]
+        deliver(self.app, self.add_found, repo.search_customers(text, PAGE, after=after, order=order))
 
     def add_found(self, rows: list[dict[str, Any]]) -> None:
         """Append a page to the customer list."""
         self.more = len(rows) >= PAGE
-        table = self.query_one("#customer-table", SortableTable)
+        table = self.query_one("#customer-table", SqlSortedTable)
         listed = {r["customer_key"] for r in self.found}
         rows = [r for r in rows if r["customer_key"] not in listed]
         self.found.extend(rows)
         self._add_rows(table, rows)
-        table.resort()
+        table.rows_added()
 
-    def _add_rows(self, table: SortableTable, rows: list[dict[str, Any]]) -> None:
+    @on(SqlSortedTable.Sorted, "#customer-table")
+    def _sorted(self, event: SqlSortedTable.Sorted) -> None:
+        """``S``: the list read again in the order the header shows (as many rows as listed)."""
+        event.stop()
+        table = event.table
+        column = table.sorted_by
+        self.order = Order(None if column is None else str(column.value), table.descending)
+        self.reload()
+
+    def _add_rows(self, table: SqlSortedTable, rows: list[dict[str, Any]]) -> None:
         for row in rows:
-            name = (
-                " ".join(str(p) for p in (row["first_name"], row["last_name"]) if p) or row["company"] or ""
-            )
+            name = customer_search.display_name(row["first_name"], row["last_name"], row["company"])
             table.add_row(
                 literal(row["customer_key"]),
                 literal(name),
@@ -260,10 +276,10 @@ class CustomersScreen(SortKey, Screen[None]):
         self.workers.cancel_group(self, "customers:more")  # a page of an earlier search must not land
         self.found = rows
         self.more = len(rows) >= limit
-        table = self.query_one("#customer-table", SortableTable)
+        table = self.query_one("#customer-table", SqlSortedTable)
         table.clear()
         self._add_rows(table, rows)
-        table.resort()
+        table.rows_added()
         if not rows:
             self.query_one("#customer-summary", Label).update(t("reco.customers.none"))
             # Nothing found: the panels below must not keep showing the previous customer.
@@ -301,9 +317,8 @@ class CustomersScreen(SortKey, Screen[None]):
             self.customer_key = str(event.row_key.value)
         if self.more and self.found and event.cursor_row >= event.data_table.row_count - 1:
             self.more = False  # one page at a time
-            last = self.found[-1]
             text = self.query_one("#customer-search", Input).value
-            self.more_found(text, (float(last["total_spent_eur"] or 0), str(last["customer_key"])))
+            self.more_found(text, customer_place(self.found[-1], self.order), self.order)
 
     def watch_customer_key(self, key: str | None) -> None:
         """Load the newly chosen customer."""

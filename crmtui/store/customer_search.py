@@ -18,6 +18,11 @@
 
 A query of fewer than 3 characters cannot use a trigram index: it is looked for with ``instr`` in
 ``customer_search`` (a compact table, a few ms per 100,000 customers), the same folded semantics.
+
+The Customers table sorts by name in SQL (issue #15): ``customers.name_sort`` is
+:func:`crmtui.store._util.sort_text` of the name the table shows (:func:`display_name`), written by
+:meth:`crmtui.store.etl.EtlRepo.load_batch` with the search text (:func:`write_sort_keys`) and indexed
+with the key (migration 14).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from collections.abc import Iterable
 
 from crmtui.records.canonical import Customer
 from crmtui.records.normalize import fold
+from crmtui.store._util import sort_text
 
 TABLE = "customer_search"
 FTS = "customers_fts"
@@ -117,6 +123,34 @@ def customer_text(record: Customer) -> str:
         record.city,
         record.name_key,
     )
+
+
+def display_name(first_name: str | None, last_name: str | None, company: str | None) -> str:
+    """The name the Customers table shows: first and last name, else the company."""
+    return " ".join(p for p in (first_name, last_name) if p) or company or ""
+
+
+def name_sort(first_name: str | None, last_name: str | None, company: str | None) -> str:
+    """``customers.name_sort``: the sort key of :func:`display_name`."""
+    return sort_text(display_name(first_name, last_name, company))
+
+
+def write_sort_keys(conn: sqlite3.Connection, records: Iterable[Customer]) -> None:
+    """Set the customers' ``name_sort`` inside the caller's transaction (a row only when it changed)."""
+    conn.executemany(
+        "UPDATE customers SET name_sort = ?1 WHERE customer_key = ?2 AND name_sort IS NOT ?1",
+        [(name_sort(r.first_name, r.last_name, r.company), r.customer_key) for r in records],
+    )
+
+
+def fill_sort_keys(conn: sqlite3.Connection) -> None:
+    """Set every customer's ``name_sort`` (migration 14, once)."""
+    cur = conn.execute("SELECT customer_key, first_name, last_name, company FROM customers")
+    while page := cur.fetchmany(5000):
+        conn.executemany(
+            "UPDATE customers SET name_sort = ? WHERE customer_key = ?",
+            [(name_sort(*row[1:]), row[0]) for row in page],
+        )
 
 
 def fold_query(text: str) -> str:

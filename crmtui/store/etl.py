@@ -133,12 +133,14 @@ class EtlRepo:
         """
         groups: dict[type[Canonical], dict[str, tuple[Any, ...]]] = {}
         searches: dict[str, str] = {}
+        customers: dict[str, Customer] = {}
         for record in batch.records:
             # The same key twice in a batch (a client exported twice): the later row wins, and
             # the earlier one is never written, so a full re-read changes nothing.
             groups.setdefault(type(record), {})[record.key] = record.values()
             if isinstance(record, Customer):
                 searches[record.key] = customer_search.customer_text(record)
+                customers[record.key] = record
         changed: dict[str, int] = {}
         with self.store.write() as db:
             conn = db.conn
@@ -155,6 +157,7 @@ class EtlRepo:
                 # The Customers search index follows in the same transaction (after the count:
                 # its rows and the index's are not source rows).
                 customer_search.write(conn, searches.items())
+                customer_search.write_sort_keys(conn, customers.values())
             if batch.cursor is not None:
                 name, value = batch.cursor
                 conn.execute(

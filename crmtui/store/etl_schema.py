@@ -242,3 +242,19 @@ def _m0013(db: sqlite_utils.Database) -> None:
     run_script(db, customer_search.SCHEMA)
     customer_search.fill(db.conn)
     run_script(db, customer_search.TRIGGERS)
+
+
+@migration(14, "etl: the Customers table's sorts by name (accent- and case-insensitive key) and orders")
+def _m0014(db: sqlite_utils.Database) -> None:
+    # The Customers table sorted the rows read so far in memory; it now sorts the whole list in SQL, a
+    # keyset page at a time (issue #15): by key (the primary key), by name (a stored sort key, see
+    # crmtui.store.customer_search) or by orders, each with the key so rows sharing a value page once.
+    db.execute("ALTER TABLE customers ADD COLUMN name_sort TEXT")
+    customer_search.fill_sort_keys(db.conn)
+    run_script(
+        db,
+        """
+        CREATE INDEX customers_by_name_sort ON customers(COALESCE(name_sort, ''), customer_key);
+        CREATE INDEX customers_by_orders ON customers(COALESCE(purchase_count, 0), customer_key);
+        """,
+    )

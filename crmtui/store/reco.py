@@ -15,12 +15,35 @@ from typing import TYPE_CHECKING, Any
 
 from crmtui.store import customer_search
 from crmtui.store._util import dumps, loads, now_iso
+from crmtui.store.review import Order, keyset, order_by
 
 if TYPE_CHECKING:
     from crmtui.store.db import Store
 
 PAGE = 5000
 """Rows fetched at a time when streaming sales lines."""
+
+
+CUSTOMER_SORTS = {
+    "key": ("c.customer_key",),
+    "name": ("COALESCE(c.name_sort, '')", "c.customer_key"),
+    "orders": ("COALESCE(c.purchase_count, 0)", "c.customer_key"),
+}
+"""The Customers table's columns the SQL sorts by: the expressions of a row's place (each tuple indexed,
+migration 14; the key makes it unique). The segment column is not one: its label depends on the language."""
+
+
+def customer_place(row: Mapping[str, Any], order: Order | None) -> tuple[Any, ...]:
+    """Where a row of :meth:`RecoRepo.search_customers` sits in ``order`` (the ``after`` of the next page)."""
+    key = str(row["customer_key"])
+    column = None if order is None else order.column
+    if column == "key":
+        return (key,)
+    if column == "name":
+        return (row["name_sort"] or "", key)
+    if column == "orders":
+        return (int(row["purchase_count"] or 0), key)
+    return (float(row["total_spent_eur"] or 0), key)
 
 
 @dataclass(frozen=True)
@@ -506,13 +529,15 @@ class RecoRepo:
     # -- customers (screens) ---------------------------------------------------------------------
 
     def search_customers(
-        self, text: str, limit: int = 50, *, after: tuple[float, str] | None = None
+        self, text: str, limit: int = 50, *, after: Sequence[Any] | None = None, order: Order | None = None
     ) -> list[dict[str, Any]]:
         """Customers whose key, name, company, email or city contains ``text`` (case and accents
         ignored: ``"helene"`` and ``"HÉLÈNE"`` find Hélène), best spenders first, one page of ``limit``.
 
         ``after``: the ``(total_spent_eur, customer_key)`` of the last row of the previous page
-        (keyset paging on the ``customers_spend`` index).
+        (keyset paging on the ``customers_spend`` index), or with ``order`` (a column of
+        :data:`CUSTOMER_SORTS`, either way) the row's place in that order (:func:`customer_place`),
+        a keyset on that column's index: names case and accents aside, by their stored sort key.
 
         A search first asks the trigram index (:mod:`crmtui.store.customer_search`; ``instr`` in
         its compact table under 3 characters) for at most ``PROBE + 1`` matches. Up to ``PROBE``,
@@ -522,25 +547,33 @@ class RecoRepo:
         """
         columns = (
             "c.customer_key, c.first_name, c.last_name, c.company, c.email, c.city, c.segment, "
-            "c.purchase_count, c.total_spent_eur, c.email_opt_out"
+            "c.purchase_count, c.total_spent_eur, c.email_opt_out, COALESCE(c.name_sort, '') AS name_sort"
         )
-        order = "ORDER BY c.total_spent_eur DESC, c.customer_key LIMIT ?"
         where: list[str] = []
         params: list[Any] = []
-        if after is not None:
-            # ``<=`` first: the index range starts at the last row's spend (no rescan from the top).
-            where.append("c.total_spent_eur <= ? AND (c.total_spent_eur < ? OR c.customer_key > ?)")
-            params += [after[0], after[0], after[1]]
+        if order is None or order.column is None:
+            ordering = "ORDER BY c.total_spent_eur DESC, c.customer_key LIMIT ?"
+            if after is not None:
+                # ``<=`` first: the index range starts at the last row's spend (no rescan from the top).
+                where.append("c.total_spent_eur <= ? AND (c.total_spent_eur < ? OR c.customer_key > ?)")
+                params += [after[0], after[0], after[1]]
+        else:
+            by = CUSTOMER_SORTS[order.column]
+            ordering = f"ORDER BY {order_by(by, order.descending)} LIMIT ?"
+            if after is not None:
+                condition, bounds = keyset(by, after, up=not order.descending)
+                where.append(condition)
+                params += bounds
         needle = customer_search.fold_query(text)
         if not needle:
             clause = f"WHERE {' AND '.join(where)} " if where else ""
-            return self.store.query(f"SELECT {columns} FROM customers c {clause}{order}", (*params, limit))
+            return self.store.query(f"SELECT {columns} FROM customers c {clause}{ordering}", (*params, limit))
         ids = [int(r["id"]) for r in self.store.query(*customer_search.probe(needle))]
         if len(ids) > customer_search.PROBE:
             clause = " AND ".join(["instr(s.search, ?) > 0", *where])
             return self.store.query(
                 f"SELECT {columns} FROM customers c CROSS JOIN {customer_search.TABLE} s "
-                f"ON s.customer_key = c.customer_key WHERE {clause} {order}",
+                f"ON s.customer_key = c.customer_key WHERE {clause} {ordering}",
                 (needle, *params, limit),
             )
         if not ids:
@@ -548,7 +581,7 @@ class RecoRepo:
         clause = " AND ".join(["s.id IN (SELECT value FROM json_each(?))", "instr(s.search, ?) > 0", *where])
         return self.store.query(
             f"SELECT {columns} FROM {customer_search.TABLE} s CROSS JOIN customers c "
-            f"ON c.customer_key = s.customer_key WHERE {clause} {order}",
+            f"ON c.customer_key = s.customer_key WHERE {clause} {ordering}",
             (dumps(ids), needle, *params, limit),
         )
 

@@ -20,7 +20,7 @@ row under the cursor read fresh).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -101,6 +101,33 @@ class Order:
 
     column: str | None = None
     descending: bool = False
+
+
+def keyset(
+    by: Sequence[str], mark: Sequence[Any], *, up: bool, inclusive: bool = False
+) -> tuple[str, tuple[Any, ...]]:
+    """The condition (and its parameters) of the rows past ``mark`` in the order of the expressions
+    ``by`` (a row's place: the sorted value first, the row's key last): above it (``up``) or below,
+    from it with ``inclusive``.
+
+    Written as a range on the first expression (a seek on its index, which a row-value comparison on
+    an expression is not) refined by the others among equal values.
+    """
+    op, eq = (">" if up else "<"), ("=" if inclusive else "")
+    if len(by) == 1:
+        return f"{by[0]} {op}{eq} ?", (mark[0],)
+    rest, marks = ", ".join(by[1:]), ", ".join("?" * (len(by) - 1))
+    return f"{by[0]} {op}= ? AND ({by[0]} {op} ? OR ({rest}) {op}{eq} ({marks}))", (
+        mark[0],
+        mark[0],
+        *mark[1:],
+    )
+
+
+def order_by(by: Sequence[str], descending: bool) -> str:
+    """``ORDER BY``'s terms: every expression of ``by`` in the one direction (what its index serves)."""
+    way = "DESC" if descending else "ASC"
+    return ", ".join(f"{e} {way}" for e in by)
 
 
 def review_key(decision: Decision) -> Key:
@@ -294,19 +321,10 @@ class ReviewRepo:
         condition, bounds = "", cast(tuple[Any, ...], ())
         if mark is not None:
             up = (seek.after is not None) != order.descending  # the keys wanted are above the mark
-            op, eq = (">" if up else "<"), ("=" if seek.inclusive else "")
-            if len(by) == 1:
-                condition, bounds = f" AND {by[0]} {op}{eq} ?", (mark[0],)
-            else:
-                # The place past the mark, written as a range on the value (a seek on its index, which a
-                # row-value comparison on an expression is not) refined by the rest among equal values.
-                rest = ", ".join(by[1:])
-                marks = ", ".join("?" * (len(by) - 1))
-                condition = f" AND {by[0]} {op}= ? AND ({by[0]} {op} ? OR ({rest}) {op}{eq} ({marks}))"
-                bounds = (mark[0], mark[0], *mark[1:])
-        way = "DESC" if order.descending != backward else "ASC"
+            condition, bounds = keyset(by, mark, up=up, inclusive=seek.inclusive)
+            condition = f" AND {condition}"
         rows = self.store.query(
-            f"{select}{condition} ORDER BY {', '.join(f'{e} {way}' for e in by)} LIMIT ?",
+            f"{select}{condition} ORDER BY {order_by(by, order.descending != backward)} LIMIT ?",
             (*params, *bounds, seek.limit + 1),
         )
         return _page(rows, seek.limit, backward=backward, seek=mark)

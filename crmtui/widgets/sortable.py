@@ -3,9 +3,10 @@
 - :class:`SortableTable` is a :class:`DataTable` whose ← → choose a column even with a row cursor
   (the chosen header is underlined), whose header shows ▲/▼ on the sorted column, and which keeps its
   order when a screen refills it (:meth:`SortableTable.resort`). A click on a header sorts too.
-- :class:`SortHeaderTable` is the part they share with the review screens' tables, which sort in SQL
-  (:class:`crmtui.widgets.paged_table.WindowTable`): the chosen column, the header's arrow, the key
-  and the click; what sorting does is the subclass's :meth:`SortHeaderTable.apply_sort`.
+- :class:`SortHeaderTable` is the part they share with the tables sorted in SQL (the review screens'
+  :class:`crmtui.widgets.paged_table.WindowTable`, the Customers list's :class:`SqlSortedTable`): the
+  chosen column, the header's arrow, the key and the click; what sorting does is the subclass's
+  :meth:`SortHeaderTable.apply_sort`.
 - :class:`SortKey` is the screen side: :data:`SORT_BINDING`-style bindings call ``action_sort_table``,
   which sorts the focused sortable table (else the screen's first one).
 
@@ -19,6 +20,7 @@ from typing import Any, TypeVar
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
@@ -186,6 +188,42 @@ class SortableTable(SortHeaderTable[Any]):
         self._relabel()
         if current is not None and current in self.rows:
             self.move_cursor(row=self.get_row_index(current), animate=False)
+
+
+class SqlSortedTable(SortHeaderTable[Any]):
+    """A table whose screen reads its rows from SQL, a page at a time, in the order chosen: ``S`` (or a
+    click) on a column of :attr:`sortable` shows the new order in the header and posts :class:`Sorted`;
+    the rows follow once read. Another column rings the bell."""
+
+    class Sorted(Message):
+        """The operator chose another order (:attr:`sorted_by`, :attr:`descending`): read the rows so."""
+
+        def __init__(self, table: SqlSortedTable) -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> SqlSortedTable:
+            """The table (what ``@on(..., selector)`` matches)."""
+            return self.table
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sortable: frozenset[str] = frozenset()
+        """The column keys the SQL sorts by."""
+
+    def can_sort(self, key: ColumnKey) -> bool:
+        """Only the columns the SQL sorts by."""
+        return key.value in self.sortable
+
+    def apply_sort(self) -> None:
+        """The header shows the new order now; the screen reads the rows in it."""
+        self._relabel()
+        self.post_message(self.Sorted(self))
+
+    def rows_added(self) -> None:
+        """After the screen added rows: the headers (the arrow, the chosen column underlined) again."""
+        self._relabel()
 
 
 class SortKey:

@@ -21,7 +21,7 @@ from crmtui.screens.sources import SourcesScreen
 from crmtui.store import Store
 from crmtui.store.etl import etl_repo
 from crmtui.store.scenarios import Audience, Scenario, Step, TemplateRow, Variant, scenario_repo
-from crmtui.widgets.sortable import SortableTable, sort_key
+from crmtui.widgets.sortable import SortableTable, SqlSortedTable, sort_key
 from tests.tui.test_etl_screens import _settings as _etl_settings
 
 
@@ -282,13 +282,14 @@ def test_every_long_table_screen_has_the_sort_key() -> None:
 async def test_sorted_customers_follow_the_row_under_the_cursor(settings: Settings, store: Store) -> None:
     """After a sort, the customer shown is the one highlighted, not the one at that index before."""
     from crmtui.screens.customers import CustomersScreen
+    from crmtui.store.customer_search import name_sort
 
-    with store.write() as db:
+    with store.write() as db:  # as the ETL writes them: with the name's sort key
         for key, last, spent in (("c-1", "Zola", 300.0), ("c-2", "Aubert", 200.0), ("c-3", "Martin", 100.0)):
             db.execute(
-                "INSERT INTO customers (customer_key, last_name, source, row_hash, total_spent_eur) "
-                "VALUES (?, ?, 'isavigne', 'h', ?)",
-                (key, last, spent),
+                "INSERT INTO customers (customer_key, last_name, source, row_hash, total_spent_eur, name_sort) "
+                "VALUES (?, ?, 'isavigne', 'h', ?, ?)",
+                (key, last, spent, name_sort(None, last, None)),
             )
     app = make_app(settings, store)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -296,7 +297,7 @@ async def test_sorted_customers_follow_the_row_under_the_cursor(settings: Settin
         await settle(pilot, app)
         screen = app.screen
         assert isinstance(screen, CustomersScreen)
-        table = screen.query_one("#customer-table", SortableTable)
+        table = screen.query_one("#customer-table", SqlSortedTable)
         table.focus()
         assert _column(table, 1) == ["Zola", "Aubert", "Martin"]  # by amount spent, as searched
         await pilot.press("right", "S")
