@@ -84,8 +84,9 @@ UNKNOWN_SORTS = {
     "contact": ("l.contact", "l.key"),
 }
 """The unknown sends' columns the SQL sorts by (indexed over the unknown rows)."""
-_UNKNOWN_SOURCES = {
+_UNKNOWN_SOURCES: dict[str | None, str] = {
     # Named: without statistics the planner would read the status index and sort the rows instead.
+    None: _UNKNOWN_FROM.format(" INDEXED BY operation_ledger_unknown_claimed"),  # the list's own order
     "key": _UNKNOWN_FROM.format(" INDEXED BY operation_ledger_unknown_key"),
     "contact": _UNKNOWN_FROM.format(" INDEXED BY operation_ledger_unknown_contact"),
     # The scenarios in their order, then each one's unknown sends by key (CROSS JOIN: in that order).
@@ -383,7 +384,8 @@ class ReviewRepo:
         elif before is not None:
             where, params = " AND (l.claimed_at, l.key) < (?, ?)", before
         orders = ("l.claimed_at ASC, l.key ASC", "l.claimed_at DESC, l.key DESC")
-        return self._read_page(f"{_UNKNOWN_COLUMNS}{where}", params, orders, seek)
+        select = _UNKNOWN_SELECT + _UNKNOWN_SOURCES[None] + _UNKNOWN_WHERE
+        return self._read_page(f"{select}{where}", params, orders, seek)
 
     def listed_unknown(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
         """The sends still unknown among ``keys``, by key."""

@@ -32,6 +32,8 @@ byte order (where ``Élodie`` came after ``Paul`` and lower case after upper cas
   the queries name them (``INDEXED BY``) since the planner, without statistics, would rather read the
   status index and sort. A sort by scenario walks ``scenarios`` by its key, then each one's unknown
   sends by key: the order ``(name_sort, id, key)``.
+
+Migration 51: the unknown sends' own order (oldest claim first, then the key) indexed the same way.
 """
 
 from __future__ import annotations
@@ -116,4 +118,13 @@ def _m0050(db: sqlite_utils.Database) -> None:
         CREATE INDEX operation_ledger_unknown_scenario ON operation_ledger(scenario_id, key)
             WHERE status = 'unknown';
         """,
+    )
+
+
+@migration(51, "review: the unknown sends' own order (claimed_at, key) indexed over the unknown rows")
+def _m0051(db: sqlite_utils.Database) -> None:
+    # The resolve queue's own order, oldest first, read the status index and sorted every unknown send
+    # for each page; like migration 50's, the index holds only the unknown rows and is named by the query.
+    db.execute(
+        "CREATE INDEX operation_ledger_unknown_claimed ON operation_ledger(claimed_at, key) WHERE status = 'unknown'"
     )

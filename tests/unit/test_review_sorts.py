@@ -275,6 +275,23 @@ def test_sorted_forgotten_and_unknown_pages_seek_an_index(store: Store) -> None:
         assert "SEARCH l USING INDEX operation_ledger_unknown_scenario (scenario_id=?)" in plan, (sql, plan)
 
 
+def test_the_unknown_sends_own_order_seeks_an_index(store: Store) -> None:
+    sends = _unknown_sends(store)
+    with store.write() as db:  # three claim times: ties, and an order that is not the keys'
+        db.execute(
+            "UPDATE operation_ledger SET claimed_at = '2026-12-0' || (1 + rowid * 7 % 3) || 'T10:00:00+00:00'"
+        )
+    claimed = str(store.scalar("SELECT claimed_at FROM operation_ledger WHERE key = ?", (sends[3][0],)))
+    mark = (claimed, sends[3][0])
+    reads = (Seek(9), Seek(9, after=mark, inclusive=True), Seek(9, before=mark), Seek(9, last=True))
+    selects = _traced(store, lambda: [store.review.unknown_page(seek) for seek in reads])
+    assert len(selects) == 4
+    _assert_index_seeks(store, selects, "l", "operation_ledger_unknown_claimed")
+    forward, backward = _walk(store.review.unknown_page, lambda r: (r["claimed_at"], r["key"]), 7)
+    expected = [r["key"] for r in store.query("SELECT key FROM operation_ledger ORDER BY claimed_at, key")]
+    assert [r["key"] for r in forward] == expected == [r["key"] for r in backward]
+
+
 def test_migration_50_fills_the_keys_of_an_older_database(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
