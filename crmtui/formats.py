@@ -31,6 +31,11 @@ def number(value: float | int, digits: int = 0) -> str:
     return str(format_decimal(value, format=pattern, locale=_locale()))
 
 
+def seconds(value: float | int) -> str:
+    """A duration in seconds, as few digits as it needs: ``2,5`` / ``2.5``, ``30`` (no grouping)."""
+    return str(format_decimal(value, format="0.###", locale=_locale()))
+
+
 def money(value: float | int, currency: str = "EUR") -> str:
     """``217 985,92 €`` / ``€217,985.92``."""
     return str(format_currency(value, currency, locale=_locale()))

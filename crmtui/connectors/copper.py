@@ -72,8 +72,6 @@ MAX_PAGE_SIZE = 200
 SEARCH_CAP = 100_000
 """A search never returns records past this index, whatever the paging (WIRE.md §1.4)."""
 
-_AUTH_HINT = "check COPPER_API_KEY and COPPER_API_EMAIL (the email of the user who owns the key)"
-
 
 def _as_str_list(items: Any, key: str) -> list[str]:
     """Pull ``key`` out of a list of objects (``emails[].email``), skipping malformed items."""
@@ -337,16 +335,16 @@ class CopperClient(ServiceClient):
         """Turn Copper's error envelope into a typed error (see the module docstring)."""
         status = response.status_code
         message = _envelope_message(response)
-        self.raise_refused(status, message, auth_hint=_AUTH_HINT)
+        self.raise_refused(status, message, auth_hint=t("cerr.copper.auth.fix"))
         if status == 422 and _is_duplicate_email(message):
             raise DuplicateRecord(
                 SERVICE,
-                f"email already used by another person: {message}",
-                hint="fetch the existing person by email and update it instead",
+                t("cerr.copper.duplicate", text=message),
+                hint=t("cerr.copper.duplicate.fix"),
                 status=422,
             )
         if 400 <= status < 500 and status not in (403, 429):
-            raise RequestRejected(SERVICE, f"request rejected (HTTP {status}): {message}", status=status)
+            raise RequestRejected(SERVICE, t("cerr.rejected", status=status, text=message), status=status)
         super().raise_for_error(response)
 
     # -- people ---------------------------------------------------------------------------
@@ -612,4 +610,5 @@ class CopperClient(ServiceClient):
             people = await self.count_people()
         except ConnectorError as exc:
             return done(False, check_verdict(exc), str(exc))
-        return done(True, "ok", f"{SERVICE}: connected as {self.user_email}; {people} people", people)
+        message = t("cerr.copper.check_ok", user=self.user_email, people=people)
+        return done(True, "ok", f"{SERVICE}: {message}", people)

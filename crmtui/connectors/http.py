@@ -58,6 +58,7 @@ from crmtui.connectors.errors import (
     ServerError,
     TimedOut,
 )
+from crmtui.formats import seconds as seconds_text
 from crmtui.i18n import t
 from crmtui.secrets import Secret, redact, register_secret
 
@@ -363,30 +364,29 @@ class ServiceClient:
         text = _short_body(response)
         self.raise_refused(status, text)
         if status == 403:
-            raise PermissionDenied(self.service, f"access denied (HTTP 403): {text}", status=status)
+            raise PermissionDenied(self.service, t("cerr.access_denied", text=text), status=status)
         if status == 429:
-            raise RateLimited(
-                self.service, "too many requests (HTTP 429), still refused after retries", status=status
-            )
+            raise RateLimited(self.service, t("cerr.too_many.final"), status=status)
         if status >= 500:
-            raise ServerError(self.service, f"server error (HTTP {status}) after retries", status=status)
-        raise RequestRejected(self.service, f"request rejected (HTTP {status}): {text}", status=status)
+            raise ServerError(self.service, t("cerr.server_error.final", status=status), status=status)
+        raise RequestRejected(self.service, t("cerr.rejected", status=status, text=text), status=status)
 
-    def raise_refused(
-        self, status: int, message: str, *, refused: str = "credentials refused", auth_hint: str = ""
-    ) -> None:
+    def raise_refused(self, status: int, message: str, *, refused: str = "", auth_hint: str = "") -> None:
         """Raise the typed error for a 401 (:class:`AuthError`) or a 404 (:class:`NotFound`); else return.
 
         Args:
             status: the HTTP status.
             message: what the service said (its error envelope, or a body excerpt).
-            refused: how the 401 is worded ("API key refused").
+            refused: how the 401 is worded (``t("cerr.api_key_refused")``); "credentials refused" by default.
             auth_hint: what the operator should check on a 401.
         """
         if status == 401:
-            raise AuthError(self.service, f"{refused} (HTTP 401): {message}", hint=auth_hint, status=401)
+            refused = refused or t("cerr.credentials_refused")
+            raise AuthError(
+                self.service, t("cerr.refused", refused=refused, text=message), hint=auth_hint, status=401
+            )
         if status == 404:
-            raise NotFound(self.service, f"not found (HTTP 404): {message}", status=404)
+            raise NotFound(self.service, t("cerr.not_found", text=message), status=404)
 
     def gateway_write_unknown(self, response: httpx.Response, method: str, key: str) -> None:
         """A gateway answered a write that is not safe to repeat: its fate is unknown.
@@ -396,10 +396,9 @@ class ServiceClient:
         """
         raise OutcomeUnknown(
             self.service,
-            f"{method} {key.split(' ', 1)[1]} answered HTTP {response.status_code} by a gateway; "
-            "it may have been applied",
+            t("cerr.gateway_unknown", method=method, path=key.split(" ", 1)[1], status=response.status_code),
             status=response.status_code,
-            hint="the next step reads the record back before writing again",
+            hint=t("cerr.read_back_step.fix"),
         )
 
     def refusal_for_429(self, response: httpx.Response) -> ConnectorError | None:
@@ -522,20 +521,28 @@ class ServiceClient:
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             # Nothing reached the server: always safe to retry.
             raise Retryable(
-                NetworkError(self.service, f"cannot connect: {_describe(exc)}", hint=_NET_HINT)
+                NetworkError(
+                    self.service, t("cerr.cannot_connect", detail=_describe(exc)), hint=t("cerr.network.fix")
+                )
             ) from exc
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             error: ConnectorError
             if isinstance(exc, httpx.TimeoutException):
-                error = TimedOut(self.service, f"no answer within {self.timeout:g} s", hint=_NET_HINT)
+                error = TimedOut(
+                    self.service,
+                    t("cerr.no_answer", seconds=seconds_text(self.timeout)),
+                    hint=t("cerr.network.fix"),
+                )
             else:
-                error = NetworkError(self.service, f"connection lost: {_describe(exc)}", hint=_NET_HINT)
+                error = NetworkError(
+                    self.service, t("cerr.connection_lost", detail=_describe(exc)), hint=t("cerr.network.fix")
+                )
             if idempotent or not sent:
                 raise Retryable(error) from exc
             raise OutcomeUnknown(
                 self.service,
-                f"{method} {key.split(' ', 1)[1]} may or may not have been applied: {_describe(exc)}",
-                hint="the next run reads the record back before writing again",
+                t("cerr.maybe_applied", method=method, path=key.split(" ", 1)[1], detail=_describe(exc)),
+                hint=t("cerr.read_back.fix"),
             ) from exc
 
         self._note_clock(response)
@@ -547,7 +554,7 @@ class ServiceClient:
             retry_after = parse_retry_after(response.headers.get("retry-after"))
             error = RateLimited(
                 self.service,
-                "too many requests (HTTP 429)",
+                t("cerr.too_many"),
                 hint=t("budget.refused.fix"),
                 retry_after=retry_after,
                 status=429,
@@ -579,7 +586,7 @@ class ServiceClient:
                 )
             raise Retryable(error, retry_after, reason)
         if status >= 500:
-            error = ServerError(self.service, f"server error (HTTP {status})", status=status)
+            error = ServerError(self.service, t("cerr.server_error", status=status), status=status)
             if idempotent:
                 raise Retryable(error, parse_retry_after(response.headers.get("retry-after")))
             # A 502/503/504 comes from a gateway, which may or may not have forwarded the request:
@@ -608,14 +615,14 @@ class ServiceClient:
         except (ValueError, TypeError, KeyError) as exc:
             error = InvalidResponse(
                 self.service,
-                f"unreadable answer (HTTP {response.status_code}, {len(response.content)} bytes)",
+                t("cerr.unreadable", status=response.status_code, size=len(response.content)),
             )
             if idempotent:
                 raise Retryable(error) from exc
             raise OutcomeUnknown(
                 self.service,
-                f"{method} {key.split(' ', 1)[1]} answered an unreadable body; it may have been applied",
-                hint="the next run reads the record back before writing again",
+                t("cerr.unreadable_write", method=method, path=key.split(" ", 1)[1]),
+                hint=t("cerr.read_back.fix"),
             ) from exc
 
     def _note_clock(self, response: httpx.Response) -> None:
@@ -711,8 +718,6 @@ class ServiceClient:
 
 _LABELS = {"ses": "SES", "smtp": "SMTP", "imap": "IMAP"}
 
-_NET_HINT = "check the network and the service URL, then run again; nothing was lost"
-
 
 def _json_or_none(response: httpx.Response) -> Any:
     return response.json() if response.content else None
@@ -726,7 +731,7 @@ def decode_json(service: str, response: httpx.Response) -> Any:
         return response.json()
     except ValueError as exc:
         raise InvalidResponse(
-            service, f"unreadable answer (HTTP {response.status_code}, {len(response.content)} bytes)"
+            service, t("cerr.unreadable", status=response.status_code, size=len(response.content))
         ) from exc
 
 
@@ -770,7 +775,7 @@ def _short_body(response: httpx.Response, limit: int = 200) -> str:
     try:
         text = response.text
     except Exception:  # noqa: BLE001 - undecodable body: say so
-        return "<unreadable body>"
+        return t("cerr.unreadable_body")
     text = " ".join(text.split())
     return redact(text[:limit] + ("…" if len(text) > limit else ""))
 

@@ -40,6 +40,8 @@ from typing import Any
 import aioimaplib
 
 from crmtui.connectors.errors import AuthError, InvalidResponse, NetworkError, NotFound, TimedOut
+from crmtui.formats import seconds as seconds_text
+from crmtui.i18n import t
 from crmtui.secrets import Secret
 from crmtui.text import printable
 
@@ -313,7 +315,7 @@ class ImapClient:
         context: ssl.SSLContext | None = None
         if self.use_tls:
             context = self.ssl_context or ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
-        hint = "check IMAP_HOST, IMAP_PORT and IMAP_SSL (993 is TLS, 143 plain)"
+        hint = t("cerr.imap.connect.fix")
         try:
             self._imap = aioimaplib.IMAP4(
                 host=self.host, port=self.port, timeout=self.timeout, ssl_context=context
@@ -323,26 +325,30 @@ class ImapClient:
             await self.close()
             raise NetworkError(
                 SERVICE,
-                f"the certificate of {self.where} is not trusted: {exc.verify_message or exc}",
-                hint="the server must present a valid certificate for IMAP_HOST",
+                t("cerr.imap.untrusted", where=self.where, detail=exc.verify_message or exc),
+                hint=t("cerr.imap.untrusted.fix"),
             ) from exc
         except ssl.SSLError as exc:
             await self.close()
-            raise NetworkError(SERVICE, f"TLS failed with {self.where}: {exc}", hint=hint) from exc
+            raise NetworkError(SERVICE, t("cerr.imap.tls", where=self.where, detail=exc), hint=hint) from exc
         except (TimeoutError, aioimaplib.CommandTimeout) as exc:
             await self.close()
             raise TimedOut(
-                SERVICE, f"no greeting from {self.where} within {self.timeout:g} s", hint=hint
+                SERVICE,
+                t("cerr.imap.no_greeting", where=self.where, seconds=seconds_text(self.timeout)),
+                hint=hint,
             ) from exc
         except (OSError, aioimaplib.AioImapException) as exc:
             await self.close()
-            raise NetworkError(SERVICE, f"cannot connect to {self.where}: {exc}", hint=hint) from exc
+            raise NetworkError(
+                SERVICE, t("cerr.imap.connect", where=self.where, detail=exc), hint=hint
+            ) from exc
         if "LOGINDISABLED" in self._imap.protocol.capabilities:
             await self.close()
             raise AuthError(
                 SERVICE,
-                f"{self.where} refuses LOGIN on an unencrypted connection",
-                hint="set IMAP_SSL=yes (port 993)",
+                t("cerr.imap.login_disabled", where=self.where),
+                hint=t("cerr.imap.login_disabled.fix"),
             )
         response = await self._command(
             "LOGIN", self._imap.login(astring(self.username), self.password.reveal())
@@ -351,8 +357,13 @@ class ImapClient:
             await self.close()
             raise AuthError(
                 SERVICE,
-                f"login refused for {self.username} on {self.where}: {_server_text(response.lines)}",
-                hint="check IMAP_USER and IMAP_PASSWORD (some providers require an app password)",
+                t(
+                    "cerr.imap.login",
+                    user=self.username,
+                    where=self.where,
+                    detail=_server_text(response.lines),
+                ),
+                hint=t("cerr.imap.login.fix"),
             )
 
     async def close(self) -> None:
@@ -382,15 +393,18 @@ class ImapClient:
         except (TimeoutError, aioimaplib.CommandTimeout) as exc:
             await self.close()
             raise TimedOut(
-                SERVICE, f"{what} got no answer from {self.where} within {self.timeout:g} s"
+                SERVICE,
+                t("cerr.imap.no_answer", what=what, where=self.where, seconds=seconds_text(self.timeout)),
             ) from exc
         except (OSError, aioimaplib.AioImapException) as exc:
             await self.close()
-            raise NetworkError(SERVICE, f"{what} failed on {self.where}: {exc}") from exc
+            raise NetworkError(
+                SERVICE, t("cerr.imap.failed", what=what, where=self.where, detail=exc)
+            ) from exc
 
     def _session(self) -> aioimaplib.IMAP4:
         if self._imap is None:
-            raise NetworkError(SERVICE, f"not connected to {self.where}")
+            raise NetworkError(SERVICE, t("cerr.imap.not_connected", where=self.where))
         return self._imap
 
     # -- reading -------------------------------------------------------------------------------
@@ -405,8 +419,8 @@ class ImapClient:
         if response.result != "OK":
             raise NotFound(
                 SERVICE,
-                f"cannot open folder {folder!r}: {_server_text(response.lines)}",
-                hint="check IMAP_FOLDER (INBOX by default)",
+                t("cerr.imap.no_folder", folder=folder, detail=_server_text(response.lines)),
+                hint=t("cerr.imap.no_folder.fix"),
             )
         uidvalidity, exists, uidnext = 0, 0, None
         for line in response.lines:
@@ -431,7 +445,9 @@ class ImapClient:
             "UID SEARCH", self._session().uid_search("UID", f"{uid + 1}:*", charset=None)
         )
         if response.result != "OK":
-            raise InvalidResponse(SERVICE, f"UID SEARCH refused: {_server_text(response.lines)}")
+            raise InvalidResponse(
+                SERVICE, t("cerr.imap.refused", what="UID SEARCH", detail=_server_text(response.lines))
+            )
         found: set[int] = set()
         for line in response.lines[:-1]:
             if isinstance(line, bytes):
@@ -449,5 +465,7 @@ class ImapClient:
         span = f"{min(wanted)}:{max(wanted)}" if len(wanted) > 1 else str(min(wanted))
         response = await self._command("UID FETCH", self._session().uid("fetch", span, FETCH_ITEMS))
         if response.result != "OK":
-            raise InvalidResponse(SERVICE, f"UID FETCH refused: {_server_text(response.lines)}")
+            raise InvalidResponse(
+                SERVICE, t("cerr.imap.refused", what="UID FETCH", detail=_server_text(response.lines))
+            )
         return parse_fetch(response.lines, wanted)

@@ -59,13 +59,13 @@ from crmtui.connectors.http import (
 )
 from crmtui.connectors.mailchimp_errors import (
     _KIND_ERRORS,
-    _KIND_HINTS,
     _TITLE_KINDS,
     SERVICE,
     _batch_error,
     _describe_problem,
     _field_errors,
     classify_error,
+    kind_hint,
 )
 from crmtui.connectors.mailchimp_records import (
     _HASH_RE,
@@ -83,6 +83,7 @@ from crmtui.connectors.mailchimp_records import (
     subscriber_hash,
     to_iso,
 )
+from crmtui.i18n import t
 from crmtui.secrets import Secret
 
 # The client, and the records and errors callers import from here (mailchimp_records, mailchimp_errors).
@@ -127,8 +128,6 @@ MEMBER_FIELDS = (
 )
 """The member fields the sync reads; ``iter_members`` asks for these only."""
 
-
-_AUTH_HINT = "check MAILCHIMP_API_KEY; its '-usN' suffix must be the account's data centre (MAILCHIMP_DC)"
 
 _SHARED_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] = (
     weakref.WeakKeyDictionary()
@@ -249,17 +248,17 @@ class MailchimpClient(ServiceClient):
         problem = json_object(response)
         message = _describe_problem(response, problem)
         title = str(problem.get("title") or "")
-        self.raise_refused(status, message, refused="API key refused", auth_hint=_AUTH_HINT)
+        self.raise_refused(
+            status, message, refused=t("cerr.api_key_refused"), auth_hint=t("cerr.mailchimp.auth.fix")
+        )
         if status == 403:
             if not title:
                 # WIRE.md §2.6: heavy throttling can surface as a bare 403 from the WAF. Back off and
                 # retry like a 429; the base class reports it as PermissionDenied if it persists.
                 raise Retryable(
-                    PermissionDenied(
-                        SERVICE, f"access denied (HTTP 403, no problem body): {message}", status=403
-                    )
+                    PermissionDenied(SERVICE, t("cerr.access_denied.bare", text=message), status=403)
                 )
-            raise PermissionDenied(SERVICE, f"access denied (HTTP 403): {message}", status=403)
+            raise PermissionDenied(SERVICE, t("cerr.access_denied", text=message), status=403)
         if 400 <= status < 500 and status != 429:
             kind = _TITLE_KINDS.get(title.lower())
             if kind is None and title.lower() in ("", "bad request"):
@@ -270,7 +269,7 @@ class MailchimpClient(ServiceClient):
                 message,
                 title=title,
                 errors=_field_errors(problem),
-                hint=_KIND_HINTS[kind] if kind else "",
+                hint=kind_hint(kind) if kind else "",
                 status=status,
             )
         super().raise_for_error(response)
@@ -643,7 +642,9 @@ class MailchimpClient(ServiceClient):
                 results.append(_batch_error(email, errors[key]))
             else:
                 results.append(
-                    _batch_error(email, {"error": "no result for this member", "error_code": "ERROR_GENERIC"})
+                    _batch_error(
+                        email, {"error": t("cerr.mailchimp.no_result"), "error_code": "ERROR_GENERIC"}
+                    )
                 )
         return results
 
@@ -718,15 +719,16 @@ class MailchimpClient(ServiceClient):
             return done(
                 False,
                 "list_not_found",
-                f"{SERVICE}: the API key works but audience {self.list_id!r} does not exist — "
-                "check MAILCHIMP_LIST_ID",
+                f"{SERVICE}: {t('cerr.mailchimp.no_audience', list_id=self.list_id)} — "
+                f"{t('cerr.mailchimp.no_audience.fix')}",
             )
         except ConnectorError as exc:
             return done(False, check_verdict(exc), str(exc))
         return done(
             True,
             "ok",
-            f"{SERVICE}: audience {audience.name!r} ({audience.id}), {audience.member_count} subscribed",
+            f"{SERVICE}: "
+            + t("cerr.mailchimp.check_ok", name=audience.name, id=audience.id, count=audience.member_count),
             audience.name,
             audience.member_count,
         )

@@ -27,10 +27,9 @@ from crmtui.connectors.mailchimp_records import (
     BatchItemResult,
     ErrorKind,
 )
+from crmtui.i18n import t
 
 SERVICE = "mailchimp"
-_FORGOTTEN_HINT = "the person must re-subscribe through the audience's signup form"
-_COMPLIANCE_HINT = "set the status to 'pending' (double opt-in email) or send the signup form link"
 
 
 def classify_error(title_or_text: str, code: str = "") -> ErrorKind:
@@ -58,13 +57,12 @@ _KIND_ERRORS: dict[ErrorKind, type[RequestRejected]] = {
     "invalid": InvalidResource,
     "generic": RequestRejected,
 }
-_KIND_HINTS: dict[ErrorKind, str] = {
-    "forgotten": _FORGOTTEN_HINT,
-    "compliance": _COMPLIANCE_HINT,
-    "exists": "update the member with PUT instead",
-    "invalid": "fix the address or the merge fields",
-    "generic": "",
-}
+
+
+def kind_hint(kind: ErrorKind) -> str:
+    """What the operator can do about a refusal of this kind, in the run's language; "" for a generic one."""
+    return "" if kind == "generic" else t(f"cerr.mailchimp.{kind}.fix")
+
 
 # Problem titles seen on the wire (WIRE.md §2.5) and their error kinds.
 _TITLE_KINDS: dict[str, ErrorKind] = {
@@ -111,7 +109,7 @@ def _batch_error(email: str, error: Mapping[str, Any]) -> BatchItemResult:
         text or code,
         title=code,
         errors=[{"field": field_name, "message": field_message}] if field_name or field_message else [],
-        hint=_KIND_HINTS[kind],
+        hint=kind_hint(kind),
         status=400,
     )
     return BatchItemResult(email, "error", None, kind, typed, text)

@@ -44,6 +44,8 @@ from crmtui.connectors.errors import (
     TimedOut,
 )
 from crmtui.connectors.http import RetryPolicy, ServiceClient
+from crmtui.formats import seconds as seconds_text
+from crmtui.i18n import t
 from crmtui.secrets import Secret, redact
 
 __all__ = [
@@ -110,8 +112,6 @@ ETL_FIELDS: dict[str, tuple[str, ...]] = {
 }
 """Fields the ETL reads per model; :meth:`OdooClient.check` reports the ones a server lacks
 (names drift between Odoo versions, WIRE §3.4)."""
-
-_AUTH_HINT = "check ODOO_USER and ODOO_API_KEY (an API key from Odoo: Preferences → Account Security)"
 
 
 class OdooWarning(OdooFault):
@@ -253,8 +253,8 @@ class OdooClient(ServiceClient):
         if response.status_code == 404:
             raise NotFound(
                 SERVICE,
-                f"no XML-RPC endpoint at {self.base_url}{response.request.url.path} (HTTP 404)",
-                hint="check ODOO_URL: the server's address, without /xmlrpc or /web",
+                t("cerr.odoo.no_endpoint", url=f"{self.base_url}{response.request.url.path}"),
+                hint=t("cerr.odoo.no_endpoint.fix"),
                 status=404,
             )
         super().raise_for_error(response)
@@ -276,8 +276,13 @@ class OdooClient(ServiceClient):
             if not isinstance(err, OdooTimeout):
                 raise OdooTimeout(
                     SERVICE,
-                    f"{endpoint}: no answer within {self.timeout:g} s after {self.retry.attempts} attempts",
-                    hint="Odoo is slow or unreachable; try again later or raise the timeout",
+                    t(
+                        "cerr.odoo.timeout",
+                        where=endpoint,
+                        seconds=seconds_text(self.timeout),
+                        attempts=self.retry.attempts,
+                    ),
+                    hint=t("cerr.odoo.timeout.fix"),
                 ) from err
             raise
         if not ok:
@@ -290,22 +295,24 @@ class OdooClient(ServiceClient):
         summary = _fault_summary(text)
         if code == 3 or (isinstance(code, str) and "AccessDenied" in code):
             return AuthError(
-                SERVICE, f"{where}: Odoo refused the credentials of {self.login!r}", hint=_AUTH_HINT
+                SERVICE,
+                t("cerr.odoo.credentials", where=where, login=self.login),
+                hint=t("cerr.odoo.auth.fix"),
             )
         if code == 4:
             return PermissionDenied(
                 SERVICE,
                 f"{where}: {summary}",
-                hint=f"ask an Odoo administrator to give {self.login!r} access to this model",
+                hint=t("cerr.odoo.no_access.fix", login=self.login),
             )
         if code == 2 or (isinstance(code, str) and code.startswith("warning")):
             return OdooWarning(SERVICE, f"{where}: {summary}", code=2)
         if "database" in summary and "does not exist" in summary:
             return OdooFault(
                 SERVICE,
-                f"{where}: database {self.db!r} does not exist on this server",
+                t("cerr.odoo.no_database", where=where, db=self.db),
                 code=code,
-                hint="check ODOO_DB",
+                hint=t("cerr.odoo.no_database.fix"),
             )
         return OdooFault(SERVICE, f"{where}: {summary}", code=code)
 
@@ -315,7 +322,7 @@ class OdooClient(ServiceClient):
         """``common.version()``: server version information (no authentication)."""
         result = await self._rpc("common", "version", (), endpoint="common version", idempotent=True)
         if not isinstance(result, dict):
-            raise OdooFault(SERVICE, "common version: unexpected answer", code=1)
+            raise OdooFault(SERVICE, t("cerr.odoo.unexpected", where="common version"), code=1)
         return result
 
     async def authenticate(self) -> int:
@@ -338,8 +345,8 @@ class OdooClient(ServiceClient):
         if uid is False or not isinstance(uid, int) or isinstance(uid, bool):
             raise AuthError(
                 SERVICE,
-                f"Odoo refused the login {self.login!r} on database {self.db!r} (wrong login or API key)",
-                hint=_AUTH_HINT,
+                t("cerr.odoo.login_refused", login=self.login, db=self.db),
+                hint=t("cerr.odoo.auth.fix"),
             )
         self.uid = uid
         return uid
@@ -527,7 +534,7 @@ class OdooClient(ServiceClient):
             info = await self.version()
         except ConnectorError as err:
             return OdooCheck(
-                False, f"cannot reach Odoo at {self.base_url}: {err.message}", problems=[str(err)]
+                False, t("cerr.odoo.unreachable", url=self.base_url, detail=err.message), problems=[str(err)]
             )
         version = str(info.get("server_version", ""))
         try:
@@ -544,10 +551,10 @@ class OdooClient(ServiceClient):
                 continue
             missing = [name for name in needed if name not in available]
             if missing:
-                result.warnings.append(f"{model}: fields missing on this server: {', '.join(missing)}")
+                result.warnings.append(t("cerr.odoo.fields_missing", model=model, fields=", ".join(missing)))
         result.ok = not result.problems
         if result.ok:
-            result.message = f"Odoo {version}, database {self.db!r}, user {self.login!r} (uid {uid}): OK"
+            result.message = t("cerr.odoo.check_ok", version=version, db=self.db, login=self.login, uid=uid)
         else:
-            result.message = f"Odoo {version}: logged in, but {len(result.problems)} model(s) cannot be read"
+            result.message = t("cerr.odoo.models_unreadable", version=version, n=len(result.problems))
         return result

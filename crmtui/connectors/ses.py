@@ -57,6 +57,7 @@ from crmtui.connectors.smtp import (
     RecipientRejected,
     Throttled,
 )
+from crmtui.i18n import t
 from crmtui.secrets import Secret
 
 SEND_PATH = "/v2/email/outbound-emails"
@@ -248,10 +249,9 @@ class SesClient(ServiceClient):
             # the message was refused.
             raise OutcomeUnknown(
                 "ses",
-                f"{text} (the message may or may not have been accepted)",
+                t("cerr.ses.maybe_accepted", text=text),
                 status=status,
-                hint="never re-sent automatically: SES events (the ledger key is a message tag) or "
-                "the console (Scenarios › unknown sends) settle it",
+                hint=t("cerr.ses.unknown.fix"),
             )
         if code in RECIPIENT_ERRORS:
             raise RecipientRejected("ses", text, title=code, status=status)
@@ -262,9 +262,7 @@ class SesClient(ServiceClient):
         if code in ACCOUNT_ERRORS:
             raise AccountRefused("ses", text, reason=ACCOUNT_ERRORS[code], title=code, status=status)
         if status in (401, 403) or code in AUTH_ERRORS:
-            raise AuthError(
-                "ses", text, status=status, hint="check SES_ACCESS_KEY_ID / SES_SECRET_ACCESS_KEY"
-            )
+            raise AuthError("ses", text, status=status, hint=t("cerr.ses.auth.fix"))
         raise RequestRejected("ses", text, title=code, status=status)
 
     def gateway_write_unknown(self, response: httpx.Response, method: str, key: str) -> None:
@@ -404,7 +402,7 @@ class SesClient(ServiceClient):
             raise Throttled("ses", str(exc.message), status=429) from exc
         message_id = (body or {}).get("MessageId") if isinstance(body, dict) else None
         if not message_id:
-            raise OutcomeUnknown("ses", "SendEmail answered without a MessageId")
+            raise OutcomeUnknown("ses", t("cerr.ses.no_message_id"))
         return str(message_id)
 
     async def close(self) -> None:

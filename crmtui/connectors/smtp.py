@@ -46,6 +46,7 @@ from crmtui.connectors.errors import (
     RequestRejected,
 )
 from crmtui.connectors.http import RollingWindowLimiter
+from crmtui.i18n import t
 from crmtui.secrets import Secret, redact
 
 log = logging.getLogger("crmtui.connectors.smtp")
@@ -111,20 +112,22 @@ def _smtp_refusal(stage: str, code: int, text: str) -> ConnectorError:
     detail = f"{code} {text}".strip()
     lowered = text.lower()
     if code in _AUTH_CODES:
-        return AccountRefused("smtp", f"authentication refused ({detail})", reason="auth", status=code)
+        return AccountRefused("smtp", t("cerr.smtp.auth_refused", detail=detail), reason="auth", status=code)
     if "quota" in lowered:
         # Amazon SES over SMTP: "454 Throttling failure: Daily message quota exceeded".
-        return QuotaExceeded("smtp", f"daily quota reached ({detail})", status=code)
+        return QuotaExceeded("smtp", t("cerr.smtp.quota", detail=detail), status=code)
     if 400 <= code < 500:
-        label = {"mail": "MAIL FROM", "rcpt": "RCPT"}.get(stage, "message")
-        return Throttled("smtp", f"{label} deferred ({detail})", status=code)
+        which = stage if stage in ("mail", "rcpt") else "data"
+        return Throttled("smtp", t(f"cerr.smtp.deferred.{which}", detail=detail), status=code)
     if "relay" in lowered:
         # Postfix "554 5.7.1 <x>: Relay access denied", Exchange "550 5.7.1 Unable to relay".
-        return AccountRefused("smtp", f"relay denied ({detail})", reason="relay_denied", status=code)
+        return AccountRefused("smtp", t("cerr.smtp.relay", detail=detail), reason="relay_denied", status=code)
     if stage == "mail":
-        return AccountRefused("smtp", f"sender refused ({detail})", reason="sender_refused", status=code)
-    label = "recipient refused" if stage == "rcpt" else "message refused"
-    return RecipientRejected("smtp", f"{label} ({detail})", status=code)
+        return AccountRefused(
+            "smtp", t("cerr.smtp.sender", detail=detail), reason="sender_refused", status=code
+        )
+    which = "recipient" if stage == "rcpt" else "message"
+    return RecipientRejected("smtp", t(f"cerr.smtp.{which}", detail=detail), status=code)
 
 
 @dataclass(frozen=True)
@@ -268,15 +271,15 @@ class SmtpSender:
         except aiosmtplib.SMTPAuthenticationError as exc:
             raise AuthError(
                 "smtp",
-                f"login refused ({exc.code}): {exc.message}",
-                hint="check SMTP_USER / SMTP_PASSWORD",
+                t("cerr.smtp.login", code=exc.code, detail=exc.message),
+                hint=t("cerr.smtp.login.fix"),
                 status=exc.code,
             ) from exc
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise NetworkError(
                 "smtp",
-                f"cannot connect to {self.host}:{self.port}: {redact(str(exc))}",
-                hint="check SMTP_HOST/SMTP_PORT/SMTP_STARTTLS; nothing was sent",
+                t("cerr.smtp.connect", host=self.host, port=self.port, detail=redact(str(exc))),
+                hint=t("cerr.smtp.connect.fix"),
             ) from exc
         return client
 
@@ -330,14 +333,14 @@ class SmtpSender:
             await _reset(client)
             raise self._refused("mail", exc) from exc
         except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
-            raise NetworkError("smtp", f"connection lost before sending: {exc}") from exc
+            raise NetworkError("smtp", t("cerr.smtp.lost_before", detail=exc)) from exc
         try:
             await client.rcpt(message.to)
         except aiosmtplib.SMTPResponseException as exc:
             await _reset(client)
             raise self._refused("rcpt", exc) from exc
         except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
-            raise NetworkError("smtp", f"connection lost before sending: {exc}") from exc
+            raise NetworkError("smtp", t("cerr.smtp.lost_before", detail=exc)) from exc
         body = message.mime().as_bytes(policy=SMTP_POLICY)
         try:
             response = await client.data(body)
@@ -348,8 +351,8 @@ class SmtpSender:
         except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
             raise OutcomeUnknown(
                 "smtp",
-                f"connection lost while sending the message: {exc}",
-                hint="it may have been delivered; settle it in the console (Scenarios › unknown sends)",
+                t("cerr.smtp.lost_during", detail=exc),
+                hint=t("cerr.smtp.lost_during.fix"),
             ) from exc
         return f"{response.code} {response.message}"[:200]
 
