@@ -368,6 +368,8 @@ ETL_CATALOGUE: dict[str, dict[str, str]] = {
         "en": "cannot write {path}: {detail}",
     },
     "quality.title": {"fr": "Qualité des données", "en": "Data quality"},
+    "quality.when": {"fr": "Contrôle du {when}", "en": "Checked {when}"},
+    "quality.when_report": {"fr": "Contrôle du {when} · {path}", "en": "Checked {when} · {path}"},
     "quality.none_yet": {
         "fr": "Pas encore de rapport : s (Sources) puis n importe et vérifie les données",
         "en": "No report yet: s (Sources), then n imports and checks the data",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -11,16 +13,29 @@ from textual.widgets import DataTable, Label
 
 import crmtui.i18n.etl  # noqa: F401 - registers the quality.* keys
 from crmtui.engine.etl import quality_label, segment_label, table_label
-from crmtui.formats import number
+from crmtui.formats import date_time, number
 from crmtui.i18n import t
 from crmtui.records.canonical import RFM_SEGMENTS
 from crmtui.screens.workers import deliver
 from crmtui.store.etl import QualityIssue, etl_repo
-from crmtui.text import literal
+from crmtui.text import literal, printable
 from crmtui.widgets.footer import Footer
 from crmtui.widgets.segment_chart import SegmentChart
 from crmtui.widgets.sortable import SortableTable, SortKey, sort_binding
 from crmtui.widgets.status import StatusBar
+
+
+def when_text(when: str | None, path: str | None) -> str:
+    """``Checked 02/11/2026, 10:00 · reports/quality_report_….txt`` (local time, the operator's language)."""
+    if not when:
+        return t("quality.none_yet")
+    try:
+        shown = date_time(datetime.fromisoformat(when))
+    except ValueError:
+        shown = printable(when)
+    if path:
+        return t("quality.when_report", when=shown, path=printable(path))
+    return t("quality.when", when=shown)
 
 
 class QualityScreen(SortKey, Screen[None]):
@@ -80,7 +95,7 @@ class QualityScreen(SortKey, Screen[None]):
     ) -> None:
         """Fill the issues table (every check: found ones first, zero ones dimmed) and the RFM bars."""
         self.issues = sorted(issues, key=lambda i: (i.count == 0, i.table, -i.count))
-        self.query_one("#quality-when", Label).update(f"{when} · {path}" if when else t("quality.none_yet"))
+        self.query_one("#quality-when", Label).update(when_text(when, path))
         table = self.query_one("#quality-table", SortableTable)
         table.clear()
         for k, issue in enumerate(self.issues):

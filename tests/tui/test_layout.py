@@ -76,6 +76,8 @@ async def test_quality_lists_every_check_with_zero_ones_dimmed(settings: Setting
         assert table.ordered_columns[0].get_render_width(table) < table.size.width
         title = str(app.screen.query_one("#examples-title", Label).render())
         assert "missing customer" in title and "customer_key" not in title
+        when = str(app.screen.query_one("#quality-when", Label).render())
+        assert when.startswith("Checked ") and "+00:00" not in when, when  # no raw ISO moment (#15)
 
 
 def test_quality_checks_name_every_required_field_in_the_operators_words() -> None:
