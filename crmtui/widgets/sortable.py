@@ -11,7 +11,8 @@
   which sorts the focused sortable table (else the screen's first one).
 
 Cells sort as numbers when they read as numbers in the operator's language (``12 345``, ``22,2 %``,
-``217 985,92 €``), else as text without case; empty cells and dashes go last.
+``217 985,92 €``), else as text the way a French reader expects, case and accents aside (the key the
+tables sorted in SQL store: :func:`crmtui.store._util.sort_text`); empty cells and dashes go last.
 """
 
 from __future__ import annotations
@@ -26,20 +27,22 @@ from textual.widgets.data_table import ColumnKey
 
 from crmtui.formats import parse_number
 from crmtui.i18n import t
+from crmtui.store._util import sort_text
 
 _EMPTY = {"", "-", "—", "–"}
 Cell = TypeVar("Cell")
 
 
 def sort_key(cell: object) -> tuple[int, float, str]:
-    """Numbers first (by value), then text (without case), then empty cells."""
+    """Numbers first (by value), then text (case and accents aside: ``élodie``, ``Élodie``, ``Emma``,
+    ``Paul``), then empty cells."""
     text = (cell.plain if isinstance(cell, Text) else str(cell if cell is not None else "")).strip()
     if text in _EMPTY:
         return (2, 0.0, "")
     value = parse_number(text)
     if value is not None:
         return (0, value, "")
-    return (1, 0.0, text.casefold())
+    return (1, 0.0, sort_text(text))
 
 
 def sort_binding(screen: str) -> Binding:

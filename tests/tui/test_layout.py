@@ -224,6 +224,10 @@ def test_sort_key_reads_numbers_as_the_operators_language_writes_them() -> None:
         ]
         set_language("en")
         assert sorted(["€1,000.50", "22.2%", "3"], key=sort_key) == ["3", "22.2%", "€1,000.50"]
+        # Text as a French reader expects, as the tables sorted in SQL: case and accents aside.
+        names = ["Paul", "Émile", "Emma", "élodie", "Œnologue", "Élodie", "d'Aubigné", "Odile"]
+        expected = ["d'Aubigné", "élodie", "Élodie", "Émile", "Emma", "Odile", "Œnologue", "Paul"]
+        assert sorted(names, key=sort_key) == expected
     finally:
         set_language(before)
 
