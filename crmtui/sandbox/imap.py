@@ -54,13 +54,46 @@ def _import_testing_server() -> Any:
         shim.utc = UTC  # type: ignore[attr-defined]
         sys.modules["pytz"] = shim
         try:
-            from aioimaplib import imap_testing_server
+            module = _with_a_loop(_import_module)
         finally:
             sys.modules.pop("pytz", None)
     else:
-        from aioimaplib import imap_testing_server
-    logging.getLogger(imap_testing_server.__name__).setLevel(logging.WARNING)
+        module = _with_a_loop(_import_module)
+    logging.getLogger(module.__name__).setLevel(logging.WARNING)
+    return module
+
+
+def _import_module() -> Any:
+    from aioimaplib import imap_testing_server
+
     return imap_testing_server
+
+
+def _with_a_loop(fn: Any) -> Any:
+    """``fn()`` with a current event loop in this thread.
+
+    The testing server calls ``asyncio.get_event_loop()`` in a default argument, i.e. when it is
+    imported; in a thread whose loop was unset (after any ``asyncio.run``) that raises
+    ``RuntimeError: There is no current event loop``. A loop is lent for the import and closed after
+    (the default is never used: :class:`_Protocol` always passes its own loop).
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            asyncio.get_event_loop()
+        except RuntimeError:
+            pass
+        else:
+            return fn()
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        return fn()
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
 
 
 _its = _import_testing_server()
