@@ -15,7 +15,8 @@
   amounts stay for product figures); then every text column of every table is searched for the
   remaining traces (run summaries, audit details, ETL errors, quality examples, audiences,
   cursors...) and they are cut out (:class:`~crmtui.records.erasure.Matcher`). Full-text indexes
-  (the Customers search, :mod:`crmtui.store.customer_search`) are not tables of rows: their
+  (the Customers search, :mod:`crmtui.store.customer_search`, the Deletions filter,
+  :mod:`crmtui.store.deletion_search`) are not tables of rows: their
   triggers remove a deleted or cleaned row's entries, and the sweep then merges each index into one
   segment (``optimize``), so no older segment keeps the removed entries; their shadow tables are
   never edited by hand. ``secure_delete`` is on, and :meth:`compact` runs a WAL checkpoint,
@@ -55,6 +56,7 @@ PERSON_TABLES = frozenset(
         "customers",
         "customer_search",
         "deletion_queue",
+        "deletion_search",
         "forgotten_emails",
         "contact_sequences",
         "operation_ledger",
@@ -73,6 +75,7 @@ _DELETE_BY = (
     ("sync_ops", "email", "emails"),
     ("deletion_queue", "email", "emails"),
     ("deletion_queue", "copper_id", "copper_ids"),
+    ("deletion_search", "email", "emails"),  # the Deletions filter's index rows (FTS content)
     ("forgotten_emails", "email", "emails"),
     ("forgotten_emails", "copper_id", "copper_ids"),
     ("tombstones", "email", "emails"),

@@ -6,7 +6,9 @@ then by email: the key ``(rank, detected_at, email)``. That key is the generated
 with ``detected_at`` and ``email``, indexed by ``deletion_queue_review`` together with ``search``: a
 window is a keyset range seek on it, never the whole queue, and the ``/`` filter is a
 casefolded substring of the name, email or tag (``search`` column, see
-:mod:`crmtui.store.review_schema`). The Forgotten screen pages the same way on
+:mod:`crmtui.store.review_schema`): found by the trigram index (:mod:`crmtui.store.deletion_search`)
+for 3 characters or more, a page then read among those matches, or, under 3 characters or beyond
+:data:`~crmtui.store.deletion_search.PROBE` matches, with ``instr`` over the index in order. The Forgotten screen pages the same way on
 ``(detected_at DESC, email)``, and the Scenarios screen's unknown sends on ``(claimed_at, key)``.
 The operator may sort a list by one of its columns instead (:class:`Order`): a page is then a keyset
 seek on ``(that column, the row's key)`` in the chosen direction, so rows sharing a value still page
@@ -20,10 +22,12 @@ row under the cursor read fresh).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
+from crmtui.store import deletion_search
 from crmtui.store._util import fold
 from crmtui.store.sync import Decision, _decision
 
@@ -42,6 +46,9 @@ _SEARCH = (
     "COALESCE(search, crm_fold(COALESCE(name, '') || char(31) || email || char(31) || COALESCE(tag, '')))"
 )
 _CHUNK = 500
+_HITS = "json_each(?) hit CROSS JOIN deletion_queue ON deletion_queue.email = hit.value"
+"""The entries among a JSON array of emails (the filter's matches), looked up by key one by one
+(``CROSS JOIN``: in that order, never the whole queue read to check each row against the array)."""
 
 Key = tuple[int, str, str]
 """A Deletions row's place in the list: ``(rank, detected_at, email)``."""
@@ -220,15 +227,12 @@ class ReviewRepo:
         The first ones (no key), those after ``after`` (from it with ``inclusive``), those just before
         ``before``, or the last ones (``last``). The page says whether it reaches either end.
         """
-        where = [SHOWN]
-        params: list[Any] = []
-        if needle:  # the index holds ``search``: no table row is read for an entry that does not match
-            where.append(f"instr({_SEARCH}, ?) > 0")
-            params.append(fold(needle))
+        source, where, params = self._matching(needle)
         if order.column is not None:
             seek = Seek(limit, after, before, inclusive, last)
-            # ``+``: the listed test is checked per row, the order's own index is the one read.
-            select = f"SELECT * FROM deletion_queue WHERE +{' AND '.join(where)}"
+            # ``+``: the listed test is checked per row, the order's own index is the one read (or,
+            # among the filter's matches, they are sorted).
+            select = f"SELECT deletion_queue.* FROM {source} WHERE +{' AND '.join(where)}"
             page = self._sorted(select, params, DELETION_SORTS[order.column], order, seek)
             return Page([_decision(r) for r in page.rows], page.at_start, page.at_end)
         backward = before is not None or last
@@ -239,11 +243,36 @@ class ReviewRepo:
             where.append("(review_pos, detected_at, email) < (?, ?, ?)")
             params.extend(before)
         rows = self.store.query(
-            f"SELECT * FROM deletion_queue WHERE {' AND '.join(where)} "
+            f"SELECT deletion_queue.* FROM {source} WHERE {' AND '.join(where)} "
             f"ORDER BY {_ORDER.format('DESC' if backward else 'ASC')} LIMIT ?",
             (*params, limit + 1),
         )
         return _page([_decision(r) for r in rows], limit, backward=backward, seek=after or before)
+
+    def _matching(self, needle: str) -> tuple[str, list[str], list[Any]]:
+        """Where the listed entries matching ``needle`` are read: the ``FROM`` source, the ``WHERE``
+        terms and their parameters (the source's first).
+
+        No filter: the queue. Under 3 characters, or more than ``PROBE`` matches: the queue with an
+        ``instr`` test (the review index holds ``search``: no table row is read for an entry that does
+        not match, and a page is found after a few thousand entries at most). Otherwise the matches
+        the trigram index found, looked up by email (a page then sorts a few thousand rows at most,
+        whatever the queue size).
+        """
+        if not needle:
+            return "deletion_queue", [SHOWN], []
+        folded = fold(needle)
+        if len(folded) >= deletion_search.TRIGRAM:
+            hits = [
+                str(r[0])
+                for r in self.store.db.execute(
+                    deletion_search.PROBE_SQL,
+                    (deletion_search.phrase(folded), folded, deletion_search.PROBE + 1),
+                )
+            ]
+            if len(hits) <= deletion_search.PROBE:
+                return _HITS, [SHOWN], [json.dumps(hits, ensure_ascii=False)]
+        return "deletion_queue", [SHOWN, f"instr({_SEARCH}, ?) > 0"], [folded]
 
     def deletion_counts(self) -> QueueCounts:
         """Pending, to apply (archives, deletes) and ignored entries of the list, counted by SQL.
@@ -292,14 +321,14 @@ class ReviewRepo:
         return {r["email"]: _decision(r) for r in rows}
 
     def deletion_emails(self, needle: str = "") -> list[str]:
-        """Every listed email matching ``needle`` ("select all matching": one read of the index)."""
-        params: tuple[str, ...]
-        where, params = SHOWN, ()
-        if needle:
-            where, params = f"{SHOWN} AND instr({_SEARCH}, ?) > 0", (fold(needle),)
+        """Every listed email matching ``needle`` ("select all matching": one read of the index, or of the
+        filter's matches)."""
+        source, where, params = self._matching(needle)
         return [
-            str(r["email"])
-            for r in self.store.query(f"SELECT email FROM deletion_queue WHERE {where}", params)
+            str(r[0])
+            for r in self.store.db.execute(
+                f"SELECT deletion_queue.email FROM {source} WHERE {' AND '.join(where)}", params
+            )
         ]
 
     def _read_page(self, select: str, params: Iterable[Any], orders: tuple[str, str], seek: Seek) -> Page:

@@ -34,12 +34,17 @@ byte order (where ``Élodie`` came after ``Paul`` and lower case after upper cas
   sends by key: the order ``(name_sort, id, key)``.
 
 Migration 51: the unknown sends' own order (oldest claim first, then the key) indexed the same way.
+
+Migration 52 (issue #16, "Deletions with 50,000 queued"): the ``/`` filter's FTS5 trigram index,
+``deletion_search`` and ``deletion_fts`` with the triggers that keep them in step with the queue, and
+``deletion_queue_unfolded`` (the entries without ``search``); see :mod:`crmtui.store.deletion_search`.
 """
 
 from __future__ import annotations
 
 import sqlite_utils
 
+from crmtui.store import deletion_search
 from crmtui.store._util import search_text, sort_text
 from crmtui.store.migrations import migration, run_script
 from crmtui.store.review import REVIEW_POS
@@ -128,3 +133,12 @@ def _m0051(db: sqlite_utils.Database) -> None:
     db.execute(
         "CREATE INDEX operation_ledger_unknown_claimed ON operation_ledger(claimed_at, key) WHERE status = 'unknown'"
     )
+
+
+@migration(52, "review: FTS5 trigram index of the Deletions filter (name, email, tag), kept by triggers")
+def _m0052(db: sqlite_utils.Database) -> None:
+    # The filter read the whole queue per query (instr over the review index); the trigram index
+    # answers it by lookup. See crmtui.store.deletion_search.
+    run_script(db, deletion_search.SCHEMA)
+    deletion_search.fill(db.conn)
+    run_script(db, deletion_search.TRIGGERS)
