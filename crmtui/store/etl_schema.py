@@ -10,8 +10,18 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from crmtui.records.canonical import RFM_SEGMENTS
 from crmtui.store import customer_search
 from crmtui.store.migrations import migration, run_script
+
+SEGMENT_RANK = (
+    "(CASE segment "
+    + " ".join(f"WHEN '{code}' THEN {rank}" for rank, code in enumerate(RFM_SEGMENTS))
+    + f" ELSE {len(RFM_SEGMENTS)} END)"
+)
+"""A customer's RFM segment as a rank, best first (VIP, standard, at risk, prospect, inactive, then
+none): the Customers table sorts its Segment column by it, whatever the language of the labels.
+The index of migration 15 is on this very expression, which the query must repeat to use it."""
 
 
 @migration(10, "etl: canonical tables, runs, cursors, files, quality")
@@ -258,3 +268,10 @@ def _m0014(db: sqlite_utils.Database) -> None:
         CREATE INDEX customers_by_orders ON customers(COALESCE(purchase_count, 0), customer_key);
         """,
     )
+
+
+@migration(15, "etl: the Customers table's sort by RFM segment (best first)")
+def _m0015(db: sqlite_utils.Database) -> None:
+    # The Segment column shows a label in the operator's language, so it sorts by the segment's rank
+    # (RFM_SEGMENTS' order), an expression index with the key so rows of one segment page once.
+    db.execute(f"CREATE INDEX customers_by_segment ON customers({SEGMENT_RANK}, customer_key)")

@@ -13,8 +13,10 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from crmtui.records.canonical import RFM_SEGMENTS
 from crmtui.store import customer_search
 from crmtui.store._util import dumps, loads, now_iso
+from crmtui.store.etl_schema import SEGMENT_RANK
 from crmtui.store.review import Order, keyset, order_by
 
 if TYPE_CHECKING:
@@ -27,10 +29,17 @@ PAGE = 5000
 CUSTOMER_SORTS = {
     "key": ("c.customer_key",),
     "name": ("COALESCE(c.name_sort, '')", "c.customer_key"),
+    "segment": (SEGMENT_RANK.replace("segment", "c.segment", 1), "c.customer_key"),
     "orders": ("COALESCE(c.purchase_count, 0)", "c.customer_key"),
 }
 """The Customers table's columns the SQL sorts by: the expressions of a row's place (each tuple indexed,
-migration 14; the key makes it unique). The segment column is not one: its label depends on the language."""
+migrations 14 and 15; the key makes it unique). Segments sort by rank, best first, not by their label
+(which depends on the language)."""
+
+
+def segment_rank(code: str | None) -> int:
+    """The rank :data:`SEGMENT_RANK` gives ``code`` (what the SQL compares)."""
+    return RFM_SEGMENTS.index(code) if code in RFM_SEGMENTS else len(RFM_SEGMENTS)
 
 
 def customer_place(row: Mapping[str, Any], order: Order | None) -> tuple[Any, ...]:
@@ -43,6 +52,8 @@ def customer_place(row: Mapping[str, Any], order: Order | None) -> tuple[Any, ..
         return (row["name_sort"] or "", key)
     if column == "orders":
         return (int(row["purchase_count"] or 0), key)
+    if column == "segment":
+        return (segment_rank(row["segment"]), key)
     return (float(row["total_spent_eur"] or 0), key)
 
 

@@ -1,6 +1,6 @@
 """``S`` on the Customers list at 80x24 (issue #15): the whole list read from SQL in the chosen order,
 names as a French reader expects (case and accents aside), both ways, page after page as the cursor
-reaches the last row; a column SQL does not sort by rings the bell and changes nothing."""
+reaches the last row; segments by rank, best first, whatever the labels' language."""
 
 from __future__ import annotations
 
@@ -48,6 +48,13 @@ async def test_S_sorts_customers_by_name_in_sql_as_a_french_reader_expects(
         for i in range(N)
     ]
     store.etl.load_batch("test", Batch(records=people))
+    segments = ["INACTIVE", "VIP", None, "AT_RISK", "STANDARD", "PROSPECT"]
+    with store.write() as db:
+        for i, code in enumerate(segments):
+            db.execute(
+                "UPDATE customers SET segment = ? WHERE CAST(substr(customer_key, 2) AS INTEGER) % 6 = ?",
+                (code, i),
+            )
     by_name = [
         str(p.first_name)
         for p in sorted(people, key=lambda p: (FRENCH.index(str(p.first_name)), p.customer_key))
@@ -81,8 +88,10 @@ async def test_S_sorts_customers_by_name_in_sql_as_a_french_reader_expects(
         await _walk_to_the_end(pilot, app, table)
         assert _names(table) == by_name[::-1]
 
-        await pilot.press("right", "S")  # Segment: its label is the language's, SQL does not sort by it
+        await pilot.press("right", "S")  # Segment: by its rank (best first), whatever the labels' language
         await settle(app, pilot)
-        assert table.ordered_columns[1].label.plain.endswith("▼")
-        assert not table.ordered_columns[2].label.plain.endswith(("▲", "▼"))
-        assert _names(table) == by_name[::-1]
+        assert table.ordered_columns[2].label.plain.endswith("▲")
+        assert not table.ordered_columns[1].label.plain.endswith(("▲", "▼"))
+        shown = [str(table.get_row_at(i)[2]) for i in range(table.row_count)]
+        firsts = list(dict.fromkeys(shown))
+        assert firsts == ["VIP", "Standard", "At risk", "Prospect", "Inactive", "-"], firsts  # best first

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from crmtui.records.canonical import Batch, Customer
+from crmtui.records.canonical import RFM_SEGMENTS, Batch, Customer
 from crmtui.records.normalize import fold
 from crmtui.store import Store
 from crmtui.store import customer_search as cs
@@ -45,14 +45,26 @@ def _load(store: Store, n: int) -> dict[str, dict[str, Any]]:
     store.etl.load_batch("test", Batch(records=list(people)))
     with store.write() as db:
         db.execute("UPDATE customers SET purchase_count = CAST(substr(customer_key, 2) AS INTEGER) % 5")
+        # Every RFM segment, none (not computed yet) and one no rule knows (an older code).
+        for i, code in enumerate([*SEGMENTS]):
+            db.execute(
+                "UPDATE customers SET segment = ? WHERE CAST(substr(customer_key, 2) AS INTEGER) % 7 = ?",
+                (code, i),
+            )
     return {
         p.customer_key: {
             "name": cs.display_name(p.first_name, p.last_name, p.company),
             "orders": int(p.customer_key[1:]) % 5,
+            "segment": (SEGMENTS + [None])[min(int(p.customer_key[1:]) % 7, len(SEGMENTS))],
             "email": p.email,
         }
         for p in people
     }
+
+
+BEST_FIRST = {"VIP": 0, "STANDARD": 1, "AT_RISK": 2, "PROSPECT": 3, "INACTIVE": 4}
+SEGMENTS: list[str | None] = [*RFM_SEGMENTS, "OLD_CODE"]
+"""What ``_load`` writes in ``segment`` (by key modulo 7; the 7th: no segment)."""
 
 
 def _expected(people: dict[str, dict[str, Any]], text: str, order: Order) -> list[str]:
@@ -61,6 +73,8 @@ def _expected(people: dict[str, dict[str, Any]], text: str, order: Order) -> lis
         "key": lambda k: (k,),
         "name": lambda k: (FRENCH.index(people[k]["name"]), k),
         "orders": lambda k: (people[k]["orders"], k),
+        # Best first, as the estate reads its RFM table; no segment and unknown codes last, together.
+        "segment": lambda k: (BEST_FIRST.get(people[k]["segment"], 5), k),
     }[str(order.column)]
     return sorted(keys, key=place, reverse=order.descending)
 
@@ -115,9 +129,11 @@ def test_a_sorted_page_seeks_an_index_without_sorting(store: Store) -> None:
                 for sql in queries:
                     plan = " | ".join(str(r[3]) for r in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
                     assert "TEMP B-TREE" not in plan, (sql, plan)
-                    index = {"key": "sqlite_autoindex_customers_1", "name": "customers_by_name_sort"}.get(
-                        column, "customers_by_orders"
-                    )
+                    index = {
+                        "key": "sqlite_autoindex_customers_1",
+                        "name": "customers_by_name_sort",
+                        "segment": "customers_by_segment",
+                    }.get(column, "customers_by_orders")
                     assert f"USING INDEX {index}" in plan or f"USING COVERING INDEX {index}" in plan, (
                         sql,
                         plan,
