@@ -557,14 +557,26 @@ class QueueScreen:
     """The actions the screen's ``check_action`` may grey out."""
     queue: ReviewQueue[Any, Any]
     _keys: tuple[bool | None, ...] = ()
+    _away: bool = False
 
     def reload(self) -> None:
         """Read the window again around the row under the cursor (it follows its row if it moved)."""
         self.queue.reload()
 
+    def on_screen_suspend(self) -> None:
+        """Another screen (or mode) is shown instead: the list is read again when this one comes back."""
+        self._away = True
+
     def on_screen_resume(self) -> None:
-        """A sync (or another screen) may have changed the list meanwhile."""
-        self.reload()
+        """Back from another screen: a sync (or that screen) may have changed the list meanwhile.
+
+        Not when the screen first shows (Textual resumes a new mode's screen twice): the queue's own
+        first read, on mount, is under way, and each resume read the same window and figures again
+        (issue #16).
+        """
+        if self._away:
+            self.reload()
+        self._away = False
 
     def _refresh_keys(self) -> None:
         screen = cast(Screen[Any], self)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.pilot import Pilot
 from textual.widgets import Label
-from textual.worker import WorkerState
+from textual.worker import Worker, WorkerState
 
 from crmtui.app import CrmApp, make_app
 from crmtui.config import Settings
@@ -239,3 +239,47 @@ async def test_detail_pane_shows_the_full_email_and_tag_at_80x24(settings: Setti
         await pilot.press("up")
         await settle(pilot, app)
         assert "a@exemple.fr" in str(pane.render()) and long_email not in str(pane.render())
+
+
+async def test_opening_reads_the_window_once_and_coming_back_reads_it_again(
+    settings: Settings, store: Store
+) -> None:
+    """Textual resumes a new mode's screen twice: the queue's first read (on mount) is the only one,
+    and coming back from another screen reads the list again (a row queued meanwhile shows)."""
+    _queue(store)
+    seen: list[object] = []
+    app = make_app(settings, store)
+    async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
+
+        def reads() -> int:
+            return len(
+                {
+                    id(m.worker)
+                    for m in seen
+                    if isinstance(m, Worker.StateChanged)
+                    and m.worker.group == "review:load"
+                    and m.state == WorkerState.RUNNING
+                }
+            )
+
+        screen = await open_deletions(pilot, app)
+        assert reads() == 1 and screen.query_one(DecisionTable).row_count == WINDOW
+        await pilot.press("escape")  # home
+        await settle(pilot, app)
+        with store.write() as db:
+            store.sync.queue_deletion(
+                "a0000@exemple.fr",
+                copper_id=None,
+                name="Zoé",
+                tag="a supprimer",
+                run_id=None,
+                copper_state=None,
+                mc_state=None,
+            )
+            db.execute(
+                "UPDATE deletion_queue SET detected_at = '2026-10-01T10:00:00+00:00' WHERE name = 'Zoé'"
+            )
+        screen = await open_deletions(pilot, app)
+        assert reads() == 2
+        assert screen.query_one(DecisionTable).visible_keys()[:2] == ["a0000@exemple.fr", "c00000@exemple.fr"]
+        assert "1201 pending" in str(screen.query_one("#deletions-counts").render())
