@@ -27,7 +27,8 @@ Each time is printed as wall time and as this process's CPU time (all threads): 
 the CPU time is what the console itself spent. Ratios are against baselines measured in the same
 run: the console opening the same screen on an empty queue (what any screen costs), and a key's
 CPU time at the smallest size (a key should cost the same whatever the queue size); the screen's
-SQL alone (one window and the counts, as its worker runs them) is printed too. For scale, it also times reading the whole queue as ``decisions()`` does
+SQL alone (one window and the counts, as its worker runs them) is printed too, and the filter's
+(its first window for ``zoé lef`` and for a text matching nothing, CPU time). For scale, it also times reading the whole queue as ``decisions()`` does
 (what the screen did twice before it paged from SQL).
 """
 
@@ -216,6 +217,18 @@ def sql_alone(store: Store) -> float:
     return best
 
 
+def filter_alone(store: Store) -> tuple[float, float]:
+    """The filter's first window as its worker reads it, CPU time (best of 5): ``NEEDLE``, and a
+    filter matching nothing (what a lookup costs, whatever the queue size)."""
+    best = [float("inf"), float("inf")]
+    for _ in range(5):
+        for i, needle in enumerate((NEEDLE, "qqq")):
+            t = time.process_time()
+            store.review.deletion_page(needle, limit=WINDOW)
+            best[i] = min(best[i], time.process_time() - t)
+    return best[0], best[1]
+
+
 COLUMNS = (
     ("open", "open", max),
     ("PgDn med", "pagedown", statistics.median),
@@ -278,6 +291,7 @@ def main(argv: list[str] | None = None) -> None:
             store = build(folder / "crm.db", contacts, queued)
             built = time.perf_counter() - t
             sql = sql_alone(store)
+            found, nothing = filter_alone(store)
             times = asyncio.run(drive(store, folder, queued))
             t = time.perf_counter()
             store.sync.decisions(("pending", "decided", "failed", "applied"))
@@ -291,6 +305,9 @@ def main(argv: list[str] | None = None) -> None:
             print(
                 f"{'':>18} open ÷ empty-queue open: {opened[0] / base[0]:.2f} wall, {opened[1] / base[1]:.2f} CPU;"
                 f" the screen's SQL alone {ms(sql)}; reading the whole queue as decisions() {old:.2f} s"
+            )
+            print(
+                f"{'':>18} the filter's first window alone (CPU): {NEEDLE!r} {found * 1000:.1f} ms, no match {nothing * 1000:.1f} ms"
             )
         if len(results) > 1:
             first_q, first = results[0]
