@@ -491,7 +491,7 @@ class SyncEngine(SyncPlanning, SyncApply):
         return ""
 
     def _collect_lists(self, report: SyncReport) -> None:
-        report.pending_decisions = [(d.email, d.name, d.tag) for d in self.store.sync.decisions(("pending",))]
+        report.pending_decisions = self.store.sync.pending_listing()
         report.forgotten = [
             (r["email"], r["name"], r["resubscribe_url"]) for r in self.store.sync.forgotten_rows()
         ]
