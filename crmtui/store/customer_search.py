@@ -58,21 +58,31 @@ CREATE VIRTUAL TABLE {FTS} USING fts5(
 );
 """
 
-TRIGGERS = f"""
-CREATE TRIGGER {TABLE}_insert AFTER INSERT ON {TABLE} BEGIN
-    INSERT INTO {FTS} (rowid, search) VALUES (new.id, new.search);
+
+def index_triggers(table: str, fts: str) -> str:
+    """The triggers keeping an external-content FTS5 index ``fts`` in step with ``table(id, search)``
+    (the pattern of SQLite's FTS5 documentation, external content tables); Deletions' search too."""
+    return f"""
+CREATE TRIGGER {table}_insert AFTER INSERT ON {table} BEGIN
+    INSERT INTO {fts} (rowid, search) VALUES (new.id, new.search);
 END;
-CREATE TRIGGER {TABLE}_delete AFTER DELETE ON {TABLE} BEGIN
-    INSERT INTO {FTS} ({FTS}, rowid, search) VALUES ('delete', old.id, old.search);
+CREATE TRIGGER {table}_delete AFTER DELETE ON {table} BEGIN
+    INSERT INTO {fts} ({fts}, rowid, search) VALUES ('delete', old.id, old.search);
 END;
-CREATE TRIGGER {TABLE}_update AFTER UPDATE OF search ON {TABLE} BEGIN
-    INSERT INTO {FTS} ({FTS}, rowid, search) VALUES ('delete', old.id, old.search);
-    INSERT INTO {FTS} (rowid, search) VALUES (new.id, new.search);
-END;
+CREATE TRIGGER {table}_update AFTER UPDATE OF search ON {table} BEGIN
+    INSERT INTO {fts} ({fts}, rowid, search) VALUES ('delete', old.id, old.search);
+    INSERT INTO {fts} (rowid, search) VALUES (new.id, new.search);
+END;"""
+
+
+TRIGGERS = (
+    index_triggers(TABLE, FTS)
+    + f"""
 CREATE TRIGGER customers_search_gone AFTER DELETE ON customers BEGIN
     DELETE FROM {TABLE} WHERE customer_key = old.customer_key;
 END;
 """
+)
 
 _UPSERT = (
     # One statement for a whole batch (rows as a JSON array): FTS5 flushes its pending index at

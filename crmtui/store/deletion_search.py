@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from crmtui.store.customer_search import index_triggers
+
 TABLE = "deletion_search"
 FTS = "deletion_fts"
 TRIGRAM = 3
@@ -52,17 +54,9 @@ CREATE VIRTUAL TABLE {FTS} USING fts5(
 CREATE INDEX deletion_queue_unfolded ON deletion_queue(email) WHERE search IS NULL;
 """
 
-TRIGGERS = f"""
-CREATE TRIGGER {TABLE}_insert AFTER INSERT ON {TABLE} BEGIN
-    INSERT INTO {FTS} (rowid, search) VALUES (new.id, new.search);
-END;
-CREATE TRIGGER {TABLE}_delete AFTER DELETE ON {TABLE} BEGIN
-    INSERT INTO {FTS} ({FTS}, rowid, search) VALUES ('delete', old.id, old.search);
-END;
-CREATE TRIGGER {TABLE}_update AFTER UPDATE OF search ON {TABLE} BEGIN
-    INSERT INTO {FTS} ({FTS}, rowid, search) VALUES ('delete', old.id, old.search);
-    INSERT INTO {FTS} (rowid, search) VALUES (new.id, new.search);
-END;
+TRIGGERS = (
+    index_triggers(TABLE, FTS)
+    + f"""
 CREATE TRIGGER deletion_queue_search_insert AFTER INSERT ON deletion_queue WHEN new.search IS NOT NULL BEGIN
     INSERT INTO {TABLE} (email, search) VALUES (new.email, new.search)
         ON CONFLICT(email) DO UPDATE SET search = excluded.search;
@@ -77,6 +71,7 @@ CREATE TRIGGER deletion_queue_search_delete AFTER DELETE ON deletion_queue BEGIN
     DELETE FROM {TABLE} WHERE email = old.email;
 END;
 """
+)
 
 _UNFOLDED = "instr(crm_fold(COALESCE(name, '') || char(31) || email || char(31) || COALESCE(tag, '')), ?) > 0"
 PROBE_SQL = (
@@ -85,11 +80,6 @@ PROBE_SQL = (
 )
 """The emails of the entries holding a folded filter (``phrase`` of it, then the filter itself, then
 ``PROBE + 1``): the index's matches, then the entries without ``search``."""
-
-
-def phrase(needle: str) -> str:
-    """An FTS5 query for ``needle`` as one phrase (a substring, with the trigram tokenizer)."""
-    return '"' + needle.replace('"', '""') + '"'
 
 
 def fill(conn: sqlite3.Connection) -> None:

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from crmtui.store import deletion_search
+from crmtui.store import customer_search, deletion_search
 from crmtui.store._util import fold
 from crmtui.store.sync import Decision, _decision
 
@@ -267,7 +267,7 @@ class ReviewRepo:
                 str(r[0])
                 for r in self.store.db.execute(
                     deletion_search.PROBE_SQL,
-                    (deletion_search.phrase(folded), folded, deletion_search.PROBE + 1),
+                    (customer_search.phrase(folded), folded, deletion_search.PROBE + 1),
                 )
             ]
             if len(hits) <= deletion_search.PROBE:

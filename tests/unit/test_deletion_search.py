@@ -15,6 +15,7 @@ from pathlib import Path
 from crmtui.records.erasure import Matcher, Needles
 from crmtui.store import Store
 from crmtui.store import deletion_search as ds
+from crmtui.store.customer_search import phrase
 from crmtui.store.review import Order, review_key
 from crmtui.widgets.sync_decisions import matches
 
@@ -30,7 +31,7 @@ def _emails(store: Store, needle: str) -> list[str]:
 
 
 def _fts_rows(store: Store, needle: str) -> int:
-    return int(store.scalar(f"SELECT count(*) FROM {ds.FTS} WHERE {ds.FTS} MATCH ?", (ds.phrase(needle),)))
+    return int(store.scalar(f"SELECT count(*) FROM {ds.FTS} WHERE {ds.FTS} MATCH ?", (phrase(needle),)))
 
 
 def _plans(store: Store, run: object) -> list[tuple[str, str]]:
