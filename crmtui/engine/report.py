@@ -130,8 +130,16 @@ class ReportWriter:
         self._conflicts = tempfile.TemporaryFile("w+", encoding="utf-8")
         self._invalid = tempfile.TemporaryFile("w+", encoding="utf-8")
         self._identical = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self._pending = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self._forgotten = tempfile.TemporaryFile("w+", encoding="utf-8")
         self._count = 0
-        self._has = {"conflicts": False, "invalid": False, "identical": False}
+        self._has = {
+            "conflicts": False,
+            "invalid": False,
+            "identical": False,
+            "pending": False,
+            "forgotten": False,
+        }
 
     def add(self, result: ContactResult, applied: bool) -> None:
         """One contact's result: its block if the report details it, its conflicts, an invalid address."""
@@ -157,6 +165,16 @@ class ReportWriter:
         """002's line as written: "• sophie.bernard@exemple.com → Contact identique ignoré (optimisation)"."""
         self._has["identical"] = True
         self._identical.write(f"• {printable(email)} → {t('report.result.identical')}\n")
+
+    def add_pending(self, email: str, name: str, tag: str) -> None:
+        """One deletion waiting for a decision: ``• email — name [tag]``."""
+        self._has["pending"] = True
+        self._pending.write(f"  • {printable(email)} — {printable(name)} [{printable(tag)}]\n")
+
+    def add_forgotten(self, email: str, name: str, url: str) -> None:
+        """One forgotten address and, on the next line, its resubscribe link."""
+        self._has["forgotten"] = True
+        self._forgotten.write(f"  • {printable(email)} — {printable(name)}\n    {printable(url)}\n")
 
     def write(self, report: SyncReport, out: TextIO) -> None:
         """The whole report to ``out``: header from the run's figures, then each section."""
@@ -186,7 +204,7 @@ class ReportWriter:
             f"🔁 {t('report.identical_count')}: {report.identical}",
             f"⏱️ {t('report.duration')}: {report.duration:.1f} s",
             f"🔧 {t('report.mode')}: {mode}",
-            f"🗑️ {t('report.pending')}: {len(report.pending_decisions)}",
+            f"🗑️ {t('report.pending')}: {report.pending_count}",
         ]
         if report.stopped:
             lines += ["", f"⛔ {printable(report.stopped)}"]
@@ -196,20 +214,12 @@ class ReportWriter:
         if self._has["identical"] and report.verbose:
             out.write(redact("\n".join(["", t("report.section.identical"), SUBRULE]) + "\n"))
             _copy(self._identical, out)
-        tail: list[str] = []
-        if report.pending_decisions:
-            tail += ["", t("report.section.pending"), SUBRULE]
-            tail += [
-                f"  • {printable(e)} — {printable(n)} [{printable(tag)}]"
-                for e, n, tag in report.pending_decisions
-            ]
-        if report.forgotten:
-            tail += ["", t("report.section.forgotten"), SUBRULE]
-            tail += [
-                f"  • {printable(e)} — {printable(n)}\n    {printable(url)}" for e, n, url in report.forgotten
-            ]
-        if tail:
-            out.write(redact("\n".join(tail) + "\n"))
+        if self._has["pending"]:
+            out.write(redact("\n".join(["", t("report.section.pending"), SUBRULE]) + "\n"))
+            _copy(self._pending, out)
+        if self._has["forgotten"]:
+            out.write(redact("\n".join(["", t("report.section.forgotten"), SUBRULE]) + "\n"))
+            _copy(self._forgotten, out)
         if self._has["conflicts"]:
             out.write(redact("\n".join(["", t("report.section.conflicts"), SUBRULE]) + "\n"))
             _copy(self._conflicts, out)
@@ -223,7 +233,14 @@ class ReportWriter:
 
     def close(self) -> None:
         """Drop the spooled sections."""
-        for spool in (self._details, self._conflicts, self._invalid, self._identical):
+        for spool in (
+            self._details,
+            self._conflicts,
+            self._invalid,
+            self._identical,
+            self._pending,
+            self._forgotten,
+        ):
             spool.close()
 
 
@@ -260,6 +277,10 @@ def render(report: SyncReport) -> str:
                 writer.add(result, report.applied)
             for email, name in report.identical_settled_list:
                 writer.add_identical(email, name)
+            for email, name, tag in report.pending_decisions:
+                writer.add_pending(email, name, tag)
+            for email, name, url in report.forgotten:
+                writer.add_forgotten(email, name, url)
             writer.write(report, out)
         finally:
             writer.close()

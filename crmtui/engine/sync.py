@@ -491,10 +491,14 @@ class SyncEngine(SyncPlanning, SyncApply):
         return ""
 
     def _collect_lists(self, report: SyncReport) -> None:
-        report.pending_decisions = self.store.sync.pending_listing()
-        report.forgotten = [
-            (r["email"], r["name"], r["resubscribe_url"]) for r in self.store.sync.forgotten_rows()
-        ]
+        # Streamed from SQL to the report's spools: at 1,000,000 contacts the pending list alone
+        # is ~80,000 lines, which held as lists then joined was the run's peak (issue #16).
+        report.pending_decisions, report.forgotten = [], []
+        report.pending_count = report.forgotten_count = 0
+        for email, name, tag in self.store.sync.pending_listing():
+            report.add_pending(email, name, tag)
+        for email, name, url in self.store.sync.forgotten_listing():
+            report.add_forgotten(email, name, url)
 
 
 STAGE_PAGE = 500
@@ -665,7 +669,7 @@ async def sync_step(ctx: StepContext) -> StepResult:
     summary: dict[str, Any] = {
         "report_path": report.path,
         "calls": report.calls,
-        "pending_decisions": len(report.pending_decisions),
+        "pending_decisions": report.pending_count,
     }
     if report.stopped:
         return StepResult(status="failed", detail=report.stopped, summary=summary)
@@ -679,8 +683,8 @@ async def sync_step(ctx: StepContext) -> StepResult:
         summary["decisions_failed"] = applied.failed
     status = "ok" if report.failed == 0 else "partial"
     detail = t("sync.detail", n=report.operations_count, ok=report.succeeded, errors=report.failed)
-    if report.pending_decisions:
-        detail += ", " + t("sync.detail.pending", n=len(report.pending_decisions))
+    if report.pending_count:
+        detail += ", " + t("sync.detail.pending", n=report.pending_count)
     return StepResult(
         status=status,
         total=report.operations_count,

@@ -44,6 +44,12 @@ class ResultSink(Protocol):
     def add_identical(self, email: str, name: str) -> None:
         """One contact compared and found identical (listed only in a verbose report)."""
 
+    def add_pending(self, email: str, name: str, tag: str) -> None:
+        """One deletion waiting for an operator's decision at the end of the run."""
+
+    def add_forgotten(self, email: str, name: str, url: str) -> None:
+        """One forgotten address still waiting to be reached, with its resubscribe link."""
+
 
 @dataclass
 class SyncReport:
@@ -61,8 +67,12 @@ class SyncReport:
     started: datetime
     duration: float = 0.0
     results: list[ContactResult] = field(default_factory=list)  # the first RESULTS_KEPT results
+    # The pending deletions and forgotten addresses at the end of the run: counted, passed to the
+    # sink, and kept here whole only without a sink (else the first RESULTS_KEPT): issue #16.
     pending_decisions: list[tuple[str, str, str]] = field(default_factory=list)  # email, name, tag
     forgotten: list[tuple[str, str, str]] = field(default_factory=list)  # email, name, url
+    pending_count: int = 0
+    forgotten_count: int = 0
     stopped: str = ""  # why the run stopped before writing (circuit breaker)
     read_copper: int = 0
     read_mailchimp: int = 0
@@ -111,6 +121,22 @@ class SyncReport:
             self.identical_settled_list.append((email, name))
         if self.sink is not None:
             self.sink.add_identical(email, name)
+
+    def add_pending(self, email: str, name: str, tag: str) -> None:
+        """A deletion still pending at the end of the run (queue order), for the report's list."""
+        self.pending_count += 1
+        if self.sink is None or len(self.pending_decisions) < RESULTS_KEPT:
+            self.pending_decisions.append((email, name, tag))
+        if self.sink is not None:
+            self.sink.add_pending(email, name, tag)
+
+    def add_forgotten(self, email: str, name: str, url: str) -> None:
+        """A forgotten address not yet reached at the end of the run, for the report's list."""
+        self.forgotten_count += 1
+        if self.sink is None or len(self.forgotten) < RESULTS_KEPT:
+            self.forgotten.append((email, name, url))
+        if self.sink is not None:
+            self.sink.add_forgotten(email, name, url)
 
     @property
     def operations(self) -> list[ContactResult]:

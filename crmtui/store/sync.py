@@ -405,19 +405,26 @@ class SyncRepo:
         )
         return [_decision(r) for r in rows]
 
-    def pending_listing(self) -> list[tuple[str, str, str]]:
+    def pending_listing(self) -> Iterator[tuple[str, str, str]]:
         """``(email, name, tag)`` of each pending entry, in the queue's order: what a report lists.
 
-        Three columns, no snapshot decoded: :meth:`decisions` decodes both stored snapshots of
-        every entry, which at 1,000,000 contacts (80,000 pending) was a ~300 MiB transient at the
-        end of the sync's apply (issue #16).
+        Three columns, no snapshot decoded, one row at a time: :meth:`decisions` decodes both
+        stored snapshots of every entry, which at 1,000,000 contacts (80,000 pending) was a
+        ~300 MiB transient at the end of the sync's apply (issue #16).
         """
-        return [
-            (str(email), str(name or ""), str(tag or ""))
-            for email, name, tag in self.store.db.execute(
-                "SELECT email, name, tag FROM deletion_queue WHERE state = 'pending' ORDER BY detected_at, email"
-            )
-        ]
+        for email, name, tag in self.store.db.execute(
+            "SELECT email, name, tag FROM deletion_queue WHERE state = 'pending' ORDER BY detected_at, email"
+        ):
+            yield str(email), str(name or ""), str(tag or "")
+
+    def forgotten_listing(self) -> Iterator[tuple[str, str, str]]:
+        """``(email, name, resubscribe_url)`` of each unresolved forgotten address, in
+        :meth:`forgotten_rows`' order, one row at a time (the report's list)."""
+        for email, name, url in self.store.db.execute(
+            "SELECT email, COALESCE(name, ''), COALESCE(resubscribe_url, '') FROM forgotten_emails "
+            "WHERE resolved_at IS NULL ORDER BY detected_at DESC, email"
+        ):
+            yield str(email), str(name), str(url)
 
     def decision_map(self) -> dict[str, Decision]:
         """Every queue entry by email (the planner's memory)."""
