@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.screen import Screen
+from textual.timer import Timer
+from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 import crmtui.i18n.console  # noqa: F401 - registers the key map and confirmation texts
@@ -60,6 +63,12 @@ MODE_TITLES = {
 """Each screen's name in the catalogue (help, key map)."""
 
 
+PREPARE_EVERY = 0.3
+"""Seconds between two screens built ahead of their first visit (:meth:`CrmApp._prepare_next_screen`)."""
+PREPARE_IDLE = 1.5
+"""Seconds without a key before a screen is built ahead."""
+
+
 class CrmApp(App[int]):
     """The crmtui console."""
 
@@ -101,7 +110,14 @@ class CrmApp(App[int]):
         Binding("ctrl+p", "command_palette", t("key.palette"), id="app.palette"),
     ]
 
-    def __init__(self, settings: Settings, store: Store, *, background_every: float | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        background_every: float | None = None,
+        prepare_screens: bool = True,
+    ) -> None:
         super().__init__()
         self.settings = settings
         self.store = store
@@ -121,6 +137,10 @@ class CrmApp(App[int]):
         """The step the running cycle is in (said when a cancel stops it)."""
         self.idle_gc = IdleCollector()
         """Full garbage collections between keys, not during them."""
+        self.prepare_screens = prepare_screens
+        """Mount each mode's screen while the operator is idle, so no first visit pays for it."""
+        self._preparing: Timer | None = None
+        self._painted: weakref.WeakSet[Screen[object]] = weakref.WeakSet()
 
     def on_mount(self) -> None:
         """Start the cycle timer, and the background passes when asked (the sandbox console's demo)."""
@@ -131,12 +151,85 @@ class CrmApp(App[int]):
         self._check_unfinished_erasures()
         self.set_timer(2.0, self.idle_gc.freeze)  # once the dashboard has settled
         self.set_interval(4.0, self.idle_gc.tick)
+        if self.prepare_screens:
+            self._preparing = self.set_interval(PREPARE_EVERY, self._prepare_next_screen)
 
     async def on_event(self, event: events.Event) -> None:
         """Note each key and click (the idle collector waits for a pause), then Textual's handling."""
         if isinstance(event, events.Key | events.MouseDown):
             self.idle_gc.input()
         await super().on_event(event)
+
+    def screens_prepared(self) -> bool:
+        """Every mode's screen is built, mounted, marked as styled and painted once (nothing left to prepare)."""
+        return all(
+            self._screen_stacks.get(mode)
+            and self._screen_stacks[mode][0].is_mounted
+            and self._screen_stacks[mode][0]._css_update_count != -1
+            and (
+                self._screen_stacks[mode][0] in self._painted
+                or self._screen_stacks[mode][0] in self.screen_stack
+            )
+            for mode in self.MODES
+        )
+
+    def _screen_loading(self, screen: Screen[object]) -> bool:
+        """A worker of ``screen`` or of one of its widgets is still reading."""
+        for worker in self.workers:
+            if worker.is_finished:
+                continue
+            node = worker.node
+            if node is screen or (isinstance(node, Widget) and node.is_attached and node.screen is screen):
+                return True
+        return False
+
+    def _prepare_next_screen(self) -> None:
+        """While nobody types, mount the next mode screen never shown yet, one per tick.
+
+        A mode's first visit used to build its screen on the key (compose, mount and style some
+        hundred widgets: 150-250 ms of CPU on the sandbox store, issue #15); a visit to a screen
+        already built only resumes it. So once the operator has left the keys alone for
+        :data:`PREPARE_IDLE` seconds, each mode is built the way ``switch_mode`` builds it
+        (``App._init_mode``, less the ``ScreenResume`` that makes it the current screen): it is
+        mounted, its ``on_mount`` loads run, and its visit then resumes it (reloading what it shows).
+        A key pressed during one screen's build waits for it (at most one screen's cost).
+        """
+        if not self._running or self._closing:  # shutting down: Textual is closing the stacks
+            return
+        if time.monotonic() - self.idle_gc.last_input < PREPARE_IDLE:
+            return
+        # A screen mounted since the last tick was styled with the current CSS as it mounted:
+        # marked so, its visit does not re-parse and restyle every screen (``refresh_css``).
+        for stack in self._screen_stacks.values():
+            if not stack:  # a mode Textual is setting up (the first screen, before it is pushed)
+                continue
+            built = stack[0]
+            if built.is_mounted and built._css_update_count == -1:
+                built._css_update_count = self._css_update_count
+            elif (
+                built.is_mounted
+                and built not in self.screen_stack  # shown, or under a dialog that shows it
+                and built not in self._painted
+                and not self._screen_loading(built)
+            ):
+                # Laid out and rendered once off screen (its loads landed since the last tick):
+                # the widgets' line caches are warm, so its visit repaints from them.
+                self._painted.add(built)
+                built._refresh_layout(self.size)
+                built._compositor.render_update(full=True)
+                return  # one screen's work per tick
+        if not self._screen_stacks.get(self.current_mode):
+            return  # the console's first screen is not up yet
+        mode = next((m for m in self.MODES if m not in self._screen_stacks), None)
+        if mode is None:
+            if self._preparing is not None and self.screens_prepared():
+                self._preparing.stop()
+            return
+        factory = self.MODES[mode]
+        screen = factory() if callable(factory) else self.get_screen(factory)
+        self._screen_stacks[mode] = [screen]
+        self._load_screen_css(screen)
+        self._register(self, screen)
 
     def on_unmount(self) -> None:
         """The collector back to CPython's defaults."""

@@ -8,13 +8,13 @@ from datetime import datetime
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Label, Static
 
 from crmtui.config import Settings
 from crmtui.engine.connectivity import CONNECTORS, Verdict, check_connectors
 from crmtui.i18n import t
-from crmtui.screens.workers import deliver
+from crmtui.screens.mode_screen import ModeScreen
+from crmtui.screens.workers import deliver_changed
 from crmtui.text import literal, literal_block
 from crmtui.widgets.footer import Footer
 from crmtui.widgets.status import StatusBar
@@ -59,7 +59,7 @@ def verdict_text(name: str, verdict: Verdict | None, detail: str) -> str:
     return text
 
 
-class ConnectorsScreen(Screen[None]):
+class ConnectorsScreen(ModeScreen):
     """One row per connector; ``t`` tests them all in the background.
 
     The table is narrow at 80 columns, so the highlighted connector's whole verdict and its fix
@@ -113,12 +113,13 @@ class ConnectorsScreen(Screen[None]):
             calls = calls_by_service(run.summary)
             if calls:
                 break
-        deliver(self.app, self.show_rows, calls)
+        deliver_changed(self.app, self.show_rows, calls, dict(self.app.connector_checks))  # type: ignore[attr-defined]
 
-    def show_rows(self, calls: dict[str, int]) -> None:
+    def show_rows(self, calls: dict[str, int], checks: dict[str, tuple[Verdict, str]] | None = None) -> None:
         """Fill the table from the settings, the last checks and the call counts."""
         settings: Settings = self.app.settings  # type: ignore[attr-defined]
-        checks: dict[str, tuple[Verdict, str]] = self.app.connector_checks  # type: ignore[attr-defined]
+        if checks is None:
+            checks = self.app.connector_checks  # type: ignore[attr-defined]
         table = self.query_one(DataTable)
         keep = table.cursor_row
         table.clear()

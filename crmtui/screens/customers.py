@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.coordinate import Coordinate
 from textual.reactive import reactive
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label
 
 import crmtui.i18n.console  # noqa: F401 - registers the navigation texts
@@ -40,6 +40,7 @@ from crmtui.engine.reco_undo import LastMark, MarkScope, mark_bad_undoable, mark
 from crmtui.formats import money, number
 from crmtui.i18n import t
 from crmtui.screens.erase_dialog import ask_erase
+from crmtui.screens.mode_screen import ModeScreen
 from crmtui.screens.workers import deliver
 from crmtui.store import customer_search
 from crmtui.store.reco import CUSTOMER_SORTS, StoredReco, customer_place, reco_repo
@@ -141,7 +142,7 @@ PRODUCT_WIDTH = 30
 """Names are cut at this width in the tables (whole on the summary and detail lines)."""
 
 
-class CustomersScreen(SortKey, Screen[None]):
+class CustomersScreen(SortKey, ModeScreen):
     """Find a customer; see their history, segment and recommendations; mark one bad."""
 
     # The layout (80x24 first) is in crmtui.tcss: the app's stylesheet outranks DEFAULT_CSS.

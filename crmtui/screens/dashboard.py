@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Label
 
 from crmtui.i18n import t
-from crmtui.screens.workers import deliver
+from crmtui.screens.mode_screen import ModeScreen
+from crmtui.screens.workers import deliver_changed
 from crmtui.store.contacts import PendingDecision
 from crmtui.store.runs import Run
 from crmtui.text import literal
@@ -46,7 +46,7 @@ def short_time(iso: str | None) -> str:
         return iso
 
 
-class DashboardScreen(Screen[None]):
+class DashboardScreen(ModeScreen):
     """Figures, last runs, pending decisions."""
 
     def compose(self) -> ComposeResult:
@@ -110,7 +110,7 @@ class DashboardScreen(Screen[None]):
             trend=trend,
             last_runs=trend[:LAST_RUNS],
         )
-        deliver(self.app, self.show_data, data)
+        deliver_changed(self.app, self.show_data, data)
         return data
 
     def show_data(self, data: DashboardData) -> None:

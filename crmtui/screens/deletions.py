@@ -25,7 +25,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import Label, ProgressBar
 from textual.worker import Worker
 
@@ -36,6 +35,7 @@ from crmtui.i18n import t
 from crmtui.screens.confirm import ConfirmScreen, TypedConfirmScreen
 from crmtui.screens.erase_dialog import ask_erase
 from crmtui.screens.messages import EngineReported
+from crmtui.screens.mode_screen import ModeScreen
 from crmtui.store.locks import RUN_LOCK, LockHeld
 from crmtui.store.review import QueueCounts
 from crmtui.store.sync import Decision
@@ -71,7 +71,7 @@ def _listing(decisions: Sequence[Decision], total: int | None = None) -> Text:
     return text
 
 
-class DeletionsScreen(QueueScreen, SortKey, Screen[None]):
+class DeletionsScreen(QueueScreen, SortKey, ModeScreen):
     """The deletion queue and the operator's decisions."""
 
     BINDINGS = [

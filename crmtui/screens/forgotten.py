@@ -19,7 +19,6 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Label
 from textual.worker import Worker
 
@@ -27,6 +26,7 @@ import crmtui.i18n.sync_ui  # noqa: F401  (registers the sync screens' text)
 import crmtui.i18n.undo  # noqa: F401  (registers the undo.* keys)
 from crmtui.export import export_forgotten
 from crmtui.i18n import t
+from crmtui.screens.mode_screen import ModeScreen
 from crmtui.text import literal, printable
 from crmtui.widgets.footer import Footer
 from crmtui.widgets.review_queue import QueueScreen, ReviewQueue
@@ -36,7 +36,7 @@ from crmtui.widgets.sync_common import console_actor, notify_worker_error
 from crmtui.widgets.sync_forgotten import ForgottenSource, ForgottenTable, link_text
 
 
-class ForgottenScreen(QueueScreen, SortKey, Screen[None]):
+class ForgottenScreen(QueueScreen, SortKey, ModeScreen):
     """The forgotten addresses and their resubscribe links."""
 
     BINDINGS = [

@@ -8,7 +8,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.coordinate import Coordinate
-from textual.screen import Screen
 from textual.widgets import DataTable, Label
 
 import crmtui.i18n.etl  # noqa: F401 - registers the quality.* keys
@@ -16,7 +15,8 @@ from crmtui.engine.etl import quality_label, segment_label, table_label
 from crmtui.formats import date_time, number
 from crmtui.i18n import t
 from crmtui.records.canonical import RFM_SEGMENTS
-from crmtui.screens.workers import deliver
+from crmtui.screens.mode_screen import ModeScreen
+from crmtui.screens.workers import deliver_changed
 from crmtui.store.etl import QualityIssue, etl_repo
 from crmtui.text import literal, printable
 from crmtui.widgets.footer import Footer
@@ -38,7 +38,7 @@ def when_text(when: str | None, path: str | None) -> str:
     return t("quality.when", when=shown)
 
 
-class QualityScreen(SortKey, Screen[None]):
+class QualityScreen(SortKey, ModeScreen):
     """The last data-quality report and the customers per RFM segment.
 
     Every check is listed with its count (found ones first, zero ones dimmed); at 80 columns the
@@ -88,7 +88,7 @@ class QualityScreen(SortKey, Screen[None]):
         repo = etl_repo(self.app.store)  # type: ignore[attr-defined]
         issues, when, path = repo.latest_quality()
         segments = repo.segment_counts()
-        deliver(self.app, self.show, issues, when, path, segments)
+        deliver_changed(self.app, self.show, issues, when, path, segments)
 
     def show(
         self, issues: list[QualityIssue], when: str | None, path: str | None, segments: dict[str, int]

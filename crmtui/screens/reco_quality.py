@@ -7,14 +7,14 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.screen import Screen
 from textual.widgets import DataTable, Label
 
 import crmtui.i18n.reco  # noqa: F401 - registers the reco.* keys
 from crmtui.engine.reco import RecoConfig, category_label, conversions, reco_config, rule_label
 from crmtui.formats import money, number, percent
 from crmtui.i18n import t
-from crmtui.screens.workers import deliver
+from crmtui.screens.mode_screen import ModeScreen
+from crmtui.screens.workers import deliver_changed
 from crmtui.store.reco import Adjustment, Conversion, reco_repo
 from crmtui.text import literal, literal_cell, printable
 from crmtui.widgets.etl_bars import BarChart
@@ -28,7 +28,7 @@ VARIANT_WIDTH = 10
 """Variant names likewise: with these, the six columns fit 80 columns, a sorted header's arrow included."""
 
 
-class RecoQualityScreen(SortKey, Screen[None]):
+class RecoQualityScreen(SortKey, ModeScreen):
     """How the recommendations do: who gets one, why, what operators said, what converted."""
 
     # The layout (80x24 first) is in crmtui.tcss: the app's stylesheet outranks DEFAULT_CSS.
@@ -96,7 +96,7 @@ class RecoQualityScreen(SortKey, Screen[None]):
             conversions(store, config),
             config.conversion_days,
         )
-        deliver(self.app, self.show, *data)
+        deliver_changed(self.app, self.show, *data)
 
     def show(
         self,

@@ -7,14 +7,14 @@ from pathlib import Path
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Label
 
 from crmtui.formats import number
 from crmtui.i18n import t
 from crmtui.screens.dashboard import short_time
 from crmtui.screens.lines import LinesScreen
-from crmtui.screens.workers import deliver
+from crmtui.screens.mode_screen import ModeScreen
+from crmtui.screens.workers import deliver_changed
 from crmtui.store.runs import Run
 from crmtui.text import literal, printable
 from crmtui.widgets.footer import Footer
@@ -26,7 +26,7 @@ LOG_TAIL = 2_000
 """At most this many lines of a log are shown (the end of it: a daily log can be long)."""
 
 
-class RunsScreen(SortKey, Screen[None]):
+class RunsScreen(SortKey, ModeScreen):
     """The last 200 runs, newest first; the highlighted one's mode and counts in words under the table."""
 
     BINDINGS = [
@@ -69,7 +69,7 @@ class RunsScreen(SortKey, Screen[None]):
     def reload(self) -> None:
         """Read runs in a thread and show them."""
         runs = self.app.store.runs.recent(200)  # type: ignore[attr-defined]
-        deliver(self.app, self.show_runs, runs)
+        deliver_changed(self.app, self.show_runs, runs)
 
     def show_runs(self, runs: list[Run]) -> None:
         """Fill the table."""

@@ -11,7 +11,6 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Label, Static, Tree
 
 import crmtui.i18n.console  # noqa: F401 - registers the confirmation texts
@@ -23,9 +22,10 @@ from crmtui.engine.scenario_status import next_send_text, refusal_text
 from crmtui.formats import number, percent
 from crmtui.i18n import t, t_or
 from crmtui.screens.confirm import ConfirmScreen
+from crmtui.screens.mode_screen import ModeScreen
 from crmtui.screens.scenario_edit import EditorData, ScenarioEditScreen, load_editor_data
 from crmtui.screens.template_preview import TemplatePreviewScreen
-from crmtui.screens.workers import deliver
+from crmtui.screens.workers import deliver, deliver_changed
 from crmtui.store import Store
 from crmtui.store.scenarios import ResetRefused, Scenario, scenario_repo
 from crmtui.text import literal, literal_block, printable
@@ -47,7 +47,7 @@ NAME_WIDTH = 22
 """Scenario names are cut at this width in the list (whole at the root of the steps tree)."""
 
 
-class ScenariosScreen(SortKey, Screen[None]):
+class ScenariosScreen(SortKey, ModeScreen):
     """The Scenarios screen."""
 
     BINDINGS = [
@@ -166,7 +166,7 @@ class ScenariosScreen(SortKey, Screen[None]):
                 )
             )
         ledger = repo.ledger_counts()
-        deliver(self.app, self.show, rows, ledger)
+        deliver_changed(self.app, self.show, rows, ledger)
 
     def show(self, rows: list[_Row], ledger: dict[str, int]) -> None:
         """Fill the widgets (UI thread)."""

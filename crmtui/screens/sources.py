@@ -17,7 +17,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Label
 
 import crmtui.i18n.etl  # noqa: F401 - registers the etl.* keys
@@ -28,8 +27,9 @@ from crmtui.formats import number
 from crmtui.i18n import t
 from crmtui.screens.column_map import ColumnMapScreen
 from crmtui.screens.dashboard import short_time
+from crmtui.screens.mode_screen import ModeScreen
 from crmtui.screens.source_form import SOURCE_KINDS, SourceFormScreen
-from crmtui.screens.workers import deliver
+from crmtui.screens.workers import deliver, deliver_changed
 from crmtui.store.etl import EtlRun, SourceStats, etl_repo
 from crmtui.text import literal, printable
 from crmtui.widgets.footer import Footer
@@ -49,7 +49,7 @@ class SourceView:
     errors: list[tuple[str, str]]
 
 
-class SourcesScreen(SortKey, Screen[None]):
+class SourcesScreen(SortKey, ModeScreen):
     """The configured ETL sources.
 
     At 80 columns the table keeps what decides (source, status, last run, counts, errors); where a
@@ -142,7 +142,7 @@ class SourcesScreen(SortKey, Screen[None]):
                     errors,
                 )
             )
-        deliver(self.app, self.show_sources, views)
+        deliver_changed(self.app, self.show_sources, views)
 
     def show_sources(self, views: list[SourceView]) -> None:
         """Fill the sources and errors tables."""

@@ -19,7 +19,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import Label
 from textual.worker import Worker, get_current_worker
 
@@ -31,6 +30,7 @@ from crmtui.logs import run_logging
 from crmtui.screens.confirm import ConfirmScreen
 from crmtui.screens.lines import LinesScreen
 from crmtui.screens.messages import EngineReported
+from crmtui.screens.mode_screen import ModeScreen
 from crmtui.screens.workers import deliver
 from crmtui.store.locks import LockHeld
 from crmtui.store.runs import Run
@@ -122,7 +122,7 @@ class ReportScreen(LinesScreen):
         return text.splitlines()
 
 
-class SyncScreen(Screen[None]):
+class SyncScreen(ModeScreen):
     """Start, follow and cancel a sync; read its summary and report."""
 
     DEFAULT_CSS = """

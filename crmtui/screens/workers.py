@@ -32,3 +32,32 @@ def deliver(app: App[Any], callback: Callable[..., object], *args: Any, **kwargs
 
     # mypy cannot solve Textual's `T | Awaitable[T]` parameter for a coroutine function.
     app.call_from_thread(guarded)  # type: ignore[arg-type]
+
+
+def deliver_changed(app: App[Any], callback: Callable[..., object], *args: Any) -> None:
+    """:func:`deliver`, unless ``callback`` was last given equal arguments: nothing to redraw.
+
+    A screen re-reads what it shows each time it is shown again (``on_screen_resume``); refilling
+    a table with the same rows clears its render caches and repaints every cell, most of a visit's
+    cost once the screen is built (issue #15). Only for callbacks whose display depends on their
+    arguments alone (pass anything else it reads as an argument too). The comparison runs on the
+    UI thread, with the last arguments kept on the callback's object.
+    """
+    owner = getattr(callback, "__self__", None)
+    name = getattr(callback, "__name__", "")
+    if owner is None or not hasattr(owner, "__dict__"):  # not a bound method: nowhere to keep them
+        deliver(app, callback, *args)
+        return
+
+    def show(*given: Any) -> object:
+        last: dict[str, tuple[Any, ...]] | None = getattr(owner, "_delivered_last", None)
+        if last is None:
+            last = {}
+            owner.__dict__["_delivered_last"] = last
+        if last.get(name) == given:
+            return None
+        result = callback(*given)
+        last[name] = given  # only once shown: a callback that failed draws again next time
+        return result
+
+    deliver(app, show, *args)
