@@ -70,3 +70,16 @@ def test_hostile_names_in_the_lists_are_made_printable(tmp_path: Path) -> None:
     report.add_pending("x@exemple.fr", "\x1b[31mRouge[/]", "🗑️ À SUPPRIMER")
     text = write_report(report, tmp_path).read_text(encoding="utf-8")
     assert "\x1b" not in text
+
+
+def test_a_report_repr_is_its_figures_not_its_customers() -> None:
+    """``asyncio.run`` formats a returned report (its SIGINT check reprs the task and its result):
+    the dataclass repr of a large run was tens of MiB of customers' addresses (issue #16)."""
+    report = _report(ReportWriter())
+    for i in range(PENDING):
+        report.add_pending(f"client{i}@exemple.fr", f"Zoé Lefèvre {i}", "🗑️ À SUPPRIMER")
+    text = repr(report)
+    assert len(text) < 300 and "@" not in text
+    assert f"pending={PENDING}" in text
+    assert report.sink is not None
+    report.sink.close()
