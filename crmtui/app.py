@@ -192,11 +192,14 @@ class CrmApp(App[int]):
         :data:`PREPARE_IDLE` seconds, each mode is built the way ``switch_mode`` builds it
         (``App._init_mode``, less the ``ScreenResume`` that makes it the current screen): it is
         mounted, its ``on_mount`` loads run, and its visit then resumes it (reloading what it shows).
-        A key pressed during one screen's build waits for it (at most one screen's cost).
+        A key pressed during one screen's build waits for it (at most one screen's cost), so
+        nothing is built while engine work (a cycle, a sync, decisions) runs.
         """
         if not self._running or self._closing:  # shutting down: Textual is closing the stacks
             return
         if time.monotonic() - self.idle_gc.last_input < PREPARE_IDLE:
+            return
+        if engine_work_running(self):  # a cycle's thread has the CPU: a key must not wait on both
             return
         # A screen mounted since the last tick was styled with the current CSS as it mounted:
         # marked so, its visit does not re-parse and restyle every screen (``refresh_css``).
@@ -224,6 +227,9 @@ class CrmApp(App[int]):
         if mode is None:
             if self._preparing is not None and self.screens_prepared():
                 self._preparing.stop()
+                # The screens' objects live as long as the console: out of the automatic full
+                # collections' walk from now on (else one of them during a key walks them all).
+                self.idle_gc.freeze()
             return
         factory = self.MODES[mode]
         screen = factory() if callable(factory) else self.get_screen(factory)
