@@ -233,6 +233,8 @@ class ReviewQueue(Vertical, Generic[Row, Summary]):
         self.order = Order()
         """The order chosen with ``S`` (none: the list's own)."""
         self.loading = False
+        self._shown: tuple[object, ...] | None = None
+        """What the table was last filled with (rows, selection, order, edges)."""
         self._loaded_needle = ""
         self._filter_timer: Timer | None = None
         self._on_change = on_change
@@ -360,6 +362,12 @@ class ReviewQueue(Vertical, Generic[Row, Summary]):
         picked.update((k, self.picked[k]) for k in self.selected - window.asked if k in self.picked)
         self._set_picked(picked)
         self.selected = frozenset(k for k in self.selected if k in picked)
+        shown = (window.rows, self.selected, self.order, window.at_start, window.at_end)
+        if shown == self._shown and self.table.row_count == len(window.rows):
+            # What the table shows already (a visit's reload of an unchanged list): refilling it
+            # would clear its render caches and repaint every cell (issue #15).
+            self._changed("rows")
+            return
         self.table.fill(
             [(key(row), self.table.cells(row)) for row in window.rows],
             self.selected,
@@ -367,6 +375,7 @@ class ReviewQueue(Vertical, Generic[Row, Summary]):
             at_start=window.at_start,
             at_end=window.at_end,
         )
+        self._shown = shown
         self._changed("rows")
 
     @on(DataTable.RowHighlighted)
