@@ -132,6 +132,7 @@ class ReportWriter:
         self._identical = tempfile.TemporaryFile("w+", encoding="utf-8")
         self._pending = tempfile.TemporaryFile("w+", encoding="utf-8")
         self._forgotten = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self._warnings = tempfile.TemporaryFile("w+", encoding="utf-8")
         self._count = 0
         self._has = {
             "conflicts": False,
@@ -139,6 +140,7 @@ class ReportWriter:
             "identical": False,
             "pending": False,
             "forgotten": False,
+            "warnings": False,
         }
 
     def add(self, result: ContactResult, applied: bool) -> None:
@@ -175,6 +177,11 @@ class ReportWriter:
         """One forgotten address and, on the next line, its resubscribe link."""
         self._has["forgotten"] = True
         self._forgotten.write(f"  • {printable(email)} — {printable(name)}\n    {printable(url)}\n")
+
+    def add_warning(self, text: str) -> None:
+        """One warning of the run, on its line."""
+        self._has["warnings"] = True
+        self._warnings.write(f"  • {printable(text)}\n")
 
     def write(self, report: SyncReport, out: TextIO) -> None:
         """The whole report to ``out``: header from the run's figures, then each section."""
@@ -226,10 +233,9 @@ class ReportWriter:
         if self._has["invalid"] and report.full:
             out.write(redact("\n".join(["", t("report.section.invalid"), SUBRULE]) + "\n"))
             _copy(self._invalid, out)
-        if report.warnings:
-            lines = ["", t("report.section.warnings"), SUBRULE]
-            lines += [f"  • {printable(w)}" for w in report.warnings]
-            out.write(redact("\n".join(lines) + "\n"))
+        if self._has["warnings"]:
+            out.write(redact("\n".join(["", t("report.section.warnings"), SUBRULE]) + "\n"))
+            _copy(self._warnings, out)
 
     def close(self) -> None:
         """Drop the spooled sections."""
@@ -240,6 +246,7 @@ class ReportWriter:
             self._identical,
             self._pending,
             self._forgotten,
+            self._warnings,
         ):
             spool.close()
 
@@ -281,6 +288,8 @@ def render(report: SyncReport) -> str:
                 writer.add_pending(email, name, tag)
             for email, name, url in report.forgotten:
                 writer.add_forgotten(email, name, url)
+            for warning in report.warnings:
+                writer.add_warning(warning)
             writer.write(report, out)
         finally:
             writer.close()

@@ -83,3 +83,18 @@ def test_a_report_repr_is_its_figures_not_its_customers() -> None:
     assert f"pending={PENDING}" in text
     assert report.sink is not None
     report.sink.close()
+
+
+def test_warnings_are_streamed_too() -> None:
+    """``report.warnings`` takes appends as a list does; with a writer, only the first are kept."""
+    report = _report(ReportWriter())
+    for i in range(RESULTS_KEPT + 10):
+        report.warnings.append(f"client{i}@exemple.fr est partagé par deux personnes Copper")
+    report.warnings.extend(["un de plus"])
+    assert report.warning_count == RESULTS_KEPT + 11 and len(report.warnings) == RESULTS_KEPT
+    text = render(report)
+    assert text.count("est partagé par deux personnes Copper") == RESULTS_KEPT + 10
+    assert "  • un de plus" in text
+    without = _report(None)
+    without.warnings.append("seule")
+    assert "  • seule" in render(without) and without.warning_count == 1
