@@ -162,15 +162,12 @@ class CrmApp(App[int]):
 
     def screens_prepared(self) -> bool:
         """Every mode's screen is built, mounted, marked as styled and painted once (nothing left to prepare)."""
-        return all(
-            self._screen_stacks.get(mode)
-            and self._screen_stacks[mode][0].is_mounted
-            and self._screen_stacks[mode][0]._css_update_count != -1
-            and (
-                self._screen_stacks[mode][0] in self._painted
-                or self._screen_stacks[mode][0] in self.screen_stack
-            )
-            for mode in self.MODES
+        built = [stack[0] for mode in self.MODES if (stack := self._screen_stacks.get(mode))]
+        return len(built) == len(self.MODES) and all(
+            screen.is_mounted
+            and screen._css_update_count != -1
+            and (screen in self._painted or screen in self.screen_stack)
+            for screen in built
         )
 
     def _screen_loading(self, screen: Screen[object]) -> bool:

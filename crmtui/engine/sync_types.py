@@ -145,18 +145,21 @@ class SyncReport:
     def add_pending(self, email: str, name: str, tag: str) -> None:
         """A deletion still pending at the end of the run (queue order), for the report's list."""
         self.pending_count += 1
-        if self.sink is None or len(self.pending_decisions) < RESULTS_KEPT:
-            self.pending_decisions.append((email, name, tag))
+        self._keep(self.pending_decisions, (email, name, tag))
         if self.sink is not None:
             self.sink.add_pending(email, name, tag)
 
     def add_forgotten(self, email: str, name: str, url: str) -> None:
         """A forgotten address not yet reached at the end of the run, for the report's list."""
         self.forgotten_count += 1
-        if self.sink is None or len(self.forgotten) < RESULTS_KEPT:
-            self.forgotten.append((email, name, url))
+        self._keep(self.forgotten, (email, name, url))
         if self.sink is not None:
             self.sink.add_forgotten(email, name, url)
+
+    def _keep(self, kept: list[tuple[str, str, str]], item: tuple[str, str, str]) -> None:
+        """Keep ``item`` in memory: always without a sink (it renders from the lists), else the first few."""
+        if self.sink is None or len(kept) < RESULTS_KEPT:
+            kept.append(item)
 
     @property
     def operations(self) -> list[ContactResult]:

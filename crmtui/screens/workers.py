@@ -50,10 +50,7 @@ def deliver_changed(app: App[Any], callback: Callable[..., object], *args: Any) 
         return
 
     def show(*given: Any) -> object:
-        last: dict[str, tuple[Any, ...]] | None = getattr(owner, "_delivered_last", None)
-        if last is None:
-            last = {}
-            owner.__dict__["_delivered_last"] = last
+        last: dict[str, tuple[Any, ...]] = owner.__dict__.setdefault("_delivered_last", {})
         if last.get(name) == given:
             return None
         result = callback(*given)
